@@ -1,0 +1,19 @@
+// Package multipart is s3commit's object-store layer.
+//
+// It defines [Store], one bucket's view of an S3-compatible object store with
+// the multipart-upload calls the committer is built on (create, upload part,
+// complete, abort, list uploads, list parts) and the small-object calls it
+// needs for markers and manifests (put, get, head, list, delete).
+// Backends live in sub-packages: awsstore (aws-sdk-go-v2), miniostore
+// (minio-go/v7) and memstore (in memory, for tests). Every backend and every
+// wrapper passes the conformance suite in multipart/storetest.
+//
+// On top of Store this package provides part planning ([PlanParts]), the
+// file [Uploader] that turns a local file into an uncompleted multipart
+// upload, and the Hadoop-compatible pending-upload records
+// ([PendingUpload], [PendingSet]) that describe such uploads.
+//
+// Errors returned by a Store are classified into kinds ([ErrNotFound],
+// [ErrNoSuchUpload], [ErrPreconditionFailed], …) that callers test with
+// [errors.Is]; the backend's own error stays reachable with [errors.As].
+package multipart

@@ -1,0 +1,194 @@
+package multipart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+)
+
+// Error kinds. A Store classifies every failure into one of these (or leaves
+// it unclassified); test with [errors.Is]:
+//
+//	if errors.Is(err, multipart.ErrNoSuchUpload) { ... }
+var (
+	// ErrNotFound: the object does not exist (404 NoSuchKey).
+	ErrNotFound = errors.New("object not found")
+	// ErrNoSuchUpload: the upload ID is unknown: completed, aborted, never
+	// created, or expired by the store (MinIO removes uploads older than 24 h).
+	ErrNoSuchUpload = errors.New("no such multipart upload")
+	// ErrPreconditionFailed: an If-None-Match or If-Match condition did not
+	// hold (412), or a conflicting conditional write raced this one (409).
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrInvalidPart: a part given to complete is missing or its ETag does
+	// not match, or the part list is out of order, or a part other than the
+	// last is smaller than the store's minimum.
+	ErrInvalidPart = errors.New("invalid part")
+	// ErrThrottled: the store asked the client to slow down (503 SlowDown, 429).
+	ErrThrottled = errors.New("request throttled")
+	// ErrServer: the store failed with a 5xx error that may succeed on retry.
+	ErrServer = errors.New("server error")
+	// ErrNetwork: the request did not get an answer (reset, refused,
+	// truncated response).
+	ErrNetwork = errors.New("network error")
+	// ErrAccessDenied: the credentials are wrong or lack permission (403).
+	ErrAccessDenied = errors.New("access denied")
+	// ErrBucketNotFound: the bucket does not exist.
+	ErrBucketNotFound = errors.New("bucket not found")
+	// ErrInvalidArgument: the request was rejected as malformed (bad key,
+	// part number out of range, entity too large, …).
+	ErrInvalidArgument = errors.New("invalid argument")
+)
+
+// kinds lists the kinds in the order Classify-style checks try them.
+var kinds = []error{
+	ErrNotFound, ErrNoSuchUpload, ErrPreconditionFailed, ErrInvalidPart,
+	ErrThrottled, ErrServer, ErrNetwork, ErrAccessDenied, ErrBucketNotFound,
+	ErrInvalidArgument,
+}
+
+// Error is the error a Store returns: the operation and object it concerns,
+// the kind (one of the Err* values of this package, or nil when the failure
+// could not be classified) and the underlying backend error.
+type Error struct {
+	// Op is the operation, e.g. "CompleteMultipartUpload".
+	Op string
+	// Bucket, Key and UploadID name what the operation concerned; Key and
+	// UploadID are empty where they do not apply.
+	Bucket, Key, UploadID string
+	// Kind is one of the Err* kinds of this package, or nil.
+	Kind error
+	// Err is the backend's error, kept for errors.As.
+	Err error
+}
+
+// Error formats the operation, the object and the cause.
+func (e *Error) Error() string {
+	where := "s3://" + e.Bucket
+	if e.Key != "" {
+		where += "/" + e.Key
+	}
+	if e.UploadID != "" {
+		where += " (upload " + e.UploadID + ")"
+	}
+	msg := fmt.Sprintf("%s %s", e.Op, where)
+	if e.Kind != nil {
+		msg += ": " + e.Kind.Error()
+	}
+	if e.Err != nil && e.Err != e.Kind {
+		msg += ": " + e.Err.Error()
+	}
+	if hint := kindHint(e.Kind); hint != "" {
+		msg += " (" + hint + ")"
+	}
+	return msg
+}
+
+// Unwrap returns the kind and the backend error, so that errors.Is matches
+// the kind and errors.As reaches the backend's error type.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+func kindHint(kind error) string {
+	switch kind {
+	case ErrNoSuchUpload:
+		return "the upload was completed or aborted already, or the store expired it: MinIO deletes uploads older than 24 h by default (MINIO_API_STALE_UPLOADS_EXPIRY)"
+	case ErrAccessDenied:
+		return "check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and the bucket policy"
+	case ErrBucketNotFound:
+		return "check the bucket name and the endpoint URL, or create the bucket"
+	}
+	return ""
+}
+
+// KindOf returns the kind of err (one of the Err* values), or nil when err
+// carries no kind.
+func KindOf(err error) error {
+	for _, k := range kinds {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return nil
+}
+
+// IsRetryable reports whether err is a transient failure that may succeed
+// when the same request is sent again: throttling, 5xx server errors and
+// network failures. Context cancellation and deadlines are never retryable.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrServer) || errors.Is(err, ErrNetwork)
+}
+
+// ClassifyHTTP maps an S3 error code and HTTP status to a kind. Backends use
+// it so that every backend classifies the same answer the same way; code may
+// be empty (HEAD responses carry no body) and status may be 0 (unknown).
+func ClassifyHTTP(code string, status int) error {
+	switch code {
+	case "NoSuchKey", "NotFound":
+		return ErrNotFound
+	case "NoSuchUpload":
+		return ErrNoSuchUpload
+	case "PreconditionFailed", "ConditionalRequestConflict":
+		return ErrPreconditionFailed
+	case "InvalidPart", "InvalidPartOrder", "EntityTooSmall":
+		return ErrInvalidPart
+	case "SlowDown", "SlowDownRead", "SlowDownWrite", "Throttling", "ThrottlingException",
+		"RequestLimitExceeded", "TooManyRequests", "RequestThrottled", "TooManyRequestsException":
+		return ErrThrottled
+	case "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized", "RequestTimeout":
+		return ErrServer
+	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
+		"InvalidToken", "ExpiredToken", "Forbidden":
+		return ErrAccessDenied
+	case "NoSuchBucket":
+		return ErrBucketNotFound
+	case "InvalidArgument", "InvalidRequest", "EntityTooLarge", "KeyTooLongError",
+		"InvalidObjectName", "XMinioInvalidObjectName", "InvalidBucketName", "MalformedXML",
+		"InvalidDigest", "BadDigest", "IncompleteBody":
+		return ErrInvalidArgument
+	}
+	switch {
+	case status == 404:
+		return ErrNotFound
+	case status == 412:
+		return ErrPreconditionFailed
+	case status == 403:
+		return ErrAccessDenied
+	case status == 429 || status == 503:
+		return ErrThrottled
+	case status >= 500:
+		return ErrServer
+	case status == 400:
+		return ErrInvalidArgument
+	}
+	return nil
+}
+
+// IsNetworkError reports whether err is a transport failure (connection
+// refused or reset, timeout, truncated body) rather than an answer from the
+// store. Backends use it to classify errors without an HTTP response.
+func IsNetworkError(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE)
+}
