@@ -1,0 +1,112 @@
+package faultstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/faultstore"
+	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/multipart/storetest"
+)
+
+func TestRules(t *testing.T) {
+	ctx := context.Background()
+	put := func(st multipart.Store, key string) error {
+		_, err := st.PutObject(ctx, key, bytes.NewReader([]byte("x")), 1, multipart.PutOptions{})
+		return err
+	}
+	tests := []struct {
+		name string
+		rule faultstore.Rule
+		// want[i] is the kind the i-th put fails with (nil: succeeds);
+		// stored[i] says whether the i-th put reached the store.
+		want   []error
+		stored []bool
+	}{
+		{"no rule passes through", faultstore.Rule{Op: faultstore.OpHeadObject, Err: multipart.ErrServer},
+			[]error{nil, nil}, []bool{true, true}},
+		{"fail every call", faultstore.Fail(faultstore.OpPutObject, multipart.ErrThrottled),
+			[]error{multipart.ErrThrottled, multipart.ErrThrottled}, []bool{false, false}},
+		{"fail the second call only", faultstore.FailNth(faultstore.OpPutObject, 2, multipart.ErrServer),
+			[]error{nil, multipart.ErrServer, nil}, []bool{true, false, true}},
+		{"drop the first answer", faultstore.DropNth(faultstore.OpPutObject, 1),
+			[]error{multipart.ErrNetwork, nil}, []bool{true, true}},
+		{"times limits the rule", faultstore.Rule{Op: faultstore.OpPutObject, Err: multipart.ErrServer, Times: 1},
+			[]error{multipart.ErrServer, nil}, []bool{false, true}},
+		{"empty op matches all", faultstore.Rule{Err: multipart.ErrAccessDenied},
+			[]error{multipart.ErrAccessDenied}, []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inner := memstore.New("bucket")
+			st := faultstore.New(inner, tt.rule)
+			for i, want := range tt.want {
+				key := string(rune('a' + i))
+				err := put(st, key)
+				if want == nil {
+					require.NoError(t, err, "put %d", i+1)
+				} else {
+					require.ErrorIs(t, err, want, "put %d", i+1)
+					require.ErrorIs(t, err, faultstore.ErrInjected)
+					var storeErr *multipart.Error
+					require.ErrorAs(t, err, &storeErr)
+					assert.Equal(t, key, storeErr.Key)
+				}
+				_, headErr := inner.HeadObject(ctx, key)
+				assert.Equal(t, tt.stored[i], headErr == nil, "put %d reached the store", i+1)
+			}
+			assert.Equal(t, len(tt.want), st.Calls(faultstore.OpPutObject))
+		})
+	}
+}
+
+func TestDelayHonoursContext(t *testing.T) {
+	st := faultstore.New(memstore.New("bucket"), faultstore.Slow(faultstore.OpHeadObject, time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err := st.HeadObject(ctx, "k")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestListFault(t *testing.T) {
+	inner := memstore.New("bucket")
+	st := faultstore.New(inner, faultstore.Fail(faultstore.OpListUploads, multipart.ErrServer))
+	var errs []error
+	for _, err := range st.ListUploads(context.Background(), "") {
+		errs = append(errs, err)
+	}
+	require.Len(t, errs, 1)
+	require.ErrorIs(t, errs[0], multipart.ErrServer)
+	st.Clear()
+	for _, err := range st.ListUploads(context.Background(), "") {
+		require.NoError(t, err)
+	}
+	assert.True(t, errors.Is(errs[0], faultstore.ErrInjected))
+}
+
+// TestConformance runs the conformance suite through a faultstore without
+// rules: the wrapper must be transparent. The same is done against a real
+// MinIO in the awsstore package.
+func TestConformance(t *testing.T) {
+	srv := memstore.NewServer()
+	require.NoError(t, srv.CreateBucket("conformance"))
+	srv.RequireCredentials("access", "secret")
+	wrap := func(opts memstore.Options, bucket string) multipart.Store {
+		return faultstore.New(srv.Store(bucket, opts))
+	}
+	good := memstore.Options{AccessKeyID: "access", SecretAccessKey: "secret", ListPageSize: 2}
+	storetest.Run(t, storetest.Harness{
+		NewStore: func(testing.TB) multipart.Store { return wrap(good, "conformance") },
+		NewStoreBadCredentials: func(testing.TB) multipart.Store {
+			return wrap(memstore.Options{AccessKeyID: "access", SecretAccessKey: "wrong"}, "conformance")
+		},
+		NewStoreMissingBucket: func(testing.TB) multipart.Store { return wrap(good, "no-such-bucket") },
+	})
+}

@@ -1,0 +1,207 @@
+package memstore
+
+import (
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// ErrBucketExists is the error (inside a [*multipart.Error]) that
+// [Server.CreateBucket] returns for a bucket that exists already.
+var ErrBucketExists = errors.New("bucket already exists")
+
+// Server is an in-memory object store holding buckets. Its zero value is
+// not usable: create one with [NewServer]. A Server is safe for concurrent
+// use.
+type Server struct {
+	mu      sync.RWMutex
+	buckets map[string]*bucket
+	creds   *credentials // nil: any credentials are accepted
+	now     func() time.Time
+	seq     uint64 // orders uploads initiated at the same time
+}
+
+type credentials struct {
+	accessKeyID, secretAccessKey string
+}
+
+type bucket struct {
+	objects map[string]*object
+	uploads map[string]*upload // by upload ID
+}
+
+// object is a visible object. Its segments are never modified once stored
+// (parts are replaced by new slices, never written in place), so readers
+// share them without copying.
+type object struct {
+	segments    [][]byte
+	size        int64
+	etag        string
+	modified    time.Time
+	contentType string
+	metadata    map[string]string
+}
+
+type upload struct {
+	key, id     string
+	initiated   time.Time
+	seq         uint64
+	parts       map[int32]*part
+	contentType string
+	metadata    map[string]string
+}
+
+type part struct {
+	data     []byte
+	sum      [md5.Size]byte
+	etag     string
+	modified time.Time
+}
+
+// NewServer returns an empty server: no buckets, no credentials required.
+func NewServer() *Server {
+	return &Server{buckets: make(map[string]*bucket), now: time.Now}
+}
+
+// New returns a store on bucket of a new server that holds only that
+// bucket, empty. It is the shortcut for tests that need one bucket; use
+// [Store.Server] to reach the server.
+//
+// New panics if bucket is not a valid S3 bucket name (see
+// [Server.CreateBucket]): the name is a constant of the calling test.
+func New(bucket string) *Store {
+	srv := NewServer()
+	if err := srv.CreateBucket(bucket); err != nil {
+		panic(err)
+	}
+	return srv.Store(bucket, Options{})
+}
+
+// CreateBucket creates an empty bucket. The name must follow the S3 rules
+// for bucket names: 3 to 63 lowercase letters, digits, dots and hyphens,
+// starting and ending with a letter or digit, without two adjacent dots,
+// not an IPv4 address, and without the prefixes and suffixes S3 reserves
+// ("xn--", "sthree-", "amzn-s3-demo-", "-s3alias", "--ol-s3", ".mrap",
+// "--x-s3", "--table-s3"). An invalid name is a [multipart.ErrInvalidArgument]
+// error; an existing bucket is an error that matches [ErrBucketExists].
+func (srv *Server) CreateBucket(name string) error {
+	if msg := checkBucketName(name); msg != "" {
+		return &multipart.Error{Op: "CreateBucket", Bucket: name, Kind: multipart.ErrInvalidArgument,
+			Err: &APIError{Code: "InvalidBucketName", Message: "the bucket name " + msg}}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if _, ok := srv.buckets[name]; ok {
+		return &multipart.Error{Op: "CreateBucket", Bucket: name, Err: ErrBucketExists}
+	}
+	srv.buckets[name] = &bucket{objects: make(map[string]*object), uploads: make(map[string]*upload)}
+	return nil
+}
+
+// Store returns a store on bucket with the given options. The bucket need
+// not exist: while it does not, every call fails with
+// [multipart.ErrBucketNotFound].
+func (srv *Server) Store(bucket string, opts Options) *Store {
+	if opts.ListPageSize <= 0 {
+		opts.ListPageSize = defaultListPageSize
+	}
+	if opts.MinPartSize <= 0 {
+		opts.MinPartSize = defaultMinPartSize
+	}
+	return &Store{srv: srv, bucket: bucket, opts: opts}
+}
+
+// RequireCredentials makes the server check credentials: from now on,
+// every call of a store whose [Options] AccessKeyID or SecretAccessKey
+// differ from these fails with [multipart.ErrAccessDenied]. Stores created
+// earlier are checked too.
+func (srv *Server) RequireCredentials(accessKeyID, secretAccessKey string) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.creds = &credentials{accessKeyID: accessKeyID, secretAccessKey: secretAccessKey}
+}
+
+// SetClock replaces the clock the server reads when it stamps upload
+// initiation, part and object modification times; nil restores
+// [time.Now]. Tests of age-based clean-up set it to a fake clock.
+func (srv *Server) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.now = now
+}
+
+// UploadCount returns the number of uncompleted multipart uploads in
+// bucket, or 0 if the bucket does not exist. Tests use it to check that a
+// job left no upload behind.
+func (srv *Server) UploadCount(bucket string) int {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	if b := srv.buckets[bucket]; b != nil {
+		return len(b.uploads)
+	}
+	return 0
+}
+
+// ObjectCount returns the number of visible objects in bucket, or 0 if the
+// bucket does not exist.
+func (srv *Server) ObjectCount(bucket string) int {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	if b := srv.buckets[bucket]; b != nil {
+		return len(b.objects)
+	}
+	return 0
+}
+
+// clock returns the current time, in UTC and without a monotonic reading,
+// so that times compare with == as times read back from a store do. The
+// caller holds srv.mu.
+func (srv *Server) clock() time.Time {
+	return srv.now().UTC()
+}
+
+// checkBucketName returns why name is not a valid S3 bucket name, or "".
+func checkBucketName(name string) string {
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Sprintf("%q must be 3 to 63 characters long", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return fmt.Sprintf("%q may contain only lowercase letters, digits, dots and hyphens", name)
+		}
+	}
+	if !isAlnum(name[0]) || !isAlnum(name[len(name)-1]) {
+		return fmt.Sprintf("%q must start and end with a letter or a digit", name)
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Sprintf("%q must not contain two adjacent dots", name)
+	}
+	if addr, err := netip.ParseAddr(name); err == nil && addr.Is4() {
+		return fmt.Sprintf("%q must not be formatted as an IP address", name)
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return fmt.Sprintf("%q must not start with the reserved prefix %q", name, p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			return fmt.Sprintf("%q must not end with the reserved suffix %q", name, s)
+		}
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+}

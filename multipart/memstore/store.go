@@ -1,0 +1,722 @@
+package memstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// Limits of S3 that the store enforces.
+const (
+	defaultListPageSize = 1000
+	defaultMinPartSize  = multipart.MinPartSize
+	maxPartSize         = multipart.MaxPartSize // also the largest single PUT
+	maxPartNumber       = multipart.MaxParts
+	maxKeyLength        = 1024
+)
+
+// Options configure a [Store]. The zero value gives S3's behaviour.
+type Options struct {
+	// AccessKeyID and SecretAccessKey are the credentials the store
+	// presents. They matter only once [Server.RequireCredentials] was
+	// called: then a store with other credentials gets
+	// [multipart.ErrAccessDenied] on every call.
+	AccessKeyID, SecretAccessKey string
+
+	// ListPageSize is how many entries ListUploads and ListObjects fetch
+	// per page, as a client of a real server fetches up to 1000 entries per
+	// request; 0 means 1000. Small values exercise paging in tests.
+	ListPageSize int
+
+	// MinPartSize is the smallest size allowed for every part of a
+	// completed upload but the last (EntityTooSmall otherwise); 0 means
+	// 5 MiB, the S3 minimum. Lowering it departs from S3 and is only meant
+	// to keep tests fast: code tested that way may still fail on a real
+	// store.
+	MinPartSize int64
+
+	// ListUploadsExactKeyOnly emulates MinIO, whose ListMultipartUploads
+	// matches only an exact object key as prefix: a prefix that is not the
+	// key of an upload lists nothing, and an empty prefix lists every
+	// upload of the bucket.
+	ListUploadsExactKeyOnly bool
+
+	// IgnoreConditionalWrites emulates a store that accepts and ignores
+	// If-None-Match and If-Match: CompleteUpload and PutObject then
+	// overwrite whatever object exists.
+	IgnoreConditionalWrites bool
+}
+
+// APIError is the S3 error a real store would have answered. It is the Err
+// of the [*multipart.Error] values a [Store] returns; use [errors.As] to
+// read the code.
+type APIError struct {
+	// Code is the S3 error code, for example "NoSuchUpload" or
+	// "EntityTooSmall".
+	Code string
+	// Message explains the failure.
+	Message string
+}
+
+// Error returns the code and the message.
+func (e *APIError) Error() string {
+	return e.Code + ": " + e.Message
+}
+
+// Store is one bucket's view of a [Server]. It implements
+// [multipart.Store] and is safe for concurrent use. Create one with
+// [Server.Store] or [New].
+type Store struct {
+	srv    *Server
+	bucket string
+	opts   Options // with defaults filled in
+}
+
+var _ multipart.Store = (*Store)(nil)
+
+// Bucket returns the name of the store's bucket.
+func (s *Store) Bucket() string { return s.bucket }
+
+// Server returns the server holding the store's bucket.
+func (s *Store) Server() *Server { return s.srv }
+
+// CreateUpload starts a multipart upload for key and returns its upload
+// ID, unique and random. Several uploads for one key may coexist.
+func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
+	c := s.call("CreateMultipartUpload", key, "")
+	if err := c.checkContext(ctx); err != nil {
+		return "", err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	b, err := c.bucket()
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkKey(); err != nil {
+		return "", err
+	}
+	id := newUploadID()
+	for b.uploads[id] != nil {
+		id = newUploadID()
+	}
+	s.srv.seq++
+	b.uploads[id] = &upload{
+		key:         key,
+		id:          id,
+		initiated:   s.srv.clock(),
+		seq:         s.srv.seq,
+		parts:       make(map[int32]*part),
+		contentType: opts.ContentType,
+		metadata:    maps.Clone(opts.Metadata),
+	}
+	return id, nil
+}
+
+// UploadPart reads exactly size bytes from body and stores them as part
+// number of the upload, replacing a part uploaded before under that
+// number. The part's ETag is the hex MD5 of its bytes.
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
+	c := s.call("UploadPart", key, uploadID)
+	if err := c.checkContext(ctx); err != nil {
+		return multipart.Part{}, err
+	}
+	// Check everything before reading the body, so that a bad request
+	// fails without reading (or allocating) up to 5 GiB.
+	err := func() error {
+		s.srv.mu.RLock()
+		defer s.srv.mu.RUnlock()
+		b, err := c.bucket()
+		if err != nil {
+			return err
+		}
+		if err := c.checkKey(); err != nil {
+			return err
+		}
+		if number < 1 || number > maxPartNumber {
+			return c.fail(multipart.ErrInvalidArgument, "InvalidArgument",
+				"part number %d is outside 1 to %d", number, maxPartNumber)
+		}
+		if err := c.checkSize(size); err != nil {
+			return err
+		}
+		_, err = c.upload(b)
+		return err
+	}()
+	if err != nil {
+		return multipart.Part{}, err
+	}
+
+	data, err := c.readBody(body, size)
+	if err != nil {
+		return multipart.Part{}, err
+	}
+	if err := c.checkContext(ctx); err != nil {
+		return multipart.Part{}, err
+	}
+	sum := md5.Sum(data)
+	p := &part{data: data, sum: sum, etag: hex.EncodeToString(sum[:])}
+
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	b, err := c.bucket()
+	if err != nil {
+		return multipart.Part{}, err
+	}
+	u, err := c.upload(b) // it may have been completed or aborted meanwhile
+	if err != nil {
+		return multipart.Part{}, err
+	}
+	p.modified = s.srv.clock()
+	u.parts[number] = p
+	return multipart.Part{Number: number, ETag: p.etag, Size: size}, nil
+}
+
+// CompleteUpload makes the object key out of the listed parts, in order,
+// and returns its ETag: the hex MD5 of the concatenated binary MD5s of the
+// parts, a hyphen and the number of parts. Parts uploaded but not listed
+// are discarded, and the upload ID becomes unknown.
+//
+// It fails with [multipart.ErrInvalidArgument] for an empty part list,
+// [multipart.ErrInvalidPart] for parts out of strictly ascending order,
+// missing, with another ETag, or (but the last) smaller than the minimum
+// part size, and [multipart.ErrNoSuchUpload] for an unknown upload.
+// IfNoneMatch fails with [multipart.ErrPreconditionFailed] when the object
+// exists; IfMatch fails with [multipart.ErrPreconditionFailed] when the
+// object has another ETag and with [multipart.ErrNotFound] when it does not
+// exist, as S3 answers 404 NoSuchKey then; IfMatch "*" matches any
+// existing object. After a failure the upload
+// remains, so that it can still be completed or aborted.
+func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part, opts multipart.CompleteOptions) (string, error) {
+	c := s.call("CompleteMultipartUpload", key, uploadID)
+	if err := c.checkContext(ctx); err != nil {
+		return "", err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	b, err := c.bucket()
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkKey(); err != nil {
+		return "", err
+	}
+	if len(parts) == 0 {
+		return "", c.fail(multipart.ErrInvalidArgument, "MalformedXML",
+			"the part list is empty: an upload needs at least one part")
+	}
+	for i := 1; i < len(parts); i++ {
+		if parts[i].Number <= parts[i-1].Number {
+			return "", c.fail(multipart.ErrInvalidPart, "InvalidPartOrder",
+				"parts must be listed in strictly ascending order of part number: part %d follows part %d",
+				parts[i].Number, parts[i-1].Number)
+		}
+	}
+	u, err := c.upload(b)
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkConditions(b, opts.IfNoneMatch, opts.IfMatch); err != nil {
+		return "", err
+	}
+
+	segments := make([][]byte, len(parts))
+	sums := make([]byte, 0, len(parts)*md5.Size)
+	var size int64
+	for i, lp := range parts {
+		p := u.parts[lp.Number]
+		if p == nil {
+			return "", c.fail(multipart.ErrInvalidPart, "InvalidPart",
+				"part %d was not uploaded", lp.Number)
+		}
+		if got := multipart.NormalizeETag(lp.ETag); got != p.etag {
+			return "", c.fail(multipart.ErrInvalidPart, "InvalidPart",
+				"part %d has ETag %q, not %q", lp.Number, p.etag, got)
+		}
+		if i < len(parts)-1 && int64(len(p.data)) < s.opts.MinPartSize {
+			return "", c.fail(multipart.ErrInvalidPart, "EntityTooSmall",
+				"part %d is %d bytes, smaller than the minimum of %d bytes for every part but the last",
+				lp.Number, len(p.data), s.opts.MinPartSize)
+		}
+		segments[i] = p.data
+		sums = append(sums, p.sum[:]...)
+		size += int64(len(p.data))
+	}
+	sum := md5.Sum(sums)
+	etag := hex.EncodeToString(sum[:]) + "-" + strconv.Itoa(len(parts))
+	b.objects[key] = &object{
+		segments:    segments,
+		size:        size,
+		etag:        etag,
+		modified:    s.srv.clock(),
+		contentType: u.contentType,
+		metadata:    u.metadata,
+	}
+	delete(b.uploads, uploadID)
+	return etag, nil
+}
+
+// AbortUpload discards an upload and its parts, or fails with
+// [multipart.ErrNoSuchUpload] if the upload is unknown.
+func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
+	c := s.call("AbortMultipartUpload", key, uploadID)
+	if err := c.checkContext(ctx); err != nil {
+		return err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	b, err := c.bucket()
+	if err != nil {
+		return err
+	}
+	if err := c.checkKey(); err != nil {
+		return err
+	}
+	if _, err := c.upload(b); err != nil {
+		return err
+	}
+	delete(b.uploads, uploadID)
+	return nil
+}
+
+// ListUploads yields the uncompleted uploads whose key starts with prefix
+// (or, with [Options.ListUploadsExactKeyOnly], whose key is prefix), sorted
+// by key and then by initiation time. It fetches [Options.ListPageSize]
+// uploads at a time, as the caller iterates; an error ends the sequence.
+func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multipart.Upload, error] {
+	return func(yield func(multipart.Upload, error) bool) {
+		c := s.call("ListMultipartUploads", "", "")
+		var after *uploadPos
+		for {
+			page, more, err := s.uploadPage(ctx, c, prefix, after)
+			if err != nil {
+				yield(multipart.Upload{}, err)
+				return
+			}
+			for _, pos := range page {
+				if !yield(multipart.Upload{Key: pos.key, UploadID: pos.id, Initiated: pos.initiated}, nil) {
+					return
+				}
+			}
+			if !more {
+				return
+			}
+			after = &page[len(page)-1]
+		}
+	}
+}
+
+// uploadPos is an upload's position in the order of ListUploads: by key,
+// then initiation time, then creation order (the clock may stand still).
+type uploadPos struct {
+	key       string
+	initiated time.Time
+	seq       uint64
+	id        string
+}
+
+func compareUploadPos(a, b uploadPos) int {
+	return cmp.Or(strings.Compare(a.key, b.key), a.initiated.Compare(b.initiated), cmp.Compare(a.seq, b.seq))
+}
+
+// uploadPage returns the next page of ListUploads after position after
+// (nil: from the start), and whether more uploads follow.
+func (s *Store) uploadPage(ctx context.Context, c call, prefix string, after *uploadPos) ([]uploadPos, bool, error) {
+	if err := c.checkContext(ctx); err != nil {
+		return nil, false, err
+	}
+	s.srv.mu.RLock()
+	defer s.srv.mu.RUnlock()
+	b, err := c.bucket()
+	if err != nil {
+		return nil, false, err
+	}
+	var match []uploadPos
+	for _, u := range b.uploads {
+		if s.opts.ListUploadsExactKeyOnly {
+			if prefix != "" && u.key != prefix {
+				continue
+			}
+		} else if !strings.HasPrefix(u.key, prefix) {
+			continue
+		}
+		pos := uploadPos{key: u.key, initiated: u.initiated, seq: u.seq, id: u.id}
+		if after != nil && compareUploadPos(pos, *after) <= 0 {
+			continue
+		}
+		match = append(match, pos)
+	}
+	slices.SortFunc(match, compareUploadPos)
+	more := len(match) > s.opts.ListPageSize
+	if more {
+		match = match[:s.opts.ListPageSize]
+	}
+	return match, more, nil
+}
+
+// ListParts returns the parts uploaded so far, in part number order, with
+// their sizes, ETags and upload times.
+func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
+	c := s.call("ListParts", key, uploadID)
+	if err := c.checkContext(ctx); err != nil {
+		return nil, err
+	}
+	s.srv.mu.RLock()
+	defer s.srv.mu.RUnlock()
+	b, err := c.bucket()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkKey(); err != nil {
+		return nil, err
+	}
+	u, err := c.upload(b)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]multipart.Part, 0, len(u.parts))
+	for n, p := range u.parts {
+		parts = append(parts, multipart.Part{Number: n, ETag: p.etag, Size: int64(len(p.data)), LastModified: p.modified})
+	}
+	slices.SortFunc(parts, func(a, b multipart.Part) int { return cmp.Compare(a.Number, b.Number) })
+	return parts, nil
+}
+
+// PutObject reads exactly size bytes (at most 5 GiB) from body and stores
+// them as the object key, replacing any object there unless
+// opts.IfNoneMatch is set: then an existing object makes it fail with
+// [multipart.ErrPreconditionFailed]. The ETag is the hex MD5 of the bytes.
+func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
+	c := s.call("PutObject", key, "")
+	if err := c.checkContext(ctx); err != nil {
+		return "", err
+	}
+	err := func() error {
+		s.srv.mu.RLock()
+		defer s.srv.mu.RUnlock()
+		if _, err := c.bucket(); err != nil {
+			return err
+		}
+		if err := c.checkKey(); err != nil {
+			return err
+		}
+		return c.checkSize(size)
+	}()
+	if err != nil {
+		return "", err
+	}
+
+	data, err := c.readBody(body, size)
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkContext(ctx); err != nil {
+		return "", err
+	}
+	sum := md5.Sum(data)
+	etag := hex.EncodeToString(sum[:])
+
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	b, err := c.bucket()
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkConditions(b, opts.IfNoneMatch, ""); err != nil {
+		return "", err
+	}
+	b.objects[key] = &object{
+		segments:    [][]byte{data},
+		size:        size,
+		etag:        etag,
+		modified:    s.srv.clock(),
+		contentType: opts.ContentType,
+	}
+	return etag, nil
+}
+
+// GetObject returns a reader over the object's bytes and its metadata, or
+// fails with [multipart.ErrNotFound]. The reader stays valid whatever
+// happens to the object afterwards.
+func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
+	c := s.call("GetObject", key, "")
+	obj, err := s.object(ctx, c)
+	if err != nil {
+		return nil, multipart.ObjectInfo{}, err
+	}
+	// The segments are never modified, so the reader needs no copy.
+	readers := make([]io.Reader, len(obj.segments))
+	for i, seg := range obj.segments {
+		readers[i] = bytes.NewReader(seg)
+	}
+	return io.NopCloser(io.MultiReader(readers...)), obj.info(key), nil
+}
+
+// HeadObject returns the object's metadata, or fails with
+// [multipart.ErrNotFound].
+func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
+	c := s.call("HeadObject", key, "")
+	obj, err := s.object(ctx, c)
+	if err != nil {
+		return multipart.ObjectInfo{}, err
+	}
+	return obj.info(key), nil
+}
+
+// object returns the object c.key.
+func (s *Store) object(ctx context.Context, c call) (*object, error) {
+	if err := c.checkContext(ctx); err != nil {
+		return nil, err
+	}
+	s.srv.mu.RLock()
+	defer s.srv.mu.RUnlock()
+	b, err := c.bucket()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkKey(); err != nil {
+		return nil, err
+	}
+	obj := b.objects[c.key]
+	if obj == nil {
+		return nil, c.fail(multipart.ErrNotFound, "NoSuchKey", "the object does not exist")
+	}
+	return obj, nil
+}
+
+func (obj *object) info(key string) multipart.ObjectInfo {
+	return multipart.ObjectInfo{Key: key, Size: obj.size, ETag: obj.etag, LastModified: obj.modified}
+}
+
+// ListObjects yields the objects whose key starts with prefix, in key
+// order. It fetches [Options.ListPageSize] objects at a time, as the
+// caller iterates; an error ends the sequence.
+func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multipart.ObjectInfo, error] {
+	return func(yield func(multipart.ObjectInfo, error) bool) {
+		c := s.call("ListObjectsV2", "", "")
+		after, started := "", false
+		for {
+			page, more, err := s.objectPage(ctx, c, prefix, after, started)
+			if err != nil {
+				yield(multipart.ObjectInfo{}, err)
+				return
+			}
+			for _, info := range page {
+				if !yield(info, nil) {
+					return
+				}
+			}
+			if !more {
+				return
+			}
+			after, started = page[len(page)-1].Key, true
+		}
+	}
+}
+
+// objectPage returns the next page of ListObjects: the objects after key
+// after (from the start if !started), and whether more objects follow.
+func (s *Store) objectPage(ctx context.Context, c call, prefix, after string, started bool) ([]multipart.ObjectInfo, bool, error) {
+	if err := c.checkContext(ctx); err != nil {
+		return nil, false, err
+	}
+	s.srv.mu.RLock()
+	defer s.srv.mu.RUnlock()
+	b, err := c.bucket()
+	if err != nil {
+		return nil, false, err
+	}
+	var keys []string
+	for key := range b.objects {
+		if strings.HasPrefix(key, prefix) && (!started || key > after) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	more := len(keys) > s.opts.ListPageSize
+	if more {
+		keys = keys[:s.opts.ListPageSize]
+	}
+	page := make([]multipart.ObjectInfo, len(keys))
+	for i, key := range keys {
+		page[i] = b.objects[key].info(key)
+	}
+	return page, more, nil
+}
+
+// DeleteObjects deletes the given keys; keys without an object are not
+// errors. An invalid key gives a [multipart.ErrInvalidArgument] error
+// naming it, joined with the others, and the valid keys are deleted.
+func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
+	c := s.call("DeleteObjects", "", "")
+	if err := c.checkContext(ctx); err != nil {
+		return err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	b, err := c.bucket()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, key := range keys {
+		kc := s.call(c.op, key, "")
+		if err := kc.checkKey(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(b.objects, key)
+	}
+	return errors.Join(errs...)
+}
+
+// call describes one operation, for its checks and errors.
+type call struct {
+	s                 *Store
+	op, key, uploadID string
+}
+
+func (s *Store) call(op, key, uploadID string) call {
+	return call{s: s, op: op, key: key, uploadID: uploadID}
+}
+
+// fail returns an error of the given kind carrying the S3 error code.
+func (c call) fail(kind error, code, format string, args ...any) error {
+	return c.wrap(kind, &APIError{Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c call) wrap(kind, err error) error {
+	return &multipart.Error{Op: c.op, Bucket: c.s.bucket, Key: c.key, UploadID: c.uploadID, Kind: kind, Err: err}
+}
+
+// checkContext returns the context's error, if it is done.
+func (c call) checkContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return c.wrap(nil, err)
+	}
+	return nil
+}
+
+// bucket checks the credentials and returns the bucket. The caller holds
+// the server's lock.
+func (c call) bucket() (*bucket, error) {
+	srv, opts := c.s.srv, c.s.opts
+	if cr := srv.creds; cr != nil {
+		if opts.AccessKeyID != cr.accessKeyID {
+			return nil, c.fail(multipart.ErrAccessDenied, "InvalidAccessKeyId",
+				"the access key ID %q does not exist in the server's records", opts.AccessKeyID)
+		}
+		if opts.SecretAccessKey != cr.secretAccessKey {
+			return nil, c.fail(multipart.ErrAccessDenied, "SignatureDoesNotMatch",
+				"the secret access key does not match the access key ID %q", opts.AccessKeyID)
+		}
+	}
+	b := srv.buckets[c.s.bucket]
+	if b == nil {
+		return nil, c.fail(multipart.ErrBucketNotFound, "NoSuchBucket", "the bucket does not exist")
+	}
+	return b, nil
+}
+
+// checkKey checks that c.key is a valid object key.
+func (c call) checkKey() error {
+	switch {
+	case c.key == "":
+		return c.fail(multipart.ErrInvalidArgument, "InvalidArgument", "the object key is empty")
+	case len(c.key) > maxKeyLength:
+		return c.fail(multipart.ErrInvalidArgument, "KeyTooLongError",
+			"the object key is %d bytes long, more than the maximum of %d", len(c.key), maxKeyLength)
+	case !utf8.ValidString(c.key):
+		return c.fail(multipart.ErrInvalidArgument, "InvalidArgument", "the object key is not valid UTF-8")
+	}
+	return nil
+}
+
+// checkSize checks the size of a part or of a single PUT.
+func (c call) checkSize(size int64) error {
+	switch {
+	case size < 0:
+		return c.fail(multipart.ErrInvalidArgument, "InvalidArgument", "the size %d is negative", size)
+	case size > maxPartSize:
+		return c.fail(multipart.ErrInvalidArgument, "EntityTooLarge",
+			"the size %d is larger than the maximum of %d bytes", size, int64(maxPartSize))
+	}
+	return nil
+}
+
+// upload returns the upload c.uploadID of c.key.
+func (c call) upload(b *bucket) (*upload, error) {
+	u := b.uploads[c.uploadID]
+	if u == nil || u.key != c.key {
+		return nil, c.fail(multipart.ErrNoSuchUpload, "NoSuchUpload",
+			"the upload does not exist: it was never created for this key, or was completed or aborted")
+	}
+	return u, nil
+}
+
+// checkConditions evaluates If-None-Match: * and If-Match against the
+// object c.key, unless the store ignores conditional writes.
+func (c call) checkConditions(b *bucket, ifNoneMatch bool, ifMatch string) error {
+	if c.s.opts.IgnoreConditionalWrites {
+		return nil
+	}
+	cur := b.objects[c.key]
+	if ifNoneMatch && cur != nil {
+		return c.fail(multipart.ErrPreconditionFailed, "PreconditionFailed",
+			"If-None-Match: * failed: the object exists with ETag %q", cur.etag)
+	}
+	if ifMatch != "" {
+		if cur == nil {
+			return c.fail(multipart.ErrNotFound, "NoSuchKey", "If-Match failed: the object does not exist")
+		}
+		if want := multipart.NormalizeETag(ifMatch); want != "*" && want != cur.etag {
+			return c.fail(multipart.ErrPreconditionFailed, "PreconditionFailed",
+				"If-Match failed: the object has ETag %q, not %q", cur.etag, want)
+		}
+	}
+	return nil
+}
+
+// readBody reads exactly size bytes from body into a buffer of that size.
+func (c call) readBody(body io.Reader, size int64) ([]byte, error) {
+	data := make([]byte, size)
+	if size == 0 {
+		return data, nil
+	}
+	if body == nil {
+		return nil, c.fail(multipart.ErrInvalidArgument, "IncompleteBody",
+			"the body is nil but the size is %d bytes", size)
+	}
+	n, err := io.ReadFull(body, data)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, c.fail(multipart.ErrInvalidArgument, "IncompleteBody",
+			"the body ended after %d of %d bytes", n, size)
+	case err != nil:
+		return nil, c.wrap(nil, fmt.Errorf("reading the body: %w", err))
+	}
+	return data, nil
+}
+
+// newUploadID returns a random upload ID, URL-safe like the IDs of S3.
+func newUploadID() string {
+	b := make([]byte, 24)
+	rand.Read(b) // never fails; see crypto/rand.Read
+	return base64.RawURLEncoding.EncodeToString(b)
+}
