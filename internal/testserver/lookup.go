@@ -1,0 +1,104 @@
+package testserver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// ToolsDirEnv names the environment variable that points at a directory
+// holding the server binaries; it is searched before the repository's
+// .tools/bin and $PATH.
+const ToolsDirEnv = "S3COMMIT_TOOLS_DIR"
+
+// Install paths of the pinned server binaries, as `make tools` installs them
+// with `go install`.
+const (
+	MinIOInstallPath     = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+	VersityGWInstallPath = "github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+)
+
+// findBinary looks for the executable name in $S3COMMIT_TOOLS_DIR, in
+// .tools/bin of the module root and on $PATH, in that order. When it finds
+// nothing, the error names every place it looked and how to install the
+// binary.
+func findBinary(name, installPath string) (string, error) {
+	exe := name
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	var looked []string
+
+	if dir := os.Getenv(ToolsDirEnv); dir != "" {
+		p := filepath.Join(dir, exe)
+		if isExecutable(p) {
+			return p, nil
+		}
+		looked = append(looked, fmt.Sprintf("%s (from $%s)", p, ToolsDirEnv))
+	} else {
+		looked = append(looked, fmt.Sprintf("$%s (not set)", ToolsDirEnv))
+	}
+
+	root, rootErr := moduleRoot()
+	if rootErr == nil {
+		p := filepath.Join(root, ".tools", "bin", exe)
+		if isExecutable(p) {
+			return p, nil
+		}
+		looked = append(looked, p)
+	} else {
+		looked = append(looked, fmt.Sprintf(".tools/bin of the module root (%v)", rootErr))
+	}
+
+	if p, err := exec.LookPath(exe); err == nil {
+		return p, nil
+	}
+	looked = append(looked, "$PATH")
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "testserver: %s binary not found; looked in:\n", name)
+	for _, l := range looked {
+		fmt.Fprintf(&b, "\t%s\n", l)
+	}
+	b.WriteString("install the pinned server binaries with `make tools` in the repository root")
+	if rootErr == nil {
+		fmt.Fprintf(&b, " (%s)", root)
+	}
+	gobin := "<repository root>/.tools/bin"
+	if rootErr == nil {
+		gobin = filepath.Join(root, ".tools", "bin")
+	}
+	fmt.Fprintf(&b, ",\nor directly: GOBIN=%s go install %s", gobin, installPath)
+	return "", errors.New(b.String())
+}
+
+// moduleRoot returns the nearest directory at or above the working directory
+// that holds a go.mod file.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && fi.Mode().IsRegular() {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	return runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0
+}
