@@ -1,0 +1,695 @@
+package multipart
+
+// Pending-upload records in Hadoop's JSON formats.
+//
+// The shapes follow Hadoop's S3A committer files (hadoop-aws, package
+// org.apache.hadoop.fs.s3a.commit.files), as read in successive versions of
+// Hadoop's sources (the release numbers below are those in which the
+// changes shipped, as far as the sources tell):
+//
+//   - SinglePendingCommit takes its version from PersistentCommitData.VERSION:
+//     1 in the first committer release (Hadoop 3.1), 2 since Hadoop 3.3, and
+//     still 2 in the newest sources. Its fields are version, uri, uploadId,
+//     bucket, destinationKey, created, saved, date, jobId, taskId, text,
+//     etags, extraData and length; Hadoop also writes "iostatistics" (since
+//     IOStatistics, Hadoop 3.3.1) and, through Jackson's getter detection,
+//     "filename" and "partCount". Readers here ignore those three.
+//   - etags is a list of strings up to Hadoop 3.4; since the move to the AWS
+//     SDK v2 the strings keep the ETag's quotes. Newer sources store a list
+//     of objects (class Etag, later UploadEtag) with the properties "etag",
+//     "checksumAlgorithm" and "checksum"; the last two are null unless the
+//     part was uploaded with a checksum.
+//   - PendingSet has a version of its own: 1 in Hadoop 3.1 (fields version,
+//     commits, extraData), 2 once jobId was added (Hadoop 3.3.0), 3 once
+//     "iostatistics" was added (Hadoop 3.3.1), and 3 in the newest sources.
+//     Hadoop's staging committer puts the task attempt ID in extraData under
+//     "task.attempt.id".
+//   - Hadoop's readers ignore unknown properties, and Hadoop accepts only
+//     records whose version equals the one it writes.
+//   - Hadoop sets uri to the destination path's URI (Path.toUri()):
+//     "s3a://" + bucket + "/" + key with characters that URI syntax does not
+//     allow, such as spaces, percent-encoded. Hadoop's validation parses uri
+//     as a java.net.URI, so an unencoded space makes a record unreadable to
+//     Hadoop.
+//
+// This package reads every version listed above and writes version 2 of
+// both records, as the project's design asks: Hadoop versions that expect
+// pendingset version 3 reject what it writes. ETags are written as a list
+// of strings unless the record carries part checksums.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	// PendingUploadVersion is the version [PendingUpload] records are
+	// written with (Hadoop's SinglePendingCommit version 2). Versions 1
+	// and 2 are read.
+	PendingUploadVersion = 2
+	// PendingSetVersion is the version [PendingSet] records are written
+	// with (Hadoop's PendingSet version 2). Versions 1, 2 and 3 are read.
+	PendingSetVersion = 2
+	// TaskAttemptIDKey is the [PendingSet.ExtraData] key under which Hadoop
+	// records the task attempt that committed the pendingset.
+	TaskAttemptIDKey = "task.attempt.id"
+)
+
+// hadoopDateLayout is the layout of Java's Date.toString(), which Hadoop
+// uses for the human-readable "date" field, e.g. "Fri Jul 03 16:47:07 BST 2020".
+const hadoopDateLayout = "Mon Jan 02 15:04:05 MST 2006"
+
+// ErrInvalidRecord is the error kind of every pending-upload record that
+// cannot be decoded or fails validation; test with [errors.Is]. The error
+// itself is a [*RecordError] naming the field at fault.
+var ErrInvalidRecord = errors.New("invalid pending-upload record")
+
+// RecordError describes why a pending-upload record or pendingset is
+// invalid. It matches [ErrInvalidRecord] with [errors.Is].
+type RecordError struct {
+	// Record is "pending upload" or "pendingset".
+	Record string
+	// Commit is the index in [PendingSet.Commits] of the commit at fault,
+	// or -1 when the fault is not inside one commit.
+	Commit int
+	// Key is the destination key of that commit, when known.
+	Key string
+	// Field is the JSON name of the field at fault (e.g. "uploadId");
+	// empty when the record is not valid JSON.
+	Field string
+	// Reason says what is wrong, e.g. "is empty".
+	Reason string
+	// Err is the JSON decoding error behind the fault, if any.
+	Err error
+}
+
+// Error formats the record, the commit, the field and the reason, e.g.
+// `invalid pending upload: field "uploadId" is empty`.
+func (e *RecordError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid ")
+	b.WriteString(e.Record)
+	b.WriteString(": ")
+	if e.Commit >= 0 {
+		fmt.Fprintf(&b, "commits[%d]", e.Commit)
+		if e.Key != "" {
+			fmt.Fprintf(&b, " (destinationKey %q)", e.Key)
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, "field %q ", e.Field)
+	}
+	b.WriteString(e.Reason)
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns [ErrInvalidRecord] and the decoding error, if any.
+func (e *RecordError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidRecord, e.Err}
+	}
+	return []error{ErrInvalidRecord}
+}
+
+const (
+	recordUpload = "pending upload"
+	recordSet    = "pendingset"
+)
+
+func fieldError(record, field, format string, args ...any) *RecordError {
+	return &RecordError{Record: record, Commit: -1, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// PartChecksum is the checksum of one part as newer Hadoop versions record
+// it next to the part's ETag. Completing an upload that was created with a
+// checksum algorithm may require these values.
+type PartChecksum struct {
+	// Algorithm is the checksum algorithm as the AWS SDK names it, e.g.
+	// "CRC32", "CRC32C", "SHA1", "SHA256"; empty when the part has none.
+	Algorithm string
+	// Value is the base64-encoded checksum; empty when the part has none.
+	Value string
+}
+
+// PendingUpload is one uncompleted multipart upload: the object it will
+// become and the ETags of its parts. It is Hadoop's SinglePendingCommit;
+// its JSON form (see [PendingUpload.MarshalJSON]) uses Hadoop's field
+// names, given below for each field.
+//
+// Build one with [NewPendingUpload], read one with [DecodePendingUpload]
+// and write one with [PendingUpload.Encode].
+type PendingUpload struct {
+	// Version is the record's format version ("version"): 1 or 2.
+	Version int
+	// URI is "s3a://<Bucket>/<Key>" ("uri"), the key percent-encoded
+	// where URI syntax requires it (see [PendingUpload.Validate]). It may
+	// be empty, which Hadoop does not accept.
+	URI string
+	// Bucket is the destination bucket ("bucket").
+	Bucket string
+	// Key is the destination object key ("destinationKey").
+	Key string
+	// UploadID is the multipart upload ID ("uploadId").
+	UploadID string
+	// Created is when the upload was created, in milliseconds since the
+	// Unix epoch ("created"); see [PendingUpload.CreatedTime].
+	Created int64
+	// Saved is when the record was saved, in milliseconds since the Unix
+	// epoch ("saved"); see [PendingUpload.SavedTime].
+	Saved int64
+	// Date is Created in human-readable form ("date"), in the format of
+	// Java's Date.toString(); nothing parses it.
+	Date string
+	// JobID is the ID of the job that created the upload, if known ("jobId").
+	JobID string
+	// TaskID is the ID of the task that created the upload, if known
+	// ("taskId").
+	TaskID string
+	// Text is a free-form note ("text"); Hadoop's partitioned committer
+	// stores "partition: <dir>" there.
+	Text string
+	// ETags are the ETags of the parts in part order, part 1 first
+	// ("etags"), without quotes (see [NormalizeETag]).
+	ETags []string
+	// PartChecksums, when not nil, holds one checksum per part, in the
+	// order of ETags. It is set only when a record read from newer Hadoop
+	// carries checksums; such a record is written with "etags" as objects.
+	PartChecksums []PartChecksum
+	// Length is the size of the object once completed, in bytes ("length").
+	Length int64
+	// ExtraData holds custom string values ("extraData"); nil when empty.
+	ExtraData map[string]string
+}
+
+// NewPendingUpload returns the record of an uncompleted upload of bucket and
+// key with the given part ETags (in part order; quotes are removed) and
+// object length. Version and URI are set (the key percent-encoded in the
+// URI, as Hadoop writes it); Created and Saved are set to created, in
+// milliseconds, and Date to created in Hadoop's human-readable form, in
+// created's location. A zero created means now.
+func NewPendingUpload(bucket, key, uploadID string, etags []string, length int64, created time.Time) *PendingUpload {
+	if created.IsZero() {
+		created = time.Now()
+	}
+	tags := make([]string, len(etags))
+	for i, e := range etags {
+		tags[i] = NormalizeETag(e)
+	}
+	ms := created.UnixMilli()
+	return &PendingUpload{
+		Version:  PendingUploadVersion,
+		URI:      (&url.URL{Scheme: "s3a", Host: bucket, Path: "/" + key}).String(),
+		Bucket:   bucket,
+		Key:      key,
+		UploadID: uploadID,
+		Created:  ms,
+		Saved:    ms,
+		Date:     created.Format(hadoopDateLayout),
+		ETags:    tags,
+		Length:   length,
+	}
+}
+
+// CreatedTime returns Created as a time, in UTC.
+func (p *PendingUpload) CreatedTime() time.Time { return time.UnixMilli(p.Created).UTC() }
+
+// SavedTime returns Saved as a time, in UTC.
+func (p *PendingUpload) SavedTime() time.Time { return time.UnixMilli(p.Saved).UTC() }
+
+// Parts returns the parts to give [Store.CompleteUpload]: part numbers from
+// 1 with the recorded ETags. Their Size is zero: the record keeps no part
+// sizes.
+func (p *PendingUpload) Parts() []Part {
+	parts := make([]Part, len(p.ETags))
+	for i, e := range p.ETags {
+		parts[i] = Part{Number: int32(i + 1), ETag: e}
+	}
+	return parts
+}
+
+// Validate reports whether the record can be completed: a supported
+// version; non-empty bucket, destinationKey and uploadId, in valid UTF-8
+// (JSON cannot carry other bytes, so they would name another object once
+// written); a length ≥ 0; a
+// uri, if any, equal to "s3a://<bucket>/<destinationKey>", plain or with the
+// key percent-encoded; at least one ETag, none empty or still quoted; and
+// part checksums, if any, one per part. The error is a
+// [*RecordError] naming the field and matches [ErrInvalidRecord].
+func (p *PendingUpload) Validate() error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (p *PendingUpload) validate() *RecordError {
+	const r = recordUpload
+	switch {
+	case p.Version != 1 && p.Version != 2:
+		return fieldError(r, "version", "is %d, want 1 or 2", p.Version)
+	case p.Bucket == "":
+		return fieldError(r, "bucket", "is empty")
+	case p.Key == "":
+		return fieldError(r, "destinationKey", "is empty")
+	case p.UploadID == "":
+		return fieldError(r, "uploadId", "is empty")
+	case !utf8.ValidString(p.Bucket):
+		return fieldError(r, "bucket", "is not valid UTF-8")
+	case !utf8.ValidString(p.Key):
+		return fieldError(r, "destinationKey", "is not valid UTF-8")
+	case !utf8.ValidString(p.UploadID):
+		return fieldError(r, "uploadId", "is not valid UTF-8")
+	case p.Length < 0:
+		return fieldError(r, "length", "is %d, want ≥ 0", p.Length)
+	case p.URI != "" && !uriNames(p.URI, p.Bucket, p.Key):
+		return fieldError(r, "uri", "is %q, want %q", p.URI, "s3a://"+p.Bucket+"/"+p.Key)
+	case len(p.ETags) == 0:
+		return fieldError(r, "etags", "is empty, want one ETag per part")
+	}
+	for i, e := range p.ETags {
+		if e == "" {
+			return fieldError(r, "etags", "has an empty ETag for part %d", i+1)
+		}
+		if NormalizeETag(e) != e || strings.ContainsRune(e, '"') || !utf8.ValidString(e) {
+			return fieldError(r, "etags", "has ETag %q for part %d, which is not a valid unquoted ETag", e, i+1)
+		}
+	}
+	if p.PartChecksums != nil {
+		if len(p.PartChecksums) != len(p.ETags) {
+			return fieldError(r, "etags", "has %d part checksums for %d parts", len(p.PartChecksums), len(p.ETags))
+		}
+		for i, c := range p.PartChecksums {
+			if (c.Algorithm == "") != (c.Value == "") {
+				return fieldError(r, "etags", "has checksumAlgorithm %q with checksum %q for part %d, want both or neither", c.Algorithm, c.Value, i+1)
+			}
+		}
+	}
+	return nil
+}
+
+// uriNames reports whether uri names the object key in bucket, either
+// plainly ("s3a://" + bucket + "/" + key) or with the key percent-encoded.
+func uriNames(uri, bucket, key string) bool {
+	if uri == "s3a://"+bucket+"/"+key {
+		return true
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return false
+	}
+	return u.Scheme == "s3a" && u.User == nil && u.Host == bucket && u.Path == "/"+key &&
+		!u.ForceQuery && u.RawQuery == "" && u.Fragment == ""
+}
+
+// Encode validates the record and writes it to w as indented JSON in
+// Hadoop's SinglePendingCommit format, followed by a newline. An invalid
+// record is not written.
+func (p *PendingUpload) Encode(w io.Writer) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return encodeIndented(w, p)
+}
+
+// DecodePendingUpload reads one JSON pending-upload record (Hadoop's
+// SinglePendingCommit, as in a .pending file) from r, which must hold
+// nothing else but white space, and validates it. Unknown fields are
+// ignored; ETags are normalized (see [NormalizeETag]). A record that is not
+// valid JSON or fails [PendingUpload.Validate] gives a [*RecordError]
+// matching [ErrInvalidRecord]; a failure to read r is returned wrapped,
+// without [ErrInvalidRecord].
+func DecodePendingUpload(r io.Reader) (*PendingUpload, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("multipart: read pending upload: %w", err)
+	}
+	var p PendingUpload
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, decodeError(recordUpload, -1, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PendingSet is the list of pending uploads of one committed task: Hadoop's
+// PendingSet, as in a .pendingset file. Its JSON form (see
+// [PendingSet.MarshalJSON]) uses Hadoop's field names, given below.
+type PendingSet struct {
+	// Version is the record's format version ("version"): 1, 2 or 3.
+	Version int
+	// JobID is the ID of the job, if known ("jobId").
+	JobID string
+	// Commits are the task's pending uploads ("commits"); nil when the task
+	// wrote nothing.
+	Commits []PendingUpload
+	// ExtraData holds custom string values ("extraData"), such as the task
+	// attempt under [TaskAttemptIDKey]; nil when empty.
+	ExtraData map[string]string
+}
+
+// NewPendingSet returns a pendingset of the current version holding commits.
+func NewPendingSet(jobID string, commits []PendingUpload) *PendingSet {
+	return &PendingSet{Version: PendingSetVersion, JobID: jobID, Commits: commits}
+}
+
+// Validate reports whether the pendingset can be committed: a supported
+// version, every commit valid (see [PendingUpload.Validate]), no
+// destination key twice, and every commit's jobId, where both are set,
+// equal to the pendingset's. The error is a [*RecordError] naming the
+// commit and the field and matches [ErrInvalidRecord].
+func (s *PendingSet) Validate() error {
+	if s.Version < 1 || s.Version > 3 {
+		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3", s.Version)
+	}
+	seen := make(map[string]int, len(s.Commits))
+	for i := range s.Commits {
+		c := &s.Commits[i]
+		err := c.validate()
+		switch first, dup := seen[c.Key]; {
+		case err != nil:
+		case dup:
+			err = fieldError(recordSet, "destinationKey", "is also the key of commits[%d]", first)
+		case s.JobID != "" && c.JobID != "" && c.JobID != s.JobID:
+			err = fieldError(recordSet, "jobId", "is %q, want the pendingset's jobId %q", c.JobID, s.JobID)
+		}
+		if err != nil {
+			err.Record, err.Commit, err.Key = recordSet, i, c.Key
+			return err
+		}
+		seen[c.Key] = i
+	}
+	return nil
+}
+
+// Encode validates the pendingset and writes it to w as indented JSON in
+// Hadoop's PendingSet format, followed by a newline. An invalid pendingset
+// is not written.
+func (s *PendingSet) Encode(w io.Writer) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return encodeIndented(w, s)
+}
+
+// DecodePendingSet reads one JSON pendingset (Hadoop's PendingSet, as in a
+// .pendingset file) from r, which must hold nothing else but white space,
+// and validates it. Unknown fields, such as Hadoop's "iostatistics", are
+// ignored; ETags are normalized (see [NormalizeETag]). A pendingset that is
+// not valid JSON or fails [PendingSet.Validate] gives a [*RecordError]
+// matching [ErrInvalidRecord]; a failure to read r is returned wrapped,
+// without [ErrInvalidRecord].
+func DecodePendingSet(r io.Reader) (*PendingSet, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("multipart: read pendingset: %w", err)
+	}
+	var s PendingSet
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, decodeError(recordSet, -1, err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// decodeError turns an error of json.Unmarshal into a *RecordError of
+// record. commit is the index of the commit being decoded, or -1.
+func decodeError(record string, commit int, err error) *RecordError {
+	var re *RecordError
+	if errors.As(err, &re) {
+		c := *re
+		c.Record = record
+		if commit >= 0 {
+			c.Commit = commit
+		}
+		return &c
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return &RecordError{Record: record, Commit: commit, Field: te.Field, Reason: typeReason(te)}
+	}
+	return &RecordError{Record: record, Commit: commit, Reason: "malformed JSON", Err: err}
+}
+
+// typeReason describes a JSON value of the wrong type without naming Go types.
+func typeReason(te *json.UnmarshalTypeError) string {
+	want := "a value of another type"
+	if te.Type != nil {
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			want = "an integer"
+		case reflect.String:
+			want = "a string"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		}
+	}
+	return fmt.Sprintf("is a JSON %s, want %s", te.Value, want)
+}
+
+func encodeIndented(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// marshalPlain encodes v without HTML escaping and without the newline
+// json.Encoder appends.
+func marshalPlain(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// pendingUploadJSON is the wire form of PendingUpload, in the field order
+// of Hadoop's SinglePendingCommit.
+type pendingUploadJSON struct {
+	Version   int               `json:"version"`
+	URI       string            `json:"uri"`
+	UploadID  string            `json:"uploadId"`
+	Bucket    string            `json:"bucket"`
+	Key       string            `json:"destinationKey"`
+	Created   int64             `json:"created"`
+	Saved     int64             `json:"saved"`
+	Date      string            `json:"date"`
+	JobID     string            `json:"jobId"`
+	TaskID    string            `json:"taskId"`
+	Text      string            `json:"text"`
+	ETags     etagList          `json:"etags"`
+	ExtraData map[string]string `json:"extraData"`
+	Length    int64             `json:"length"`
+}
+
+// MarshalJSON encodes the record in Hadoop's SinglePendingCommit format,
+// without validating it. "etags" is a list of strings, or a list of
+// {"etag", "checksumAlgorithm", "checksum"} objects when PartChecksums is
+// set.
+func (p PendingUpload) MarshalJSON() ([]byte, error) {
+	extra := p.ExtraData
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	return marshalPlain(pendingUploadJSON{
+		Version: p.Version, URI: p.URI, UploadID: p.UploadID, Bucket: p.Bucket, Key: p.Key,
+		Created: p.Created, Saved: p.Saved, Date: p.Date, JobID: p.JobID, TaskID: p.TaskID,
+		Text: p.Text, ETags: etagList{etags: p.ETags, checksums: p.PartChecksums},
+		ExtraData: extra, Length: p.Length,
+	})
+}
+
+// UnmarshalJSON decodes a record in Hadoop's SinglePendingCommit format,
+// with "etags" as strings or as objects, without validating it. Unknown
+// fields are ignored, ETags are normalized and an empty extraData becomes
+// nil. A JSON null leaves the record unchanged.
+func (p *PendingUpload) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
+	var w pendingUploadJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	if len(w.ExtraData) == 0 {
+		w.ExtraData = nil
+	}
+	*p = PendingUpload{
+		Version: w.Version, URI: w.URI, Bucket: w.Bucket, Key: w.Key, UploadID: w.UploadID,
+		Created: w.Created, Saved: w.Saved, Date: w.Date, JobID: w.JobID, TaskID: w.TaskID,
+		Text: w.Text, ETags: w.ETags.etags, PartChecksums: w.ETags.checksums,
+		Length: w.Length, ExtraData: w.ExtraData,
+	}
+	return nil
+}
+
+// pendingSetJSON is the wire form of PendingSet, in the field order of
+// Hadoop's PendingSet. Commits stay raw so that errors can name the commit.
+type pendingSetJSON struct {
+	Version   int               `json:"version"`
+	JobID     string            `json:"jobId"`
+	Commits   []json.RawMessage `json:"commits"`
+	ExtraData map[string]string `json:"extraData"`
+}
+
+// MarshalJSON encodes the pendingset in Hadoop's PendingSet format, without
+// validating it.
+func (s PendingSet) MarshalJSON() ([]byte, error) {
+	commits := make([]json.RawMessage, len(s.Commits))
+	for i := range s.Commits {
+		b, err := s.Commits[i].MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		commits[i] = b
+	}
+	extra := s.ExtraData
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	return marshalPlain(pendingSetJSON{Version: s.Version, JobID: s.JobID, Commits: commits, ExtraData: extra})
+}
+
+// UnmarshalJSON decodes a pendingset in Hadoop's PendingSet format without
+// validating it; see [PendingUpload.UnmarshalJSON] for the commits. An
+// empty commits list and an empty extraData become nil. A JSON null leaves
+// the pendingset unchanged.
+func (s *PendingSet) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
+	var w pendingSetJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	var commits []PendingUpload
+	if len(w.Commits) > 0 {
+		commits = make([]PendingUpload, len(w.Commits))
+	}
+	for i, raw := range w.Commits {
+		if err := json.Unmarshal(raw, &commits[i]); err != nil {
+			return decodeError(recordSet, i, err)
+		}
+	}
+	if len(w.ExtraData) == 0 {
+		w.ExtraData = nil
+	}
+	*s = PendingSet{Version: w.Version, JobID: w.JobID, Commits: commits, ExtraData: w.ExtraData}
+	return nil
+}
+
+// etagList is the "etags" field: a list of ETag strings, or a list of
+// {"etag", "checksumAlgorithm", "checksum"} objects.
+type etagList struct {
+	etags     []string
+	checksums []PartChecksum // nil when no part has a checksum
+}
+
+// etagJSON is one element of "etags" in its object form.
+type etagJSON struct {
+	ETag              string `json:"etag"`
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
+	Checksum          string `json:"checksum,omitempty"`
+}
+
+func (l etagList) MarshalJSON() ([]byte, error) {
+	if l.checksums == nil {
+		if l.etags == nil {
+			return []byte("[]"), nil
+		}
+		return marshalPlain(l.etags)
+	}
+	objs := make([]etagJSON, len(l.etags))
+	for i, e := range l.etags {
+		objs[i].ETag = e
+		if i < len(l.checksums) {
+			objs[i].ChecksumAlgorithm = l.checksums[i].Algorithm
+			objs[i].Checksum = l.checksums[i].Value
+		}
+	}
+	return marshalPlain(objs)
+}
+
+func (l *etagList) UnmarshalJSON(data []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		e := decodeError("", -1, err)
+		e.Field = "etags"
+		return e
+	}
+	var etags []string
+	var sums []PartChecksum
+	if len(raw) > 0 {
+		etags = make([]string, len(raw))
+		sums = make([]PartChecksum, len(raw))
+	}
+	hasSums := false
+	for i, elem := range raw {
+		elem = bytes.TrimSpace(elem)
+		var err error
+		switch {
+		case len(elem) > 0 && elem[0] == '"':
+			err = json.Unmarshal(elem, &etags[i])
+		case len(elem) > 0 && elem[0] == '{':
+			var o etagJSON
+			err = json.Unmarshal(elem, &o)
+			etags[i] = o.ETag
+			sums[i] = PartChecksum{Algorithm: o.ChecksumAlgorithm, Value: o.Checksum}
+			hasSums = hasSums || o.ChecksumAlgorithm != "" || o.Checksum != ""
+		case string(elem) == "null":
+		default:
+			return fieldError("", "etags", "has a JSON %s for part %d, want a string or an object", jsonKind(elem), i+1)
+		}
+		if err != nil {
+			e := decodeError("", -1, err)
+			return fieldError("", "etags", "has an invalid object for part %d: field %q %s", i+1, e.Field, e.Reason)
+		}
+		etags[i] = NormalizeETag(etags[i])
+	}
+	if !hasSums {
+		sums = nil
+	}
+	*l = etagList{etags: etags, checksums: sums}
+	return nil
+}
+
+// jsonKind names the kind of a JSON value from its first byte.
+func jsonKind(v []byte) string {
+	switch {
+	case len(v) == 0:
+		return "nothing"
+	case v[0] == '[':
+		return "list"
+	case v[0] == 't' || v[0] == 'f':
+		return "bool"
+	default:
+		return "number"
+	}
+}
