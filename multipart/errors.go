@@ -151,7 +151,9 @@ func ClassifyHTTP(code string, status int) error {
 	case "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized", "RequestTimeout":
 		return ErrServer
 	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
-		"InvalidToken", "ExpiredToken", "Forbidden":
+		"InvalidToken", "ExpiredToken", "Forbidden",
+		// versitygw answers an unknown access key with 404 XAdminUserNotFound.
+		"XAdminUserNotFound":
 		return ErrAccessDenied
 	case "NoSuchBucket":
 		return ErrBucketNotFound

@@ -1,0 +1,249 @@
+package awsstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+)
+
+// Defaults applied to zero-valued [Options] fields.
+const (
+	// DefaultMaxConnections is the default of [Options.MaxConnections].
+	DefaultMaxConnections = 64
+	// DefaultListPageSize is the default of [Options.ListPageSize], and the
+	// largest page S3 returns.
+	DefaultListPageSize = 1000
+	// DefaultRegion is the region used when an endpoint is set but no region
+	// is configured anywhere; S3-compatible stores usually accept any
+	// region and most default to this one.
+	DefaultRegion = "us-east-1"
+)
+
+// Checksums selects when the SDK adds request checksums and validates
+// response checksums.
+type Checksums int
+
+const (
+	// ChecksumWhenRequired (the default) adds request checksums only to
+	// operations that require one (DeleteObjects) and validates response
+	// checksums only where required. It sets both the client's
+	// RequestChecksumCalculation and ResponseChecksumValidation to
+	// WhenRequired. This is what works on MinIO, versitygw and FlashBlade.
+	ChecksumWhenRequired Checksums = iota
+	// ChecksumWhenSupported keeps the SDK's own default (or what the
+	// environment and shared config say): a CRC checksum on every upload
+	// and validation of every response checksum. AWS S3 supports it; some
+	// S3-compatible stores reject the checksums.
+	ChecksumWhenSupported
+)
+
+// String returns the constant's name.
+func (c Checksums) String() string {
+	switch c {
+	case ChecksumWhenRequired:
+		return "ChecksumWhenRequired"
+	case ChecksumWhenSupported:
+		return "ChecksumWhenSupported"
+	}
+	return fmt.Sprintf("Checksums(%d)", int(c))
+}
+
+// PayloadSigning selects whether request bodies of UploadPart and PutObject
+// are included in the SigV4 signature.
+type PayloadSigning int
+
+const (
+	// SignPayload (the default) signs the SHA-256 of the body, as the SDK
+	// does by default. The SDK reads each body twice: once to hash it, once
+	// to send it.
+	SignPayload PayloadSigning = iota
+	// UnsignedPayload sends X-Amz-Content-Sha256: UNSIGNED-PAYLOAD for
+	// UploadPart and PutObject, saving the SHA-256 pass over every byte.
+	// The body is then protected only by TCP (and TLS where used) and the
+	// Content-Length check. Use it on a trusted network, where hashing
+	// costs a CPU core per few hundred MB/s of upload.
+	//
+	// It takes effect with [ChecksumWhenRequired]. With
+	// [ChecksumWhenSupported] over plain HTTP the SDK computes the CRC
+	// checksum and the SHA-256 in one pass and signs the SHA-256 anyway;
+	// over HTTPS it then sends a trailing checksum and no SHA-256.
+	UnsignedPayload
+)
+
+// String returns the constant's name.
+func (p PayloadSigning) String() string {
+	switch p {
+	case SignPayload:
+		return "SignPayload"
+	case UnsignedPayload:
+		return "UnsignedPayload"
+	}
+	return fmt.Sprintf("PayloadSigning(%d)", int(p))
+}
+
+// Options configure a [Store]. The zero value of every field is a working
+// default; only Bucket is required.
+//
+// [New] uses all fields. [NewFromClient] uses only PayloadSigning,
+// ListPageSize and Logger: the client's own configuration decides the rest.
+type Options struct {
+	// Bucket is the bucket the store operates on. Required.
+	Bucket string
+
+	// EndpointURL is the S3 endpoint with its scheme, for example
+	// "http://127.0.0.1:9000". Empty uses the standard AWS endpoint
+	// resolution, which honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3.
+	EndpointURL string
+
+	// Region is the signing region. Empty takes it from the environment
+	// (AWS_REGION) or the shared config profile; if none is configured and
+	// an endpoint is set (EndpointURL or AWS_ENDPOINT_URL), [DefaultRegion]
+	// is used.
+	Region string
+
+	// UsePathStyle addresses buckets as http://host/bucket/key instead of
+	// http://bucket.host/key. MinIO, versitygw and FlashBlade need it
+	// unless they are set up for virtual-host addressing.
+	UsePathStyle bool
+
+	// Credentials provides the access keys. Nil uses the standard AWS
+	// credential chain: environment (AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY), shared credentials and config files
+	// (AWS_PROFILE or Profile), web identity, container and EC2 roles.
+	// For explicit keys use
+	// credentials.NewStaticCredentialsProvider(accessKey, secretKey, "")
+	// from github.com/aws/aws-sdk-go-v2/credentials.
+	Credentials aws.CredentialsProvider
+
+	// Profile selects a shared config profile; empty uses AWS_PROFILE or
+	// "default".
+	Profile string
+
+	// Checksums selects request and response checksum behaviour; the zero
+	// value is [ChecksumWhenRequired].
+	Checksums Checksums
+
+	// PayloadSigning selects whether part and object bodies are signed; the
+	// zero value is [SignPayload].
+	PayloadSigning PayloadSigning
+
+	// MaxConnections sizes the HTTP connection pool: the transport's
+	// MaxIdleConns and MaxIdleConnsPerHost are set to it, so that idle
+	// connections are reused rather than closed and re-opened when many
+	// requests run at once. Set it at least as high as the number of
+	// concurrent uploads, part uploads and completions you run. Zero means
+	// [DefaultMaxConnections]. Ignored when HTTPClient is set.
+	MaxConnections int
+
+	// HTTPClient replaces the SDK's HTTP client. Nil builds one from the
+	// SDK's defaults with the MaxConnections pool. When AWS_CA_BUNDLE is
+	// set, the SDK requires an *awshttp.BuildableClient
+	// (github.com/aws/aws-sdk-go-v2/aws/transport/http) here.
+	HTTPClient aws.HTTPClient
+
+	// RetryMaxAttempts is the number of attempts the SDK's retryer makes per
+	// request (1 disables retries). Zero keeps the SDK default (3, or
+	// AWS_MAX_ATTEMPTS).
+	RetryMaxAttempts int
+
+	// ListPageSize is the number of entries requested per list page
+	// (ListObjectsV2, ListMultipartUploads, ListParts), 1 to 1000. Zero
+	// means [DefaultListPageSize]. Tests set it small to exercise paging.
+	ListPageSize int32
+
+	// Logger receives a debug record per request (operation, key, duration,
+	// error). Nil disables logging.
+	Logger *slog.Logger
+}
+
+// validate checks the fields New uses.
+func (o Options) validate() error {
+	var errs []error
+	if o.Bucket == "" {
+		errs = append(errs, errors.New("Options.Bucket is required"))
+	}
+	if o.EndpointURL != "" {
+		if err := validateEndpointURL(o.EndpointURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := o.validateShared(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Checksums != ChecksumWhenRequired && o.Checksums != ChecksumWhenSupported {
+		errs = append(errs, fmt.Errorf("Options.Checksums: unknown value %v", o.Checksums))
+	}
+	if o.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("Options.MaxConnections must not be negative, got %d", o.MaxConnections))
+	}
+	if o.RetryMaxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("Options.RetryMaxAttempts must not be negative, got %d", o.RetryMaxAttempts))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("awsstore: %w", err)
+	}
+	return nil
+}
+
+// validateShared checks the fields NewFromClient uses as well.
+func (o Options) validateShared() error {
+	var errs []error
+	if o.PayloadSigning != SignPayload && o.PayloadSigning != UnsignedPayload {
+		errs = append(errs, fmt.Errorf("Options.PayloadSigning: unknown value %v", o.PayloadSigning))
+	}
+	if o.ListPageSize < 0 || o.ListPageSize > DefaultListPageSize {
+		errs = append(errs, fmt.Errorf("Options.ListPageSize must be between 1 and %d (or 0 for the default), got %d", DefaultListPageSize, o.ListPageSize))
+	}
+	return errors.Join(errs...)
+}
+
+// validateEndpointURL requires an absolute http or https URL without query
+// or fragment.
+func validateEndpointURL(endpoint string) error {
+	if lower := strings.ToLower(endpoint); !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+		return fmt.Errorf("Options.EndpointURL %q: must start with http:// or https://", endpoint)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("Options.EndpointURL %q: %w", endpoint, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("Options.EndpointURL %q: must start with http:// or https://", endpoint)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("Options.EndpointURL %q: no host", endpoint)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("Options.EndpointURL %q: must not have a query or fragment", endpoint)
+	}
+	return nil
+}
+
+func (o Options) maxConnections() int {
+	if o.MaxConnections > 0 {
+		return o.MaxConnections
+	}
+	return DefaultMaxConnections
+}
+
+func (o Options) listPageSize() int32 {
+	if o.ListPageSize > 0 {
+		return o.ListPageSize
+	}
+	return DefaultListPageSize
+}
+
+// newHTTPClient returns the SDK's default HTTP client with an idle pool of
+// maxConns connections per host.
+func newHTTPClient(maxConns int) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = maxConns
+		tr.MaxIdleConnsPerHost = maxConns
+	})
+}

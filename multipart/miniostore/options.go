@@ -1,0 +1,176 @@
+package miniostore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Defaults applied to zero-valued [Options] fields.
+const (
+	// DefaultMaxConnections is the default of [Options.MaxConnections].
+	DefaultMaxConnections = 64
+	// DefaultListPageSize is the default of [Options.ListPageSize], and the
+	// largest page S3 returns.
+	DefaultListPageSize = 1000
+)
+
+// Options configure a [Store]. The zero value of every field is a working
+// default; Bucket and Endpoint are required.
+//
+// [New] uses all fields. [NewFromCore] uses only UnsignedPayload,
+// ListPageSize and Logger: the client's own configuration decides the rest.
+type Options struct {
+	// Bucket is the bucket the store operates on. Required.
+	Bucket string
+
+	// Endpoint is the store's address: "host:port", or a URL
+	// "http://host:port" or "https://host:port" whose scheme decides
+	// Secure. Required.
+	Endpoint string
+
+	// Secure selects HTTPS for an Endpoint given without a scheme. With a
+	// scheme it must agree with it (or be false for https://).
+	Secure bool
+
+	// Region is the signing region. Empty lets minio-go ask the store for
+	// the bucket's location once (GetBucketLocation) and cache it.
+	Region string
+
+	// AccessKeyID, SecretAccessKey and SessionToken are static credentials.
+	// When AccessKeyID and SecretAccessKey are empty the credentials come
+	// from the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+	// AWS_SESSION_TOKEN, then MINIO_ROOT_USER / MINIO_ROOT_PASSWORD or
+	// MINIO_ACCESS_KEY / MINIO_SECRET_KEY), then from the shared AWS
+	// credentials file (AWS_SHARED_CREDENTIALS_FILE, profile AWS_PROFILE).
+	AccessKeyID, SecretAccessKey, SessionToken string
+
+	// PathStyle forces path-style addressing (http://host/bucket/key).
+	// False lets minio-go choose: path style for IP addresses and most
+	// non-AWS hosts, virtual-host style where it knows the host supports it.
+	PathStyle bool
+
+	// MaxConnections sizes the HTTP connection pool: the transport's
+	// MaxIdleConns and MaxIdleConnsPerHost are set to it, so that idle
+	// connections are reused rather than closed and re-opened when many
+	// requests run at once. Set it at least as high as the number of
+	// concurrent uploads, part uploads and completions you run. Zero means
+	// [DefaultMaxConnections]. Ignored when Transport is set.
+	MaxConnections int
+
+	// Transport replaces minio-go's default HTTP transport.
+	Transport http.RoundTripper
+
+	// RetryMaxAttempts is the number of attempts minio-go makes per request
+	// (1 disables retries). Zero keeps minio-go's default (10).
+	RetryMaxAttempts int
+
+	// UnsignedPayload sends part and object bodies with
+	// X-Amz-Content-Sha256: UNSIGNED-PAYLOAD instead of minio-go's
+	// streaming SHA-256 signature, which it uses over plain HTTP. It saves
+	// the SHA-256 pass over every byte; the body is then protected only by
+	// TCP and the Content-Length check. Over HTTPS minio-go sends bodies
+	// unsigned anyway.
+	UnsignedPayload bool
+
+	// ListPageSize is the number of entries requested per list page
+	// (ListObjectsV2, ListMultipartUploads, ListParts), 1 to 1000. Zero
+	// means [DefaultListPageSize]. Tests set it small to exercise paging.
+	ListPageSize int
+
+	// Logger receives a debug record per request (operation, key, duration,
+	// error). Nil disables logging.
+	Logger *slog.Logger
+}
+
+// validate checks the fields New uses and returns the endpoint's host and
+// whether to use TLS.
+func (o Options) validate() (host string, secure bool, err error) {
+	var errs []error
+	if o.Bucket == "" {
+		errs = append(errs, errors.New("Options.Bucket is required"))
+	}
+	host, secure, err = parseEndpoint(o.Endpoint, o.Secure)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if (o.AccessKeyID == "") != (o.SecretAccessKey == "") {
+		errs = append(errs, errors.New("Options.AccessKeyID and Options.SecretAccessKey must be set together"))
+	}
+	if o.SessionToken != "" && o.AccessKeyID == "" {
+		errs = append(errs, errors.New("Options.SessionToken needs Options.AccessKeyID and Options.SecretAccessKey"))
+	}
+	if err := o.validateShared(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("Options.MaxConnections must not be negative, got %d", o.MaxConnections))
+	}
+	if o.RetryMaxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("Options.RetryMaxAttempts must not be negative, got %d", o.RetryMaxAttempts))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return "", false, fmt.Errorf("miniostore: %w", err)
+	}
+	return host, secure, nil
+}
+
+// validateShared checks the fields NewFromCore uses as well.
+func (o Options) validateShared() error {
+	if o.ListPageSize < 0 || o.ListPageSize > DefaultListPageSize {
+		return fmt.Errorf("Options.ListPageSize must be between 1 and %d (or 0 for the default), got %d", DefaultListPageSize, o.ListPageSize)
+	}
+	return nil
+}
+
+// parseEndpoint accepts "host", "host:port" or an http(s) URL without path
+// and returns the host[:port] minio-go expects and whether to use TLS.
+func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
+	if endpoint == "" {
+		return "", false, errors.New("Options.Endpoint is required")
+	}
+	if strings.Contains(endpoint, "://") {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return "", false, fmt.Errorf("Options.Endpoint %q: %w", endpoint, err)
+		}
+		switch u.Scheme {
+		case "https":
+			secure = true
+		case "http":
+			if secure {
+				return "", false, fmt.Errorf("Options.Endpoint %q: http:// contradicts Options.Secure", endpoint)
+			}
+		default:
+			return "", false, fmt.Errorf("Options.Endpoint %q: scheme must be http or https", endpoint)
+		}
+		if u.Host == "" {
+			return "", false, fmt.Errorf("Options.Endpoint %q: no host", endpoint)
+		}
+		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return "", false, fmt.Errorf("Options.Endpoint %q: must be scheme://host[:port] without path, query or user", endpoint)
+		}
+		return u.Host, secure, nil
+	}
+	if strings.ContainsAny(endpoint, "/?#@ ") {
+		return "", false, fmt.Errorf("Options.Endpoint %q: must be host[:port] or scheme://host[:port]", endpoint)
+	}
+	return endpoint, secure, nil
+}
+
+func (o Options) maxConnections() int {
+	if o.MaxConnections > 0 {
+		return o.MaxConnections
+	}
+	return DefaultMaxConnections
+}
+
+func (o Options) listPageSize() int {
+	if o.ListPageSize > 0 {
+		return o.ListPageSize
+	}
+	return DefaultListPageSize
+}
