@@ -1,0 +1,119 @@
+package multipart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestClassifyHTTP(t *testing.T) {
+	tests := []struct {
+		code   string
+		status int
+		want   error
+	}{
+		{"NoSuchKey", 404, ErrNotFound},
+		{"", 404, ErrNotFound},
+		{"NoSuchUpload", 404, ErrNoSuchUpload},
+		{"NoSuchBucket", 404, ErrBucketNotFound},
+		{"PreconditionFailed", 412, ErrPreconditionFailed},
+		{"", 412, ErrPreconditionFailed},
+		{"ConditionalRequestConflict", 409, ErrPreconditionFailed},
+		{"InvalidPart", 400, ErrInvalidPart},
+		{"InvalidPartOrder", 400, ErrInvalidPart},
+		{"EntityTooSmall", 400, ErrInvalidPart},
+		{"SlowDown", 503, ErrThrottled},
+		{"", 503, ErrThrottled},
+		{"", 429, ErrThrottled},
+		{"InternalError", 500, ErrServer},
+		{"", 502, ErrServer},
+		{"AccessDenied", 403, ErrAccessDenied},
+		{"InvalidAccessKeyId", 403, ErrAccessDenied},
+		{"SignatureDoesNotMatch", 403, ErrAccessDenied},
+		{"XAdminUserNotFound", 404, ErrAccessDenied},
+		{"", 403, ErrAccessDenied},
+		{"InvalidArgument", 400, ErrInvalidArgument},
+		{"KeyTooLongError", 400, ErrInvalidArgument},
+		{"", 400, ErrInvalidArgument},
+		{"SomethingNew", 409, nil},
+		{"", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s_%d", tt.code, tt.status), func(t *testing.T) {
+			assert.Equal(t, tt.want, ClassifyHTTP(tt.code, tt.status))
+		})
+	}
+}
+
+func TestErrorIsAndAs(t *testing.T) {
+	backend := &net.OpError{Op: "read", Err: syscall.ECONNRESET}
+	err := fmt.Errorf("task commit: %w", &Error{
+		Op: "UploadPart", Bucket: "lake", Key: "events/a.parquet", UploadID: "u1",
+		Kind: ErrNetwork, Err: backend,
+	})
+	require.ErrorIs(t, err, ErrNetwork)
+	require.NotErrorIs(t, err, ErrServer)
+	var opErr *net.OpError
+	require.ErrorAs(t, err, &opErr, "the backend's error stays reachable")
+	assert.Equal(t, ErrNetwork, KindOf(err))
+	assert.True(t, IsRetryable(err))
+	assert.Equal(t, "task commit: UploadPart s3://lake/events/a.parquet (upload u1): network error: read: connection reset by peer", err.Error())
+}
+
+func TestErrorMessageHints(t *testing.T) {
+	err := &Error{Op: "CompleteMultipartUpload", Bucket: "b", Key: "k", UploadID: "u", Kind: ErrNoSuchUpload, Err: errors.New("NoSuchUpload: gone")}
+	assert.Contains(t, err.Error(), "MINIO_API_STALE_UPLOADS_EXPIRY", "NoSuchUpload names its likely causes")
+	err = &Error{Op: "PutObject", Bucket: "b", Kind: ErrAccessDenied, Err: ErrAccessDenied}
+	assert.Equal(t, 1, strings.Count(err.Error(), "access denied"), "a kind that is also the cause is not repeated")
+}
+
+func TestIsRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"throttled", &Error{Kind: ErrThrottled}, true},
+		{"server", &Error{Kind: ErrServer}, true},
+		{"network", &Error{Kind: ErrNetwork}, true},
+		{"no such upload", &Error{Kind: ErrNoSuchUpload}, false},
+		{"access denied", &Error{Kind: ErrAccessDenied}, false},
+		{"cancelled", fmt.Errorf("x: %w", context.Canceled), false},
+		{"cancelled while throttled", errors.Join(context.Canceled, &Error{Kind: ErrThrottled}), false},
+		{"unclassified", errors.New("boom"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, IsRetryable(tt.err)) })
+	}
+}
+
+func TestIsNetworkError(t *testing.T) {
+	assert.True(t, IsNetworkError(&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}))
+	assert.True(t, IsNetworkError(fmt.Errorf("body: %w", io.ErrUnexpectedEOF)))
+	assert.True(t, IsNetworkError(syscall.EPIPE))
+	assert.False(t, IsNetworkError(context.DeadlineExceeded))
+	assert.False(t, IsNetworkError(errors.New("boom")))
+	assert.False(t, IsNetworkError(nil))
+}
+
+func TestNormalizeETag(t *testing.T) {
+	for in, want := range map[string]string{
+		`"d41d8cd98f00b204e9800998ecf8427e"`: "d41d8cd98f00b204e9800998ecf8427e",
+		`d41d8cd98f00b204e9800998ecf8427e`:   "d41d8cd98f00b204e9800998ecf8427e",
+		`W/"abc-2"`:                          "abc-2",
+		` "abc" `:                            "abc",
+		`"`:                                  `"`,
+		``:                                   ``,
+	} {
+		assert.Equal(t, want, NormalizeETag(in), "NormalizeETag(%q)", in)
+	}
+}
