@@ -141,6 +141,12 @@ func (u *Uploader) UploadFile(ctx context.Context, path, key string) (*PendingUp
 
 // Upload uploads size bytes read from r to key as an uncompleted multipart
 // upload, like [Uploader.UploadFile].
+//
+// One case cannot be cleaned up here: when the store carries out
+// CreateMultipartUpload but its answer is lost, the retry creates a second
+// upload and the first one's ID is never known. Such an upload is found by
+// listing the uploads of the exact key ([Store.ListUploads]), which is what
+// a committer's abort does for the keys of its job.
 func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key string) (*PendingUpload, error) {
 	plan, err := PlanParts(size, u.opts.PartSize)
 	if err != nil {

@@ -140,3 +140,23 @@ func (s *suite) testUploaderAbortsOnCancel(t *testing.T) {
 	assert.Empty(t, uploadIDs(ctx, t, inner, key), "no upload leaked")
 	requireObjectMissing(ctx, t, inner, key)
 }
+
+// testUploaderLostCreate: when the answer to CreateMultipartUpload is lost,
+// the retry makes a second upload and the first is orphaned. The uploader
+// cannot know its ID; the suite shows that listing the exact key finds it,
+// which is how a committer's abort cleans up its job's keys.
+func (s *suite) testUploaderLostCreate(t *testing.T) {
+	ctx := testContext(t)
+	inner, prefix := s.store(t)
+	st := faultstore.New(inner, faultstore.DropNth(faultstore.OpCreateUpload, 1))
+	key := prefix + "lost-create.bin"
+	p, err := newUploader(t, st).UploadFile(ctx, writeFile(t, []byte("data")), key)
+	require.NoError(t, err)
+	ids := uploadIDs(ctx, t, inner, key)
+	require.Len(t, ids, 2, "the orphan and the pending upload are both listed by exact key")
+	require.Contains(t, ids, p.UploadID)
+	for _, id := range ids {
+		require.NoError(t, inner.AbortUpload(ctx, key, id))
+	}
+	assert.Empty(t, uploadIDs(ctx, t, inner, key))
+}

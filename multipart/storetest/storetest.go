@@ -100,6 +100,7 @@ func Run(t *testing.T, h Harness) {
 		{"UploaderRetriesTransientFailure", s.testUploaderRetries},
 		{"UploaderAbortsOnPermanentFailure", s.testUploaderAbortsOnFailure},
 		{"UploaderAbortsOnCancel", s.testUploaderAbortsOnCancel},
+		{"UploaderLostCreateIsFoundByKey", s.testUploaderLostCreate},
 	} {
 		t.Run(c.name, c.run)
 	}
