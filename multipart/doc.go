@@ -13,6 +13,10 @@
 // upload, and the Hadoop-compatible pending-upload records
 // ([PendingUpload], [PendingSet]) that describe such uploads.
 //
+// For those who write a Store backend it offers an exact-length request
+// body ([SizedBody]), a lazy iterator over a paged listing ([Paginate]) and
+// S3's limits on listing and deleting ([MaxListPageSize], [MaxDeleteKeys]).
+//
 // Errors returned by a Store are classified into kinds ([ErrNotFound],
 // [ErrNoSuchUpload], [ErrPreconditionFailed], …) that callers test with
 // [errors.Is]; the backend's own error stays reachable with [errors.As].

@@ -24,7 +24,7 @@ import (
 
 // Limits of S3 that the store enforces.
 const (
-	defaultListPageSize = 1000
+	defaultListPageSize = multipart.MaxListPageSize
 	defaultMinPartSize  = multipart.MinPartSize
 	maxPartSize         = multipart.MaxPartSize // also the largest single PUT
 	maxPartNumber       = multipart.MaxParts
