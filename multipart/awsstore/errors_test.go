@@ -72,7 +72,7 @@ func TestClassify(t *testing.T) {
 		{"connection reset", fmt.Errorf("send: %w", syscall.ECONNRESET), multipart.ErrNetwork},
 		{"truncated body", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), multipart.ErrNetwork},
 		{"response without status", &smithyhttp.ResponseError{Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, multipart.ErrNetwork},
-		{"short body", fmt.Errorf("hash: %w", errShortBody), multipart.ErrInvalidArgument},
+		{"short body", fmt.Errorf("hash: %w", multipart.ErrShortBody), multipart.ErrInvalidArgument},
 		{"canceled", &smithy.OperationError{Err: &smithy.CanceledError{Err: context.Canceled}}, nil},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), nil},
 		{"other", errors.New("something else"), nil},
@@ -87,12 +87,12 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestNewError(t *testing.T) {
+// TestRequestsError checks the conversion of the SDK's errors; the rules
+// common to every backend are tested with storeutil.
+func TestRequestsError(t *testing.T) {
+	requests := newRequests("bkt", nil)
 	backend := sdkError("UploadPart", 404, &types.NoSuchUpload{})
-	e := newError(context.Background(), "UploadPart", "bkt", "k", "up", backend)
-	if e.Op != "UploadPart" || e.Bucket != "bkt" || e.Key != "k" || e.UploadID != "up" {
-		t.Errorf("fields: %+v", e)
-	}
+	e := requests.Error(context.Background(), "UploadPart", "k", "up", backend)
 	if !errors.Is(e, multipart.ErrNoSuchUpload) {
 		t.Errorf("errors.Is(%v, ErrNoSuchUpload) = false", e)
 	}
@@ -109,7 +109,7 @@ func TestNewError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	netErr := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-	e = newError(ctx, "GetObject", "bkt", "k", "", sdkError("GetObject", 0, netErr))
+	e = requests.Error(ctx, "GetObject", "k", "", sdkError("GetObject", 0, netErr))
 	if e.Kind != nil {
 		t.Errorf("Kind = %v, want nil for a cancelled request", e.Kind)
 	}
@@ -125,7 +125,7 @@ func TestNewError(t *testing.T) {
 	}
 
 	// An answer of the store keeps its kind even when ctx is done.
-	e = newError(ctx, "PutObject", "bkt", "k", "", sdkError("PutObject", 412, apiErr("PreconditionFailed")))
+	e = requests.Error(ctx, "PutObject", "k", "", sdkError("PutObject", 412, apiErr("PreconditionFailed")))
 	if e.Kind != multipart.ErrPreconditionFailed {
 		t.Errorf("Kind = %v, want ErrPreconditionFailed", e.Kind)
 	}

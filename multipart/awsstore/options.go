@@ -10,15 +10,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/multipart"
 )
 
 // Defaults applied to zero-valued [Options] fields.
 const (
-	// DefaultMaxConnections is the default of [Options.MaxConnections].
-	DefaultMaxConnections = 64
+	// DefaultMaxConnections is the default of [Options.MaxConnections]: 64
+	// connections.
+	DefaultMaxConnections = storeutil.DefaultMaxConnections
 	// DefaultListPageSize is the default of [Options.ListPageSize], and the
 	// largest page S3 returns.
-	DefaultListPageSize = 1000
+	DefaultListPageSize = multipart.MaxListPageSize
 	// DefaultRegion is the region used when an endpoint is set but no region
 	// is configured anywhere; S3-compatible stores usually accept any
 	// region and most default to this one.
@@ -179,12 +183,9 @@ func (o Options) validate() error {
 	if o.Checksums != ChecksumWhenRequired && o.Checksums != ChecksumWhenSupported {
 		errs = append(errs, fmt.Errorf("Options.Checksums: unknown value %v", o.Checksums))
 	}
-	if o.MaxConnections < 0 {
-		errs = append(errs, fmt.Errorf("Options.MaxConnections must not be negative, got %d", o.MaxConnections))
-	}
-	if o.RetryMaxAttempts < 0 {
-		errs = append(errs, fmt.Errorf("Options.RetryMaxAttempts must not be negative, got %d", o.RetryMaxAttempts))
-	}
+	errs = append(errs,
+		storeutil.CheckNotNegative("MaxConnections", o.MaxConnections),
+		storeutil.CheckNotNegative("RetryMaxAttempts", o.RetryMaxAttempts))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("awsstore: %w", err)
 	}
@@ -197,9 +198,7 @@ func (o Options) validateShared() error {
 	if o.PayloadSigning != SignPayload && o.PayloadSigning != UnsignedPayload {
 		errs = append(errs, fmt.Errorf("Options.PayloadSigning: unknown value %v", o.PayloadSigning))
 	}
-	if o.ListPageSize < 0 || o.ListPageSize > DefaultListPageSize {
-		errs = append(errs, fmt.Errorf("Options.ListPageSize must be between 1 and %d (or 0 for the default), got %d", DefaultListPageSize, o.ListPageSize))
-	}
+	errs = append(errs, storeutil.CheckListPageSize(o.ListPageSize))
 	return errors.Join(errs...)
 }
 
@@ -225,18 +224,14 @@ func validateEndpointURL(endpoint string) error {
 	return nil
 }
 
+// maxConnections returns MaxConnections or its default.
 func (o Options) maxConnections() int {
-	if o.MaxConnections > 0 {
-		return o.MaxConnections
-	}
-	return DefaultMaxConnections
+	return storeutil.OrDefault(o.MaxConnections, DefaultMaxConnections)
 }
 
+// listPageSize returns ListPageSize or its default.
 func (o Options) listPageSize() int32 {
-	if o.ListPageSize > 0 {
-		return o.ListPageSize
-	}
-	return DefaultListPageSize
+	return storeutil.OrDefault(o.ListPageSize, DefaultListPageSize)
 }
 
 // newHTTPClient returns the SDK's default HTTP client with an idle pool of

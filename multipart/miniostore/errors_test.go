@@ -50,7 +50,7 @@ func TestClassify(t *testing.T) {
 		{"connection refused", refused, multipart.ErrNetwork},
 		{"connection reset", fmt.Errorf("read: %w", syscall.ECONNRESET), multipart.ErrNetwork},
 		{"truncated body", io.ErrUnexpectedEOF, multipart.ErrNetwork},
-		{"short body", &url.Error{Op: "Put", Err: fmt.Errorf("%w: got 1 of 2 bytes", errShortBody)}, multipart.ErrInvalidArgument},
+		{"short body", &url.Error{Op: "Put", Err: fmt.Errorf("%w: got 1 of 2 bytes", multipart.ErrShortBody)}, multipart.ErrInvalidArgument},
 		{"canceled", context.Canceled, nil},
 		{"canceled in url.Error", &url.Error{Op: "Get", Err: context.Canceled}, nil},
 		{"deadline", context.DeadlineExceeded, nil},
@@ -66,11 +66,11 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestNewError(t *testing.T) {
-	e := newError(context.Background(), "ListParts", "bkt", "k", "up", resp("NoSuchUpload", 404))
-	if e.Op != "ListParts" || e.Bucket != "bkt" || e.Key != "k" || e.UploadID != "up" {
-		t.Errorf("fields: %+v", e)
-	}
+// TestRequestsError checks the conversion of minio-go's errors; the rules
+// common to every backend are tested with storeutil.
+func TestRequestsError(t *testing.T) {
+	requests := newRequests("bkt", nil)
+	e := requests.Error(context.Background(), "ListParts", "k", "up", resp("NoSuchUpload", 404))
 	if !errors.Is(e, multipart.ErrNoSuchUpload) {
 		t.Errorf("errors.Is(%v, ErrNoSuchUpload) = false", e)
 	}
@@ -81,11 +81,11 @@ func TestNewError(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	e = newError(ctx, "GetObject", "bkt", "k", "", &url.Error{Op: "Get", Err: syscall.ECONNRESET})
+	e = requests.Error(ctx, "GetObject", "k", "", &url.Error{Op: "Get", Err: syscall.ECONNRESET})
 	if e.Kind != nil || !errors.Is(e, context.Canceled) || multipart.IsRetryable(e) {
 		t.Errorf("cancelled transport failure: kind %v, %v", e.Kind, e)
 	}
-	e = newError(ctx, "PutObject", "bkt", "k", "", resp("PreconditionFailed", 412))
+	e = requests.Error(ctx, "PutObject", "k", "", resp("PreconditionFailed", 412))
 	if e.Kind != multipart.ErrPreconditionFailed {
 		t.Errorf("Kind = %v, want ErrPreconditionFailed", e.Kind)
 	}

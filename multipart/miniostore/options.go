@@ -7,15 +7,19 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/multipart"
 )
 
 // Defaults applied to zero-valued [Options] fields.
 const (
-	// DefaultMaxConnections is the default of [Options.MaxConnections].
-	DefaultMaxConnections = 64
+	// DefaultMaxConnections is the default of [Options.MaxConnections]: 64
+	// connections.
+	DefaultMaxConnections = storeutil.DefaultMaxConnections
 	// DefaultListPageSize is the default of [Options.ListPageSize], and the
 	// largest page S3 returns.
-	DefaultListPageSize = 1000
+	DefaultListPageSize = multipart.MaxListPageSize
 )
 
 // Options configure a [Store]. The zero value of every field is a working
@@ -106,12 +110,9 @@ func (o Options) validate() (host string, secure bool, err error) {
 	if err := o.validateShared(); err != nil {
 		errs = append(errs, err)
 	}
-	if o.MaxConnections < 0 {
-		errs = append(errs, fmt.Errorf("Options.MaxConnections must not be negative, got %d", o.MaxConnections))
-	}
-	if o.RetryMaxAttempts < 0 {
-		errs = append(errs, fmt.Errorf("Options.RetryMaxAttempts must not be negative, got %d", o.RetryMaxAttempts))
-	}
+	errs = append(errs,
+		storeutil.CheckNotNegative("MaxConnections", o.MaxConnections),
+		storeutil.CheckNotNegative("RetryMaxAttempts", o.RetryMaxAttempts))
 	if err := errors.Join(errs...); err != nil {
 		return "", false, fmt.Errorf("miniostore: %w", err)
 	}
@@ -120,10 +121,7 @@ func (o Options) validate() (host string, secure bool, err error) {
 
 // validateShared checks the fields NewFromCore uses as well.
 func (o Options) validateShared() error {
-	if o.ListPageSize < 0 || o.ListPageSize > DefaultListPageSize {
-		return fmt.Errorf("Options.ListPageSize must be between 1 and %d (or 0 for the default), got %d", DefaultListPageSize, o.ListPageSize)
-	}
-	return nil
+	return storeutil.CheckListPageSize(o.ListPageSize)
 }
 
 // parseEndpoint accepts "host", "host:port" or an http(s) URL without path
@@ -161,16 +159,12 @@ func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
 	return endpoint, secure, nil
 }
 
+// maxConnections returns MaxConnections or its default.
 func (o Options) maxConnections() int {
-	if o.MaxConnections > 0 {
-		return o.MaxConnections
-	}
-	return DefaultMaxConnections
+	return storeutil.OrDefault(o.MaxConnections, DefaultMaxConnections)
 }
 
+// listPageSize returns ListPageSize or its default.
 func (o Options) listPageSize() int {
-	if o.ListPageSize > 0 {
-		return o.ListPageSize
-	}
-	return DefaultListPageSize
+	return storeutil.OrDefault(o.ListPageSize, DefaultListPageSize)
 }

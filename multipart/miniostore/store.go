@@ -2,24 +2,18 @@ package miniostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"log/slog"
-	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
 )
-
-// maxDeleteKeys is the largest number of keys one DeleteObjects request
-// may name.
-const maxDeleteKeys = 1000
 
 // Store is a [multipart.Store] on a minio-go Core client. It is safe for
 // concurrent use.
@@ -29,9 +23,8 @@ type Store struct {
 	pageSize        int
 	unsignedPayload bool
 	logger          *slog.Logger
-	// markersBefore records that the store rejected S3-style
-	// ListMultipartUploads markers and wants markerBefore key-markers.
-	markersBefore atomic.Bool
+	// requests runs every request: argument checks, logging, errors.
+	requests *storeutil.Requests
 }
 
 var _ multipart.Store = (*Store)(nil)
@@ -113,6 +106,19 @@ func newStore(core *minio.Core, bucket string, opts Options) *Store {
 		pageSize:        opts.listPageSize(),
 		unsignedPayload: opts.UnsignedPayload,
 		logger:          opts.Logger,
+		requests:        newRequests(bucket, opts.Logger),
+	}
+}
+
+// newRequests returns what runs a Store's requests on bucket, logging to
+// logger and classifying minio-go's errors.
+func newRequests(bucket string, logger *slog.Logger) *storeutil.Requests {
+	return &storeutil.Requests{
+		Backend:    "miniostore",
+		Bucket:     bucket,
+		Logger:     logger,
+		Classify:   classify,
+		CodeStatus: errorCodeStatus,
 	}
 }
 
@@ -123,134 +129,46 @@ func (s *Store) Core() *minio.Core { return s.core }
 // Bucket returns the name of the bucket this store operates on.
 func (s *Store) Bucket() string { return s.bucket }
 
-// done logs a finished request and converts its error.
-func (s *Store) done(ctx context.Context, op, key, uploadID string, start time.Time, err error) error {
-	var e *multipart.Error
-	if err != nil {
-		e = newError(ctx, op, s.bucket, key, uploadID, err)
-	}
-	s.log(ctx, op, key, uploadID, start, e)
-	if e == nil {
-		return nil
-	}
-	return e
-}
-
-func (s *Store) log(ctx context.Context, op, key, uploadID string, start time.Time, e *multipart.Error) {
-	if s.logger == nil || !s.logger.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("op", op), slog.String("bucket", s.bucket),
-		slog.Duration("duration", time.Since(start)),
-	}
-	if key != "" {
-		attrs = append(attrs, slog.String("key", key))
-	}
-	if uploadID != "" {
-		attrs = append(attrs, slog.String("upload_id", uploadID))
-	}
-	if e != nil {
-		attrs = append(attrs, slog.Any("error", e.Err))
-		if e.Kind != nil {
-			attrs = append(attrs, slog.String("kind", e.Kind.Error()))
-		}
-	}
-	s.logger.LogAttrs(ctx, slog.LevelDebug, "miniostore: "+op, attrs...)
-}
-
 // CreateUpload starts a multipart upload for key and returns its upload ID.
 func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
-	const op = "CreateMultipartUpload"
-	start := time.Now()
-	id, err := s.core.NewMultipartUpload(ctx, s.bucket, key, minio.PutObjectOptions{
-		ContentType:  opts.ContentType,
-		UserMetadata: opts.Metadata,
+	return s.requests.CreateUpload(ctx, key, func() (string, error) {
+		return s.core.NewMultipartUpload(ctx, s.bucket, key, minio.PutObjectOptions{
+			ContentType:  opts.ContentType,
+			UserMetadata: opts.Metadata,
+		})
 	})
-	if err == nil && id == "" {
-		err = errors.New("the store returned no upload ID")
-	}
-	if err != nil {
-		return "", s.done(ctx, op, key, "", start, err)
-	}
-	return id, s.done(ctx, op, key, id, start, nil)
 }
 
 // UploadPart uploads part number of an upload, streaming size bytes of body
 // from its current position.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
-	const op = "UploadPart"
-	if number < 1 || number > multipart.MaxParts {
-		return multipart.Part{}, invalidArgument(op, s.bucket, key, uploadID, "part number %d outside 1 to %d", number, multipart.MaxParts)
-	}
-	sec, err := newSection(body, size)
-	if err != nil {
-		return multipart.Part{}, invalidArgument(op, s.bucket, key, uploadID, "part %d: %w", number, err)
-	}
-	start := time.Now()
-	p, err := s.core.PutObjectPart(ctx, s.bucket, key, uploadID, int(number), sec, size, minio.PutObjectPartOptions{
-		DisableContentSha256: s.unsignedPayload,
+	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, func(body *multipart.SizedBody) (string, error) {
+		p, err := s.core.PutObjectPart(ctx, s.bucket, key, uploadID, int(number), body, size, minio.PutObjectPartOptions{
+			DisableContentSha256: s.unsignedPayload,
+		})
+		return p.ETag, err
 	})
-	if err == nil && p.ETag == "" {
-		err = fmt.Errorf("the store returned no ETag for part %d", number)
-	}
-	if err != nil {
-		return multipart.Part{}, s.done(ctx, op, key, uploadID, start, err)
-	}
-	return multipart.Part{Number: number, ETag: multipart.NormalizeETag(p.ETag), Size: size},
-		s.done(ctx, op, key, uploadID, start, nil)
 }
 
 // CompleteUpload assembles parts into the object key and returns its ETag.
 // With opts.IfMatch, a key that has no object fails with
 // [multipart.ErrPreconditionFailed] (S3 answers 404 NoSuchKey).
 func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part, opts multipart.CompleteOptions) (string, error) {
-	const op = "CompleteMultipartUpload"
-	completed, err := completeParts(parts)
-	if err != nil {
-		return "", &multipart.Error{Op: op, Bucket: s.bucket, Key: key, UploadID: uploadID, Kind: multipart.ErrInvalidPart, Err: err}
-	}
-	var putOpts minio.PutObjectOptions
-	if opts.IfNoneMatch {
-		putOpts.SetMatchETagExcept("*") // If-None-Match: *
-	}
-	if opts.IfMatch != "" {
-		putOpts.SetMatchETag(multipart.NormalizeETag(opts.IfMatch)) // If-Match: "<etag>"
-	}
-	start := time.Now()
-	info, err := s.core.CompleteMultipartUpload(ctx, s.bucket, key, uploadID, completed, putOpts)
-	if err != nil {
-		e := newError(ctx, op, s.bucket, key, uploadID, err)
-		if opts.IfMatch != "" && e.Kind == multipart.ErrNotFound {
-			// If-Match on a key without an object: S3 answers 404
-			// NoSuchKey; the condition did not hold.
-			e.Kind = multipart.ErrPreconditionFailed
+	return s.requests.CompleteUpload(ctx, key, uploadID, parts, opts, func() (string, error) {
+		completed := make([]minio.CompletePart, len(parts))
+		for i, p := range parts {
+			completed[i] = minio.CompletePart{PartNumber: int(p.Number), ETag: storeutil.QuoteETag(p.ETag)}
 		}
-		s.log(ctx, op, key, uploadID, start, e)
-		return "", e
-	}
-	return multipart.NormalizeETag(info.ETag), s.done(ctx, op, key, uploadID, start, nil)
-}
-
-// completeParts converts parts to minio-go's type, quoting the ETags. It
-// rejects lists S3 would reject for reasons known before sending: no parts,
-// a part number out of range, an empty ETag.
-func completeParts(parts []multipart.Part) ([]minio.CompletePart, error) {
-	if len(parts) == 0 {
-		return nil, errors.New("no parts to complete")
-	}
-	out := make([]minio.CompletePart, len(parts))
-	for i, p := range parts {
-		if p.Number < 1 || p.Number > multipart.MaxParts {
-			return nil, fmt.Errorf("part number %d outside 1 to %d", p.Number, multipart.MaxParts)
+		var putOpts minio.PutObjectOptions
+		if opts.IfNoneMatch {
+			putOpts.SetMatchETagExcept("*") // If-None-Match: *
 		}
-		etag := multipart.NormalizeETag(p.ETag)
-		if etag == "" {
-			return nil, fmt.Errorf("part %d has no ETag", p.Number)
+		if opts.IfMatch != "" {
+			putOpts.SetMatchETag(multipart.NormalizeETag(opts.IfMatch)) // If-Match: "<etag>"
 		}
-		out[i] = minio.CompletePart{PartNumber: int(p.Number), ETag: `"` + etag + `"`}
-	}
-	return out, nil
+		info, err := s.core.CompleteMultipartUpload(ctx, s.bucket, key, uploadID, completed, putOpts)
+		return info.ETag, err
+	})
 }
 
 // AbortUpload discards an upload and its parts. An upload that no longer
@@ -264,17 +182,12 @@ func completeParts(parts []multipart.Part) ([]minio.CompletePart, error) {
 // abort is sent. An upload completed between the check and the abort is
 // still reported as aborted.
 func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
-	const op = "AbortMultipartUpload"
-	start := time.Now()
-	if _, err := s.core.ListObjectParts(ctx, s.bucket, key, uploadID, 0, 1); err != nil {
-		e := newError(ctx, op, s.bucket, key, uploadID, err)
-		if e.Kind == multipart.ErrNoSuchUpload || e.Kind == multipart.ErrBucketNotFound || ctx.Err() != nil {
-			s.log(ctx, op, key, uploadID, start, e)
-			return e
-		}
+	exists := func() error {
+		_, err := s.core.ListObjectParts(ctx, s.bucket, key, uploadID, 0, 1)
+		return err
 	}
-	err := s.core.AbortMultipartUpload(ctx, s.bucket, key, uploadID)
-	return s.done(ctx, op, key, uploadID, start, err)
+	abort := func() error { return s.core.AbortMultipartUpload(ctx, s.bucket, key, uploadID) }
+	return s.requests.AbortUpload(ctx, key, uploadID, exists, abort)
 }
 
 // ListUploads yields the uncompleted uploads whose key starts with prefix,
@@ -283,148 +196,85 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 //
 // Pages continue from the previous page's NextKeyMarker and
 // NextUploadIdMarker. When the store rejects that pair with
-// InvalidArgument, as versitygw does (see markerBefore), the listing
-// switches to the key-marker that store expects, and the Store keeps using
-// it for later listings.
+// InvalidArgument, as versitygw does, the listing switches to the
+// key-marker that store expects, and the Store keeps using it for later
+// listings.
 func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multipart.Upload, error] {
-	const op = "ListMultipartUploads"
-	return func(yield func(multipart.Upload, error) bool) {
-		var (
-			keyMarker, idMarker string                   // where the next page starts, as S3 reads markers
-			lastKey, prevKey    string                   // the last two distinct keys listed
-			keyBefore           = s.markersBefore.Load() // the store needs markerBefore key-markers
-		)
-		page := func(keyMarker, idMarker string) (minio.ListMultipartUploadsResult, error) {
-			return s.core.ListMultipartUploads(ctx, s.bucket, prefix, keyMarker, idMarker, "", s.pageSize)
+	return s.requests.ListUploads(ctx, prefix, func(keyMarker, uploadIDMarker string) (storeutil.UploadPage, error) {
+		res, err := s.core.ListMultipartUploads(ctx, s.bucket, prefix, keyMarker, uploadIDMarker, "", s.pageSize)
+		if err != nil {
+			return storeutil.UploadPage{}, err
 		}
-		for {
-			start := time.Now()
-			km := keyMarker
-			if keyBefore && idMarker != "" {
-				if before, ok := markerBefore(keyMarker, lastKey, prevKey); ok {
-					km = before
-				}
-			}
-			res, err := page(km, idMarker)
-			if err != nil && !keyBefore && idMarker != "" {
-				if code, _ := errorCodeStatus(err); code == "InvalidArgument" {
-					if before, ok := markerBefore(keyMarker, lastKey, prevKey); ok {
-						if retry, retryErr := page(before, idMarker); retryErr == nil {
-							if s.logger != nil {
-								s.logger.DebugContext(ctx, "miniostore: the store rejects S3 upload-id-marker paging; using the key-marker before the last key",
-									"bucket", s.bucket, "prefix", prefix)
-							}
-							res, err, keyBefore = retry, nil, true
-							s.markersBefore.Store(true)
-						}
-					}
-				}
-			}
-			if err != nil {
-				yield(multipart.Upload{}, s.done(ctx, op, prefix, "", start, err))
-				return
-			}
-			_ = s.done(ctx, op, prefix, "", start, nil)
-			for _, u := range res.Uploads {
-				if u.Key != lastKey {
-					prevKey, lastKey = lastKey, u.Key
-				}
-				if !yield(multipart.Upload{Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated}, nil) {
-					return
-				}
-			}
-			if !res.IsTruncated {
-				return
-			}
-			nextKey, nextID := res.NextKeyMarker, res.NextUploadIDMarker
-			if nextKey == "" && len(res.Uploads) > 0 {
-				// Some stores omit the Next markers; continue after the
-				// last upload listed.
-				last := res.Uploads[len(res.Uploads)-1]
-				nextKey, nextID = last.Key, last.UploadID
-			}
-			if nextKey == "" || (nextKey == keyMarker && nextID == idMarker) {
-				yield(multipart.Upload{}, s.done(ctx, op, prefix, "", start,
-					errors.New("truncated listing without a next marker that advances")))
-				return
-			}
-			keyMarker, idMarker = nextKey, nextID
+		page := storeutil.UploadPage{
+			Truncated:          res.IsTruncated,
+			NextKeyMarker:      res.NextKeyMarker,
+			NextUploadIDMarker: res.NextUploadIDMarker,
 		}
-	}
+		for _, u := range res.Uploads {
+			page.Uploads = append(page.Uploads, multipart.Upload{Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated})
+		}
+		return page, nil
+	})
 }
 
 // ListParts returns the parts uploaded so far for an upload, sorted by part
 // number, fetching every page.
 func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
-	const op = "ListParts"
-	var parts []multipart.Part
-	marker := 0
-	for {
-		start := time.Now()
-		res, err := s.core.ListObjectParts(ctx, s.bucket, key, uploadID, marker, s.pageSize)
-		if err != nil {
-			return nil, s.done(ctx, op, key, uploadID, start, err)
-		}
-		_ = s.done(ctx, op, key, uploadID, start, nil)
-		for _, p := range res.ObjectParts {
-			parts = append(parts, multipart.Part{
-				Number:       int32(p.PartNumber),
-				ETag:         multipart.NormalizeETag(p.ETag),
-				Size:         p.Size,
-				LastModified: p.LastModified,
-			})
-		}
-		if !res.IsTruncated {
-			break
-		}
-		next := res.NextPartNumberMarker
-		if next == 0 && len(res.ObjectParts) > 0 {
-			next = res.ObjectParts[len(res.ObjectParts)-1].PartNumber
-		}
-		if next <= marker {
-			return nil, s.done(ctx, op, key, uploadID, start,
-				errors.New("truncated listing without a next part number marker that advances"))
-		}
-		marker = next
+	parts := storeutil.Listing[multipart.Part, int]{
+		Op: "ListParts", Key: key, UploadID: uploadID, Marker: "next part number marker",
+		Fetch: func(marker int) (multipart.ListPage[multipart.Part, int], error) {
+			res, err := s.core.ListObjectParts(ctx, s.bucket, key, uploadID, marker, s.pageSize)
+			if err != nil {
+				return multipart.ListPage[multipart.Part, int]{}, err
+			}
+			page := multipart.ListPage[multipart.Part, int]{More: res.IsTruncated, Next: res.NextPartNumberMarker}
+			for _, p := range res.ObjectParts {
+				page.Items = append(page.Items, multipart.Part{
+					Number:       int32(p.PartNumber),
+					ETag:         multipart.NormalizeETag(p.ETag),
+					Size:         p.Size,
+					LastModified: p.LastModified,
+				})
+			}
+			if page.Next == 0 && len(res.ObjectParts) > 0 {
+				page.Next = res.ObjectParts[len(res.ObjectParts)-1].PartNumber
+			}
+			return page, nil
+		},
+		Advances: func(next, marker int) bool { return next > marker },
 	}
-	slices.SortFunc(parts, func(a, b multipart.Part) int { return int(a.Number) - int(b.Number) })
-	return parts, nil
+	return storeutil.SortedParts(parts.Pages(ctx, s.requests))
 }
 
 // PutObject writes a small object in one request, streaming size bytes of
 // body from its current position, and returns its ETag.
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
-	const op = "PutObject"
-	sec, err := newSection(body, size)
-	if err != nil {
-		return "", invalidArgument(op, s.bucket, key, "", "%w", err)
-	}
-	putOpts := minio.PutObjectOptions{
-		ContentType:          opts.ContentType,
-		DisableContentSha256: s.unsignedPayload,
-	}
-	if opts.IfNoneMatch {
-		putOpts.SetMatchETagExcept("*") // If-None-Match: *
-	}
-	start := time.Now()
-	info, err := s.core.PutObject(ctx, s.bucket, key, sec, size, "", "", putOpts)
-	if err != nil {
-		return "", s.done(ctx, op, key, "", start, err)
-	}
-	return multipart.NormalizeETag(info.ETag), s.done(ctx, op, key, "", start, nil)
+	return s.requests.PutObject(ctx, key, body, size, func(body *multipart.SizedBody) (string, error) {
+		putOpts := minio.PutObjectOptions{
+			ContentType:          opts.ContentType,
+			DisableContentSha256: s.unsignedPayload,
+		}
+		if opts.IfNoneMatch {
+			putOpts.SetMatchETagExcept("*") // If-None-Match: *
+		}
+		info, err := s.core.PutObject(ctx, s.bucket, key, body, size, "", "", putOpts)
+		return info.ETag, err
+	})
 }
 
 // GetObject opens an object for reading. The caller closes the reader.
 func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
-	const op = "GetObject"
-	start := time.Now()
-	rc, oi, _, err := s.core.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
-	if err != nil {
-		return nil, multipart.ObjectInfo{}, s.done(ctx, op, key, "", start, err)
-	}
-	return rc, objectInfo(key, oi), s.done(ctx, op, key, "", start, nil)
+	return s.requests.GetObject(ctx, key, func() (io.ReadCloser, multipart.ObjectInfo, error) {
+		rc, oi, _, err := s.core.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+		if err != nil {
+			return nil, multipart.ObjectInfo{}, err
+		}
+		return rc, objectInfo(key, oi), nil
+	})
 }
 
+// objectInfo converts minio-go's object metadata; key is the object's key
+// where oi does not name it.
 func objectInfo(key string, oi minio.ObjectInfo) multipart.ObjectInfo {
 	if oi.Key != "" {
 		key = oi.Key
@@ -440,18 +290,14 @@ func objectInfo(key string, oi minio.ObjectInfo) multipart.ObjectInfo {
 // HeadObject returns an object's metadata, [multipart.ErrNotFound] if it
 // does not exist, or [multipart.ErrBucketNotFound] if the bucket does not.
 func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
-	const op = "HeadObject"
-	start := time.Now()
-	oi, err := s.core.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
-	if err != nil {
-		e := newError(ctx, op, s.bucket, key, "", err)
-		if e.Kind == multipart.ErrNotFound && s.bucketMissing(ctx) {
-			e.Kind = multipart.ErrBucketNotFound
+	head := func() (multipart.ObjectInfo, error) {
+		oi, err := s.core.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+		if err != nil {
+			return multipart.ObjectInfo{}, err
 		}
-		s.log(ctx, op, key, "", start, e)
-		return multipart.ObjectInfo{}, e
+		return objectInfo(key, oi), nil
 	}
-	return objectInfo(key, oi), s.done(ctx, op, key, "", start, nil)
+	return s.requests.HeadObject(ctx, key, head, func() bool { return s.bucketMissing(ctx) })
 }
 
 // bucketMissing reports whether HeadBucket says the bucket does not exist.
@@ -468,10 +314,10 @@ func (s *Store) bucketMissing(ctx context.Context) bool {
 	start := time.Now()
 	exists, err := s.core.BucketExists(ctx, s.bucket)
 	if err != nil {
-		s.log(ctx, "HeadBucket", "", "", start, newError(ctx, "HeadBucket", s.bucket, "", "", err))
+		s.requests.Log(ctx, "HeadBucket", "", "", start, s.requests.Error(ctx, "HeadBucket", "", "", err))
 		return false
 	}
-	s.log(ctx, "HeadBucket", "", "", start, nil)
+	s.requests.Log(ctx, "HeadBucket", "", "", start, nil)
 	return !exists
 }
 
@@ -491,7 +337,7 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 		})
 		for oi := range objects {
 			if oi.Err != nil {
-				yield(multipart.ObjectInfo{}, s.done(ctx, op, prefix, "", start, oi.Err))
+				yield(multipart.ObjectInfo{}, s.requests.Done(ctx, op, prefix, "", start, oi.Err))
 				return
 			}
 			if !yield(objectInfo(oi.Key, oi), nil) {
@@ -501,10 +347,10 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 		// minio-go ends the listing silently when ctx is done; report it
 		// so that an interrupted listing is not taken for a complete one.
 		if err := ctx.Err(); err != nil {
-			yield(multipart.ObjectInfo{}, s.done(ctx, op, prefix, "", start, err))
+			yield(multipart.ObjectInfo{}, s.requests.Done(ctx, op, prefix, "", start, err))
 			return
 		}
-		_ = s.done(ctx, op, prefix, "", start, nil)
+		_ = s.requests.Done(ctx, op, prefix, "", start, nil)
 	}
 }
 
@@ -515,10 +361,7 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 // error of that kind.
 func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 	const op = "DeleteObjects"
-	var errs []error
-	for batch := range slices.Chunk(keys, maxDeleteKeys) {
-		start := time.Now()
-		failedBefore := len(errs)
+	return s.requests.DeleteObjects(ctx, keys, func(batch []string) (failed []*multipart.Error, undone []string, err error) {
 		pending := make(map[string]bool, len(batch))
 		for _, k := range batch {
 			pending[k] = true
@@ -537,7 +380,7 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 					delete(pending, r.ObjectName)
 					continue
 				}
-				if code, _ := errorCodeStatus(r.Err); code == "NoSuchKey" || code == "NoSuchVersion" {
+				if code, _ := errorCodeStatus(r.Err); storeutil.IsAbsentKeyCode(code) {
 					delete(pending, r.ObjectName)
 					continue
 				}
@@ -548,37 +391,15 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 					continue
 				}
 				delete(pending, r.ObjectName)
-				errs = append(errs, newError(ctx, op, s.bucket, r.ObjectName, "", r.Err))
+				failed = append(failed, s.requests.Error(ctx, op, r.ObjectName, "", r.Err))
 			}
-		}
-		if len(pending) > 0 && err == nil {
-			// Neither deleted nor failed: minio-go stops without a word
-			// when ctx is done.
-			err = ctx.Err()
-			if err == nil {
-				err = errors.New("the store did not report the key as deleted")
-			}
-		}
-		var batchErr *multipart.Error
-		if err != nil {
-			batchErr = newError(ctx, op, s.bucket, "", "", err)
-		}
-		if logErr := batchErr; logErr != nil || len(errs) > failedBefore {
-			if logErr == nil {
-				logErr, _ = errs[failedBefore].(*multipart.Error)
-			}
-			s.log(ctx, op, "", "", start, logErr)
-		} else {
-			s.log(ctx, op, "", "", start, nil)
 		}
 		for _, k := range batch {
 			if pending[k] {
 				delete(pending, k) // report a duplicated key once
-				e := *batchErr
-				e.Key = k
-				errs = append(errs, &e)
+				undone = append(undone, k)
 			}
 		}
-	}
-	return errors.Join(errs...)
+		return failed, undone, err
+	})
 }

@@ -1,0 +1,53 @@
+package storeutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+	"testing"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+func TestClassify(t *testing.T) {
+	errOwn := errors.New("the library's own failure")
+	own := func(err error) error {
+		if errors.Is(err, errOwn) {
+			return multipart.ErrAccessDenied
+		}
+		return nil
+	}
+	cases := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"nil", nil, nil},
+		{"canceled", fmt.Errorf("send: %w", context.Canceled), nil},
+		{"deadline", context.DeadlineExceeded, nil},
+		{"canceled before own", fmt.Errorf("%w: %w", errOwn, context.Canceled), nil},
+		{"short body", fmt.Errorf("hash: %w", multipart.ErrShortBody), multipart.ErrInvalidArgument},
+		{"short body before own", fmt.Errorf("%w: %w", errOwn, multipart.ErrShortBody), multipart.ErrInvalidArgument},
+		{"own", fmt.Errorf("sign: %w", errOwn), multipart.ErrAccessDenied},
+		{"own before network", fmt.Errorf("%w: %w", errOwn, syscall.ECONNREFUSED), multipart.ErrAccessDenied},
+		{"answer", answer{"NoSuchUpload", 404}, multipart.ErrNoSuchUpload},
+		{"status only", answer{"", 503}, multipart.ErrThrottled},
+		{"unknown answer", answer{"Teapot", 418}, nil},
+		{"answer before network", fmt.Errorf("%w: %w", answer{"SlowDown", 503}, io.ErrUnexpectedEOF), multipart.ErrThrottled},
+		{"network", fmt.Errorf("read: %w", syscall.ECONNRESET), multipart.ErrNetwork},
+		{"unknown answer on a broken connection", fmt.Errorf("%w: %w", answer{"Teapot", 418}, io.ErrUnexpectedEOF), multipart.ErrNetwork},
+		{"other", errors.New("something else"), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Classify(c.err, codeStatus, own); got != c.want {
+				t.Fatalf("Classify(%v) = %v, want %v", c.err, got, c.want)
+			}
+		})
+	}
+	if got := Classify(errOwn, codeStatus, nil); got != nil {
+		t.Errorf("Classify without own = %v, want nil", got)
+	}
+}

@@ -1,0 +1,104 @@
+package storeutil
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// tokenPages serves the listing a, b, c, d, e in pages of two whose
+// continuation tokens are the index of their first entry; next overrides
+// the token of the page at a marker.
+func tokenPages(next map[string]string, fetched *[]string) func(string) (multipart.ListPage[string, string], error) {
+	entries := []string{"a", "b", "c", "d", "e"}
+	return func(marker string) (multipart.ListPage[string, string], error) {
+		*fetched = append(*fetched, marker)
+		i, _ := strconv.Atoi(marker)
+		page := multipart.ListPage[string, string]{Items: entries[i:min(i+2, len(entries))]}
+		if i+2 < len(entries) {
+			page.More, page.Next = true, strconv.Itoa(i+2)
+		}
+		if n, ok := next[marker]; ok {
+			page.Next = n
+		}
+		return page, nil
+	}
+}
+
+func collect(seq func(func(string, error) bool)) (string, []error) {
+	var items []string
+	var errs []error
+	for v, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		items = append(items, v)
+	}
+	return strings.Join(items, ","), errs
+}
+
+func TestListingPages(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name        string
+		next        map[string]string
+		advances    func(next, marker string) bool
+		wantItems   string
+		wantFetched string
+		wantErr     bool
+	}{
+		{"all pages", nil, nil, "a,b,c,d,e", ",2,4", false},
+		{"empty next marker", map[string]string{"2": ""}, nil, "a,b,c,d", ",2", true},
+		{"repeated next marker", map[string]string{"2": "2"}, nil, "a,b,c,d", ",2", true},
+		{"custom rule", map[string]string{"2": "1"}, func(next, marker string) bool { return next > marker }, "a,b,c,d", ",2", true},
+		{"custom rule accepts", nil, func(next, marker string) bool { return next > marker }, "a,b,c,d,e", ",2,4", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, logs := newTestRequests()
+			var fetched []string
+			l := Listing[string, string]{
+				Op: "ListParts", Key: "k", UploadID: "up", Marker: "next part number marker",
+				Fetch: tokenPages(c.next, &fetched), Advances: c.advances,
+			}
+			items, errs := collect(l.Pages(ctx, r))
+			if items != c.wantItems || strings.Join(fetched, ",") != c.wantFetched {
+				t.Errorf("yielded %s after fetching %q; want %s after %q", items, fetched, c.wantItems, c.wantFetched)
+			}
+			if !c.wantErr {
+				if len(errs) != 0 {
+					t.Fatalf("errors %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("errors %v, want one", errs)
+			}
+			e := requireKind(t, errs[0], nil)
+			if e.Op != "ListParts" || e.Key != "k" || e.UploadID != "up" ||
+				!strings.Contains(e.Error(), "truncated listing without a next part number marker that advances") {
+				t.Errorf("error %v (%+v)", e, e)
+			}
+			// One record per request, and one for the failure.
+			if n := strings.Count(logs.String(), "op=ListParts"); n != len(fetched)+1 {
+				t.Errorf("%d records for %d requests and a failure", n, len(fetched))
+			}
+		})
+	}
+
+	r, _ := newTestRequests()
+	failing := Listing[string, string]{Op: "ListObjectsV2", Key: "p/", Fetch: func(string) (multipart.ListPage[string, string], error) {
+		return multipart.ListPage[string, string]{Items: []string{"ignored"}}, answer{"AccessDenied", 403}
+	}}
+	items, errs := collect(failing.Pages(ctx, r))
+	if items != "" || len(errs) != 1 {
+		t.Fatalf("a failed request: yielded %q and %v", items, errs)
+	}
+	if e := requireKind(t, errs[0], multipart.ErrAccessDenied); e.Op != "ListObjectsV2" || e.Key != "p/" {
+		t.Errorf("error fields: %+v", e)
+	}
+}
