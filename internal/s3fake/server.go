@@ -1,9 +1,15 @@
-package awsstore
-
-// A small in-process S3 endpoint for tests that need no real server: it
-// serves the calls a Store makes, records each request, and can mimic the
-// quirks of the stores the backends meet (versitygw's upload-id-marker
-// paging, MinIO's silent abort of unknown uploads).
+// Package s3fake is a small in-process S3 endpoint for the unit tests of
+// the S3 backends of package multipart (awsstore, miniostore), and the
+// tests that are the same for every backend against it ([Run]).
+//
+// The [Server] serves the calls a Store makes on one bucket, [Bucket],
+// records each request, and can mimic the quirks of the stores the
+// backends meet: versitygw's upload-id-marker paging, MinIO's silent abort
+// of unknown uploads, a missing bucket, per-key DeleteObjects failures. It
+// is no S3 implementation: it checks no signature and knows only what
+// those tests need. The conformance suite (multipart/storetest) runs the
+// backends against real servers.
+package s3fake
 
 import (
 	"bufio"
@@ -22,63 +28,193 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/s3commit/s3commit/multipart"
 )
 
-type fakeUpload struct {
+// Bucket is the one bucket a Server serves.
+const Bucket = "bkt"
+
+// upload is an uncompleted multipart upload.
+type upload struct {
 	key, id string
-	parts   map[int]fakePart
+	parts   map[int]part
 }
 
-type fakePart struct {
+// part is an uploaded part.
+type part struct {
 	etag string
 	data []byte
 }
 
-type fakeRequest struct {
-	method string
-	path   string // unescaped object key, or "" for bucket requests
-	query  url.Values
-	header http.Header
-	body   []byte
+// Request is a request the Server received, as it saw it.
+type Request struct {
+	Method string
+	// Key is the unescaped object key, or "" for bucket requests.
+	Key    string
+	Query  url.Values
+	Header http.Header
+	// Body is the request body, without the aws-chunked framing of a
+	// streaming signature.
+	Body []byte
 }
 
-type fakeS3 struct {
-	t      *testing.T
-	bucket string
+// Upload names an uncompleted multipart upload the Server holds.
+type Upload struct {
+	Key, UploadID string
+}
+
+// Server is the fake S3 endpoint. Its methods are safe for concurrent use.
+type Server struct {
+	url string
 
 	mu sync.Mutex
-	// versitygwMarkers makes ListMultipartUploads read upload-id-marker
+	// versityGWMarkers makes ListMultipartUploads read upload-id-marker
 	// as versitygw 1.8.0 does.
-	versitygwMarkers bool
-	// noBucket makes every request fail as for a missing bucket.
-	noBucket bool
-	uploads  []*fakeUpload // in (key, creation) order
-	objects  map[string][]byte
+	versityGWMarkers bool
+	// bucketMissing makes every request fail as for a missing bucket.
+	bucketMissing bool
+	uploads       []*upload // in (key, creation) order
+	objects       map[string][]byte
 	// deleteErrors makes DeleteObjects report these codes for these keys.
 	deleteErrors map[string]string
-	requests     []fakeRequest
+	requests     []Request
 	nextID       int
 }
 
-func newFakeS3(t *testing.T, bucket string) (*fakeS3, *httptest.Server) {
-	f := &fakeS3{t: t, bucket: bucket, objects: map[string][]byte{}, deleteErrors: map[string]string{}}
-	srv := httptest.NewServer(f)
+// NewServer starts a Server on loopback and stops it when the test ends.
+func NewServer(t testing.TB) *Server {
+	s := &Server{objects: map[string][]byte{}, deleteErrors: map[string]string{}}
+	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return f, srv
+	s.url = srv.URL
+	return s
 }
 
-func (f *fakeS3) addUpload(key string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.nextID++
-	id := fmt.Sprintf("00000000-0000-0000-0000-%012d", f.nextID)
-	f.uploads = append(f.uploads, &fakeUpload{key: key, id: id, parts: map[int]fakePart{}})
-	slices.SortStableFunc(f.uploads, func(a, b *fakeUpload) int { return strings.Compare(a.key, b.key) })
+// URL returns the endpoint, "http://127.0.0.1:port".
+func (s *Server) URL() string { return s.url }
+
+// SetVersityGWMarkers makes ListMultipartUploads read upload-id-marker as
+// versitygw 1.8.0 does (versity/versitygw#2149): as naming an upload of the
+// first key after key-marker, rejecting S3's marker pair with 400
+// InvalidArgument.
+func (s *Server) SetVersityGWMarkers(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.versityGWMarkers = on
+}
+
+// SetBucketMissing makes every request fail as for a missing bucket (404
+// NoSuchBucket, or a bare 404 to HEAD).
+func (s *Server) SetBucketMissing(missing bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bucketMissing = missing
+}
+
+// FailDelete makes DeleteObjects report code for key instead of deleting
+// it.
+func (s *Server) FailDelete(key, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteErrors[key] = code
+}
+
+// AddUpload creates an upload for key, as CreateMultipartUpload does, and
+// returns its upload ID.
+func (s *Server) AddUpload(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addUpload(key)
+}
+
+func (s *Server) addUpload(key string) string {
+	s.nextID++
+	id := fmt.Sprintf("00000000-0000-0000-0000-%012d", s.nextID)
+	s.uploads = append(s.uploads, &upload{key: key, id: id, parts: map[int]part{}})
+	slices.SortStableFunc(s.uploads, func(a, b *upload) int { return strings.Compare(a.key, b.key) })
 	return id
 }
 
-func (f *fakeS3) findUpload(key, id string) *fakeUpload {
-	for _, u := range f.uploads {
+// Uploads returns the uncompleted uploads, in key order.
+func (s *Server) Uploads() []Upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Upload, len(s.uploads))
+	for i, u := range s.uploads {
+		out[i] = Upload{Key: u.key, UploadID: u.id}
+	}
+	return out
+}
+
+// PartData returns the bytes stored for part number of an upload, and
+// whether there is such a part.
+func (s *Server) PartData(key, uploadID string, number int) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.findUpload(key, uploadID)
+	if u == nil {
+		return nil, false
+	}
+	p, ok := u.parts[number]
+	return p.data, ok
+}
+
+// SetObject stores data as the object key.
+func (s *Server) SetObject(key string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.objects[key] = data
+}
+
+// Object returns the object key, and whether it exists.
+func (s *Server) Object(key string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, ok := s.objects[key]
+	return data, ok
+}
+
+// ObjectCount returns the number of objects.
+func (s *Server) ObjectCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.objects)
+}
+
+// Requests returns every request received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Recorded returns the requests with method whose query has queryKey
+// ("uploads", "uploadId", "partNumber", "list-type", "delete", …).
+func (s *Server) Recorded(method string, queryKey string) []Request {
+	return s.requestsWhere(func(r Request) bool { return r.Method == method && r.Query.Has(queryKey) })
+}
+
+// PutObjectRequests returns the PutObject requests: PUTs that are not part
+// uploads.
+func (s *Server) PutObjectRequests() []Request {
+	return s.requestsWhere(func(r Request) bool { return r.Method == http.MethodPut && !r.Query.Has("partNumber") })
+}
+
+func (s *Server) requestsWhere(match func(Request) bool) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if match(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *Server) findUpload(key, id string) *upload {
+	for _, u := range s.uploads {
 		if u.key == key && u.id == id {
 			return u
 		}
@@ -86,18 +222,7 @@ func (f *fakeS3) findUpload(key, id string) *fakeUpload {
 	return nil
 }
 
-func (f *fakeS3) recorded(method string, queryKey string) []fakeRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []fakeRequest
-	for _, r := range f.requests {
-		if r.method == method && r.query.Has(queryKey) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
+// writeXML answers status with v encoded as XML.
 func writeXML(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
@@ -105,12 +230,15 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	_ = xml.NewEncoder(w).Encode(v)
 }
 
+// xmlError is the body of an S3 error answer.
 type xmlError struct {
 	XMLName xml.Name `xml:"Error"`
 	Code    string
 	Message string
 }
 
+// writeError answers status with the S3 error code, or with a bare status
+// to HEAD, as S3 does.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code string) {
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)
@@ -148,7 +276,9 @@ func decodeAWSChunked(b []byte) ([]byte, error) {
 	}
 }
 
-func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves one S3 request on [Bucket], path-style addressed, and
+// records it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -164,11 +294,11 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(path, "/")
 	q := r.URL.Query()
 
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests = append(f.requests, fakeRequest{method: r.Method, path: key, query: q, header: r.Header.Clone(), body: body})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{Method: r.Method, Key: key, Query: q, Header: r.Header.Clone(), Body: body})
 
-	if bucket != f.bucket || f.noBucket {
+	if bucket != Bucket || s.bucketMissing {
 		if r.Method == http.MethodHead {
 			w.WriteHeader(http.StatusNotFound)
 			return
@@ -185,16 +315,13 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case key == "" && r.Method == http.MethodHead:
 		w.WriteHeader(http.StatusOK)
 	case key == "" && q.Has("uploads"):
-		f.listUploads(w, r, q)
+		s.listUploads(w, r, q)
 	case key == "" && q.Get("list-type") == "2":
-		f.listObjects(w, q)
+		s.listObjects(w, q)
 	case key == "" && q.Has("delete") && r.Method == http.MethodPost:
-		f.deleteObjects(w, r, body)
+		s.deleteObjects(w, r, body)
 	case r.Method == http.MethodPost && q.Has("uploads"):
-		f.nextID++
-		id := fmt.Sprintf("00000000-0000-0000-0000-%012d", f.nextID)
-		f.uploads = append(f.uploads, &fakeUpload{key: key, id: id, parts: map[int]fakePart{}})
-		slices.SortStableFunc(f.uploads, func(a, b *fakeUpload) int { return strings.Compare(a.key, b.key) })
+		id := s.addUpload(key)
 		writeXML(w, http.StatusOK, struct {
 			XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
 			Bucket   string
@@ -202,7 +329,7 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			UploadId string
 		}{Bucket: bucket, Key: key, UploadId: id})
 	case r.Method == http.MethodPut && q.Has("uploadId"):
-		u := f.findUpload(key, q.Get("uploadId"))
+		u := s.findUpload(key, q.Get("uploadId"))
 		if u == nil {
 			writeError(w, r, http.StatusNotFound, "NoSuchUpload")
 			return
@@ -214,30 +341,30 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(q.Get("partNumber"))
 		sum := md5.Sum(body)
 		etag := hex.EncodeToString(sum[:])
-		u.parts[n] = fakePart{etag: etag, data: body}
+		u.parts[n] = part{etag: etag, data: body}
 		w.Header().Set("ETag", `"`+etag+`"`)
 		w.WriteHeader(http.StatusOK)
 	case r.Method == http.MethodGet && q.Has("uploadId"):
-		f.listParts(w, r, key, q)
+		s.listParts(w, r, key, q)
 	case r.Method == http.MethodPost && q.Has("uploadId"):
-		f.complete(w, r, key, q.Get("uploadId"), body)
+		s.complete(w, r, key, q.Get("uploadId"), body)
 	case r.Method == http.MethodDelete && q.Has("uploadId"):
 		// MinIO answers success for unknown upload IDs too.
-		if u := f.findUpload(key, q.Get("uploadId")); u != nil {
-			f.uploads = slices.DeleteFunc(f.uploads, func(x *fakeUpload) bool { return x == u })
+		if u := s.findUpload(key, q.Get("uploadId")); u != nil {
+			s.uploads = slices.DeleteFunc(s.uploads, func(x *upload) bool { return x == u })
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPut:
-		if _, ok := f.objects[key]; ok && r.Header.Get("If-None-Match") == "*" {
+		if _, ok := s.objects[key]; ok && r.Header.Get("If-None-Match") == "*" {
 			writeError(w, r, http.StatusPreconditionFailed, "PreconditionFailed")
 			return
 		}
-		f.objects[key] = body
+		s.objects[key] = body
 		sum := md5.Sum(body)
 		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
 		w.WriteHeader(http.StatusOK)
 	case r.Method == http.MethodHead || r.Method == http.MethodGet:
-		data, ok := f.objects[key]
+		data, ok := s.objects[key]
 		if !ok {
 			if r.Method == http.MethodHead {
 				w.WriteHeader(http.StatusNotFound)
@@ -259,20 +386,22 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// xmlUpload is an upload in a ListMultipartUploads answer.
 type xmlUpload struct {
 	Key       string
 	UploadId  string
 	Initiated string
 }
 
-func (f *fakeS3) listUploads(w http.ResponseWriter, r *http.Request, q url.Values) {
+// listUploads answers ListMultipartUploads.
+func (s *Server) listUploads(w http.ResponseWriter, r *http.Request, q url.Values) {
 	prefix, keyMarker, idMarker := q.Get("prefix"), q.Get("key-marker"), q.Get("upload-id-marker")
 	max, _ := strconv.Atoi(q.Get("max-uploads"))
 	if max <= 0 {
-		max = 1000
+		max = multipart.MaxListPageSize
 	}
-	var candidates []*fakeUpload
-	for _, u := range f.uploads {
+	var candidates []*upload
+	for _, u := range s.uploads {
 		if strings.HasPrefix(u.key, prefix) {
 			candidates = append(candidates, u)
 		}
@@ -280,10 +409,10 @@ func (f *fakeS3) listUploads(w http.ResponseWriter, r *http.Request, q url.Value
 	start := 0
 	switch {
 	case keyMarker == "":
-	case f.versitygwMarkers:
+	case s.versityGWMarkers:
 		// Keys after key-marker only; upload-id-marker must name an
 		// upload of the first of them.
-		candidates = slices.DeleteFunc(candidates, func(u *fakeUpload) bool { return u.key <= keyMarker })
+		candidates = slices.DeleteFunc(candidates, func(u *upload) bool { return u.key <= keyMarker })
 		if idMarker != "" {
 			start = -1
 			for i, u := range candidates {
@@ -301,7 +430,7 @@ func (f *fakeS3) listUploads(w http.ResponseWriter, r *http.Request, q url.Value
 		}
 	default:
 		// S3: uploads of key-marker after upload-id-marker, then later keys.
-		candidates = slices.DeleteFunc(candidates, func(u *fakeUpload) bool {
+		candidates = slices.DeleteFunc(candidates, func(u *upload) bool {
 			if idMarker == "" {
 				return u.key <= keyMarker
 			}
@@ -320,7 +449,7 @@ func (f *fakeS3) listUploads(w http.ResponseWriter, r *http.Request, q url.Value
 		MaxUploads         int
 		IsTruncated        bool
 		Upload             []xmlUpload
-	}{Bucket: f.bucket, KeyMarker: keyMarker, UploadIdMarker: idMarker, Prefix: prefix, MaxUploads: max}
+	}{Bucket: Bucket, KeyMarker: keyMarker, UploadIdMarker: idMarker, Prefix: prefix, MaxUploads: max}
 	for i, u := range candidates {
 		if i == max {
 			res.IsTruncated = true
@@ -335,14 +464,15 @@ func (f *fakeS3) listUploads(w http.ResponseWriter, r *http.Request, q url.Value
 	writeXML(w, http.StatusOK, res)
 }
 
-func (f *fakeS3) listObjects(w http.ResponseWriter, q url.Values) {
+// listObjects answers ListObjectsV2.
+func (s *Server) listObjects(w http.ResponseWriter, q url.Values) {
 	prefix := q.Get("prefix")
 	max, _ := strconv.Atoi(q.Get("max-keys"))
 	if max <= 0 {
-		max = 1000
+		max = multipart.MaxListPageSize
 	}
 	var keys []string
-	for k := range f.objects {
+	for k := range s.objects {
 		if strings.HasPrefix(k, prefix) {
 			keys = append(keys, k)
 		}
@@ -368,16 +498,16 @@ func (f *fakeS3) listObjects(w http.ResponseWriter, q url.Values) {
 		ContinuationToken     string `xml:",omitempty"`
 		NextContinuationToken string `xml:",omitempty"`
 		Contents              []content
-	}{Name: f.bucket, Prefix: prefix, MaxKeys: max, ContinuationToken: q.Get("continuation-token")}
+	}{Name: Bucket, Prefix: prefix, MaxKeys: max, ContinuationToken: q.Get("continuation-token")}
 	for i := start; i < len(keys); i++ {
 		if i-start == max {
 			res.IsTruncated = true
 			res.NextContinuationToken = fmt.Sprintf("tok-%d", i)
 			break
 		}
-		sum := md5.Sum(f.objects[keys[i]])
+		sum := md5.Sum(s.objects[keys[i]])
 		res.Contents = append(res.Contents, content{
-			Key: keys[i], Size: len(f.objects[keys[i]]), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
+			Key: keys[i], Size: len(s.objects[keys[i]]), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
 			LastModified: "2026-01-02T03:04:05.000Z",
 		})
 	}
@@ -385,15 +515,16 @@ func (f *fakeS3) listObjects(w http.ResponseWriter, q url.Values) {
 	writeXML(w, http.StatusOK, res)
 }
 
-func (f *fakeS3) listParts(w http.ResponseWriter, r *http.Request, key string, q url.Values) {
-	u := f.findUpload(key, q.Get("uploadId"))
+// listParts answers ListParts.
+func (s *Server) listParts(w http.ResponseWriter, r *http.Request, key string, q url.Values) {
+	u := s.findUpload(key, q.Get("uploadId"))
 	if u == nil {
 		writeError(w, r, http.StatusNotFound, "NoSuchUpload")
 		return
 	}
 	max, _ := strconv.Atoi(q.Get("max-parts"))
 	if max <= 0 {
-		max = 1000
+		max = multipart.MaxListPageSize
 	}
 	marker, _ := strconv.Atoi(q.Get("part-number-marker"))
 	var numbers []int
@@ -419,7 +550,7 @@ func (f *fakeS3) listParts(w http.ResponseWriter, r *http.Request, key string, q
 		MaxParts             int
 		IsTruncated          bool
 		Part                 []part
-	}{Bucket: f.bucket, Key: key, UploadId: u.id, PartNumberMarker: marker, MaxParts: max}
+	}{Bucket: Bucket, Key: key, UploadId: u.id, PartNumberMarker: marker, MaxParts: max}
 	for i, n := range numbers {
 		if i == max {
 			res.IsTruncated = true
@@ -432,8 +563,9 @@ func (f *fakeS3) listParts(w http.ResponseWriter, r *http.Request, key string, q
 	writeXML(w, http.StatusOK, res)
 }
 
-func (f *fakeS3) complete(w http.ResponseWriter, r *http.Request, key, id string, body []byte) {
-	u := f.findUpload(key, id)
+// complete answers CompleteMultipartUpload, with its conditions.
+func (s *Server) complete(w http.ResponseWriter, r *http.Request, key, id string, body []byte) {
+	u := s.findUpload(key, id)
 	if u == nil {
 		writeError(w, r, http.StatusNotFound, "NoSuchUpload")
 		return
@@ -448,7 +580,7 @@ func (f *fakeS3) complete(w http.ResponseWriter, r *http.Request, key, id string
 		writeError(w, r, http.StatusBadRequest, "MalformedXML")
 		return
 	}
-	existing, exists := f.objects[key]
+	existing, exists := s.objects[key]
 	if r.Header.Get("If-None-Match") == "*" && exists {
 		writeError(w, r, http.StatusPreconditionFailed, "PreconditionFailed")
 		return
@@ -473,17 +605,18 @@ func (f *fakeS3) complete(w http.ResponseWriter, r *http.Request, key, id string
 		}
 		data = append(data, got.data...)
 	}
-	f.objects[key] = data
-	f.uploads = slices.DeleteFunc(f.uploads, func(x *fakeUpload) bool { return x == u })
+	s.objects[key] = data
+	s.uploads = slices.DeleteFunc(s.uploads, func(x *upload) bool { return x == u })
 	writeXML(w, http.StatusOK, struct {
 		XMLName xml.Name `xml:"CompleteMultipartUploadResult"`
 		Bucket  string
 		Key     string
 		ETag    string
-	}{Bucket: f.bucket, Key: key, ETag: fmt.Sprintf(`"fake-%d"`, len(req.Part))})
+	}{Bucket: Bucket, Key: key, ETag: fmt.Sprintf(`"fake-%d"`, len(req.Part))})
 }
 
-func (f *fakeS3) deleteObjects(w http.ResponseWriter, r *http.Request, body []byte) {
+// deleteObjects answers DeleteObjects.
+func (s *Server) deleteObjects(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req struct {
 		Quiet  bool
 		Object []struct{ Key string }
@@ -492,7 +625,7 @@ func (f *fakeS3) deleteObjects(w http.ResponseWriter, r *http.Request, body []by
 		writeError(w, r, http.StatusBadRequest, "MalformedXML")
 		return
 	}
-	if len(req.Object) > 1000 {
+	if len(req.Object) > multipart.MaxDeleteKeys {
 		writeError(w, r, http.StatusBadRequest, "MalformedXML")
 		return
 	}
@@ -504,11 +637,11 @@ func (f *fakeS3) deleteObjects(w http.ResponseWriter, r *http.Request, body []by
 		Error   []failed
 	}{}
 	for _, o := range req.Object {
-		if code, ok := f.deleteErrors[o.Key]; ok {
+		if code, ok := s.deleteErrors[o.Key]; ok {
 			res.Error = append(res.Error, failed{Key: o.Key, Code: code, Message: code + " (fake)"})
 			continue
 		}
-		delete(f.objects, o.Key)
+		delete(s.objects, o.Key)
 		if !req.Quiet {
 			res.Deleted = append(res.Deleted, deleted{Key: o.Key})
 		}
