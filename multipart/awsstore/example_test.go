@@ -1,7 +1,6 @@
 package awsstore_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,11 +12,11 @@ import (
 	"github.com/s3commit/s3commit/multipart/awsstore"
 )
 
-// Example_uncompletedUpload uploads data as a multipart upload that stays
-// invisible until it is completed, then completes it only if no object
-// exists under the key yet. It needs an S3-compatible server (here a local
-// MinIO) and therefore has no Output line.
-func Example_uncompletedUpload() {
+// ExampleNew makes a Store for a local MinIO with explicit keys and asks
+// whether a job has committed its output. It needs an S3-compatible server
+// and therefore has no Output line. The examples of package multipart show
+// what else to do with a Store.
+func ExampleNew() {
 	ctx := context.Background()
 	st, err := awsstore.New(ctx, awsstore.Options{
 		Bucket:       "lake",
@@ -33,27 +32,13 @@ func Example_uncompletedUpload() {
 		log.Fatal(err)
 	}
 
-	key := "events/part-00000.jsonl"
-	data := []byte(`{"id":1}` + "\n")
-	uploadID, err := st.CreateUpload(ctx, key, multipart.CreateOptions{ContentType: "application/jsonl"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	part, err := st.UploadPart(ctx, key, uploadID, 1, bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Nothing is visible under key yet; the upload ID and part ETag are
-	// all that is needed to complete it later, from any process.
-	etag, err := st.CompleteUpload(ctx, key, uploadID, []multipart.Part{part},
-		multipart.CompleteOptions{IfNoneMatch: true})
+	info, err := st.HeadObject(ctx, "events/_SUCCESS")
 	switch {
-	case errors.Is(err, multipart.ErrPreconditionFailed):
-		fmt.Println("an object already exists under", key)
-		_ = st.AbortUpload(ctx, key, uploadID)
+	case errors.Is(err, multipart.ErrNotFound):
+		fmt.Println("events/ is not committed yet")
 	case err != nil:
 		log.Fatal(err)
 	default:
-		fmt.Println("committed", key, "with ETag", etag)
+		fmt.Println("events/ was committed at", info.LastModified)
 	}
 }

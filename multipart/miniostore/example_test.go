@@ -1,9 +1,7 @@
 package miniostore_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log"
 
@@ -11,12 +9,13 @@ import (
 	"github.com/s3commit/s3commit/multipart/miniostore"
 )
 
-// Example_uncompletedUpload uploads data as a multipart upload that stays
-// invisible until it is completed, then completes it only if no object
-// exists under the key yet. It needs an S3-compatible server (here a local
-// MinIO) and therefore has no Output line.
-func Example_uncompletedUpload() {
-	ctx := context.Background()
+// ExampleNew makes a Store for a local MinIO with a connection pool for
+// many parallel part uploads, and uploads a file as a multipart upload
+// that stays invisible until it is completed. It needs an S3-compatible
+// server and therefore has no Output line. The examples of package
+// multipart show how to complete such an upload.
+func ExampleNew() {
+	const concurrency = 128
 	st, err := miniostore.New(miniostore.Options{
 		Bucket:   "lake",
 		Endpoint: "http://127.0.0.1:9000",
@@ -25,33 +24,19 @@ func Example_uncompletedUpload() {
 		// the shared AWS credentials file.
 		AccessKeyID:     "minioadmin",
 		SecretAccessKey: "minioadmin",
-		MaxConnections:  128, // at least the number of concurrent part uploads
+		MaxConnections:  concurrency, // at least the number of concurrent part uploads
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	key := "events/part-00000.jsonl"
-	data := []byte(`{"id":1}` + "\n")
-	uploadID, err := st.CreateUpload(ctx, key, multipart.CreateOptions{ContentType: "application/jsonl"})
+	uploader, err := multipart.NewUploader(st, multipart.UploaderOptions{Concurrency: concurrency})
 	if err != nil {
 		log.Fatal(err)
 	}
-	part, err := st.UploadPart(ctx, key, uploadID, 1, bytes.NewReader(data), int64(len(data)))
+	pending, err := uploader.UploadFile(context.Background(), "part-00000.jsonl", "events/part-00000.jsonl")
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Nothing is visible under key yet; the upload ID and part ETag are
-	// all that is needed to complete it later, from any process.
-	etag, err := st.CompleteUpload(ctx, key, uploadID, []multipart.Part{part},
-		multipart.CompleteOptions{IfNoneMatch: true})
-	switch {
-	case errors.Is(err, multipart.ErrPreconditionFailed):
-		fmt.Println("an object already exists under", key)
-		_ = st.AbortUpload(ctx, key, uploadID)
-	case err != nil:
-		log.Fatal(err)
-	default:
-		fmt.Println("committed", key, "with ETag", etag)
-	}
+	fmt.Println("upload", pending.UploadID, "of", pending.Key, "waits for completion")
 }
