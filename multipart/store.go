@@ -83,7 +83,8 @@ type CompleteOptions struct {
 	// Not every store enforces it: probe, do not assume.
 	IfNoneMatch bool
 	// IfMatch, when set, makes the completion fail with
-	// [ErrPreconditionFailed] unless the current object has this ETag.
+	// [ErrPreconditionFailed] unless the current object has this ETag
+	// (also when no object exists: S3 then answers 404 NoSuchKey).
 	IfMatch string
 }
 

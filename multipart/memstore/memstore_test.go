@@ -513,7 +513,7 @@ func TestCompleteConditions(t *testing.T) {
 			func(string) multipart.CompleteOptions { return multipart.CompleteOptions{IfMatch: "*"} }, nil},
 		{"If-Match * on a missing key", memstore.Options{}, "",
 			func(string) multipart.CompleteOptions { return multipart.CompleteOptions{IfMatch: "*"} },
-			multipart.ErrNotFound},
+			multipart.ErrPreconditionFailed},
 		{"If-Match with another ETag", memstore.Options{}, "old",
 			func(string) multipart.CompleteOptions {
 				return multipart.CompleteOptions{IfMatch: md5Hex([]byte("other"))}
@@ -521,7 +521,7 @@ func TestCompleteConditions(t *testing.T) {
 		{"If-Match on a missing key", memstore.Options{}, "",
 			func(string) multipart.CompleteOptions {
 				return multipart.CompleteOptions{IfMatch: md5Hex([]byte("other"))}
-			}, multipart.ErrNotFound},
+			}, multipart.ErrPreconditionFailed},
 		{"ignored If-None-Match", memstore.Options{IgnoreConditionalWrites: true}, "old",
 			func(string) multipart.CompleteOptions { return multipart.CompleteOptions{IfNoneMatch: true} }, nil},
 		{"ignored If-Match", memstore.Options{IgnoreConditionalWrites: true}, "old",

@@ -199,8 +199,8 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 // part size, and [multipart.ErrNoSuchUpload] for an unknown upload.
 // IfNoneMatch fails with [multipart.ErrPreconditionFailed] when the object
 // exists; IfMatch fails with [multipart.ErrPreconditionFailed] when the
-// object has another ETag and with [multipart.ErrNotFound] when it does not
-// exist, as S3 answers 404 NoSuchKey then; IfMatch "*" matches any
+// object has another ETag or does not exist (S3 answers 404 NoSuchKey
+// then, with the same meaning); IfMatch "*" matches any
 // existing object. After a failure the upload
 // remains, so that it can still be completed or aborted.
 func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part, opts multipart.CompleteOptions) (string, error) {
@@ -683,7 +683,9 @@ func (c call) checkConditions(b *bucket, ifNoneMatch bool, ifMatch string) error
 	}
 	if ifMatch != "" {
 		if cur == nil {
-			return c.fail(multipart.ErrNotFound, "NoSuchKey", "If-Match failed: the object does not exist")
+			// S3 answers 404 NoSuchKey; the condition did not hold, which is
+			// what the Store contract reports, as every backend does.
+			return c.fail(multipart.ErrPreconditionFailed, "NoSuchKey", "If-Match failed: the object does not exist")
 		}
 		if want := multipart.NormalizeETag(ifMatch); want != "*" && want != cur.etag {
 			return c.fail(multipart.ErrPreconditionFailed, "PreconditionFailed",

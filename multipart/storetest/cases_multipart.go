@@ -179,6 +179,13 @@ func (s *suite) testCompleteIfMatch(t *testing.T) {
 	_, err = st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{IfMatch: etag})
 	require.NoError(t, err, "If-Match with the current ETag succeeds")
 	requireContent(ctx, t, st, key, []byte("v2"))
+
+	missing := prefix + "never-written.bin"
+	id = createUpload(ctx, t, st, missing)
+	parts = uploadParts(ctx, t, st, missing, id, []byte("v1"))
+	_, err = st.CompleteUpload(ctx, missing, id, parts, multipart.CompleteOptions{IfMatch: etag})
+	requireKind(t, err, multipart.ErrPreconditionFailed, "If-Match on a key without an object")
+	requireObjectMissing(ctx, t, st, missing)
 }
 
 // testListParts: ListParts reports every uploaded part with its size and ETag.
