@@ -1,0 +1,315 @@
+package success
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// sidecarFormat is the "name" of a sidecar object: it identifies the
+// format of the file list that [Write] stores next to a large manifest.
+const sidecarFormat = "s3commit.SuccessFiles/1"
+
+// sidecar is the JSON form of a sidecar object. JobID ties it to the
+// manifest that names it, so that a sidecar overwritten by another job is
+// noticed.
+type sidecar struct {
+	Name  string `json:"name"`
+	JobID string `json:"jobId"`
+	Files []File `json:"files"`
+}
+
+// SidecarName returns the name [Write] gives the sidecar of the manifest
+// at key: the manifest's file name with ".files.json" appended, prefixed
+// with '_' unless it starts with one, so that readers of the destination
+// skip it as they skip _SUCCESS ("_SUCCESS" → "_SUCCESS.files.json").
+func SidecarName(key string) string {
+	base := path.Base(key)
+	if !strings.HasPrefix(base, "_") {
+		base = "_" + base
+	}
+	return base + ".files.json"
+}
+
+// sidecarKey returns the key of the sidecar name in the directory of the
+// manifest at key.
+func sidecarKey(key, name string) string {
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		return key[:i+1] + name
+	}
+	return name
+}
+
+func location(store multipart.Store, key string) string {
+	return "s3://" + store.Bucket() + "/" + key
+}
+
+// Write stores d at key with a plain PutObject, overwriting any object
+// there. d is validated first and is not modified; an empty Name is
+// written as [Name].
+//
+// When d lists more than [MaxInlineFiles] files, the list is first written
+// to a sidecar object in the same directory (see [SidecarName]), and the
+// manifest is written without Files and with FilesSidecar naming it.
+// [Read] loads the list back. A manifest that does not need a sidecar is
+// written without FilesSidecar.
+func Write(ctx context.Context, store multipart.Store, key string, d *Data) error {
+	c := *d
+	if c.Name == "" {
+		c.Name = Name
+	}
+	c.FilesSidecar = ""
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("success: write %s: %w", location(store, key), err)
+	}
+	if len(c.Files) > MaxInlineFiles {
+		name := SidecarName(key)
+		skey := sidecarKey(key, name)
+		var buf bytes.Buffer
+		if err := json.NewEncoder(&buf).Encode(sidecar{Name: sidecarFormat, JobID: c.JobID, Files: c.Files}); err != nil {
+			return fmt.Errorf("success: encode file list: %w", err)
+		}
+		if err := put(ctx, store, skey, buf.Bytes()); err != nil {
+			return fmt.Errorf("success: write file list of %s: %w", location(store, key), err)
+		}
+		c.Files, c.FilesSidecar = nil, name
+	}
+	var buf bytes.Buffer
+	if err := c.Encode(&buf); err != nil {
+		return fmt.Errorf("success: write %s: %w", location(store, key), err)
+	}
+	if err := put(ctx, store, key, buf.Bytes()); err != nil {
+		return fmt.Errorf("success: write manifest: %w", err)
+	}
+	return nil
+}
+
+func put(ctx context.Context, store multipart.Store, key string, data []byte) error {
+	_, err := store.PutObject(ctx, key, bytes.NewReader(data), int64(len(data)),
+		multipart.PutOptions{ContentType: "application/json"})
+	return err
+}
+
+// Read reads and validates the manifest at key (see [Decode]) and, when it
+// names a sidecar, loads the sidecar's file list into Files, keeping
+// FilesSidecar. A missing object gives an error matching
+// [multipart.ErrNotFound]; an empty one, [ErrClassicMarker]; invalid
+// content or a sidecar of another job, [ErrInvalidManifest].
+func Read(ctx context.Context, store multipart.Store, key string) (*Data, error) {
+	d, err := get(ctx, store, key, Decode)
+	if err != nil {
+		return nil, err
+	}
+	if d.FilesSidecar == "" {
+		return d, nil
+	}
+	skey := sidecarKey(key, d.FilesSidecar)
+	s, err := get(ctx, store, skey, decodeSidecar)
+	if err != nil {
+		return nil, fmt.Errorf("success: file list of %s: %w", location(store, key), err)
+	}
+	if s.JobID != d.JobID {
+		return nil, fmt.Errorf("success: %s: %w", location(store, skey), fieldError("jobId",
+			"is %q, want the manifest's jobId %q: the file list belongs to another job", s.JobID, d.JobID))
+	}
+	// An empty list stays non-nil: the manifest has a (loaded) file list.
+	d.Files = make([]File, len(s.Files))
+	for i, f := range s.Files {
+		f.ETag = multipart.NormalizeETag(f.ETag)
+		d.Files[i] = f
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("success: %s: %w", location(store, skey), err)
+	}
+	return d, nil
+}
+
+func get[T any](ctx context.Context, store multipart.Store, key string, decode func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	body, _, err := store.GetObject(ctx, key)
+	if err != nil {
+		return zero, fmt.Errorf("success: read %s: %w", location(store, key), err)
+	}
+	defer body.Close()
+	v, err := decode(body)
+	if err != nil {
+		return zero, fmt.Errorf("success: %s: %w", location(store, key), err)
+	}
+	return v, nil
+}
+
+func decodeSidecar(r io.Reader) (*sidecar, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read file list: %w", err)
+	}
+	var s sidecar
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, decodeError(err)
+	}
+	if s.Name != sidecarFormat {
+		return nil, fieldError("name", "is %q, want %q: not a file list written with a manifest", s.Name, sidecarFormat)
+	}
+	return &s, nil
+}
+
+// ErrMismatch matches the error of [Verify] when the destination does not
+// hold exactly the files of the manifest; the error is a [*VerifyError].
+var ErrMismatch = errors.New("destination does not match the _SUCCESS manifest")
+
+// ErrNoFileList matches the error of [Verify] for a manifest that lists no
+// files with sizes and ETags (one written by Hadoop), or whose sidecar was
+// not loaded.
+var ErrNoFileList = errors.New("manifest has no file list to verify against")
+
+// DiffKind says how an object differs from the manifest.
+type DiffKind string
+
+// The kinds of difference [Verify] reports.
+const (
+	// DiffMissing: the manifest lists the file, the store has no object.
+	DiffMissing DiffKind = "missing"
+	// DiffExtra: the store has an object the manifest does not list.
+	DiffExtra DiffKind = "extra"
+	// DiffSize: the object's size differs (its ETag may differ as well).
+	DiffSize DiffKind = "size differs"
+	// DiffETag: the object's ETag differs, its size does not.
+	DiffETag DiffKind = "etag differs"
+)
+
+// Difference is one object that does not match the manifest.
+type Difference struct {
+	// Kind says how it differs.
+	Kind DiffKind
+	// Key is the object key.
+	Key string
+	// Manifest is the file as the manifest lists it; zero for DiffExtra.
+	Manifest File
+	// Store is the object as the store lists it; zero for DiffMissing.
+	Store multipart.ObjectInfo
+}
+
+// String describes the difference in one line.
+func (d Difference) String() string {
+	switch d.Kind {
+	case DiffMissing:
+		return fmt.Sprintf("missing: %s (size %d, etag %s)", d.Key, d.Manifest.Size, d.Manifest.ETag)
+	case DiffExtra:
+		return fmt.Sprintf("extra: %s (size %d, etag %s)", d.Key, d.Store.Size, d.Store.ETag)
+	case DiffSize:
+		return fmt.Sprintf("size differs: %s (manifest %d, store %d; etag manifest %s, store %s)",
+			d.Key, d.Manifest.Size, d.Store.Size, d.Manifest.ETag, d.Store.ETag)
+	default:
+		return fmt.Sprintf("%s: %s (manifest %s, store %s)", d.Kind, d.Key, d.Manifest.ETag, d.Store.ETag)
+	}
+}
+
+// maxDiffLines is how many differences a [VerifyError] message lists.
+const maxDiffLines = 20
+
+// VerifyError lists every difference between a destination and a manifest.
+// It matches [ErrMismatch].
+type VerifyError struct {
+	// Location is the destination, as s3://bucket/prefix.
+	Location string
+	// Differences are sorted by key.
+	Differences []Difference
+}
+
+// Error summarizes the differences and lists the first 20, one a line.
+func (e *VerifyError) Error() string {
+	counts := map[DiffKind]int{}
+	for _, d := range e.Differences {
+		counts[d.Kind]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "success: %s: %v: %d missing, %d extra, %d with another size, %d with another etag",
+		e.Location, ErrMismatch, counts[DiffMissing], counts[DiffExtra], counts[DiffSize], counts[DiffETag])
+	for i, d := range e.Differences {
+		if i == maxDiffLines {
+			fmt.Fprintf(&b, "\n  and %d more", len(e.Differences)-maxDiffLines)
+			break
+		}
+		b.WriteString("\n  ")
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
+
+// Unwrap returns [ErrMismatch].
+func (e *VerifyError) Unwrap() error { return ErrMismatch }
+
+// hidden reports whether key's final segment starts with '_' or '.', as
+// the names of markers, sidecars and writers' temporary files do.
+func hidden(key string) bool {
+	base := key[strings.LastIndexByte(key, '/')+1:]
+	return strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".")
+}
+
+// Verify lists the objects under destination + "/" (destination is a key
+// prefix in store's bucket; a trailing '/' is ignored) and compares them
+// with d.Files: every listed file must exist with its size and ETag, and
+// no other object may exist, except objects whose final name segment
+// starts with '_' or '.' (such as _SUCCESS and its sidecar) and that the
+// manifest does not list. It returns nil when they match exactly, a
+// [*VerifyError] matching [ErrMismatch] listing every difference when
+// they do not, [ErrNoFileList] when d has no file list, or the store's
+// error.
+func Verify(ctx context.Context, store multipart.Store, destination string, d *Data) error {
+	destination = strings.TrimSuffix(destination, "/")
+	loc := location(store, destination)
+	if d.Files == nil {
+		switch {
+		case d.FilesSidecar != "":
+			return fmt.Errorf("success: verify %s: the file list is in sidecar %q, which was not loaded (use Read): %w",
+				loc, d.FilesSidecar, ErrNoFileList)
+		case d.Writer() != WriterS3Commit:
+			return fmt.Errorf("success: verify %s: the manifest was written by a %s, which records no file sizes and ETags: %w",
+				loc, d.Writer(), ErrNoFileList)
+		}
+	}
+	want := make(map[string]File, len(d.Files))
+	for _, f := range d.Files {
+		want[f.Key] = f
+	}
+	var diffs []Difference
+	prefix := destination + "/"
+	if destination == "" {
+		prefix = ""
+	}
+	for obj, err := range store.ListObjects(ctx, prefix) {
+		if err != nil {
+			return fmt.Errorf("success: verify %s: %w", loc, err)
+		}
+		f, listed := want[obj.Key]
+		switch {
+		case !listed && hidden(obj.Key):
+			continue
+		case !listed:
+			diffs = append(diffs, Difference{Kind: DiffExtra, Key: obj.Key, Store: obj})
+			continue
+		}
+		delete(want, obj.Key)
+		switch {
+		case obj.Size != f.Size:
+			diffs = append(diffs, Difference{Kind: DiffSize, Key: obj.Key, Manifest: f, Store: obj})
+		case multipart.NormalizeETag(obj.ETag) != multipart.NormalizeETag(f.ETag):
+			diffs = append(diffs, Difference{Kind: DiffETag, Key: obj.Key, Manifest: f, Store: obj})
+		}
+	}
+	for _, f := range want {
+		diffs = append(diffs, Difference{Kind: DiffMissing, Key: f.Key, Manifest: f})
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	sortDiffs(diffs)
+	return &VerifyError{Location: loc, Differences: diffs}
+}
