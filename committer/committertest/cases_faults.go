@@ -1,0 +1,194 @@
+package committertest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/faultstore"
+)
+
+func faultScenarios() []scenario {
+	return []scenario{
+		{name: "FailureAtNthCompletion", run: testFailureAtNthCompletion},
+		{name: "KeepStateOnFailureThenResume", run: testKeepStateOnFailure},
+		{name: "TransientFailuresRetried", run: testTransientFailuresRetried},
+		{name: "InterruptedJobCommit", run: testInterruptedJobCommit},
+		{name: "InterruptedTaskCommit", run: testInterruptedTaskCommit},
+	}
+}
+
+// failingCompletion is the completion (counting from 1) that fails or
+// crashes in the fault scenarios; the jobs there complete six files.
+const failingCompletion = 3
+
+// sixFiles sets up two tasks that write three files each and commit, in
+// partitions the scenarios' old data also uses.
+func sixFiles(j *job) []*attempt {
+	var attempts []*attempt
+	for _, taskID := range []string{"task-0", "task-1"} {
+		a := j.task(taskID, 0)
+		a.write("root-"+taskID+".json", 50)
+		a.writeFiles("p=1", 2)
+		a.commit()
+		attempts = append(attempts, a)
+	}
+	return attempts
+}
+
+// oldData writes the older objects a job in conflict mode cm finds: in a
+// neighbouring destination (dest + "x") for every mode, and in its own
+// destination, at the root and in a partition the job writes, for append
+// and replace. It returns all of them, and those that remain after the
+// job commits.
+func (e *env) oldData(dest string, cm committer.ConflictMode) (old, after map[string][]byte) {
+	neighbour := e.putOld(dest+"x", "root.json", "p=1/old.json")
+	if cm == committer.ConflictFail {
+		return neighbour, neighbour
+	}
+	inDest := e.putOld(dest, "root.json", "p=1/old.json")
+	old = expect().with(neighbour, inDest).objects
+	if cm == committer.ConflictReplace {
+		return old, neighbour
+	}
+	return old, old
+}
+
+// testFailureAtNthCompletion: a permanent store error at one completion
+// makes job commit fail and revert: nothing of the job stays visible, no
+// upload remains, older data is intact, and AbortJob afterwards is a
+// no-op.
+func testFailureAtNthCompletion(t *testing.T, e *env) {
+	for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend, committer.ConflictReplace} {
+		t.Run(string(cm), func(t *testing.T) {
+			e := e.sub(t)
+			dest := e.dest("out")
+			old, _ := e.oldData(dest, cm)
+			cfg := e.config(dest, cm)
+			j := e.setupJob(cfg, "")
+			sixFiles(j)
+
+			cfg, fs := e.faulty(cfg, faultstore.FailNth(faultstore.OpCompleteUpload, failingCompletion, multipart.ErrAccessDenied))
+			err := e.openJob(cfg, j.ID()).CommitJob(e.ctx)
+			require.Error(t, err, "CommitJob with a permanent failure at completion %d", failingCompletion)
+			require.ErrorIs(t, err, multipart.ErrAccessDenied, "the store's error is kept")
+			require.GreaterOrEqual(t, fs.Calls(faultstore.OpCompleteUpload), failingCompletion)
+			e.check(expect().with(old))
+
+			require.NoError(t, j.AbortJob(e.ctx), "AbortJob after a reverted job commit")
+			e.check(expect().with(old))
+		})
+	}
+}
+
+// testKeepStateOnFailure: with KeepStateOnFailure a failed job commit
+// keeps its state, and a new committer resumes it to a complete commit.
+func testKeepStateOnFailure(t *testing.T, e *env) {
+	dest := e.dest("out")
+	old, after := e.oldData(dest, committer.ConflictReplace)
+	cfg := e.config(dest, committer.ConflictReplace)
+	cfg.KeepStateOnFailure = true
+	j := e.setupJob(cfg, "")
+	attempts := sixFiles(j)
+
+	faulty, _ := e.faulty(cfg, faultstore.FailNth(faultstore.OpCompleteUpload, failingCompletion, multipart.ErrAccessDenied))
+	require.Error(t, e.openJob(faulty, j.ID()).CommitJob(e.ctx))
+	e.requireAbsent(dest + "/" + successName)
+	e.requirePresent(old)
+
+	require.NoError(t, e.openJob(cfg, j.ID()).CommitJob(e.ctx), "CommitJob resuming a failed commit")
+	e.check(expect().with(after).committed(j, attempts...))
+}
+
+// testTransientFailuresRetried: transient store errors during task and
+// job commit are retried and the job commits.
+func testTransientFailuresRetried(t *testing.T, e *env) {
+	cfg, fs := e.faulty(e.config(e.dest("out"), committer.ConflictFail),
+		faultstore.FailNth(faultstore.OpUploadPart, 2, multipart.ErrServer),
+		faultstore.FailNth(faultstore.OpCreateUpload, 3, multipart.ErrThrottled),
+		faultstore.FailNth(faultstore.OpCompleteUpload, 2, multipart.ErrServer),
+		faultstore.FailNth(faultstore.OpCompleteUpload, 5, multipart.ErrThrottled),
+	)
+	j := e.setupJob(cfg, "")
+	attempts := sixFiles(j)
+	require.NoError(t, j.CommitJob(e.ctx))
+	assert.Greater(t, fs.Calls(faultstore.OpCompleteUpload), 6, "failed completions were retried")
+	e.check(expect().committed(j, attempts...))
+}
+
+// testInterruptedJobCommit: the driver dies at a completion in the middle
+// of job commit (its context is cancelled and no call reaches the store
+// any more, so nothing is cleaned up). A new committer instance then
+// either resumes the commit or rolls it back.
+func testInterruptedJobCommit(t *testing.T, e *env) {
+	for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictReplace} {
+		for _, then := range []string{"resume", "abort"} {
+			t.Run(string(cm)+"-"+then, func(t *testing.T) {
+				e := e.sub(t)
+				dest := e.dest("out")
+				old, after := e.oldData(dest, cm)
+				cfg := e.config(dest, cm)
+				j := e.setupJob(cfg, "")
+				attempts := sixFiles(j)
+
+				ctx, cancel := context.WithCancel(e.ctx)
+				defer cancel()
+				crashed, _ := e.faulty(cfg, crashAt(faultstore.OpCompleteUpload, failingCompletion, cancel)...)
+				require.Error(t, e.openJob(crashed, j.ID()).CommitJob(ctx), "CommitJob interrupted")
+				e.requireAbsent(dest + "/" + successName)
+				e.requirePresent(old) // replace deletes old data only once every file is complete
+
+				// A new process, with a store that works.
+				if then == "resume" {
+					require.NoError(t, e.openJob(cfg, j.ID()).CommitJob(e.ctx), "CommitJob resuming an interrupted commit")
+					e.check(expect().with(after).committed(j, attempts...))
+					return
+				}
+				require.NoError(t, e.openJob(cfg, j.ID()).AbortJob(e.ctx), "AbortJob after an interrupted commit")
+				e.check(expect().with(old))
+			})
+		}
+	}
+}
+
+// testInterruptedTaskCommit: a task attempt dies during its commit after
+// creating uploads and before publishing its pendingset (its aborts fail,
+// as in a killed process, so its uploads stay in the store). AbortJob then
+// leaves no upload; or a new attempt of the task commits and job commit
+// leaves none either.
+func testInterruptedTaskCommit(t *testing.T, e *env) {
+	for _, then := range []string{"abort-job", "retry-and-commit"} {
+		t.Run(then, func(t *testing.T) {
+			e := e.sub(t)
+			cfg := e.config(e.dest("out"), committer.ConflictFail)
+			j := e.setupJob(cfg, "")
+			other := j.task("task-1", 0)
+			other.writeFiles("", 2)
+			other.commit()
+
+			ctx, cancel := context.WithCancel(e.ctx)
+			defer cancel()
+			crashed, _ := e.faulty(cfg, crashAt(faultstore.OpUploadPart, 2, cancel)...)
+			killed := e.openJob(crashed, j.ID()).task("task-0", 0)
+			killed.writeFiles("", 3)
+			require.Error(t, killed.CommitTask(ctx), "CommitTask interrupted")
+			require.NotZero(t, e.uploadsOf(killed), "the killed attempt left uploads behind")
+			e.checkObjects(expect())
+
+			if then == "abort-job" {
+				require.NoError(t, e.openJob(cfg, j.ID()).AbortJob(e.ctx))
+				e.check(expect())
+				return
+			}
+			retry := e.openJob(cfg, j.ID()).task("task-0", 1)
+			retry.writeFiles("", 3) // the same names, so the same keys
+			retry.commit()
+			require.NoError(t, j.CommitJob(e.ctx))
+			e.check(expect().committed(j, other, retry))
+		})
+	}
+}
