@@ -171,6 +171,7 @@ func (d *Data) Encode(w io.Writer) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // as Hadoop writes: keys with '&' or '<' stay readable
 	if err := enc.Encode(&c); err != nil {
 		return fmt.Errorf("success: encode manifest: %w", err)
 	}

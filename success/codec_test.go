@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -283,4 +284,39 @@ func TestWriterString(t *testing.T) {
 	assert.Equal(t, success.WriterUnknown, d.Writer())
 	d.Committer = "magic"
 	assert.Equal(t, success.WriterS3A, d.Writer())
+}
+
+func TestAddDuration(t *testing.T) {
+	var s success.IOStatistics
+	s.AddDuration("job_commit", 1500*time.Millisecond)
+	s.AddDuration("job_commit", 500*time.Millisecond)
+	s.AddDuration("job_commit", 1000*time.Millisecond)
+	assert.Equal(t, success.IOStatistics{
+		Counters:       map[string]int64{"job_commit": 3},
+		Minimums:       map[string]int64{"job_commit.min": 500},
+		Maximums:       map[string]int64{"job_commit.max": 1500},
+		MeanStatistics: map[string]success.MeanStatistic{"job_commit.mean": {Samples: 3, Sum: 3000}},
+	}, s)
+	assert.InDelta(t, 1000.0, s.MeanStatistics["job_commit.mean"].Mean(), 1e-9)
+
+	// Hadoop's -1 for "no minimum yet" is replaced by the first sample.
+	d := success.New("directory", "j")
+	d.IOStatistics.Minimums["x.min"] = -1
+	d.IOStatistics.AddDuration("x", 7*time.Millisecond)
+	assert.Equal(t, int64(7), d.IOStatistics.Minimums["x.min"])
+}
+
+func TestAddFileNormalizesETag(t *testing.T) {
+	d := success.New("directory", "j")
+	d.AddFile(success.File{Key: "k", Size: 1, ETag: `"abc"`})
+	assert.Equal(t, "abc", d.Files[0].ETag)
+	require.NoError(t, d.Validate())
+}
+
+func TestEncodeKeepsHTMLCharacters(t *testing.T) {
+	d := success.New("directory", "j")
+	d.Diagnostics["a&b"] = "<x>"
+	var buf bytes.Buffer
+	require.NoError(t, d.Encode(&buf))
+	assert.Contains(t, buf.String(), `"a&b": "<x>"`)
 }

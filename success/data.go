@@ -3,6 +3,8 @@ package success
 import (
 	"os"
 	"time"
+
+	"github.com/s3commit/s3commit/multipart"
 )
 
 const (
@@ -106,6 +108,38 @@ type IOStatistics struct {
 	MeanStatistics map[string]MeanStatistic `json:"meanstatistics"`
 }
 
+// AddDuration records one sample of the duration of operation name in
+// milliseconds, as Hadoop's duration trackers do: it increments
+// Counters[name], lowers Minimums[name+".min"], raises
+// Maximums[name+".max"] and adds to MeanStatistics[name+".mean"]. Nil
+// maps are created.
+func (s *IOStatistics) AddDuration(name string, d time.Duration) {
+	ms := d.Milliseconds()
+	if s.Counters == nil {
+		s.Counters = map[string]int64{}
+	}
+	if s.Minimums == nil {
+		s.Minimums = map[string]int64{}
+	}
+	if s.Maximums == nil {
+		s.Maximums = map[string]int64{}
+	}
+	if s.MeanStatistics == nil {
+		s.MeanStatistics = map[string]MeanStatistic{}
+	}
+	s.Counters[name]++
+	if m, ok := s.Minimums[name+".min"]; !ok || m < 0 || ms < m {
+		s.Minimums[name+".min"] = ms
+	}
+	if m, ok := s.Maximums[name+".max"]; !ok || ms > m {
+		s.Maximums[name+".max"] = ms
+	}
+	m := s.MeanStatistics[name+".mean"]
+	m.Samples++
+	m.Sum += ms
+	s.MeanStatistics[name+".mean"] = m
+}
+
 // MeanStatistic is a mean kept as the sum of its samples and their count,
 // as Hadoop's MeanStatistic.
 type MeanStatistic struct {
@@ -152,10 +186,11 @@ func New(committerName, jobID string) *Data {
 	}
 }
 
-// AddFile records a committed file: it appends f to Files and, while
-// Filenames holds fewer than [MaxFilenames] entries, "/" + f.Key to
-// Filenames.
+// AddFile records a committed file: it appends f to Files, its ETag
+// without quotes, and, while Filenames holds fewer than [MaxFilenames]
+// entries, "/" + f.Key to Filenames.
 func (d *Data) AddFile(f File) {
+	f.ETag = multipart.NormalizeETag(f.ETag)
 	d.Files = append(d.Files, f)
 	if len(d.Filenames) < MaxFilenames {
 		d.Filenames = append(d.Filenames, "/"+f.Key)
