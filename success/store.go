@@ -38,9 +38,9 @@ func SidecarName(key string) string {
 	return base + ".files.json"
 }
 
-// sidecarKey returns the key of the sidecar name in the directory of the
-// manifest at key.
-func sidecarKey(key, name string) string {
+// SidecarKey returns the key of the sidecar called name (a manifest's
+// FilesSidecar) of the manifest at key: name in key's directory.
+func SidecarKey(key, name string) string {
 	if i := strings.LastIndexByte(key, '/'); i >= 0 {
 		return key[:i+1] + name
 	}
@@ -71,7 +71,7 @@ func Write(ctx context.Context, store multipart.Store, key string, d *Data) erro
 	}
 	if len(c.Files) > MaxInlineFiles {
 		name := SidecarName(key)
-		skey := sidecarKey(key, name)
+		skey := SidecarKey(key, name)
 		var buf bytes.Buffer
 		if err := json.NewEncoder(&buf).Encode(sidecar{Name: sidecarFormat, JobID: c.JobID, Files: c.Files}); err != nil {
 			return fmt.Errorf("success: encode file list: %w", err)
@@ -101,7 +101,9 @@ func put(ctx context.Context, store multipart.Store, key string, data []byte) er
 // names a sidecar, loads the sidecar's file list into Files, keeping
 // FilesSidecar. A missing object gives an error matching
 // [multipart.ErrNotFound]; an empty one, [ErrClassicMarker]; invalid
-// content or a sidecar of another job, [ErrInvalidManifest].
+// content, or a sidecar that is missing, invalid or another job's,
+// [ErrInvalidManifest] (a missing sidecar does not match
+// [multipart.ErrNotFound]: the manifest exists).
 func Read(ctx context.Context, store multipart.Store, key string) (*Data, error) {
 	d, err := get(ctx, store, key, Decode)
 	if err != nil {
@@ -110,9 +112,14 @@ func Read(ctx context.Context, store multipart.Store, key string) (*Data, error)
 	if d.FilesSidecar == "" {
 		return d, nil
 	}
-	skey := sidecarKey(key, d.FilesSidecar)
+	skey := SidecarKey(key, d.FilesSidecar)
 	s, err := get(ctx, store, skey, decodeSidecar)
-	if err != nil {
+	switch {
+	case errors.Is(err, multipart.ErrNotFound):
+		// The manifest exists; what is missing is part of it.
+		return nil, fmt.Errorf("success: %s: %w", location(store, key), fieldError("s3commitFilesSidecar",
+			"names %s, which does not exist: the manifest's file list is lost", location(store, skey)))
+	case err != nil:
 		return nil, fmt.Errorf("success: file list of %s: %w", location(store, key), err)
 	}
 	if s.JobID != d.JobID {

@@ -114,6 +114,8 @@ func TestWriteAtBucketRoot(t *testing.T) {
 func TestSidecarName(t *testing.T) {
 	assert.Equal(t, "_SUCCESS.files.json", success.SidecarName("a/b/_SUCCESS"))
 	assert.Equal(t, "_manifest.json.files.json", success.SidecarName("manifest.json"))
+	assert.Equal(t, "a/b/_SUCCESS.files.json", success.SidecarKey("a/b/_SUCCESS", "_SUCCESS.files.json"))
+	assert.Equal(t, "_SUCCESS.files.json", success.SidecarKey("_SUCCESS", "_SUCCESS.files.json"))
 }
 
 func TestWriteInvalid(t *testing.T) {
@@ -162,7 +164,15 @@ func TestReadErrors(t *testing.T) {
 
 	require.NoError(t, st.DeleteObjects(ctx, []string{"big/_SUCCESS.files.json"}))
 	_, err = success.Read(ctx, st, "big/_SUCCESS")
-	require.ErrorIs(t, err, multipart.ErrNotFound)
+	require.ErrorIs(t, err, success.ErrInvalidManifest)
+	assert.NotErrorIs(t, err, multipart.ErrNotFound, "the manifest exists")
+	assert.Contains(t, err.Error(), `field "s3commitFilesSidecar" names s3://lake/big/_SUCCESS.files.json, which does not exist`)
+
+	// Other store errors stay what they are.
+	failing := faultstore.New(st, faultstore.FailNth(faultstore.OpGetObject, 2, multipart.ErrThrottled))
+	_, err = success.Read(ctx, failing, "big/_SUCCESS")
+	require.ErrorIs(t, err, multipart.ErrThrottled)
+	assert.NotErrorIs(t, err, success.ErrInvalidManifest)
 	assert.Contains(t, err.Error(), "file list of s3://lake/big/_SUCCESS")
 
 	putFile(t, st, "big/_SUCCESS.files.json", `{"name":"other"}`)
