@@ -320,3 +320,9 @@ func TestEncodeKeepsHTMLCharacters(t *testing.T) {
 	require.NoError(t, d.Encode(&buf))
 	assert.Contains(t, buf.String(), `"a&b": "<x>"`)
 }
+
+func TestAddFileKeepsLeadingSlash(t *testing.T) {
+	d := success.New("directory", "j")
+	d.AddFile(success.File{Key: "/abs", Size: 1, ETag: "e"})
+	assert.Equal(t, []string{"/abs"}, d.Filenames)
+}

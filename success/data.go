@@ -2,6 +2,7 @@ package success
 
 import (
 	"os"
+	"strings"
 	"time"
 
 	"github.com/s3commit/s3commit/multipart"
@@ -188,12 +189,17 @@ func New(committerName, jobID string) *Data {
 
 // AddFile records a committed file: it appends f to Files, its ETag
 // without quotes, and, while Filenames holds fewer than [MaxFilenames]
-// entries, "/" + f.Key to Filenames.
+// entries, f.Key with a leading '/' to Filenames (added unless the key has
+// one, as Hadoop's S3A committers do).
 func (d *Data) AddFile(f File) {
 	f.ETag = multipart.NormalizeETag(f.ETag)
 	d.Files = append(d.Files, f)
 	if len(d.Filenames) < MaxFilenames {
-		d.Filenames = append(d.Filenames, "/"+f.Key)
+		name := f.Key
+		if !strings.HasPrefix(name, "/") {
+			name = "/" + name
+		}
+		d.Filenames = append(d.Filenames, name)
 	}
 }
 

@@ -53,5 +53,8 @@
 //     long}; its mean (sum/samples, 0 without samples) is computed, not
 //     stored.
 //   - The S3A committers list at most 100 files in filenames
-//     (CommitConstants.SUCCESS_MARKER_FILE_LIMIT), each as "/" + key.
+//     (CommitConstants.SUCCESS_MARKER_FILE_LIMIT), each as its key with a
+//     leading "/" added unless it has one; the manifest committer lists as
+//     many, as full URIs of the destination paths, and sets success to true
+//     when its rename stage has committed every file.
 package success
