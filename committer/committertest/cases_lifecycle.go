@@ -55,6 +55,7 @@ func testLifecycle(t *testing.T, e *env) {
 
 	require.NoError(t, j.CommitJob(e.ctx))
 	e.check(expect().committed(j, attempts...))
+	e.requireStagingFree(j.ID()) // job commit cleans up the job's state
 }
 
 // testGeneratedJobID: SetupJob without an ID chooses a valid one that
