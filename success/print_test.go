@@ -52,3 +52,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 func TestPrintWriteError(t *testing.T) {
 	require.ErrorIs(t, success.Print(failingWriter{}, success.New("directory", "j")), os.ErrClosed)
 }
+
+func TestEncodeWriteError(t *testing.T) {
+	require.ErrorIs(t, success.New("directory", "j").Encode(failingWriter{}), os.ErrClosed)
+}

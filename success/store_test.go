@@ -286,3 +286,15 @@ func TestVerifyListError(t *testing.T) {
 	require.ErrorIs(t, err, multipart.ErrAccessDenied)
 	assert.NotErrorIs(t, err, success.ErrMismatch)
 }
+
+func TestWriteManifestFailure(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New("lake")
+	d := job(t, mem, "out", success.MaxInlineFiles+1)
+	st := faultstore.New(mem, faultstore.FailNth(faultstore.OpPutObject, 2, multipart.ErrAccessDenied))
+	err := success.Write(ctx, st, "out/_SUCCESS", d)
+	require.ErrorIs(t, err, multipart.ErrAccessDenied)
+	assert.Contains(t, err.Error(), "write manifest")
+	_, err = success.Read(ctx, mem, "out/_SUCCESS")
+	require.ErrorIs(t, err, multipart.ErrNotFound, "no manifest; its sidecar alone is hidden and harmless")
+}
