@@ -1,0 +1,115 @@
+package staging
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// errTargetExists is returned by publishExclusive when the target exists.
+var errTargetExists = errors.New("target exists")
+
+// writeTemp writes data to a new hidden temporary file in dir and fsyncs
+// it; it returns the file's path.
+func writeTemp(dir, pattern string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, "."+pattern+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// writeFileAtomic replaces path with data: a temporary file in the same
+// directory, fsynced, renamed into place, and the directory fsynced.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := writeTemp(dir, filepath.Base(path), data)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// publishExclusive creates path with data unless it exists: a temporary
+// file, fsynced, hard-linked to path (link fails if path exists, so of two
+// publishers exactly one wins), then removed. It returns errTargetExists
+// when path exists already. No reader ever sees a partly written path.
+func publishExclusive(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := writeTemp(dir, filepath.Base(path), data)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", path, err)
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return errTargetExists
+		}
+		return fmt.Errorf("publish %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir fsyncs a directory so that the entries created in it survive a
+// machine crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// appendFile is an append-only record file whose every record is fsynced.
+type appendFile struct {
+	f *os.File
+}
+
+// openAppend opens (creating if needed) path for appending; a new file's
+// directory entry is fsynced.
+func openAppend(path string) (*appendFile, error) {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return &appendFile{f: f}, nil
+}
+
+// append writes one record (a line) and fsyncs it.
+func (a *appendFile) append(line []byte) error {
+	if _, err := a.f.Write(line); err != nil {
+		return err
+	}
+	return a.f.Sync()
+}
+
+func (a *appendFile) Close() error { return a.f.Close() }

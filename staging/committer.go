@@ -1,0 +1,178 @@
+package staging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/internal/retry"
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// Committer is the staging committer. It is safe for concurrent use; one
+// Committer serves any number of jobs.
+type Committer struct {
+	store multipart.Store
+	opts  Options
+	retry retry.Policy
+
+	progressMu sync.Mutex
+}
+
+var _ committer.Committer = (*Committer)(nil)
+
+// New returns a staging committer writing to store (one bucket) with the
+// given options, which it validates (errors match [ErrInvalidOptions]).
+// New does no I/O.
+func New(store multipart.Store, opts Options) (*Committer, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: the store is nil", ErrInvalidOptions)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Committer{store: store, opts: opts, retry: retryPolicy(opts.Retry)}, nil
+}
+
+// retryPolicy fills in the defaults package multipart uses.
+func retryPolicy(p multipart.RetryPolicy) retry.Policy {
+	r := retry.Policy{MaxAttempts: p.MaxAttempts, InitialBackoff: p.InitialBackoff, MaxBackoff: p.MaxBackoff}
+	if r.MaxAttempts == 0 {
+		r.MaxAttempts = multipart.DefaultMaxAttempts
+	}
+	if r.InitialBackoff == 0 {
+		r.InitialBackoff = 200 * time.Millisecond
+	}
+	if r.MaxBackoff == 0 {
+		r.MaxBackoff = 10 * time.Second
+	}
+	return r
+}
+
+// SetupJob creates a job: its directory in the staging dir and its job
+// record, with the settings of the Committer's Options. An empty jobID
+// gets a new UUID. A job ID whose staging directory exists already is
+// refused with [committer.ErrJobExists]: job IDs are never reused. In
+// directory mode with the fail conflict mode, a destination that holds any
+// object is refused with [committer.ErrDestinationExists]. A failed
+// SetupJob leaves nothing behind.
+func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, error) {
+	if jobID == "" {
+		jobID = uuid.NewString()
+	}
+	if err := committer.ValidateID("job ID", jobID); err != nil {
+		return nil, fmt.Errorf("staging: setup job: %w", err)
+	}
+	if err := os.MkdirAll(c.opts.StagingDir, 0o755); err != nil {
+		return nil, fmt.Errorf("staging: setup job %s: create the staging dir: %w; give a StagingDir that this process can write", jobID, err)
+	}
+	l := newLayout(c.opts.StagingDir, c.opts.BufferDir, jobID)
+	if err := os.Mkdir(l.jobDir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("staging: setup job %s: %w: %s exists; job IDs must be unique, pick another (or leave it empty for a UUID)", jobID, committer.ErrJobExists, l.jobDir)
+		}
+		return nil, fmt.Errorf("staging: setup job %s: %w; give a StagingDir that this process can write", jobID, err)
+	}
+	j, err := c.setupJob(ctx, jobID, l)
+	if err != nil {
+		_ = os.RemoveAll(l.jobDir)
+		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
+	}
+	return j, nil
+}
+
+func (c *Committer) setupJob(ctx context.Context, jobID string, l layout) (*job, error) {
+	// Probe the store: a missing bucket or bad credentials show here, and
+	// the directory committer's fail mode needs an empty destination.
+	prefix := c.opts.Destination + "/"
+	for obj, err := range c.store.ListObjects(ctx, prefix) {
+		if err != nil {
+			return nil, fmt.Errorf("check the destination s3://%s/%s: %w", c.store.Bucket(), prefix, err)
+		}
+		if c.opts.Mode == committer.ModeDirectory && c.opts.Conflict == committer.ConflictFail {
+			return nil, fmt.Errorf("%w: s3://%s/%s holds %s; delete the old output, pick another destination, or use the append or replace conflict mode",
+				committer.ErrDestinationExists, c.store.Bucket(), prefix, obj.Key)
+		}
+		break
+	}
+	now := time.Now()
+	rec := &jobRecord{
+		Version:         jobRecordVersion,
+		JobID:           jobID,
+		Bucket:          c.store.Bucket(),
+		Destination:     c.opts.Destination,
+		Mode:            c.opts.Mode,
+		Conflict:        c.opts.Conflict,
+		UniqueFilenames: !c.opts.DisableUniqueFilenames,
+		PartSize:        c.opts.PartSize,
+		Created:         now.UnixMilli(),
+		Date:            now.UTC().Format(time.RFC3339),
+	}
+	for _, dir := range []string{l.tasksDir(), l.attemptsDir()} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeJobRecord(l.record(), rec); err != nil {
+		return nil, err
+	}
+	if err := syncDir(c.opts.StagingDir); err != nil {
+		return nil, err
+	}
+	c.opts.Logger.DebugContext(ctx, "job set up", "job", jobID, "destination", rec.Destination,
+		"mode", rec.Mode, "conflict", rec.Conflict)
+	return &job{c: c, rec: rec, l: l}, nil
+}
+
+// OpenJob opens a job set up earlier, by this or any other process sharing
+// the staging dir, with the settings of its job record (destination, mode,
+// conflict mode, unique filenames, part size), not those of the
+// Committer's Options. A job whose staging directory does not exist (never
+// set up, or committed or aborted since) is [committer.ErrJobNotFound].
+func (c *Committer) OpenJob(ctx context.Context, jobID string) (committer.Job, error) {
+	j, err := c.openJob(jobID)
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (c *Committer) openJob(jobID string) (*job, error) {
+	if err := committer.ValidateID("job ID", jobID); err != nil {
+		return nil, fmt.Errorf("staging: open job: %w", err)
+	}
+	l := newLayout(c.opts.StagingDir, c.opts.BufferDir, jobID)
+	rec, err := readJobRecord(l.record())
+	if err != nil {
+		if isNotExist(err) {
+			return nil, fmt.Errorf("staging: open job %s: %w: no job record at %s (never set up, or committed or aborted already)",
+				jobID, committer.ErrJobNotFound, l.record())
+		}
+		return nil, fmt.Errorf("staging: open job %s: %w", jobID, err)
+	}
+	if rec.JobID != jobID {
+		return nil, fmt.Errorf("staging: open job %s: the job record %s names job %q", jobID, l.record(), rec.JobID)
+	}
+	if rec.Bucket != c.store.Bucket() {
+		return nil, fmt.Errorf("staging: open job %s: the job writes to bucket %q but the store is on bucket %q; open it with a store on %q",
+			jobID, rec.Bucket, c.store.Bucket(), rec.Bucket)
+	}
+	return &job{c: c, rec: rec, l: l}, nil
+}
+
+// progress reports to Options.Progress, one call at a time.
+func (c *Committer) progress(phase Phase, done, total int) {
+	if c.opts.Progress == nil {
+		return
+	}
+	c.progressMu.Lock()
+	defer c.progressMu.Unlock()
+	c.opts.Progress(Progress{Phase: phase, Done: done, Total: total})
+}

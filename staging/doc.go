@@ -1,0 +1,53 @@
+// Package staging is the staging committer of s3commit: the Go counterpart
+// of Hadoop S3A's "directory" and "partitioned" staging committers (the
+// Netflix design), with all-or-nothing job output on S3-compatible stores
+// and no rename.
+//
+// A task attempt writes its files into a local buffer directory
+// ([committer.TaskAttempt.Create] or [committer.TaskAttempt.Dir]). Its
+// CommitTask uploads every file as an uncompleted multipart upload and
+// publishes the list of uploads (a Hadoop-format pendingset) in the staging
+// directory, which the driver and every task share. The first attempt of a
+// task to publish wins. CommitJob validates every pendingset before it
+// touches the store, completes all uploads in parallel, resolves conflicts
+// (fail, append, replace) and writes the JSON _SUCCESS manifest last.
+// AbortJob aborts every upload of the job and nothing else.
+//
+// # Layout
+//
+//	<buffer>/<jobID>/<taskID>_<attempt>/...          files written by an attempt
+//	<staging>/<jobID>/job.json                       job record (settings every process uses)
+//	<staging>/<jobID>/tasks/<taskID>.pendingset      committed tasks, first publish wins
+//	<staging>/<jobID>/attempts/<taskID>_<attempt>.intents
+//	                                                 keys an attempt plans and the uploads it
+//	                                                 created, appended and fsynced as they happen
+//	<staging>/<jobID>/commit/journal                 job-commit journal (resume and revert)
+//
+// Records are written to a temporary file in the same directory, fsynced
+// and renamed into place; a pendingset is published with link(2), which
+// fails when the target exists, so exactly one attempt of a task wins. The
+// directory is fsynced after each change.
+//
+// # Crashes
+//
+// A CommitJob whose context is cancelled or expires behaves like a crash of
+// the driver: nothing is reverted and the journal stays, so that a later
+// CommitJob (in any process, with a new [Committer] and
+// [Committer.OpenJob]) resumes, and a later AbortJob rolls back. A
+// permanent store error during CommitJob reverts the job (deletes what it
+// completed and aborts the rest) unless [Options.KeepStateOnFailure] is set.
+//
+// Uploads that a killed task attempt created but never published are found
+// through the attempt's intent records: each upload is recorded right after
+// the store created it, and the keys an attempt will upload are recorded
+// before any upload starts, so that an upload whose CreateMultipartUpload
+// answer was lost is still found by listing the uploads of its exact key
+// (which works on MinIO, whose listing matches exact keys only).
+//
+// # MinIO's 24-hour expiry
+//
+// MinIO deletes uncompleted multipart uploads older than 24 hours by
+// default (MINIO_API_STALE_UPLOADS_EXPIRY). A job whose task commits are
+// older than that when the job commits fails with an error saying that an
+// upload is missing; raise the expiry on the server or commit sooner.
+package staging

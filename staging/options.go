@@ -1,0 +1,173 @@
+package staging
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// DefaultCommitConcurrency is the number of uploads CommitJob completes at
+// the same time when [Options.CommitConcurrency] is zero. It is sized for
+// stores with high latency, where each completion is a round trip.
+const DefaultCommitConcurrency = 32
+
+// ErrInvalidOptions is matched by every error [New] returns for options it
+// refuses.
+var ErrInvalidOptions = errors.New("staging: invalid options")
+
+// Options configure a [Committer]. The Hadoop S3A option with the same
+// meaning is named for each field where one exists.
+type Options struct {
+	// StagingDir is the directory that holds the job records, the
+	// pendingsets of committed tasks and the job-commit journal. The driver
+	// and every task must see the same directory (a shared volume such as
+	// NFS when they run on different machines). Required. Hadoop:
+	// fs.s3a.committer.staging.tmp.path (which Hadoop keeps on the cluster
+	// filesystem).
+	StagingDir string
+	// BufferDir is the local directory under which task attempts write
+	// their files before task commit. Default: filepath.Join(os.TempDir(),
+	// "s3commit-buffer"). Hadoop: fs.s3a.buffer.dir.
+	BufferDir string
+	// Destination is the key prefix, in the store's bucket, that receives
+	// the job's output, without a leading '/'; a trailing '/' is trimmed.
+	// Required. Hadoop: the job's output path.
+	Destination string
+	// Mode is the committer: directory (default) or partitioned. Hadoop:
+	// fs.s3a.committer.name ("directory" or "partitioned").
+	Mode committer.Mode
+	// Conflict says what happens when the destination already holds
+	// objects: fail (default), append or replace. Hadoop:
+	// fs.s3a.committer.staging.conflict-mode.
+	Conflict committer.ConflictMode
+	// DisableUniqueFilenames turns off the insertion of "-<jobID>" into
+	// every file name (part-0000.parquet → part-0000-<jobID>.parquet).
+	// Without unique filenames a job may overwrite objects of other jobs
+	// in append mode, and AbortJob cannot sweep the store for uploads whose
+	// creation answer was lost. Hadoop:
+	// fs.s3a.committer.staging.unique-filenames (default true).
+	DisableUniqueFilenames bool
+	// PartSize is the size of the parts files are uploaded in; 0 means
+	// [multipart.DefaultPartSize]. It is grown when a file would need more
+	// than 10,000 parts. Hadoop: fs.s3a.multipart.size.
+	PartSize int64
+	// UploadConcurrency bounds the parts a task commit uploads at the same
+	// time (files are uploaded in parallel too); 0 means
+	// [multipart.DefaultConcurrency]. Hadoop: fs.s3a.fast.upload.active.blocks
+	// and fs.s3a.threads.max, roughly.
+	UploadConcurrency int
+	// CommitConcurrency bounds the uploads a job commit completes (and the
+	// objects it deletes or aborts) at the same time; 0 means
+	// [DefaultCommitConcurrency]. Hadoop: fs.s3a.committer.threads.
+	CommitConcurrency int
+	// KeepStateOnFailure keeps what a job commit had done when it fails
+	// with a permanent store error, instead of reverting it, so that an
+	// operator can inspect the job and resume it (CommitJob) or roll it
+	// back (AbortJob) later. Hadoop has no such option: it aborts what it
+	// has not completed and leaves what it has.
+	KeepStateOnFailure bool
+	// Retry is the policy for transient store errors (throttling, 5xx,
+	// connection resets) in task and job commit. Hadoop: fs.s3a.retry.limit
+	// and fs.s3a.retry.interval.
+	Retry multipart.RetryPolicy
+	// Logger receives debug and warning messages; nil discards them.
+	Logger *slog.Logger
+	// Progress, if not nil, is called as task and job commit advance. It
+	// is called from several goroutines, never at the same time.
+	Progress func(Progress)
+}
+
+// Phase names a step of a commit reported through [Progress].
+type Phase string
+
+// The phases reported to [Options.Progress].
+const (
+	// PhaseUpload counts the files a task commit has uploaded.
+	PhaseUpload Phase = "upload"
+	// PhaseComplete counts the uploads a job commit has completed.
+	PhaseComplete Phase = "complete"
+	// PhaseDelete counts the old objects a job commit in replace mode has
+	// deleted.
+	PhaseDelete Phase = "delete"
+	// PhaseAbort counts the uploads an abort or revert has aborted.
+	PhaseAbort Phase = "abort"
+)
+
+// Progress reports how far a phase of a commit has come: Done of Total
+// items.
+type Progress struct {
+	Phase Phase
+	Done  int
+	Total int
+}
+
+// validate checks the options and fills in the defaults.
+func (o *Options) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+	}
+	if o.StagingDir == "" {
+		return bad("StagingDir is empty; give a directory that the driver and every task can reach")
+	}
+	if o.BufferDir == "" {
+		o.BufferDir = filepath.Join(os.TempDir(), "s3commit-buffer")
+	}
+	if err := validateDestination(o.Destination); err != nil {
+		return bad("Destination: %v", err)
+	}
+	o.Destination = strings.TrimRight(o.Destination, "/")
+	if o.Mode == "" {
+		o.Mode = committer.ModeDirectory
+	}
+	if _, err := committer.ParseMode(string(o.Mode)); err != nil {
+		return bad("Mode: %v", err)
+	}
+	if o.Conflict == "" {
+		o.Conflict = committer.ConflictFail
+	}
+	if _, err := committer.ParseConflictMode(string(o.Conflict)); err != nil {
+		return bad("Conflict: %v", err)
+	}
+	if o.PartSize == 0 {
+		o.PartSize = multipart.DefaultPartSize
+	}
+	if _, err := multipart.PlanParts(0, o.PartSize); err != nil {
+		return bad("PartSize: %v", err)
+	}
+	if o.UploadConcurrency < 0 || o.CommitConcurrency < 0 || o.Retry.MaxAttempts < 0 {
+		return bad("UploadConcurrency (%d), CommitConcurrency (%d) and Retry.MaxAttempts (%d) must not be negative",
+			o.UploadConcurrency, o.CommitConcurrency, o.Retry.MaxAttempts)
+	}
+	if o.UploadConcurrency == 0 {
+		o.UploadConcurrency = multipart.DefaultConcurrency
+	}
+	if o.CommitConcurrency == 0 {
+		o.CommitConcurrency = DefaultCommitConcurrency
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// validateDestination checks a destination prefix: not empty, no leading
+// '/', and each segment a valid path segment.
+func validateDestination(dest string) error {
+	trimmed := strings.TrimRight(dest, "/")
+	switch {
+	case trimmed == "":
+		return fmt.Errorf("the destination %q is empty; give a key prefix such as \"warehouse/events\"", dest)
+	case strings.HasPrefix(trimmed, "/"):
+		return fmt.Errorf("the destination %q starts with '/'; give the key prefix without it, e.g. %q", dest, strings.TrimLeft(trimmed, "/"))
+	}
+	if _, err := committer.CleanRelativePath(trimmed); err != nil {
+		return fmt.Errorf("the destination: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+package staging
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// taskDurationKey is the pendingset extraData key under which a task
+// commit records how long it took, in milliseconds, for the job's
+// _SUCCESS statistics.
+const taskDurationKey = "s3commit.task.commit.duration.ms"
+
+// taskAttempt is a committer.TaskAttempt of the staging committer.
+type taskAttempt struct {
+	j       *job
+	taskID  string
+	attempt int
+	dir     string
+
+	mu        sync.Mutex // serializes CommitTask and AbortTask
+	committed bool
+	aborted   bool
+}
+
+var _ committer.TaskAttempt = (*taskAttempt)(nil)
+
+func (a *taskAttempt) TaskID() string { return a.taskID }
+func (a *taskAttempt) Attempt() int   { return a.attempt }
+
+// Dir is the attempt's buffer directory, for writers that want a path.
+// Files whose own name starts with '_' or '.' are not committed.
+func (a *taskAttempt) Dir() string { return a.dir }
+
+func (a *taskAttempt) name() string { return attemptName(a.taskID, a.attempt) }
+
+func (a *taskAttempt) finished() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.committed || a.aborted {
+		return fmt.Errorf("task %s attempt %d: %w", a.taskID, a.attempt, committer.ErrAttemptFinished)
+	}
+	return nil
+}
+
+// Create creates (or truncates) the file relPath, a slash-separated path
+// relative to the attempt's directory, creating its parent directories.
+func (a *taskAttempt) Create(relPath string) (*os.File, error) {
+	rel, err := committer.CleanRelativePath(relPath)
+	if err != nil {
+		return nil, fmt.Errorf("staging: create: %w", err)
+	}
+	if err := a.finished(); err != nil {
+		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
+	}
+	p := filepath.Join(a.dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
+	}
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
+	}
+	return f, nil
+}
+
+// localFile is a file of the attempt to upload.
+type localFile struct {
+	path string // on disk
+	rel  string // slash-separated, relative to the attempt's directory
+	key  string // destination key
+}
+
+// files lists the attempt's files in path order. A file whose own name
+// starts with '_' or '.' is skipped, as Hadoop does (writers keep
+// temporary files and markers there); directories are descended whatever
+// their names, as Hadoop's listing does.
+func (a *taskAttempt) files() ([]localFile, error) {
+	var out []localFile
+	err := filepath.WalkDir(a.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == a.dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() || hidden(d.Name()) {
+			return nil
+		}
+		r, err := filepath.Rel(a.dir, p)
+		if err != nil {
+			return err
+		}
+		rel, err := committer.CleanRelativePath(filepath.ToSlash(r))
+		if err != nil {
+			return fmt.Errorf("file %s cannot become an object key: %w", p, err)
+		}
+		out = append(out, localFile{path: p, rel: rel,
+			key: committer.DestinationKey(a.j.rec.Destination, rel, a.j.rec.JobID, a.j.rec.UniqueFilenames)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the files of task %s attempt %d in %s: %w", a.taskID, a.attempt, a.dir, err)
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].rel < out[k].rel })
+	return out, nil
+}
+
+func hidden(name string) bool { return strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") }
+
+// NeedsTaskCommit reports whether the attempt has files to commit.
+func (a *taskAttempt) NeedsTaskCommit(ctx context.Context) (bool, error) {
+	files, err := a.files()
+	if err != nil {
+		return false, fmt.Errorf("staging: %w", err)
+	}
+	return len(files) > 0, nil
+}
+
+// winner returns the attempt that published the task's pendingset, or ""
+// if none did.
+func (a *taskAttempt) winner() (string, error) {
+	data, err := os.ReadFile(a.j.l.pendingSet(a.taskID))
+	if err != nil {
+		if isNotExist(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("read the pendingset of task %s: %w", a.taskID, err)
+	}
+	if w := ps.ExtraData[multipart.TaskAttemptIDKey]; w != "" {
+		return w, nil
+	}
+	return "an unknown attempt", nil
+}
+
+func (a *taskAttempt) errCommitted(winner string) error {
+	return fmt.Errorf("staging: commit task %s attempt %d: %w: attempt %s won; this attempt's uploads are aborted and its local files kept in %s",
+		a.taskID, a.attempt, committer.ErrTaskCommitted, winner, a.dir)
+}
+
+// CommitTask uploads every file of the attempt as an uncompleted multipart
+// upload and publishes the task's pendingset; the first attempt of a task
+// to publish wins, a later one gets [committer.ErrTaskCommitted] and its
+// uploads are aborted (its local files are kept: the caller decides). In
+// the partitioned committer with the fail conflict mode, a partition of
+// the task that holds objects already is [committer.ErrDestinationExists].
+//
+// On any failure the attempt's uploads are aborted and its local files
+// kept, so that CommitTask can be called again. On success the local files
+// are removed. A second CommitTask of an attempt that committed (through
+// this value, or in an earlier process that published the attempt's
+// pendingset) or was aborted is [committer.ErrAttemptFinished] and changes
+// nothing.
+func (a *taskAttempt) CommitTask(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.aborted:
+		return fmt.Errorf("staging: commit task %s attempt %d: %w: it was aborted", a.taskID, a.attempt, committer.ErrAttemptFinished)
+	case a.committed:
+		return fmt.Errorf("staging: commit task %s attempt %d: %w: it committed already", a.taskID, a.attempt, committer.ErrAttemptFinished)
+	}
+	if err := a.j.checkOpen(); err != nil {
+		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
+	}
+	start := time.Now()
+	switch w, err := a.winner(); {
+	case err != nil:
+		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
+	case w == a.name():
+		a.committed = true
+		return fmt.Errorf("staging: commit task %s attempt %d: %w: it committed already (its pendingset is published)",
+			a.taskID, a.attempt, committer.ErrAttemptFinished)
+	case w != "":
+		return a.errCommitted(w)
+	}
+	files, err := a.files()
+	if err != nil {
+		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
+	}
+	if a.j.rec.Mode == committer.ModePartitioned && a.j.rec.Conflict == committer.ConflictFail {
+		if err := a.j.checkPartitionsEmpty(ctx, files); err != nil {
+			return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
+		}
+	}
+	pending, err := a.upload(ctx, files)
+	if err != nil {
+		return fmt.Errorf("staging: commit task %s attempt %d: %w; the local files are kept in %s for a retry",
+			a.taskID, a.attempt, err, a.dir)
+	}
+	if err := a.publish(ctx, files, pending, time.Since(start)); err != nil {
+		a.abortUploads(ctx, pending)
+		if errors.Is(err, errTargetExists) {
+			w, werr := a.winner()
+			if werr != nil {
+				w = "another attempt"
+			}
+			return a.errCommitted(w)
+		}
+		return fmt.Errorf("staging: commit task %s attempt %d: publish the pendingset: %w; the local files are kept in %s for a retry",
+			a.taskID, a.attempt, err, a.dir)
+	}
+	a.committed = true
+	// The local files are in the store now. The intent record stays: it
+	// lets AbortJob find the uploads even if the pendingset is damaged.
+	if err := os.RemoveAll(a.dir); err != nil {
+		a.j.c.opts.Logger.WarnContext(ctx, "could not remove the committed local files", "dir", a.dir, "error", err)
+	}
+	return nil
+}
+
+// upload records the keys it will upload, then uploads every file with one
+// Uploader, files and parts in parallel. On failure it aborts what it
+// created.
+func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipart.PendingUpload, error) {
+	c := a.j.c
+	log, err := openIntentLog(a.j.l.intents(a.taskID, a.attempt))
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	planned := make([]intent, len(files))
+	for i, f := range files {
+		planned[i] = intent{Key: f.key}
+	}
+	if len(planned) > 0 {
+		if err := log.record(planned...); err != nil {
+			return nil, fmt.Errorf("record the planned uploads: %w", err)
+		}
+	}
+	up, err := multipart.NewUploader(&recordingStore{Store: c.store, log: log}, multipart.UploaderOptions{
+		PartSize:    a.j.rec.PartSize,
+		Concurrency: c.opts.UploadConcurrency,
+		Retry:       c.opts.Retry,
+		Logger:      c.opts.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pending := make([]*multipart.PendingUpload, len(files))
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	c.progress(PhaseUpload, 0, len(files))
+	err = forEach(ctx, len(files), c.opts.UploadConcurrency, true, func(ctx context.Context, i int) error {
+		p, err := up.UploadFile(ctx, files[i].path, files[i].key)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		pending[i] = p
+		done++
+		n := done
+		mu.Unlock()
+		c.progress(PhaseUpload, n, len(files))
+		return nil
+	})
+	if err != nil {
+		a.abortUploads(ctx, pending)
+		return nil, err
+	}
+	return pending, nil
+}
+
+// abortUploads aborts the given uploads (nil entries are skipped) with a
+// context that the caller's cancellation does not end.
+func (a *taskAttempt) abortUploads(ctx context.Context, pending []*multipart.PendingUpload) {
+	var ups []intent
+	for _, p := range pending {
+		if p != nil {
+			ups = append(ups, intent{Key: p.Key, UploadID: p.UploadID})
+		}
+	}
+	if err := a.j.abortUploads(ctx, ups); err != nil {
+		a.j.c.opts.Logger.WarnContext(ctx, "could not abort every upload of the attempt; AbortJob retries",
+			"task", a.taskID, "attempt", a.attempt, "error", err)
+	}
+}
+
+// publish writes the pendingset of the attempt's uploads and publishes it
+// exclusively.
+func (a *taskAttempt) publish(ctx context.Context, files []localFile, pending []*multipart.PendingUpload, took time.Duration) error {
+	commits := make([]multipart.PendingUpload, len(pending))
+	for i, p := range pending {
+		p.JobID = a.j.rec.JobID
+		p.TaskID = a.taskID
+		if a.j.rec.Mode == committer.ModePartitioned {
+			p.Text = "partition: " + partitionOf(files[i].rel)
+		}
+		commits[i] = *p
+	}
+	ps := multipart.NewPendingSet(a.j.rec.JobID, commits)
+	ps.ExtraData = map[string]string{
+		multipart.TaskAttemptIDKey: a.name(),
+		taskDurationKey:            strconv.FormatInt(took.Milliseconds(), 10),
+	}
+	var buf bytes.Buffer
+	if err := ps.Encode(&buf); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return publishExclusive(a.j.l.pendingSet(a.taskID), buf.Bytes())
+}
+
+// partitionOf is the partition of a file: its directory relative to the
+// destination, "" for files at the root.
+func partitionOf(rel string) string {
+	if d := path.Dir(rel); d != "." {
+		return d
+	}
+	return ""
+}
+
+// AbortTask removes the attempt's local files and aborts the uploads its
+// intent record lists. An attempt whose pendingset was published keeps its
+// uploads: they belong to the job now (AbortJob aborts them). AbortTask is
+// idempotent.
+func (a *taskAttempt) AbortTask(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	w, err := a.winner()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if !a.committed && w != a.name() && err == nil {
+		intentsPath := a.j.l.intents(a.taskID, a.attempt)
+		in, err := readIntents(intentsPath)
+		switch {
+		case err != nil && !isNotExist(err):
+			errs = append(errs, err)
+		default:
+			if err := a.j.abortUploads(ctx, in); err != nil {
+				errs = append(errs, err)
+			} else if err := os.Remove(intentsPath); err != nil && !isNotExist(err) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(a.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("staging: abort task %s attempt %d: %w", a.taskID, a.attempt, err)
+	}
+	a.aborted = true
+	return nil
+}
