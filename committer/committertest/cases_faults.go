@@ -19,6 +19,8 @@ func faultScenarios() []scenario {
 		{name: "TransientFailuresRetried", run: testTransientFailuresRetried},
 		{name: "InterruptedJobCommit", run: testInterruptedJobCommit},
 		{name: "InterruptedTaskCommit", run: testInterruptedTaskCommit},
+		{name: "InterruptedReplaceWhileDeleting", run: testInterruptedReplaceWhileDeleting},
+		{name: "FailureWritingSuccessMarker", run: testFailureWritingSuccess},
 	}
 }
 
@@ -189,6 +191,49 @@ func testInterruptedTaskCommit(t *testing.T, e *env) {
 			retry.commit()
 			require.NoError(t, j.CommitJob(e.ctx))
 			e.check(expect().committed(j, other, retry))
+		})
+	}
+}
+
+// testInterruptedReplaceWhileDeleting: in replace mode the driver dies
+// when it starts deleting the old objects, after every new file is
+// complete; a new committer instance resumes the commit to the end.
+func testInterruptedReplaceWhileDeleting(t *testing.T, e *env) {
+	dest := e.dest("out")
+	_, after := e.oldData(dest, committer.ConflictReplace)
+	cfg := e.config(dest, committer.ConflictReplace)
+	j := e.setupJob(cfg, "")
+	attempts := sixFiles(j)
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	crashed, fs := e.faulty(cfg, crashAt(faultstore.OpDeleteObjects, 1, cancel)...)
+	require.Error(t, e.openJob(crashed, j.ID()).CommitJob(ctx), "CommitJob interrupted")
+	require.Equal(t, 1, fs.Calls(faultstore.OpDeleteObjects), "the commit reached the deletion of the old objects")
+	e.requireAbsent(dest + "/" + successName)
+
+	require.NoError(t, e.openJob(cfg, j.ID()).CommitJob(e.ctx), "CommitJob resuming an interrupted replace")
+	e.check(expect().with(after).committed(j, attempts...))
+}
+
+// testFailureWritingSuccess: a permanent failure writing _SUCCESS, after
+// every file is complete, fails job commit and reverts it in fail and
+// append mode: nothing of the job stays visible and older data is intact.
+func testFailureWritingSuccess(t *testing.T, e *env) {
+	for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend} {
+		t.Run(string(cm), func(t *testing.T) {
+			e := e.sub(t)
+			dest := e.dest("out")
+			old, _ := e.oldData(dest, cm)
+			cfg := e.config(dest, cm)
+			j := e.setupJob(cfg, "")
+			sixFiles(j)
+
+			cfg, fs := e.faulty(cfg, faultstore.Fail(faultstore.OpPutObject, multipart.ErrAccessDenied))
+			err := e.openJob(cfg, j.ID()).CommitJob(e.ctx)
+			require.ErrorIs(t, err, multipart.ErrAccessDenied, "CommitJob when _SUCCESS cannot be written")
+			require.GreaterOrEqual(t, fs.Calls(faultstore.OpCompleteUpload), 6, "every file was completed first")
+			e.check(expect().with(old))
 		})
 	}
 }
