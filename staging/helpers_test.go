@@ -3,7 +3,6 @@ package staging_test
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -187,10 +186,4 @@ func (e *env) requireDirsGone(t *testing.T, jobID string) {
 	t.Helper()
 	assert.NoDirExists(t, filepath.Join(e.stagingDir, jobID))
 	assert.NoDirExists(t, filepath.Join(e.bufferDir, jobID))
-}
-
-func fileExists(t *testing.T, p string) bool {
-	t.Helper()
-	_, err := os.Stat(p)
-	return err == nil
 }
