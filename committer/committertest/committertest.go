@@ -13,7 +13,9 @@
 //   - no multipart upload remains for any key any attempt could have
 //     written, listed by exact key so that the check works on MinIO;
 //   - _SUCCESS exists exactly when the job committed, names the job, and
-//     lists exactly the job's files (checked with success.Verify);
+//     lists exactly the job's files with their sizes and ETags
+//     (success.Verify must pass where nothing else lives under the
+//     destination);
 //   - objects of other jobs, older data and neighbouring destinations are
 //     untouched.
 //
