@@ -1,0 +1,119 @@
+package staging_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/staging"
+)
+
+func TestNewValidatesOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*staging.Options)
+		want string
+	}{
+		{"no staging dir", func(o *staging.Options) { o.StagingDir = "" }, "StagingDir is empty"},
+		{"no destination", func(o *staging.Options) { o.Destination = "" }, "is empty"},
+		{"only slashes", func(o *staging.Options) { o.Destination = "//" }, "is empty"},
+		{"leading slash", func(o *staging.Options) { o.Destination = "/events" }, "starts with '/'"},
+		{"dot dot", func(o *staging.Options) { o.Destination = "a/../b" }, "segment"},
+		{"mode", func(o *staging.Options) { o.Mode = "magic" }, "Mode"},
+		{"conflict", func(o *staging.Options) { o.Conflict = "overwrite" }, "Conflict"},
+		{"part size", func(o *staging.Options) { o.PartSize = 1024 }, "PartSize"},
+		{"negative", func(o *staging.Options) { o.CommitConcurrency = -1 }, "must not be negative"},
+	}
+	e := newEnv(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := staging.New(e.mem, e.options(tt.mod))
+			require.ErrorIs(t, err, staging.ErrInvalidOptions)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	_, err := staging.New(nil, e.options(nil))
+	require.ErrorIs(t, err, staging.ErrInvalidOptions)
+	_, err = staging.New(e.mem, e.options(func(o *staging.Options) { o.Destination = "events/" }))
+	require.NoError(t, err, "a trailing slash is trimmed")
+}
+
+func TestSetupJob(t *testing.T) {
+	ctx := context.Background()
+	t.Run("job ID reuse", func(t *testing.T) {
+		e := newEnv(t)
+		c := e.committer(t, func(o *staging.Options) { o.Conflict = committer.ConflictAppend })
+		_, err := c.SetupJob(ctx, "job")
+		require.NoError(t, err)
+		_, err = c.SetupJob(ctx, "job")
+		require.ErrorIs(t, err, committer.ErrJobExists)
+		assert.Contains(t, err.Error(), "must be unique")
+	})
+	t.Run("invalid IDs", func(t *testing.T) {
+		e := newEnv(t)
+		c := e.committer(t, nil)
+		for _, id := range []string{"..", "a/b", "../../x", ".hidden", "a b"} {
+			_, err := c.SetupJob(ctx, id)
+			require.ErrorIs(t, err, committer.ErrInvalidID, "%q", id)
+		}
+		entries, err := os.ReadDir(e.stagingDir)
+		require.NoError(t, err)
+		assert.Empty(t, entries)
+	})
+	t.Run("missing bucket", func(t *testing.T) {
+		e := newEnv(t)
+		st := memstore.NewServer().Store("no-such-bucket", memstore.Options{})
+		c, err := staging.New(st, e.options(nil))
+		require.NoError(t, err)
+		_, err = c.SetupJob(ctx, "job")
+		require.ErrorIs(t, err, multipart.ErrBucketNotFound)
+		assert.NoDirExists(t, filepath.Join(e.stagingDir, "job"), "nothing left behind")
+	})
+	t.Run("wrong credentials", func(t *testing.T) {
+		e := newEnv(t)
+		srv := memstore.NewServer()
+		require.NoError(t, srv.CreateBucket(bucket))
+		srv.RequireCredentials("key", "secret")
+		c, err := staging.New(srv.Store(bucket, memstore.Options{AccessKeyID: "key", SecretAccessKey: "wrong"}), e.options(nil))
+		require.NoError(t, err)
+		_, err = c.SetupJob(ctx, "job")
+		require.ErrorIs(t, err, multipart.ErrAccessDenied)
+		assert.NoDirExists(t, filepath.Join(e.stagingDir, "job"))
+	})
+	t.Run("staging dir not writable", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root writes to any directory")
+		}
+		e := newEnv(t)
+		require.NoError(t, os.Chmod(e.stagingDir, 0o500))
+		t.Cleanup(func() { _ = os.Chmod(e.stagingDir, 0o700) })
+		_, err := e.committer(t, nil).SetupJob(ctx, "job")
+		require.ErrorIs(t, err, os.ErrPermission)
+		assert.Contains(t, err.Error(), "StagingDir")
+	})
+	t.Run("staging dir is a file", func(t *testing.T) {
+		e := newEnv(t)
+		file := filepath.Join(e.stagingDir, "file")
+		require.NoError(t, os.WriteFile(file, nil, 0o644))
+		_, err := e.committer(t, func(o *staging.Options) { o.StagingDir = file }).SetupJob(ctx, "job")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "StagingDir")
+	})
+	t.Run("open with a store on another bucket", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.committer(t, nil).SetupJob(ctx, "job")
+		require.NoError(t, err)
+		c, err := staging.New(memstore.New("other"), e.options(nil))
+		require.NoError(t, err)
+		_, err = c.OpenJob(ctx, "job")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `bucket "lake"`)
+	})
+}
