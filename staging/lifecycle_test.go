@@ -10,6 +10,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/staging"
+	"github.com/s3commit/s3commit/success"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -56,6 +57,20 @@ func TestLifecycle(t *testing.T) {
 				e.key(jobID, "day=2/empty.json"):     "",
 			}, nil)
 			e.requireDirsGone(t, jobID)
+			d, err := success.Read(ctx, e.mem, e.dest+"/"+staging.SuccessMarker)
+			require.NoError(t, err)
+			assert.Equal(t, string(mode), d.Committer)
+			assert.Equal(t, int64(10), d.Metrics["bytes"])
+			assert.Equal(t, int64(2), d.Metrics["tasks"])
+			assert.Equal(t, int64(4), d.Metrics["uploads_completed"])
+			stats := d.IOStatistics
+			assert.Equal(t, int64(1), stats.Counters["committer_commit_job"])
+			assert.Equal(t, int64(4), stats.Counters["committer_commits_completed"])
+			assert.Equal(t, int64(2), stats.Counters["committer_commit_task"])
+			assert.Equal(t, int64(2), stats.MeanStatistics["committer_commit_task.mean"].Samples)
+			assert.Contains(t, stats.Maximums, "committer_commit_job.max")
+			assert.Contains(t, stats.Minimums, "committer_commit_task.min")
+			assert.Contains(t, progress, staging.Progress{Phase: staging.PhaseUpload, Done: 2, Total: 2})
 			assert.Contains(t, progress, staging.Progress{Phase: staging.PhaseComplete, Done: 4, Total: 4})
 
 			// A committed job is finished.
