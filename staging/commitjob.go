@@ -336,16 +336,29 @@ func (j *job) finishCommit(ctx context.Context, r *commitRun) error {
 	for _, p := range r.ups {
 		committed[p.Key+"\x00"+p.UploadID] = true
 	}
-	in, err := readAllIntents(j.l.attemptsDir())
+	winners := make(map[string]bool)
+	for _, s := range r.sets {
+		winners[s.set.ExtraData[multipart.TaskAttemptIDKey]] = true
+	}
+	byAttempt, err := readIntentsByAttempt(j.l.attemptsDir())
 	if err != nil {
 		j.c.opts.Logger.WarnContext(ctx, "could not read the attempts' intents", "error", err)
 	}
+	// Uploads of attempts that did not win are aborted by ID. Keys are
+	// swept for uploads whose ID nobody knows: every key of an attempt that
+	// did not win (it may have been killed between a creation and its
+	// record), and the keys of winners whose creation was uncertain. A
+	// commit where nothing went wrong lists no uploads.
 	var stale []intent
 	keys := make(map[string]bool)
-	for _, i := range in {
-		keys[i.Key] = true
-		if !committed[i.Key+"\x00"+i.UploadID] {
-			stale = append(stale, i)
+	for name, in := range byAttempt {
+		for _, i := range in {
+			if !committed[i.Key+"\x00"+i.UploadID] {
+				stale = append(stale, i)
+			}
+			if !winners[name] || i.Uncertain {
+				keys[i.Key] = true
+			}
 		}
 	}
 	errs := []error{j.abortUploads(ctx, stale), j.sweepOrphans(ctx, sortedKeys(keys))}

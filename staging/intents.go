@@ -14,11 +14,14 @@ import (
 	"github.com/s3commit/s3commit/multipart"
 )
 
-// intent is one line of an attempt's intents file: either a key the
-// attempt is about to upload (UploadID empty) or an upload it created.
+// intent is one line of an attempt's intents file: a key the attempt is
+// about to upload (UploadID empty), an upload it created, or a creation
+// whose outcome is unknown (Uncertain: the request failed, possibly after
+// the store carried it out, leaving an upload nobody knows the ID of).
 type intent struct {
-	Key      string `json:"key"`
-	UploadID string `json:"uploadId,omitempty"`
+	Key       string `json:"key"`
+	UploadID  string `json:"uploadId,omitempty"`
+	Uncertain bool   `json:"uncertain,omitempty"`
 }
 
 // intentLog appends an attempt's intents, fsyncing each.
@@ -70,6 +73,17 @@ func readIntents(path string) ([]intent, error) {
 
 // readAllIntents reads every intents file of a job's attempts directory.
 func readAllIntents(dir string) ([]intent, error) {
+	by, err := readIntentsByAttempt(dir)
+	var out []intent
+	for _, in := range by {
+		out = append(out, in...)
+	}
+	return out, err
+}
+
+// readIntentsByAttempt reads every intents file of a job's attempts
+// directory, by attempt name ("<taskID>_<attempt>").
+func readIntentsByAttempt(dir string) (map[string][]intent, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if isNotExist(err) {
@@ -77,7 +91,7 @@ func readAllIntents(dir string) ([]intent, error) {
 		}
 		return nil, err
 	}
-	var out []intent
+	out := make(map[string][]intent)
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), intentsSuffix) || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -86,7 +100,8 @@ func readAllIntents(dir string) ([]intent, error) {
 		if err != nil && !isNotExist(err) {
 			return nil, err
 		}
-		out = append(out, in...)
+		name := strings.TrimSuffix(e.Name(), intentsSuffix)
+		out[name] = append(out[name], in...)
 	}
 	return out, nil
 }
@@ -103,6 +118,11 @@ type recordingStore struct {
 func (s *recordingStore) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
 	id, err := s.Store.CreateUpload(ctx, key, opts)
 	if err != nil {
+		// The store may have created the upload and lost the answer:
+		// mark the key so that the job sweeps it for orphans.
+		if rerr := s.log.record(intent{Key: key, Uncertain: true}); rerr != nil {
+			return "", errors.Join(err, fmt.Errorf("record the uncertain creation of an upload of %s: %w", key, rerr))
+		}
 		return id, err
 	}
 	if err := s.log.record(intent{Key: key, UploadID: id}); err != nil {

@@ -337,3 +337,33 @@ func TestAbortJobFindsOrphans(t *testing.T) {
 	require.NoError(t, j.AbortJob(ctx), "idempotent")
 	require.ErrorIs(t, j.CommitJob(ctx), committer.ErrJobFinished)
 }
+
+func TestOrphanOfAWinningAttemptIsSwept(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	j, err := e.committer(t, nil).SetupJob(ctx, "job")
+	require.NoError(t, err)
+	a := writeTask(t, j, "t", 0, map[string]string{"a.json": "a", "b.json": "b"})
+	// The first creation takes effect but its answer is lost; the uploader
+	// retries and the attempt commits, leaving an orphan nobody knows the
+	// ID of.
+	e.fault.Add(faultstore.DropNth(faultstore.OpCreateUpload, 1))
+	require.NoError(t, a.CommitTask(ctx))
+	require.Len(t, e.uploadsLeft(t), 3, "two pending uploads and the orphan")
+	e.fault.Clear()
+	require.NoError(t, j.CommitJob(ctx))
+	e.requireCommitted(t, "job", map[string]string{e.key("job", "a.json"): "a", e.key("job", "b.json"): "b"}, nil)
+}
+
+func TestCleanCommitListsNoUploads(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	j, err := e.committer(t, nil).SetupJob(ctx, "job")
+	require.NoError(t, err)
+	want := sixFiles(t, e, j)
+	before := e.fault.Calls(faultstore.OpListUploads)
+	require.NoError(t, j.CommitJob(ctx))
+	assert.Equal(t, before, e.fault.Calls(faultstore.OpListUploads), "a clean job commit costs no upload listing")
+	assert.Equal(t, len(want), e.fault.Calls(faultstore.OpCompleteUpload), "one completion per file")
+	e.requireCommitted(t, "job", want, nil)
+}
