@@ -13,6 +13,16 @@
 // (fail, append, replace) and writes the JSON _SUCCESS manifest last.
 // AbortJob aborts every upload of the job and nothing else.
 //
+// # Which files are committed
+//
+// A task commit uploads every regular file under the attempt's directory
+// except those whose own name starts with '_' or '.' (writers keep
+// temporary files and markers there). Directories are descended whatever
+// their names, as Hadoop's listing does: ".staging/part-0" is committed,
+// "dir/.part-0.crc" is not. A file's key is Destination + "/" + its
+// relative path, with "-<jobID>" inserted before the first '.' of its name
+// unless [Options.DisableUniqueFilenames] is set.
+//
 // # Layout
 //
 //	<buffer>/<jobID>/<taskID>_<attempt>/...          files written by an attempt

@@ -62,6 +62,10 @@ func TestCommitJobRefusesBadPendingSets(t *testing.T) {
 			set.Commits[0].Key, set.Commits[0].URI = e.dest+"x/part.json", ""
 			return "task-0", encode(t, set)
 		}, "not under the destination"},
+		{"_SUCCESS", func(e *env, set *multipart.PendingSet, _ []byte) (string, []byte) {
+			set.Commits[0].Key, set.Commits[0].URI = e.dest+"/"+staging.SuccessMarker, ""
+			return "task-0", encode(t, set)
+		}, "starts with '_' or '.'"},
 		{"key twice", func(_ *env, _ *multipart.PendingSet, raw []byte) (string, []byte) {
 			return "task-9", raw
 		}, "two tasks wrote the same file"},

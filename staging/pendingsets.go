@@ -83,6 +83,9 @@ func (j *job) readPendingSets() (sets []taskSet, problems []error, err error) {
 				problem = invalid("commits[%d] names key %q, which is not under the destination %q", i, c.Key, j.prefix())
 			case c.JobID != "" && c.JobID != j.rec.JobID:
 				problem = invalid("commits[%d] (%s) belongs to job %q, not %q", i, c.Key, c.JobID, j.rec.JobID)
+			case hidden(c.Key[strings.LastIndexByte(c.Key, '/')+1:]):
+				problem = invalid("commits[%d] names key %q, whose file name starts with '_' or '.': task commits skip such files, and %s is the committer's own",
+					i, c.Key, SuccessMarker)
 			default:
 				if _, err := committer.CleanRelativePath(c.Key[len(j.prefix()):]); err != nil {
 					problem = invalid("commits[%d] names key %q: %v", i, c.Key, err)

@@ -153,3 +153,19 @@ func TestPartitionedFailMode(t *testing.T) {
 		})
 	}
 }
+
+func TestHiddenFilesAreSkipped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	j, err := e.committer(t, nil).SetupJob(ctx, "job")
+	require.NoError(t, err)
+	a := writeTask(t, j, "t", 0, map[string]string{
+		"_SUCCESS": "x", ".crc": "x", "d/_tmp": "x", "d/.part.crc": "x",
+		"d/part.json": "kept", ".dir/part.json": "descended",
+	})
+	require.NoError(t, a.CommitTask(ctx))
+	require.NoError(t, j.CommitJob(ctx))
+	e.requireCommitted(t, "job", map[string]string{
+		e.key("job", "d/part.json"): "kept", e.key("job", ".dir/part.json"): "descended",
+	}, nil)
+}
