@@ -19,7 +19,9 @@ import (
 // deletes the objects an interrupted CommitJob had completed and the
 // job's _SUCCESS if one was written, and removes the job's staging and
 // buffer directories. It touches no key the job did not record. AbortJob
-// is idempotent and returns nil when the staging directory is gone.
+// is idempotent and returns nil when the staging directory is gone. While
+// another CommitJob or AbortJob of the job runs (in any process sharing
+// the staging dir) it returns [ErrJobBusy].
 //
 // A job whose commit had finished (its _SUCCESS written) is not rolled
 // back: AbortJob removes what is left of its staging directory and
@@ -27,6 +29,21 @@ import (
 func (j *job) AbortJob(ctx context.Context) error {
 	if _, err := os.Stat(j.l.jobDir); isNotExist(err) {
 		j.removeDirs(ctx)
+		j.setFinished()
+		return nil
+	}
+	unlock, err := j.lock()
+	if errors.Is(err, committer.ErrJobNotFound) {
+		j.removeDirs(ctx) // removed meanwhile by a commit or abort
+		j.setFinished()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("staging: abort job: %w", err)
+	}
+	defer unlock()
+	if _, err := os.Stat(j.l.record()); isNotExist(err) {
+		j.removeDirs(ctx) // committed or aborted meanwhile, or never set up completely
 		j.setFinished()
 		return nil
 	}

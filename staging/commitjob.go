@@ -43,9 +43,19 @@ type commitRun struct {
 // staging directory and the buffer directories it can reach. Progress is
 // journaled: a CommitJob whose context ends behaves like a crash and a
 // later CommitJob resumes. A permanent store error reverts the job unless
-// Options.KeepStateOnFailure is set.
+// Options.KeepStateOnFailure is set. While another CommitJob or AbortJob
+// of the job runs (in any process sharing the staging dir) it returns
+// [ErrJobBusy]; there is no waiting.
 func (j *job) CommitJob(ctx context.Context) error {
 	if err := j.checkOpen(); err != nil {
+		return fmt.Errorf("staging: commit job: %w", err)
+	}
+	unlock, err := j.lock()
+	if err != nil {
+		return fmt.Errorf("staging: commit job: %w", err)
+	}
+	defer unlock()
+	if err := j.checkOpen(); err != nil { // finished while we waited
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
 	if err := j.commitJob(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -369,5 +370,35 @@ func TestCleanCommitListsNoUploads(t *testing.T) {
 	require.NoError(t, j.CommitJob(ctx))
 	assert.Equal(t, before, e.fault.Calls(faultstore.OpListUploads), "a clean job commit costs no upload listing")
 	assert.Equal(t, len(want), e.fault.Calls(faultstore.OpCompleteUpload), "one completion per file")
+	e.requireCommitted(t, "job", want, nil)
+}
+
+func TestCommitAndAbortExcludeEachOther(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	j, err := e.committer(t, nil).SetupJob(ctx, "job")
+	require.NoError(t, err)
+	want := sixFiles(t, e, j)
+	started := make(chan struct{}, 1)
+	e.fault.Add(faultstore.Rule{Op: faultstore.OpCompleteUpload, Delay: 50 * time.Millisecond, Match: func(faultstore.Call) bool {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		return true
+	}})
+	done := make(chan error, 1)
+	go func() { done <- j.CommitJob(ctx) }()
+	<-started
+
+	// Another process opens the job and tries to abort it meanwhile.
+	other, err := e.committer(t, nil).OpenJob(ctx, "job")
+	require.NoError(t, err)
+	require.ErrorIs(t, other.AbortJob(ctx), staging.ErrJobBusy)
+	require.ErrorIs(t, other.CommitJob(ctx), staging.ErrJobBusy)
+
+	require.NoError(t, <-done)
+	e.requireCommitted(t, "job", want, nil)
+	require.NoError(t, other.AbortJob(ctx), "the job is gone: nothing to do")
 	e.requireCommitted(t, "job", want, nil)
 }

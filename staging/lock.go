@@ -1,0 +1,36 @@
+package staging
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/s3commit/s3commit/committer"
+)
+
+// errLocked is returned by lockFile when the lock is held.
+var errLocked = errors.New("locked")
+
+// ErrJobBusy is returned by CommitJob and AbortJob when another CommitJob
+// or AbortJob of the same job is running, in this process or another one
+// that shares the staging dir.
+var ErrJobBusy = errors.New("staging: another CommitJob or AbortJob of the job is running")
+
+const lockName = "lock"
+
+// lock serializes CommitJob and AbortJob of the job across processes.
+// The caller must have checked that the job directory exists.
+func (j *job) lock() (unlock func(), err error) {
+	path := filepath.Join(j.l.jobDir, lockName)
+	unlock, err = lockFile(path)
+	switch {
+	case isNotExist(err):
+		return nil, fmt.Errorf("job %s: %w: its staging directory %s is gone (committed or aborted by another process?)",
+			j.rec.JobID, committer.ErrJobNotFound, j.l.jobDir)
+	case errors.Is(err, errLocked):
+		return nil, fmt.Errorf("%w (job %s, lock %s); wait for it to end", ErrJobBusy, j.rec.JobID, path)
+	case err != nil:
+		return nil, err
+	}
+	return unlock, nil
+}
