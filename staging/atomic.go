@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // errTargetExists is returned by publishExclusive when the target exists.
@@ -82,9 +83,18 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// appendFile is an append-only record file whose every record is fsynced.
+// appendFile is an append-only record file whose every record is fsynced
+// before append returns. Concurrent appends are written and fsynced
+// together (group commit): one fsync serves every record queued while the
+// previous one ran, so that many goroutines recording at once do not wait
+// for one fsync each.
 type appendFile struct {
 	f *os.File
+
+	mu       sync.Mutex
+	pending  []byte
+	waiters  []chan error
+	flushing bool
 }
 
 // openAppend opens (creating if needed) path for appending; a new file's
@@ -104,12 +114,33 @@ func openAppend(path string) (*appendFile, error) {
 	return &appendFile{f: f}, nil
 }
 
-// append writes one record (a line) and fsyncs it.
-func (a *appendFile) append(line []byte) error {
-	if _, err := a.f.Write(line); err != nil {
-		return err
+// append writes records (whole lines) and returns once they are fsynced.
+func (a *appendFile) append(lines []byte) error {
+	done := make(chan error, 1)
+	a.mu.Lock()
+	a.pending = append(a.pending, lines...)
+	a.waiters = append(a.waiters, done)
+	if a.flushing {
+		a.mu.Unlock()
+		return <-done
 	}
-	return a.f.Sync()
+	a.flushing = true
+	for len(a.waiters) > 0 {
+		buf, waiters := a.pending, a.waiters
+		a.pending, a.waiters = nil, nil
+		a.mu.Unlock()
+		_, err := a.f.Write(buf)
+		if err == nil {
+			err = a.f.Sync()
+		}
+		for _, w := range waiters {
+			w <- err
+		}
+		a.mu.Lock()
+	}
+	a.flushing = false
+	a.mu.Unlock()
+	return <-done
 }
 
 func (a *appendFile) Close() error { return a.f.Close() }

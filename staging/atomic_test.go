@@ -97,3 +97,22 @@ func TestPartitionOf(t *testing.T) {
 		assert.Equal(t, want, partitionOf(rel), rel)
 	}
 }
+
+func TestAppendFileGroupCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	a, err := openAppend(path)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() { assert.NoError(t, a.append(fmt.Appendf(nil, "{\"key\":\"k%03d\"}\n", i))) })
+	}
+	wg.Wait()
+	require.NoError(t, a.Close())
+	in, err := readIntents(path)
+	require.NoError(t, err)
+	keys := map[string]bool{}
+	for _, i := range in {
+		keys[i.Key] = true
+	}
+	assert.Len(t, keys, 200, "every record, whole")
+}

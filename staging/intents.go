@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/s3commit/s3commit/multipart"
@@ -26,8 +25,7 @@ type intent struct {
 
 // intentLog appends an attempt's intents, fsyncing each.
 type intentLog struct {
-	mu sync.Mutex
-	f  *appendFile
+	f *appendFile
 }
 
 func openIntentLog(path string) (*intentLog, error) {
@@ -47,8 +45,6 @@ func (l *intentLog) record(in ...intent) error {
 		}
 		buf = append(append(buf, line...), '\n')
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	return l.f.append(buf)
 }
 

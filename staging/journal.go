@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -83,8 +82,7 @@ func readJournal(path string) (*journalState, error) {
 
 // journal appends entries to the job-commit journal, fsyncing each.
 type journal struct {
-	mu sync.Mutex
-	f  *appendFile
+	f *appendFile
 }
 
 func openJournal(l layout) (*journal, error) {
@@ -104,8 +102,6 @@ func (j *journal) add(e journalEntry) error {
 	if err != nil {
 		return err
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	if err := j.f.append(append(line, '\n')); err != nil {
 		return fmt.Errorf("write the job-commit journal: %w", err)
 	}
