@@ -74,3 +74,63 @@ func Example() {
 	// warehouse/events/day=22/part-0000-job-2026-11-22.jsonl 18
 	// verified: true
 }
+
+// A worker process opens a job that the driver set up, knowing only the
+// staging dir, the job ID and a store: the job record supplies the
+// destination, mode and conflict mode. A task that fails for good is
+// aborted; the job's driver can abort the whole job, which leaves nothing.
+func ExampleCommitter_OpenJob() {
+	ctx := context.Background()
+	store := memstore.New("lake")
+	dir, err := os.MkdirTemp("", "s3commit-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	// The driver.
+	driver, err := staging.New(store, staging.Options{StagingDir: dir + "/staging", Destination: "out"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := driver.SetupJob(ctx, "nightly-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A worker, in another process with its own options.
+	worker, err := staging.New(store, staging.Options{StagingDir: dir + "/staging", BufferDir: dir + "/worker", Destination: "ignored"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	wjob, err := worker.OpenJob(ctx, "nightly-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+	task, err := wjob.SetupTask(ctx, "task-7", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Writers that want a path use Dir.
+	if err := os.WriteFile(task.Dir()+"/part-0007.csv", []byte("a,b\n"), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := task.CommitTask(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	// The driver gives up: nothing of the job stays in the store.
+	if err := job.AbortJob(ctx); err != nil {
+		log.Fatal(err)
+	}
+	n := 0
+	for range store.ListObjects(ctx, "out/") {
+		n++
+	}
+	for range store.ListUploads(ctx, "out/part-0007-nightly-42.csv") {
+		n++
+	}
+	fmt.Println("objects and uploads left:", n)
+	// Output:
+	// objects and uploads left: 0
+}
