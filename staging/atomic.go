@@ -66,7 +66,11 @@ func publishExclusive(path string, data []byte) error {
 		}
 		return fmt.Errorf("publish %s: %w", path, err)
 	}
-	return syncDir(dir)
+	// The target is visible now: the publish took effect, and failing it
+	// would make the caller abort uploads that the target names. A
+	// directory fsync that fails leaves it as durable as any unsynced write.
+	_ = syncDir(dir)
+	return nil
 }
 
 // syncDir fsyncs a directory so that the entries created in it survive a
