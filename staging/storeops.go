@@ -112,7 +112,9 @@ func (j *job) firstObjectIn(ctx context.Context, partition string) (string, erro
 
 // listPartition calls fn for each object of a partition until fn returns
 // false. The root partition ("") holds the objects directly at the
-// destination; another partition every object under its prefix.
+// destination; another partition every object under its prefix. The root
+// partition is found by listing the whole destination (the Store has no
+// delimiter listing), which costs one request per 1000 objects there.
 func (j *job) listPartition(ctx context.Context, partition string, fn func(key string, info multipart.ObjectInfo) bool) error {
 	prefix := j.prefix()
 	if partition != "" {
@@ -122,8 +124,8 @@ func (j *job) listPartition(ctx context.Context, partition string, fn func(key s
 		if err != nil {
 			return fmt.Errorf("list s3://%s/%s: %w", j.rec.Bucket, prefix, err)
 		}
-		if partition == "" && strings.Contains(obj.Key[len(prefix):], "/") {
-			continue
+		if partition == "" && (obj.Key == prefix || strings.Contains(obj.Key[len(prefix):], "/")) {
+			continue // in a partition, or the destination's own directory marker
 		}
 		if !fn(obj.Key, obj) {
 			return nil
