@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/staging"
+)
+
+const jobsAbortLong = `Roll a job back: abort every upload the job recorded (in its pendingsets
+and its attempts' intent records), abort uploads at the job's keys whose
+creation answer was lost, delete the objects an interrupted job commit had
+completed and the job's _SUCCESS, and remove the job's staging dir — exactly
+what the driver's AbortJob does. Only this job's uploads are touched, never
+another job's under the same prefix. A job whose commit had finished (its
+_SUCCESS written) is not rolled back.
+
+The store is on the bucket of the job record; store settings come from the
+global flags and AWS_* variables.
+
+JSON shape (--json):
+  {
+    "id": "job-1",
+    "destination": "s3://bucket/tables/events",
+    "uploads_aborted": 4,    // pending and orphan uploads found before the abort
+    "objects_deleted": 0     // objects an interrupted job commit had completed
+  }`
+
+const jobsAbortExample = `  s3commit jobs abort /shared/staging job-1
+  AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
+    s3commit jobs abort --json /shared/staging job-1`
+
+// jobsAbortJSON is the --json output of "jobs abort".
+type jobsAbortJSON struct {
+	ID             string `json:"id"`
+	Destination    string `json:"destination"`
+	UploadsAborted int    `json:"uploads_aborted"`
+	ObjectsDeleted int    `json:"objects_deleted"`
+}
+
+func newJobsAbortCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:     "abort STAGING_DIR JOB_ID",
+		Short:   "Roll a job back: abort its uploads and remove its staging dir",
+		Long:    jobsAbortLong,
+		Example: jobsAbortExample,
+		Args:    exactArgs(2, "STAGING_DIR JOB_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return jobsAbort(cmd.Context(), g, args[0], args[1], stdout, stderr)
+		},
+	}
+}
+
+// jobsAbort rolls job jobID of dir back.
+func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, stdout, stderr io.Writer) error {
+	oj, err := openJob(ctx, g, dir, jobID, false, stderr)
+	if err != nil {
+		return err
+	}
+	rep := oj.report
+	err = oj.job.AbortJob(ctx)
+	oj.prog.finish()
+	switch {
+	case errors.Is(err, committer.ErrJobFinished):
+		return fmt.Errorf("abort job %s: its commit had finished (_SUCCESS written), its output stays; %w", jobID, committer.ErrJobFinished)
+	case errors.Is(err, staging.ErrJobBusy):
+		return fmt.Errorf("abort job %s: %w; wait for it to end", jobID, err)
+	case err != nil:
+		return fmt.Errorf("abort job %s: %w", jobID, err)
+	}
+	out := jobsAbortJSON{
+		ID:             jobID,
+		Destination:    destURL(&rep.JobInfo),
+		UploadsAborted: rep.Pending + len(rep.Orphans),
+		ObjectsDeleted: rep.Completed,
+	}
+	if g.JSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "Aborted job %s (%s): %d upload(s) aborted, %d completed object(s) deleted\n",
+		jobID, out.Destination, out.UploadsAborted, out.ObjectsDeleted)
+	return nil
+}

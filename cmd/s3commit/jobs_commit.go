@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/staging"
+	"github.com/s3commit/s3commit/success"
+)
+
+const jobsCommitLong = `Commit a job whose tasks committed but whose driver did not (it died, or
+gave up): complete every pending upload, resolve conflicts with the job's
+conflict mode, write _SUCCESS last, and clean up the staging dir — exactly
+what the driver's CommitJob does, with the same guarantees. An interrupted
+job commit is resumed where its journal says it stopped.
+
+The store is on the bucket of the job record; the destination, mode and
+conflict mode come from the job record too, so no s3:// URL is needed. Store
+settings come from the global flags and AWS_* variables.
+
+On a permanent store error the commit reverts (deletes what it completed,
+aborts the rest) unless --keep-state, which keeps the partial state so that
+a later 'jobs commit' resumes or 'jobs abort' rolls back. A pending upload
+that vanished (see 'jobs show') makes the commit fail.
+
+JSON shape (--json):
+  {
+    "id": "job-1",
+    "destination": "s3://bucket/tables/events",
+    "files_completed": 3,              // files listed in the job's _SUCCESS
+    "bytes": 6,
+    "success": "s3://bucket/tables/events/_SUCCESS",
+    "orphan_uploads_aborted": 1        // uploads of other attempts cleaned up
+  }`
+
+const jobsCommitExample = `  s3commit jobs commit /shared/staging job-1
+  AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
+    s3commit jobs commit --json /shared/staging job-1`
+
+// jobsCommitJSON is the --json output of "jobs commit".
+type jobsCommitJSON struct {
+	ID                   string `json:"id"`
+	Destination          string `json:"destination"`
+	FilesCompleted       int    `json:"files_completed"`
+	Bytes                int64  `json:"bytes"`
+	Success              string `json:"success"`
+	OrphanUploadsAborted int    `json:"orphan_uploads_aborted"`
+}
+
+func newJobsCommitCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	var keepState bool
+	cmd := &cobra.Command{
+		Use:     "commit STAGING_DIR JOB_ID",
+		Short:   "Finish (or resume) the commit of a job whose driver died",
+		Long:    jobsCommitLong,
+		Example: jobsCommitExample,
+		Args:    exactArgs(2, "STAGING_DIR JOB_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return jobsCommit(cmd.Context(), g, args[0], args[1], keepState, stdout, stderr)
+		},
+	}
+	cmd.Flags().BoolVar(&keepState, "keep-state", false, "on a permanent store error keep the partial state instead of reverting")
+	return cmd
+}
+
+// openedJob is a job opened through the staging committer with a store on
+// its bucket.
+type openedJob struct {
+	store  multipart.Store
+	report *staging.JobReport // reconciled before the operation
+	job    committer.Job
+	prog   *commitProgress
+}
+
+// openJob reads the job record, builds a store on the job's bucket,
+// reconciles the job with it and opens the job.
+func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, stderr io.Writer) (*openedJob, error) {
+	rep, err := inspectLocal(ctx, dir, jobID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := g.store(ctx, rep.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	bucket := rep.Bucket
+	if rep, err = staging.InspectJob(ctx, st, dir, jobID); err != nil {
+		return nil, fmt.Errorf("reconcile job %s with s3://%s: %w", jobID, bucket, jobError(err, dir, jobID))
+	}
+	prog := &commitProgress{stderr: stderr}
+	c, err := staging.New(st, staging.Options{
+		StagingDir:         dir,
+		Destination:        rep.Destination,
+		KeepStateOnFailure: keepState,
+		Progress:           prog.report,
+	})
+	if err != nil {
+		return nil, err
+	}
+	j, err := c.OpenJob(ctx, jobID)
+	if err != nil {
+		return nil, jobError(err, dir, jobID)
+	}
+	return &openedJob{store: st, report: rep, job: j, prog: prog}, nil
+}
+
+// jobsCommit commits job jobID of dir.
+func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, stdout, stderr io.Writer) error {
+	oj, err := openJob(ctx, g, dir, jobID, keepState, stderr)
+	if err != nil {
+		return err
+	}
+	rep := oj.report
+	err = oj.job.CommitJob(ctx)
+	oj.prog.finish()
+	if err != nil {
+		what := "the job is rolled back"
+		switch {
+		case keepState, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			what = "its state is kept: 'jobs commit' resumes, 'jobs abort' rolls back"
+		case errors.Is(err, staging.ErrJobBusy):
+			what = "wait for the other commit or abort to end"
+		}
+		return fmt.Errorf("commit job %s: %w; %s", jobID, jobError(err, dir, jobID), what)
+	}
+	successKey := rep.Destination + "/" + staging.SuccessMarker
+	out := jobsCommitJSON{
+		ID:          jobID,
+		Destination: destURL(&rep.JobInfo),
+		Success:     s3URL{Bucket: rep.Bucket, Key: successKey}.String(),
+	}
+	d, err := success.Read(ctx, oj.store, successKey)
+	if err != nil {
+		return fmt.Errorf("job %s is committed, but its manifest %s could not be read: %w", jobID, out.Success, err)
+	}
+	out.FilesCompleted = len(d.Files)
+	for _, f := range d.Files {
+		out.Bytes += f.Size
+	}
+	out.OrphanUploadsAborted, err = uploadsGone(ctx, oj.store, rep.Orphans)
+	if err != nil {
+		return fmt.Errorf("job %s is committed, but checking that its orphan uploads are gone failed: %w", jobID, err)
+	}
+	if left := len(rep.Orphans) - out.OrphanUploadsAborted; left > 0 {
+		fmt.Fprintf(stderr, "s3commit: warning: job %s is committed but %d orphan upload(s) of its attempts remain; abort them with 's3commit uploads abort'\n", jobID, left)
+	}
+	if g.JSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "Committed job %s: %d file(s) completed (%s) in %s\n", jobID, out.FilesCompleted, formatBytes(out.Bytes), out.Destination)
+	fmt.Fprintf(stdout, "Manifest: %s\n", out.Success)
+	if out.OrphanUploadsAborted > 0 {
+		fmt.Fprintf(stdout, "Orphan uploads aborted: %d\n", out.OrphanUploadsAborted)
+	}
+	return nil
+}
+
+// uploadsGone counts the given uploads that the store no longer lists, by
+// exact key.
+func uploadsGone(ctx context.Context, st multipart.Store, ups []staging.OrphanUpload) (int, error) {
+	live := make(map[string]bool)
+	listed := make(map[string]bool)
+	for _, u := range ups {
+		if listed[u.Key] {
+			continue
+		}
+		listed[u.Key] = true
+		for up, err := range st.ListUploads(ctx, u.Key) {
+			if err != nil {
+				return 0, err
+			}
+			if up.Key == u.Key {
+				live[up.Key+"\x00"+up.UploadID] = true
+			}
+		}
+	}
+	gone := 0
+	for _, u := range ups {
+		if !live[u.Key+"\x00"+u.UploadID] {
+			gone++
+		}
+	}
+	return gone, nil
+}

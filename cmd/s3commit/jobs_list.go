@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/s3commit/s3commit/staging"
+)
+
+const jobsListLong = `List the jobs of a staging dir: ID, destination, mode, state, committed
+tasks, files, bytes and the age of the oldest pending upload. Reads the
+staging dir only; no store is needed.
+
+A job whose oldest pending upload is 20 hours old or more gets a warning on
+stderr (and in the "warning" field of --json): MinIO deletes uploads 24 hours
+after their creation by default.
+
+JSON shape (--json):
+  {
+    "staging_dir": "/shared/staging",
+    "jobs": [{
+      "id": "job-1",
+      "destination": "s3://bucket/tables/events",
+      "bucket": "bucket", "prefix": "tables/events",
+      "mode": "directory", "conflict": "fail", "unique_filenames": true,
+      "created": "2026-01-02T03:04:05Z",
+      "state": "tasks_committed",     // set_up, tasks_committed, committing,
+                                      // interrupted, committed, reverted
+      "committed_tasks": 2, "files": 3, "bytes": 6,
+      "oldest_upload": "2026-01-02T03:05:00Z",   // null without uploads
+      "oldest_upload_age_seconds": 120,          // null without uploads
+      "completed_uploads": 0,         // completed by a job commit (journal)
+      "uncommitted_attempts": 0,      // attempts with uploads but no pendingset
+      "warning": "..."                // only near MinIO's expiry
+    }]
+  }`
+
+const jobsListExample = `  s3commit jobs list /shared/staging
+  s3commit jobs list --json /shared/staging | jq '.jobs[] | select(.state == "interrupted") | .id'`
+
+// jobsListJSON is the --json output of "jobs list".
+type jobsListJSON struct {
+	StagingDir string    `json:"staging_dir"`
+	Jobs       []jobJSON `json:"jobs"`
+}
+
+func newJobsListCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list STAGING_DIR",
+		Short:   "List the jobs of a staging dir with their state, files and upload ages",
+		Long:    jobsListLong,
+		Example: jobsListExample,
+		Args:    exactArgs(1, "STAGING_DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return jobsList(cmd.Context(), g, args[0], stdout, stderr)
+		},
+	}
+}
+
+// jobsList prints the jobs of dir.
+func jobsList(_ context.Context, g *globalOptions, dir string, stdout, stderr io.Writer) error {
+	if err := checkStagingDir(dir); err != nil {
+		return err
+	}
+	jobs, err := staging.ListJobs(dir)
+	if err != nil {
+		return fmt.Errorf("list the jobs of %s: %w", dir, err)
+	}
+	now := time.Now()
+	out := jobsListJSON{StagingDir: dir, Jobs: make([]jobJSON, 0, len(jobs))}
+	for i := range jobs {
+		j := newJobJSON(&jobs[i], now)
+		if j.Warning != "" {
+			fmt.Fprintln(stderr, "s3commit: warning: "+j.Warning)
+		}
+		out.Jobs = append(out.Jobs, j)
+	}
+	if g.JSON {
+		return writeJSON(stdout, out)
+	}
+	t := newTable(stdout, "ID", "DESTINATION", "MODE", "STATE", "TASKS", "FILES", "BYTES", "OLDEST UPLOAD")
+	for i := range jobs {
+		j := &jobs[i]
+		t.row(j.ID, destURL(j), string(j.Mode), stateText(j.State),
+			strconv.Itoa(len(j.Tasks)), strconv.Itoa(j.Files), formatBytes(j.Bytes), oldestAge(j, now))
+	}
+	return t.flush()
+}
