@@ -83,6 +83,12 @@ type JobInfo struct {
 	// planned or uploads they created) but did not publish the pendingset
 	// of their task: failed, killed, running or losing attempts.
 	Attempts []AttemptInfo
+	// Problems are the invalid pendingsets and pendingset entries, each
+	// an error naming the file and the problem and matching
+	// [committer.ErrInvalidPendingSet]. Tasks holds only the valid
+	// entries (a pendingset that cannot be decoded is left out). CommitJob
+	// refuses a job with problems; AbortJob rolls it back.
+	Problems []error
 }
 
 // OldestUploadAge is the age at now of the oldest pending upload; zero
@@ -205,9 +211,9 @@ type JobReport struct {
 // ListJobs describes every job in stagingDir, sorted by ID, from the
 // local records only (no store calls). Directories without a job record
 // are skipped (a job being set up or removed). A stagingDir that does not
-// exist is an error matching fs.ErrNotExist; an invalid job record,
-// journal or pendingset is an error naming the file (an invalid
-// pendingset matches [committer.ErrInvalidPendingSet]).
+// exist is an error matching fs.ErrNotExist; an invalid job record or
+// journal is an error naming the file. Invalid pendingsets are reported
+// in [JobInfo.Problems], not as an error.
 //
 // To tell a running commit from an interrupted one, ListJobs probes the
 // job's lock with a non-blocking flock that it releases at once; a
@@ -303,9 +309,6 @@ func inspectLocal(stagingDir, jobID string) (*localReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(problems) > 0 {
-		return nil, problems[0]
-	}
 	st, err := readJournal(l.journal())
 	if err != nil {
 		return nil, err
@@ -320,6 +323,7 @@ func inspectLocal(stagingDir, jobID string) (*localReport, error) {
 		ID: rec.JobID, Bucket: rec.Bucket, Destination: rec.Destination,
 		Mode: rec.Mode, Conflict: rec.Conflict, UniqueFilenames: rec.UniqueFilenames,
 		Created: rec.createdTime().UTC(), CompletedUploads: len(st.completed),
+		Problems: problems,
 	}
 	winners := make(map[string]string) // task ID → winning attempt
 	for _, s := range sets {

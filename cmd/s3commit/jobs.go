@@ -88,6 +88,17 @@ func inspectLocal(ctx context.Context, dir, jobID string) (*staging.JobReport, e
 	return rep, nil
 }
 
+// problemsError is the error of a job with invalid pendingsets, or nil.
+func problemsError(j *staging.JobInfo) error {
+	switch len(j.Problems) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("job %s: %w", j.ID, j.Problems[0])
+	}
+	return fmt.Errorf("job %s: %w (and %d more problem(s); see 'jobs abort')", j.ID, j.Problems[0], len(j.Problems)-1)
+}
+
 // destURL is the s3:// URL of a job's destination.
 func destURL(j *staging.JobInfo) string { return s3URL{Bucket: j.Bucket, Key: j.Destination}.String() }
 

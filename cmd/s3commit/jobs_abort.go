@@ -58,7 +58,7 @@ func newJobsAbortCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Comm
 
 // jobsAbort rolls job jobID of dir back.
 func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, stdout, stderr io.Writer) error {
-	oj, err := openJob(ctx, g, dir, jobID, false, stderr)
+	oj, err := openJob(ctx, g, dir, jobID, false, true, stderr)
 	if err != nil {
 		return err
 	}

@@ -79,11 +79,18 @@ type openedJob struct {
 }
 
 // openJob reads the job record, builds a store on the job's bucket,
-// reconciles the job with it and opens the job.
-func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, stderr io.Writer) (*openedJob, error) {
+// reconciles the job with it and opens the job. A job with invalid
+// pendingsets is refused unless abort (AbortJob rolls such a job back).
+func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState, abort bool, stderr io.Writer) (*openedJob, error) {
 	rep, err := inspectLocal(ctx, dir, jobID)
 	if err != nil {
 		return nil, err
+	}
+	if err := problemsError(&rep.JobInfo); err != nil {
+		if !abort {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", oneLine(err.Error()))
 	}
 	st, err := g.store(ctx, rep.Bucket)
 	if err != nil {
@@ -112,7 +119,7 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState
 
 // jobsCommit commits job jobID of dir.
 func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, stdout, stderr io.Writer) error {
-	oj, err := openJob(ctx, g, dir, jobID, keepState, stderr)
+	oj, err := openJob(ctx, g, dir, jobID, keepState, false, stderr)
 	if err != nil {
 		return err
 	}

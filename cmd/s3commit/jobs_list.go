@@ -74,6 +74,11 @@ func jobsList(_ context.Context, g *globalOptions, dir string, stdout, stderr io
 	now := time.Now()
 	out := jobsListJSON{StagingDir: dir, Jobs: make([]jobJSON, 0, len(jobs))}
 	for i := range jobs {
+		if err := problemsError(&jobs[i]); err != nil {
+			return err
+		}
+	}
+	for i := range jobs {
 		j := newJobJSON(&jobs[i], now)
 		if j.Warning != "" {
 			fmt.Fprintln(stderr, "s3commit: warning: "+j.Warning)

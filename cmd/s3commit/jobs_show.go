@@ -127,6 +127,9 @@ func jobsShow(ctx context.Context, g *globalOptions, dir, jobID string, local bo
 	if err != nil {
 		return err
 	}
+	if err := problemsError(&rep.JobInfo); err != nil {
+		return err
+	}
 	if !local {
 		st, err := g.store(ctx, rep.Bucket)
 		if err != nil {
