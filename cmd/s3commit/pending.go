@@ -139,13 +139,24 @@ func printPendingSet(w io.Writer, name, what string, s *multipart.PendingSet) er
 	t.row("  job ID:", jobID)
 	t.row("  task attempt:", attempt)
 	t.row("  commits:", fmt.Sprintf("%d, %s (%d bytes)", len(s.Commits), formatBytes(total), total))
-	for _, k := range sortedKeys(s.ExtraData) {
-		if k != multipart.TaskAttemptIDKey {
-			t.row("  "+k+":", s.ExtraData[k])
-		}
-	}
 	if err := t.flush(); err != nil {
 		return err
+	}
+	var extra []string
+	for _, k := range sortedKeys(s.ExtraData) {
+		if k != multipart.TaskAttemptIDKey {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(w, "\nextra data (%d)\n", len(extra))
+		t = newTable(w)
+		for _, k := range extra {
+			t.row("  "+k, s.ExtraData[k])
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
 	}
 	if len(s.Commits) == 0 {
 		return nil
