@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/aws/smithy-go"
 
@@ -36,11 +37,20 @@ func storeError(action string, err error) error {
 	var hint string
 	switch kind {
 	case multipart.ErrAccessDenied:
+		if code == "" {
+			// No answer from the store: the SDK found no credentials.
+			return &cliError{msg: fmt.Sprintf("%s: %v: no credentials could be obtained; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE or --profile", action, kind), err: err}
+		}
 		hint = "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile), the region and the bucket policy"
 	case multipart.ErrBucketNotFound:
 		hint = "check the bucket name and the endpoint (--endpoint-url, AWS_ENDPOINT_URL)"
 	case multipart.ErrNetwork:
-		return &cliError{msg: fmt.Sprintf("%s: %v; check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and that the store is reachable", action, err), err: err}
+		cause := err.Error()
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) && urlErr.Err != nil {
+			cause = urlErr.Err.Error() // e.g. "dial tcp 127.0.0.1:9000: connect: connection refused"
+		}
+		return &cliError{msg: fmt.Sprintf("%s: %v: %s; check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and that the store is reachable", action, kind, cause), err: err}
 	case multipart.ErrNotFound:
 		hint = "check the key"
 	case multipart.ErrNoSuchUpload:
