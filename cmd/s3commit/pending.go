@@ -33,10 +33,10 @@ magic committer keeps its pendingsets in the bucket). s3commit's pendingsets
 and Hadoop's (.pendingset, versions 1 to 3) are read; a single Hadoop
 .pending record is shown as a pendingset of one commit.
 
-With --json the record is printed in Hadoop's PendingSet format
+JSON output (--json): the record in Hadoop's PendingSet format
 (org.apache.hadoop.fs.s3a.commit.files.PendingSet, the format s3commit
 writes), which reads back as the same pendingset; a .pending record is
-printed as Hadoop's SinglePendingCommit:
+printed as Hadoop's SinglePendingCommit (one element of "commits"):
   {
     "version": 2,
     "jobId": "job1",

@@ -138,6 +138,12 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newJobsCommand(g, stdout, stderr),
 	)
 	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			addCompletionExamples(c)
+		}
+	}
+	addGroupExamples(root)
 	return root
 }
 
@@ -217,4 +223,43 @@ func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// addCompletionExamples gives cobra's completion command and its
+// subcommands an Example section, like every other command.
+func addCompletionExamples(cmd *cobra.Command) {
+	cmd.Example = `  # bash, for the current shell
+  source <(s3commit completion bash)
+
+  # zsh, for every new shell
+  s3commit completion zsh > "${fpath[1]}/_s3commit"`
+	for _, sub := range cmd.Commands() {
+		switch sub.Name() {
+		case "bash":
+			sub.Example = "  source <(s3commit completion bash)"
+		case "zsh":
+			sub.Example = `  s3commit completion zsh > "${fpath[1]}/_s3commit"`
+		case "fish":
+			sub.Example = "  s3commit completion fish > ~/.config/fish/completions/s3commit.fish"
+		case "powershell":
+			sub.Example = "  s3commit completion powershell | Out-String | Invoke-Expression"
+		}
+	}
+}
+
+// addGroupExamples gives every command that has subcommands but no Example
+// of its own the first example of each subcommand, so that every --help
+// shows examples.
+func addGroupExamples(cmd *cobra.Command) {
+	var examples []string
+	for _, sub := range cmd.Commands() {
+		addGroupExamples(sub)
+		if sub.Example != "" && sub.IsAvailableCommand() {
+			first, _, _ := strings.Cut(sub.Example, "\n\n")
+			examples = append(examples, first)
+		}
+	}
+	if cmd.Example == "" && len(examples) > 0 {
+		cmd.Example = strings.Join(examples, "\n\n")
+	}
 }

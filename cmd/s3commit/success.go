@@ -43,7 +43,7 @@ error (exit code 1).
 reports every difference with the manifest's file list: missing, extra, or
 different size or ETag (exit code 1 on a difference).
 
-With --json the manifest is printed in its own format, Hadoop's SuccessData
+JSON output (--json): the manifest in its own format, Hadoop's SuccessData
 JSON (name "org.apache.hadoop.fs.s3a.commit.files.SuccessData/1") with
 s3commit's additions, which reads back as the same manifest:
   {
