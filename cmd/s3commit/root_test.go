@@ -95,6 +95,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"uploads", "list", "gs://b/p"}, nil, `unknown URL scheme "gs"`},
 		{[]string{"uploads", "list", "s3://b/p"}, []string{envPathStyle + "=maybe"}, envPathStyle + `="maybe" is not a boolean`},
 		{[]string{"pending", "show", "s3://bucket/"}, nil, "names no object"},
+		{[]string{"--endpoint-url", "ftp://host", "uploads", "list", "s3://b"}, nil, `--endpoint-url "ftp://host" must start with http://`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -143,4 +144,24 @@ func TestRunInProcess(t *testing.T) {
 func TestOneLine(t *testing.T) {
 	assert.Equal(t, "a; b c", oneLine("a\nb   c\n"))
 	assert.Equal(t, "a; b", oneLine("  a\r\nb"))
+}
+
+// TestStoreConfigErrors checks configuration errors found before any
+// request: they name the flag or variable to set.
+func TestStoreConfigErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"uploads", "list", "s3://b/p"}, "no region configured: set --region, AWS_REGION or a region in the AWS profile"},
+		{[]string{"--profile", "nope", "uploads", "list", "s3://b/p"}, "failed to get shared config profile, nope"},
+	}
+	for _, tc := range cases {
+		res := runCLI(t, cliRun{Args: tc.args})
+		assert.Equal(t, exitError, res.Code)
+		assert.Empty(t, res.Stdout)
+		assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), "one line: %q", res.Stderr)
+		assert.Contains(t, res.Stderr, tc.want)
+		assert.NotContains(t, res.Stderr, "Options.")
+	}
 }

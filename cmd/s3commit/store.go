@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +40,9 @@ func (g *globalOptions) applyEnv(cmd *cobra.Command) error {
 // credentials files, AWS_PROFILE, instance roles). It sends no request:
 // a missing bucket or wrong credentials show up on the first operation.
 func (g *globalOptions) store(ctx context.Context, bucket string) (multipart.Store, error) {
+	if e := g.EndpointURL; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+		return nil, usageErrorf("--endpoint-url %q must start with http:// or https://", e)
+	}
 	st, err := awsstore.New(ctx, awsstore.Options{
 		Bucket:       bucket,
 		EndpointURL:  g.EndpointURL,
@@ -47,7 +51,9 @@ func (g *globalOptions) store(ctx context.Context, bucket string) (multipart.Sto
 		UsePathStyle: g.PathStyle,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("configure the store for bucket %q: %w; check --endpoint-url, --region, --profile and the AWS_* variables", bucket, err)
+		// Speak of the command's flags, not of the library's options.
+		msg := strings.NewReplacer("awsstore: ", "", "Options.Region", "--region", "Options.EndpointURL", "--endpoint-url").Replace(err.Error())
+		return nil, &cliError{msg: fmt.Sprintf("configure the store for bucket %q: %s; check --endpoint-url, --region, --profile and the AWS_* variables", bucket, msg), err: err}
 	}
 	return st, nil
 }
