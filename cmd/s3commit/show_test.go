@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -271,6 +272,24 @@ func TestSuccessShowStore(t *testing.T) {
 	assert.Contains(t, res.Stdout, "missing: "+want.Files[0].Key)
 	assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), res.Stderr)
 	assert.Contains(t, res.Stderr, "1 missing, 0 extra")
+
+	// A manifest whose file list is in a sidecar object.
+	big := success.New("s3commit", "job-big")
+	for i := range success.MaxInlineFiles + 1 {
+		big.AddFile(success.File{Key: fmt.Sprintf("big/part-%05d-job-big.json", i), Size: int64(i), ETag: fmt.Sprintf("%032x", i)})
+	}
+	require.NoError(t, success.Write(context.Background(), st, "big/_SUCCESS", big))
+	wantBig, err := success.Read(context.Background(), st, "big/_SUCCESS")
+	require.NoError(t, err)
+	require.NotEmpty(t, wantBig.FilesSidecar)
+	res = run("success", "show", "s3://"+bucket+"/big/_SUCCESS")
+	require.Equal(t, exitOK, res.Code, res.Stderr)
+	assert.Contains(t, res.Stdout, fmt.Sprintf("big/part-%05d-job-big.json", success.MaxInlineFiles))
+	res = run("success", "show", "--json", "s3://"+bucket+"/big/_SUCCESS")
+	require.Equal(t, exitOK, res.Code, res.Stderr)
+	got, err := success.Decode(strings.NewReader(res.Stdout))
+	require.NoError(t, err)
+	assert.Equal(t, wantBig, got, "--json round-trips, with the sidecar's files inline")
 
 	oneLineError(t, run("success", "show", "s3://"+bucket+"/tables/nothing"), exitError,
 		"no such object; give the _SUCCESS key, e.g. s3://"+bucket+"/tables/nothing/_SUCCESS")
