@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"testing"
 	"time"
 
@@ -139,4 +141,22 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "3.0 GiB", formatBytes(3<<30))
 	assert.Equal(t, "-", formatTime(time.Time{}))
 	assert.Equal(t, "2026-01-02T03:04:05Z", formatTime(time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))))
+}
+
+func TestProgressSilentWhenNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, "aborting uploads", 100)
+	for range 100 {
+		p.add(1)
+	}
+	p.finish()
+	assert.Empty(t, buf.String(), "no progress on a pipe or file")
+
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, isTerminal(f))
+	var nilProgress *progress
+	nilProgress.add(1)
+	nilProgress.finish()
 }
