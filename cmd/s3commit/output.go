@@ -152,3 +152,12 @@ func (p *progress) finish() {
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
+
+// count formats n with the noun, in the plural unless n is 1: "1 upload",
+// "3 uploads".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -58,15 +58,15 @@ func usageErrorf(format string, args ...any) error {
 // countMismatchError reports that --expect did not match the selection; it
 // exits with exitCountMismatch.
 type countMismatchError struct {
-	// What names the selected items, e.g. "uploads".
+	// What names one selected item, e.g. "upload".
 	What string
 	// Expected is the --expect value; Selected the number selected.
 	Expected, Selected int
 }
 
 func (e *countMismatchError) Error() string {
-	return fmt.Sprintf("--expect %d but %d %s selected, nothing changed; check the selection, or rerun with --expect %d",
-		e.Expected, e.Selected, e.What, e.Selected)
+	return fmt.Sprintf("--expect %d but %s selected, nothing changed; check the selection, or rerun with --expect %d",
+		e.Expected, count(e.Selected, e.What), e.Selected)
 }
 
 const rootLong = `s3commit inspects and repairs s3commit jobs and the multipart uploads they

@@ -118,7 +118,7 @@ func TestExitCode(t *testing.T) {
 		{errors.New("boom"), exitError},
 		{usageErrorf("bad"), exitUsage},
 		{fmt.Errorf("wrapped: %w", usageErrorf("bad")), exitUsage},
-		{&countMismatchError{What: "uploads", Expected: 1, Selected: 2}, exitCountMismatch},
+		{&countMismatchError{What: "upload", Expected: 1, Selected: 2}, exitCountMismatch},
 		{fmt.Errorf("wrapped: %w", &countMismatchError{}), exitCountMismatch},
 		{errors.New(`unknown command "x" for "s3commit"`), exitUsage},
 	}

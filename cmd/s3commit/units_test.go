@@ -160,3 +160,9 @@ func TestProgressSilentWhenNotATerminal(t *testing.T) {
 	nilProgress.add(1)
 	nilProgress.finish()
 }
+
+func TestCount(t *testing.T) {
+	assert.Equal(t, "0 uploads", count(0, "upload"))
+	assert.Equal(t, "1 upload", count(1, "upload"))
+	assert.Equal(t, "3 uploads", count(3, "upload"))
+}

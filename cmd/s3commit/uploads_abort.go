@@ -126,7 +126,7 @@ func runUploadsAbort(ctx context.Context, g *globalOptions, o *uploadsAbortOptio
 		return err
 	}
 	if o.Expect >= 0 && o.Expect != len(uploads) {
-		return &countMismatchError{What: "uploads", Expected: o.Expect, Selected: len(uploads)}
+		return &countMismatchError{What: "upload", Expected: o.Expect, Selected: len(uploads)}
 	}
 	res := uploadsAbortResult{Bucket: u.Bucket, Prefix: u.Key, DryRun: !o.Force, Count: len(uploads), Uploads: []abortedUpload{}}
 	for _, up := range uploads {
@@ -153,7 +153,7 @@ func runUploadsAbort(ctx context.Context, g *globalOptions, o *uploadsAbortOptio
 		return err
 	}
 	if res.Failed > 0 {
-		return fmt.Errorf("%d of %d uploads could not be aborted, the first: %s; fix the cause and rerun", res.Failed, res.Count, firstErr)
+		return fmt.Errorf("%d of %s could not be aborted, the first: %s; fix the cause and rerun", res.Failed, count(res.Count, "upload"), firstErr)
 	}
 	return nil
 }
@@ -214,9 +214,9 @@ func printAbortResult(stdout, stderr io.Writer, asJSON bool, u s3URL, res upload
 		return err
 	}
 	if res.DryRun {
-		fmt.Fprintf(stdout, "%d uploads under %s would be aborted\n%s\n", res.Count, u, dryRunNote)
+		fmt.Fprintf(stdout, "%s under %s would be aborted\n%s\n", count(res.Count, "upload"), u, dryRunNote)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%d uploads under %s: %d aborted, %d gone already, %d failed\n", res.Count, u, res.Aborted, res.Gone, res.Failed)
+	fmt.Fprintf(stdout, "%s under %s: %d aborted, %d gone already, %d failed\n", count(res.Count, "upload"), u, res.Aborted, res.Gone, res.Failed)
 	return nil
 }

@@ -138,7 +138,7 @@ func runUploadsList(ctx context.Context, g *globalOptions, o *uploadsListOptions
 	if err := t.flush(); err != nil {
 		return err
 	}
-	summary := fmt.Sprintf("%d uploads under %s", len(uploads), u)
+	summary := fmt.Sprintf("%s under %s", count(len(uploads), "upload"), u)
 	if o.Parts {
 		summary += ", " + formatBytes(*res.Bytes)
 	}

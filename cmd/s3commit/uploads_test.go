@@ -385,7 +385,7 @@ func TestUploadsAbort(t *testing.T) {
 				require.Equal(t, exitOK, res.Code, res.Stderr)
 				assert.Regexp(t, `KEY\s+UPLOAD ID\s+INITIATED\s+AGE\s+RESULT`, res.Stdout)
 				assert.Contains(t, res.Stdout, f.b.UploadID)
-				assert.Contains(t, res.Stdout, "1 uploads under "+f.url("dest")+": 1 aborted, 0 gone already, 0 failed")
+				assert.Contains(t, res.Stdout, "1 upload under "+f.url("dest")+": 1 aborted, 0 gone already, 0 failed")
 				assert.Empty(t, existing(t, f.store, f.b))
 				survivors := []upload{f.sibling, f.other}
 				assert.Equal(t, survivors, existing(t, f.store, survivors...))
