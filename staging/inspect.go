@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -187,10 +188,14 @@ type OrphanUpload struct {
 	Key       string
 	UploadID  string
 	Initiated time.Time // zero when the store does not report it
-	// Attempt is the attempt whose intents record the upload; empty when
-	// no intent records its ID (its creation answer was lost, or, without
-	// unique filenames, it may be another job's upload at the same key).
-	Attempt string
+	// Attempt is the attempt whose intents record the upload or, for an
+	// upload no intent records by ID, the one attempt that recorded an
+	// upload creation at that key whose answer was lost (Uncertain is
+	// then true). It is empty when no attempt accounts for the upload
+	// (without unique filenames, it may be another job's upload at the
+	// same key).
+	Attempt   string
+	Uncertain bool
 }
 
 // JobReport is a job and, when a store was given, its reconciliation with
@@ -436,11 +441,15 @@ func (r *localReport) reconcile(ctx context.Context, store multipart.Store) erro
 		}
 	}
 	intended := make(map[UploadRef]string) // upload → attempt whose intents record it
+	uncertain := make(map[string][]string) // key → attempts with a lost creation answer there
 	for name, ins := range r.intents {
 		for _, in := range ins {
 			keys[in.Key] = true
-			if in.UploadID != "" {
+			switch {
+			case in.UploadID != "":
 				intended[UploadRef{in.Key, in.UploadID}] = name
+			case in.Uncertain && !slices.Contains(uncertain[in.Key], name):
+				uncertain[in.Key] = append(uncertain[in.Key], name)
 			}
 		}
 	}
@@ -469,11 +478,17 @@ func (r *localReport) reconcile(ctx context.Context, store multipart.Store) erro
 			if recorded[ref] {
 				continue
 			}
+			o := OrphanUpload{Key: up.Key, UploadID: up.UploadID, Initiated: up.Initiated}
 			attempt, ok := intended[ref]
-			if !ok && !up.Initiated.IsZero() && up.Initiated.Before(notBefore) {
+			switch {
+			case ok:
+				o.Attempt = attempt
+			case !up.Initiated.IsZero() && up.Initiated.Before(notBefore):
 				continue // older than the job: not its upload
+			case len(uncertain[up.Key]) == 1:
+				o.Attempt, o.Uncertain = uncertain[up.Key][0], true
 			}
-			r.Orphans = append(r.Orphans, OrphanUpload{Key: up.Key, UploadID: up.UploadID, Initiated: up.Initiated, Attempt: attempt})
+			r.Orphans = append(r.Orphans, o)
 		}
 	}
 	sort.Slice(r.Orphans, func(a, b int) bool {

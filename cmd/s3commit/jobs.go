@@ -96,7 +96,7 @@ func problemsError(j *staging.JobInfo) error {
 	case 1:
 		return fmt.Errorf("job %s: %w", j.ID, j.Problems[0])
 	}
-	return fmt.Errorf("job %s: %w (and %d more problem(s); see 'jobs abort')", j.ID, j.Problems[0], len(j.Problems)-1)
+	return fmt.Errorf("job %s: %w (and %s; see 'jobs abort')", j.ID, j.Problems[0], count(len(j.Problems)-1, "more problem"))
 }
 
 // destURL is the s3:// URL of a job's destination.

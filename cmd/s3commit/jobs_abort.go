@@ -82,7 +82,7 @@ func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, stdout,
 	if g.JSON {
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "Aborted job %s (%s): %d upload(s) aborted, %d completed object(s) deleted\n",
-		jobID, out.Destination, out.UploadsAborted, out.ObjectsDeleted)
+	fmt.Fprintf(stdout, "Aborted job %s (%s): %s aborted, %s deleted\n",
+		jobID, out.Destination, count(out.UploadsAborted, "upload"), count(out.ObjectsDeleted, "completed object"))
 	return nil
 }

@@ -155,12 +155,12 @@ func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepSt
 		return fmt.Errorf("job %s is committed, but checking that its orphan uploads are gone failed: %w", jobID, err)
 	}
 	if left := len(rep.Orphans) - out.OrphanUploadsAborted; left > 0 {
-		fmt.Fprintf(stderr, "s3commit: warning: job %s is committed but %d orphan upload(s) of its attempts remain; abort them with 's3commit uploads abort'\n", jobID, left)
+		fmt.Fprintf(stderr, "s3commit: warning: job %s is committed but %s of its attempts remain; abort them with 's3commit uploads abort'\n", jobID, count(left, "orphan upload"))
 	}
 	if g.JSON {
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "Committed job %s: %d file(s) completed (%s) in %s\n", jobID, out.FilesCompleted, formatBytes(out.Bytes), out.Destination)
+	fmt.Fprintf(stdout, "Committed job %s: %s completed (%s) in %s\n", jobID, count(out.FilesCompleted, "file"), formatBytes(out.Bytes), out.Destination)
 	fmt.Fprintf(stdout, "Manifest: %s\n", out.Success)
 	if out.OrphanUploadsAborted > 0 {
 		fmt.Fprintf(stdout, "Orphan uploads aborted: %d\n", out.OrphanUploadsAborted)

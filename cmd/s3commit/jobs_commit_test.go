@@ -87,7 +87,7 @@ func TestJobsCommitResumesInterruptedCommit(t *testing.T) {
 
 	stdout, stderr, code := e.run(t, "jobs", "commit", e.stagingDir, jobID)
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)
-	assert.Contains(t, stdout, "3 file(s) completed")
+	assert.Contains(t, stdout, "3 files completed")
 	assert.Contains(t, stdout, "s3://"+e.bucket+"/"+e.dest+"/_SUCCESS")
 	assert.Equal(t, want, e.objects(t))
 	assert.Empty(t, e.uploadsAt(t, keysOf(want)...))

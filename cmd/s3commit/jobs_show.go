@@ -44,7 +44,9 @@ JSON shape (--json): the fields of a job in 'jobs list --json', plus
                   "keys": ["..."], "uploads": [{"key": "...", "upload_id": "..."}],
                   "uncertain": 0, "task_committed": false}],
     "orphans": [{"key": "...", "upload_id": "...", "initiated": "...",
-                 "age_seconds": 60, "attempt": "t1_0"}]   // attempt "" if unrecorded
+                 "age_seconds": 60, "attempt": "t1_0",
+                 "uncertain": false}]   // attempt "" if no attempt accounts for it;
+                                        // uncertain: its creation answer was lost
   }`
 
 const jobsShowExample = `  s3commit jobs show /shared/staging job-1
@@ -103,6 +105,7 @@ type orphanJSON struct {
 	Initiated  string `json:"initiated"`
 	AgeSeconds *int64 `json:"age_seconds"` // null when the store gives no time
 	Attempt    string `json:"attempt"`
+	Uncertain  bool   `json:"uncertain"`
 }
 
 func newJobsShowCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
@@ -146,8 +149,8 @@ func jobsShow(ctx context.Context, g *globalOptions, dir, jobID string, local bo
 		fmt.Fprintln(stderr, "s3commit: warning: "+out.Warning)
 	}
 	if rep.Vanished > 0 {
-		fmt.Fprintf(stderr, "s3commit: warning: %d pending upload(s) of job %s vanished from the store (expired or aborted by someone else); the job cannot be committed: abort it and run it again\n",
-			rep.Vanished, jobID)
+		fmt.Fprintf(stderr, "s3commit: warning: %s of job %s vanished from the store (expired or aborted by someone else); the job cannot be committed: abort it and run it again\n",
+			count(rep.Vanished, "pending upload"), jobID)
 	}
 	if g.JSON {
 		return writeJSON(stdout, out)
@@ -187,7 +190,7 @@ func showJSON(rep *staging.JobReport, now time.Time) jobsShowJSON {
 		out.Attempts = append(out.Attempts, aj)
 	}
 	for _, o := range rep.Orphans {
-		oj := orphanJSON{Key: o.Key, UploadID: o.UploadID, Initiated: formatTime(o.Initiated), Attempt: o.Attempt}
+		oj := orphanJSON{Key: o.Key, UploadID: o.UploadID, Initiated: formatTime(o.Initiated), Attempt: o.Attempt, Uncertain: o.Uncertain}
 		if !o.Initiated.IsZero() {
 			age := seconds(now.Sub(o.Initiated))
 			oj.AgeSeconds = &age
@@ -209,14 +212,14 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 	fmt.Fprintf(w, "Mode:         %s (conflict %s, %s)\n", j.Mode, j.Conflict, unique)
 	fmt.Fprintf(w, "Created:      %s (%s ago)\n", formatTime(j.Created), formatAge(now.Sub(j.Created)))
 	fmt.Fprintf(w, "State:        %s\n", stateText(j.State))
-	fmt.Fprintf(w, "Files:        %d (%s) in %d committed task(s); oldest upload %s old\n",
-		j.Files, formatBytes(j.Bytes), len(j.Tasks), oldestAge(j, now))
+	fmt.Fprintf(w, "Files:        %s (%s) in %s; oldest upload %s old\n",
+		count(j.Files, "file"), formatBytes(j.Bytes), count(len(j.Tasks), "committed task"), oldestAge(j, now))
 	if j.CompletedUploads > 0 {
-		fmt.Fprintf(w, "Job commit:   %d upload(s) completed so far\n", j.CompletedUploads)
+		fmt.Fprintf(w, "Job commit:   %s completed so far\n", count(j.CompletedUploads, "upload"))
 	}
 	if rep.Reconciled {
-		fmt.Fprintf(w, "Store:        %d pending, %d vanished, %d completed, %d orphan upload(s)\n",
-			rep.Pending, rep.Vanished, rep.Completed, len(rep.Orphans))
+		fmt.Fprintf(w, "Store:        %d pending, %d vanished, %d completed, %s\n",
+			rep.Pending, rep.Vanished, rep.Completed, count(len(rep.Orphans), "orphan upload"))
 	} else {
 		fmt.Fprintf(w, "Store:        not consulted (--local)\n")
 	}
@@ -256,8 +259,11 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 			if !o.Initiated.IsZero() {
 				age = formatAge(now.Sub(o.Initiated))
 			}
-			if attempt == "" {
+			switch {
+			case attempt == "":
 				attempt = "(unrecorded)"
+			case o.Uncertain:
+				attempt += " (creation answer lost)"
 			}
 			t.row(o.Key, o.UploadID, formatTime(o.Initiated), age, attempt)
 		}
