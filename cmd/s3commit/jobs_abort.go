@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/staging"
 )
 
 const jobsAbortLong = `Roll a job back: abort every upload the job recorded (in its pendingsets
@@ -68,8 +67,6 @@ func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, stdout,
 	switch {
 	case errors.Is(err, committer.ErrJobFinished):
 		return fmt.Errorf("abort job %s: its commit had finished (_SUCCESS written), its output stays; %w", jobID, committer.ErrJobFinished)
-	case errors.Is(err, staging.ErrJobBusy):
-		return fmt.Errorf("abort job %s: %w; wait for it to end", jobID, err)
 	case err != nil:
 		return fmt.Errorf("abort job %s: %w", jobID, err)
 	}

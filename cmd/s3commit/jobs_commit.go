@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -127,14 +126,9 @@ func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepSt
 	err = oj.job.CommitJob(ctx)
 	oj.prog.finish()
 	if err != nil {
-		what := "the job is rolled back"
-		switch {
-		case keepState, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			what = "its state is kept: 'jobs commit' resumes, 'jobs abort' rolls back"
-		case errors.Is(err, staging.ErrJobBusy):
-			what = "wait for the other commit or abort to end"
-		}
-		return fmt.Errorf("commit job %s: %w; %s", jobID, jobError(err, dir, jobID), what)
+		// The error says what became of the job: reverted, kept for a
+		// resume, or busy.
+		return fmt.Errorf("commit job %s: %w", jobID, jobError(err, dir, jobID))
 	}
 	successKey := rep.Destination + "/" + staging.SuccessMarker
 	out := jobsCommitJSON{

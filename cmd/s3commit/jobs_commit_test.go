@@ -92,3 +92,26 @@ func TestJobsCommitResumesInterruptedCommit(t *testing.T) {
 	assert.Equal(t, want, e.objects(t))
 	assert.Empty(t, e.uploadsAt(t, keysOf(want)...))
 }
+
+// A job one of whose pending uploads vanished (aborted behind its back)
+// cannot be committed: "jobs commit" fails with one line saying so and,
+// like the library, reverts the job: nothing visible, no upload left.
+func TestJobsCommitOfJobWithVanishedUpload(t *testing.T) {
+	e := newJobsEnv(t, testserver.MinIO(t))
+	const jobID = "job-vanished"
+	_, want := e.setupJob(t, jobID, map[string]map[string]string{
+		"t0": {"a.csv": "a", "b.csv": "bb"},
+	})
+	keys := keysOf(want)
+	ups := e.uploadsAt(t, keys[0])
+	require.Len(t, ups, 1)
+	require.NoError(t, e.store.AbortUpload(context.Background(), keys[0], ups[0][len(keys[0])+1:]))
+
+	_, stderr, code := e.run(t, "jobs", "commit", e.stagingDir, jobID)
+	assert.Equal(t, exitError, code)
+	assert.Equal(t, 1, countLines(stderr), stderr)
+	assert.Contains(t, stderr, "missing")
+	assert.Contains(t, stderr, "reverted")
+	assert.Empty(t, e.objects(t))
+	assert.Empty(t, e.uploadsAt(t, keys...))
+}
