@@ -1,18 +1,13 @@
 package staging_test
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/committer/committertest"
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
-	"github.com/s3commit/s3commit/multipart/awsstore"
 	"github.com/s3commit/s3commit/multipart/memstore"
 	"github.com/s3commit/s3commit/staging"
 )
@@ -73,17 +68,7 @@ func TestProtocolMemstoreIgnoringConditions(t *testing.T) {
 // of its own.
 func serverHarness(t *testing.T, srv *testserver.Server) committertest.Harness {
 	bucket := srv.CreateBucket(t)
-	return protocolHarness(func(t testing.TB) multipart.Store {
-		st, err := awsstore.New(context.Background(), awsstore.Options{
-			Bucket:       bucket,
-			EndpointURL:  srv.Endpoint,
-			Region:       srv.Region,
-			UsePathStyle: true,
-			Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, ""),
-		})
-		require.NoError(t, err)
-		return st
-	})
+	return protocolHarness(func(t testing.TB) multipart.Store { return srv.Store(t, bucket) })
 }
 
 func TestProtocolMinIO(t *testing.T) {

@@ -8,13 +8,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
-	"github.com/s3commit/s3commit/multipart/awsstore"
 	"github.com/s3commit/s3commit/multipart/faultstore"
 	"github.com/s3commit/s3commit/staging"
 )
@@ -34,14 +32,7 @@ type jobsEnv struct {
 func newJobsEnv(t *testing.T, srv *testserver.Server) *jobsEnv {
 	t.Helper()
 	bucket := srv.CreateBucket(t)
-	st, err := awsstore.New(context.Background(), awsstore.Options{
-		Bucket:       bucket,
-		EndpointURL:  srv.Endpoint,
-		Region:       srv.Region,
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, ""),
-	})
-	require.NoError(t, err)
+	st := srv.Store(t, bucket)
 	return &jobsEnv{srv: srv, bucket: bucket, store: st, stagingDir: t.TempDir(), bufferDir: t.TempDir(), dest: "tables/events"}
 }
 

@@ -11,14 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
-	"github.com/s3commit/s3commit/multipart/awsstore"
 )
 
 // Job IDs of the uploads the tests create; jobA's contains a '.', which
@@ -41,15 +39,7 @@ var servers = []struct {
 // root credentials, built independently of the binary under test.
 func newServerStore(t testing.TB, srv *testserver.Server, bucket string) multipart.Store {
 	t.Helper()
-	st, err := awsstore.New(context.Background(), awsstore.Options{
-		Bucket:       bucket,
-		EndpointURL:  srv.Endpoint,
-		Region:       srv.Region,
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, ""),
-	})
-	require.NoError(t, err)
-	return st
+	return srv.Store(t, bucket)
 }
 
 // upload is an upload a test created.
