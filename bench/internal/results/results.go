@@ -1,0 +1,108 @@
+// Package results defines the JSON document a benchmark run writes: the
+// machine, the versions, the settings and one Result per workload, strategy
+// and setting. The report package reads the same types.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// FileName is the name of the results document inside a run's directory.
+const FileName = "results.json"
+
+// Strategy names.
+const (
+	StrategyStaging = "staging"
+	StrategyDirect  = "direct"
+	StrategyRename  = "rename"
+)
+
+// Phase names used as keys of Result.Phases (seconds).
+const (
+	PhaseWrite      = "write"
+	PhaseTaskCommit = "task_commit"
+	PhaseJobCommit  = "job_commit"
+	PhaseTotal      = "total"
+)
+
+// Mode names.
+const (
+	ModeQuick = "quick"
+	ModeFull  = "full"
+)
+
+// Run is one benchmark run: where and how it ran and what it measured.
+type Run struct {
+	Started  time.Time         `json:"started"`
+	Mode     string            `json:"mode"`
+	Machine  Machine           `json:"machine"`
+	Versions map[string]string `json:"versions"`
+	Target   string            `json:"target"`
+	Latency  string            `json:"latency"`
+	Results  []Result          `json:"results"`
+}
+
+// Machine describes the client machine.
+type Machine struct {
+	Cores       int    `json:"cores"`
+	MemoryBytes int64  `json:"memory_bytes"`
+	OS          string `json:"os"`
+	Arch        string `json:"arch"`
+	CPU         string `json:"cpu"`
+}
+
+// Result is the measurement of one workload with one strategy and one set
+// of settings.
+type Result struct {
+	Workload     string            `json:"workload"`
+	Strategy     string            `json:"strategy"`
+	Settings     map[string]string `json:"settings,omitempty"`
+	Files        int               `json:"files"`
+	BytesPerFile int64             `json:"bytes_per_file"`
+	TotalBytes   int64             `json:"total_bytes"`
+	// Phases holds wall times in seconds by phase (see the Phase constants).
+	Phases map[string]float64 `json:"phases"`
+	// MiBPerSecond is the task commit (staging) or upload throughput.
+	MiBPerSecond float64 `json:"mib_per_second"`
+	// CompletionsPerSecond is the job commit rate (staging only).
+	CompletionsPerSecond float64 `json:"completions_per_second,omitempty"`
+	// Requests counts HTTP requests by S3 operation.
+	Requests      map[string]int64 `json:"requests"`
+	CPUSeconds    float64          `json:"cpu_seconds"`
+	PeakHeapBytes int64            `json:"peak_heap_bytes"`
+	PeakRSSBytes  int64            `json:"peak_rss_bytes"`
+	Error         string           `json:"error,omitempty"`
+}
+
+// Read decodes a results document from path.
+func Read(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("results: decode %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Write encodes r as indented JSON into dir/results.json, creating dir.
+func Write(dir string, r *Run) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("results: %w", err)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("results: encode: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("results: %w", err)
+	}
+	return path, nil
+}
