@@ -18,7 +18,7 @@ STATICCHECK := $(TOOLS_DIR)/staticcheck
 FUZZTIME ?= 15s
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all tools test test-short lint fuzz fmt clean help
+.PHONY: all tools test test-short lint fuzz fmt clean help bench bench-full
 
 all: lint test
 
@@ -26,6 +26,8 @@ help:
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
 	@echo "make test    go vet + go test -race ./... (integration tests start MinIO and versitygw)"
 	@echo "make lint    gofmt check, go vet and staticcheck"
+	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
+	@echo "make bench-full  full-size benchmark (writes several GiB)"
 	@echo "make fuzz    run every fuzz target for FUZZTIME ($(FUZZTIME))"
 
 tools: $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.versitygw-$(VERSITYGW_VERSION)
@@ -58,6 +60,16 @@ lint: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
+
+# Benchmarks (bench/ is a module of its own). BENCH_FLAGS adds s3bench
+# flags, e.g. BENCH_FLAGS='--workloads small-files'.
+BENCH_FLAGS ?=
+bench: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
+	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode quick $(BENCH_FLAGS)
+
+bench-full: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
+	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full $(BENCH_FLAGS)
 
 # Runs each fuzz target of each package for FUZZTIME.
 fuzz:

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+)
+
+// config is the command line of a run.
+type config struct {
+	mode        string
+	out         string
+	endpointURL string
+	bucket      string
+	region      string
+	pathStyle   bool
+	latency     string
+	tasks       int
+	workloads   string
+	strategies  string
+	sweep       bool
+	keepObjects bool
+}
+
+// parseFlags reads the command line into a config.
+func parseFlags(args []string) (*config, error) {
+	fs := flag.NewFlagSet("s3bench", flag.ContinueOnError)
+	c := &config{}
+	fs.StringVar(&c.mode, "mode", results.ModeQuick, `sizes: "quick" (a few minutes on 2 cores) or "full"`)
+	fs.StringVar(&c.out, "out", "", "directory for results.json (default results/<UTC time>-<mode> under the current directory)")
+	fs.StringVar(&c.endpointURL, "endpoint-url", "", "S3 endpoint to benchmark instead of a local MinIO (credentials from the standard AWS_* variables)")
+	fs.StringVar(&c.bucket, "bucket", "", "existing bucket on --endpoint-url (required with it)")
+	fs.StringVar(&c.region, "region", "", "signing region with --endpoint-url (default AWS_REGION, else us-east-1)")
+	fs.BoolVar(&c.pathStyle, "path-style", true, "address buckets by path (MinIO, versitygw, FlashBlade); false for virtual-host addressing")
+	fs.StringVar(&c.latency, "latency", "", "one-way latency added by a proxy in front of the local MinIO, e.g. 20ms (needs toxiproxy)")
+	fs.IntVar(&c.tasks, "tasks", 4, "task attempts that write and commit at the same time")
+	fs.StringVar(&c.workloads, "workloads", "", "comma-separated workloads to run (default all): "+strings.Join(workloadNames, ","))
+	fs.StringVar(&c.strategies, "strategies", "", "comma-separated strategies to run (default all): staging,direct,rename")
+	fs.BoolVar(&c.sweep, "sweep", true, "run the concurrency sweep of the staging strategy")
+	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q: s3bench takes flags only", fs.Args())
+	}
+	if c.mode != results.ModeQuick && c.mode != results.ModeFull {
+		return nil, fmt.Errorf("--mode %q: want quick or full", c.mode)
+	}
+	if c.endpointURL != "" && c.bucket == "" {
+		return nil, errors.New("--endpoint-url needs --bucket (an existing bucket)")
+	}
+	if c.endpointURL == "" && c.bucket != "" {
+		return nil, errors.New("--bucket needs --endpoint-url; without it a local MinIO with a bucket of its own is used")
+	}
+	if c.latency != "" {
+		if c.endpointURL != "" {
+			return nil, errors.New("--latency applies to the local MinIO only; drop --endpoint-url or --latency")
+		}
+		if _, err := time.ParseDuration(c.latency); err != nil {
+			return nil, fmt.Errorf("--latency %q: %w", c.latency, err)
+		}
+	}
+	if c.tasks < 1 {
+		return nil, fmt.Errorf("--tasks %d: want at least 1", c.tasks)
+	}
+	if c.out == "" {
+		c.out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+c.mode)
+	}
+	return c, nil
+}
+
+// selected reports whether name is in the comma-separated list, an empty
+// list selecting everything.
+func selected(list, name string) bool {
+	if list == "" {
+		return true
+	}
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// itoa formats an int for a settings map.
+func itoa(n int) string { return strconv.Itoa(n) }

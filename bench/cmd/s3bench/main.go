@@ -1,0 +1,202 @@
+// Command s3bench measures s3commit's staging committer side by side with
+// direct uploads and the classic rename protocol on the same store, and
+// writes the measurements as results.json (see package results).
+//
+// By default it starts the pinned local MinIO from the repository's
+// .tools/bin (`make tools`); --endpoint-url, --bucket, --region and
+// --path-style with the standard AWS_* credential variables run it against
+// any S3 endpoint.
+//
+//	go run ./cmd/s3bench --mode quick
+//	go run ./cmd/s3bench --mode full --out results/full
+//	go run ./cmd/s3bench --endpoint-url https://s3.example.com --bucket bench
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/staging"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("s3bench: ")
+	c, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, c); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// run executes every selected measurement and writes the results.
+func run(ctx context.Context, c *config) error {
+	t, err := openTarget(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
+	work, err := os.MkdirTemp("", "s3bench-work-")
+	if err != nil {
+		return fmt.Errorf("work directory: %w", err)
+	}
+	defer os.RemoveAll(work)
+
+	r := &results.Run{
+		Started:  time.Now().UTC(),
+		Mode:     c.mode,
+		Machine:  machine(),
+		Versions: versions(t),
+		Target:   t.name,
+		Latency:  c.latency,
+	}
+	log.Printf("%s run on %s (bucket %s), %d cores", c.mode, t.name, t.bucket, runtime.NumCPU())
+	var plan []params
+	seq := 0
+	add := func(p params) {
+		seq++
+		p.tasks = c.tasks
+		p.partSize = multipart.DefaultPartSize
+		if p.uploadConcurrency == 0 {
+			p.uploadConcurrency = multipart.DefaultConcurrency
+		}
+		if p.commitConcurrency == 0 {
+			p.commitConcurrency = staging.DefaultCommitConcurrency
+		}
+		p.dest = fmt.Sprintf("s3bench/%s/%03d-%s-%s", r.Started.Format("20060102T150405Z"), seq, p.workload.name, p.strategy)
+		p.work = filepath.Join(work, fmt.Sprintf("%03d", seq))
+		plan = append(plan, p)
+	}
+	for _, w := range workloads(c.mode) {
+		if !selected(c.workloads, w.name) {
+			continue
+		}
+		for _, s := range strategyNames {
+			if selected(c.strategies, s) {
+				add(params{strategy: s, workload: w})
+			}
+		}
+	}
+	if c.sweep && selected(c.strategies, "staging") {
+		for _, s := range sweeps(c.mode) {
+			add(params{strategy: "staging", workload: s.workload, uploadConcurrency: s.uploadConcurrency, commitConcurrency: s.commitConcurrency})
+		}
+	}
+	for i, p := range plan {
+		if ctx.Err() != nil {
+			break
+		}
+		res := measure(ctx, t, p)
+		r.Results = append(r.Results, res)
+		line := fmt.Sprintf("[%d/%d] %-20s %-8s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
+			i+1, len(plan), p.workload.name, p.strategy, p.workload.files, size(p.workload.bytesPerFile),
+			res.Phases[results.PhaseTaskCommit], res.Phases[results.PhaseJobCommit], res.Phases[results.PhaseTotal],
+			res.MiBPerSecond, size(res.PeakHeapBytes))
+		if res.Error != "" {
+			line += " ERROR: " + res.Error
+		}
+		log.Print(line)
+		if !c.keepObjects {
+			if err := deletePrefix(context.WithoutCancel(ctx), t, p.dest); err != nil {
+				log.Printf("cleanup: %v", err)
+			}
+			t.counter.take()
+		}
+		os.RemoveAll(p.work)
+	}
+	path, err := results.Write(c.out, r)
+	if err != nil {
+		return err
+	}
+	log.Printf("results: %s", path)
+	return writeReport(path)
+}
+
+// measure runs one execution and returns its measurements; a failure is
+// recorded in the result's Error.
+func measure(ctx context.Context, t *target, p params) results.Result {
+	w := p.workload
+	res := results.Result{
+		Workload:     w.name,
+		Strategy:     p.strategy,
+		Files:        w.files,
+		BytesPerFile: w.bytesPerFile,
+		TotalBytes:   w.totalBytes(),
+		Settings: map[string]string{
+			"tasks":              itoa(p.tasks),
+			"upload_concurrency": itoa(p.uploadConcurrency),
+			"commit_concurrency": itoa(p.commitConcurrency),
+			"part_size":          itoa(int(p.partSize)),
+		},
+		Phases: map[string]float64{},
+	}
+	if w.partitions > 0 {
+		res.Settings["partitions"] = itoa(w.partitions)
+	}
+	fail := func(err error) results.Result {
+		res.Error = err.Error()
+		return res
+	}
+	e, err := newExecution(t, p)
+	if err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	if err := e.write(ctx); err != nil {
+		return fail(err)
+	}
+	res.Phases[results.PhaseWrite] = time.Since(start).Seconds()
+
+	t.counter.take()
+	heap := startHeapSampler(5 * time.Millisecond)
+	resetPeakRSS()
+	cpu0 := cpuSeconds()
+	start = time.Now()
+	err = e.taskCommit(ctx)
+	taskDone := time.Now()
+	res.Phases[results.PhaseTaskCommit] = taskDone.Sub(start).Seconds()
+	if err == nil {
+		err = e.jobCommit(ctx)
+		res.Phases[results.PhaseJobCommit] = time.Since(taskDone).Seconds()
+	}
+	res.Phases[results.PhaseTotal] = time.Since(start).Seconds()
+	res.CPUSeconds = cpuSeconds() - cpu0
+	res.PeakHeapBytes = heap.stop()
+	res.PeakRSSBytes = peakRSS()
+	res.Requests = t.counter.take()
+	if err != nil {
+		return fail(err)
+	}
+	mib := float64(res.TotalBytes) / (1 << 20)
+	if s := res.Phases[results.PhaseTaskCommit]; s > 0 {
+		res.MiBPerSecond = mib / s
+	}
+	if s := res.Phases[results.PhaseJobCommit]; s > 0 && p.strategy == results.StrategyStaging {
+		res.CompletionsPerSecond = float64(w.files) / s
+	}
+	return res
+}
+
+// size formats a byte count.
+func size(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0fMiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+)
+
+// Workload names.
+const (
+	workloadSmall       = "small-files"
+	workloadLarge       = "large-files"
+	workloadPartitioned = "partitioned"
+	workloadJobCommit   = "job-commit-series"
+	workloadSweepUpload = "concurrency-upload"
+	workloadSweepCommit = "concurrency-commit"
+)
+
+// workloadNames lists the workloads in run order.
+var workloadNames = []string{workloadSmall, workloadLarge, workloadPartitioned, workloadJobCommit}
+
+// workload is a set of files of one size, spread over task attempts.
+type workload struct {
+	name         string
+	files        int
+	bytesPerFile int64
+	// partitions > 0 spreads the files over that many partition
+	// directories (year=…/part=…) and uses the partitioned committer.
+	partitions int
+}
+
+// relPath is the relative path of file i of the workload.
+func (w workload) relPath(i int) string {
+	name := fmt.Sprintf("part-%05d.bin", i)
+	if w.partitions > 0 {
+		return path.Join(fmt.Sprintf("p=%04d", i%w.partitions), name)
+	}
+	return name
+}
+
+// totalBytes is the workload's size.
+func (w workload) totalBytes() int64 { return int64(w.files) * w.bytesPerFile }
+
+// workloads returns the workloads of a mode.
+func workloads(mode string) []workload {
+	const kib, mib = 1 << 10, 1 << 20
+	if mode == results.ModeFull {
+		ws := []workload{
+			{name: workloadSmall, files: 5000, bytesPerFile: 256 * kib},
+			{name: workloadLarge, files: 4, bytesPerFile: 1024 * mib},
+			{name: workloadPartitioned, files: 2000, bytesPerFile: 256 * kib, partitions: 200},
+		}
+		for _, size := range []int64{64 * kib, 512 * kib, 4 * mib, 32 * mib, 64 * mib} {
+			ws = append(ws, workload{name: workloadJobCommit, files: 32, bytesPerFile: size})
+		}
+		return ws
+	}
+	ws := []workload{
+		{name: workloadSmall, files: 500, bytesPerFile: 256 * kib},
+		{name: workloadLarge, files: 2, bytesPerFile: 256 * mib},
+		{name: workloadPartitioned, files: 400, bytesPerFile: 128 * kib, partitions: 40},
+	}
+	for _, size := range []int64{64 * kib, 1 * mib, 16 * mib, 64 * mib} {
+		ws = append(ws, workload{name: workloadJobCommit, files: 16, bytesPerFile: size})
+	}
+	return ws
+}
+
+// sweep is one setting of the staging concurrency sweep.
+type sweep struct {
+	workload          workload
+	uploadConcurrency int
+	commitConcurrency int
+}
+
+// sweeps returns the concurrency sweep of a mode: upload concurrency on
+// large files, commit concurrency on small files.
+func sweeps(mode string) []sweep {
+	upload, commit := []int{4, 16, 64}, []int{8, 32, 128}
+	ws := workloads(mode)
+	large, small := ws[1], ws[0]
+	if mode == results.ModeQuick {
+		upload, commit = []int{4, 16}, []int{8, 32, 128}
+		large.files, large.bytesPerFile = 2, 128<<20
+	}
+	large.name, small.name = workloadSweepUpload, workloadSweepCommit
+	var out []sweep
+	for _, u := range upload {
+		out = append(out, sweep{workload: large, uploadConcurrency: u})
+	}
+	for _, c := range commit {
+		out = append(out, sweep{workload: small, commitConcurrency: c})
+	}
+	return out
+}
+
+// randomBlock is the content every generated file repeats; random so that
+// no layer compresses it.
+var randomBlock = func() []byte {
+	b := make([]byte, 1<<20)
+	_, _ = rand.Read(b)
+	return b
+}()
+
+// writeFile writes size bytes of generated content to f and closes it.
+func writeFile(f *os.File, size int64) error {
+	w := bufio.NewWriterSize(f, 1<<20)
+	for left := size; left > 0; {
+		n := min(left, int64(len(randomBlock)))
+		if _, err := w.Write(randomBlock[:n]); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", f.Name(), err)
+		}
+		left -= n
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// createLocal creates dir/rel and its parent directories.
+func createLocal(dir, rel string) (*os.File, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", p, err)
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", p, err)
+	}
+	return f, nil
+}
+
+// taskFiles splits the file indexes of w over n tasks, round-robin.
+func taskFiles(w workload, n int) [][]int {
+	out := make([][]int, n)
+	for i := range w.files {
+		out[i%n] = append(out[i%n], i)
+	}
+	return out
+}
