@@ -135,15 +135,15 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 		BytesPerFile: w.bytesPerFile,
 		TotalBytes:   w.totalBytes(),
 		Settings: map[string]string{
-			"tasks":              itoa(p.tasks),
-			"upload_concurrency": itoa(p.uploadConcurrency),
-			"commit_concurrency": itoa(p.commitConcurrency),
-			"part_size":          itoa(int(p.partSize)),
+			results.SettingTasks:             itoa(p.tasks),
+			results.SettingUploadConcurrency: itoa(p.uploadConcurrency),
+			results.SettingCommitConcurrency: itoa(p.commitConcurrency),
+			results.SettingPartSize:          itoa(int(p.partSize)),
 		},
 		Phases: map[string]float64{},
 	}
 	if w.partitions > 0 {
-		res.Settings["partitions"] = itoa(w.partitions)
+		res.Settings[results.SettingPartitions] = itoa(w.partitions)
 	}
 	fail := func(err error) results.Result {
 		res.Error = err.Error()

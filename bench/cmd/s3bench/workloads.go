@@ -13,12 +13,12 @@ import (
 
 // Workload names.
 const (
-	workloadSmall       = "small-files"
-	workloadLarge       = "large-files"
-	workloadPartitioned = "partitioned"
-	workloadJobCommit   = "job-commit-series"
-	workloadSweepUpload = "concurrency-upload"
-	workloadSweepCommit = "concurrency-commit"
+	workloadSmall       = results.WorkloadSmallFiles
+	workloadLarge       = results.WorkloadLargeFiles
+	workloadPartitioned = results.WorkloadPartitioned
+	workloadJobCommit   = results.WorkloadJobCommitSeries
+	workloadSweepUpload = results.WorkloadConcurrencyUpload
+	workloadSweepCommit = results.WorkloadConcurrencyCommit
 )
 
 // workloadNames lists the workloads in run order.
@@ -62,7 +62,7 @@ func workloads(mode string) []workload {
 	}
 	ws := []workload{
 		{name: workloadSmall, files: 500, bytesPerFile: 256 * kib},
-		{name: workloadLarge, files: 2, bytesPerFile: 256 * mib},
+		{name: workloadLarge, files: 4, bytesPerFile: 256 * mib},
 		{name: workloadPartitioned, files: 400, bytesPerFile: 128 * kib, partitions: 40},
 	}
 	for _, size := range []int64{64 * kib, 1 * mib, 16 * mib, 64 * mib} {
@@ -85,8 +85,7 @@ func sweeps(mode string) []sweep {
 	ws := workloads(mode)
 	large, small := ws[1], ws[0]
 	if mode == results.ModeQuick {
-		upload, commit = []int{4, 16}, []int{8, 32, 128}
-		large.files, large.bytesPerFile = 2, 128<<20
+		large.files = 2
 	}
 	large.name, small.name = workloadSweepUpload, workloadSweepCommit
 	var out []sweep

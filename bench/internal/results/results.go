@@ -29,6 +29,27 @@ const (
 	PhaseTotal      = "total"
 )
 
+// Workload names. The concurrency workloads measure the staging strategy
+// alone at each upload concurrency (on large files) and each commit
+// concurrency (on small files).
+const (
+	WorkloadSmallFiles        = "small-files"
+	WorkloadLargeFiles        = "large-files"
+	WorkloadPartitioned       = "partitioned"
+	WorkloadJobCommitSeries   = "job-commit-series"
+	WorkloadConcurrencyUpload = "concurrency-upload"
+	WorkloadConcurrencyCommit = "concurrency-commit"
+)
+
+// Keys of Result.Settings.
+const (
+	SettingTasks             = "tasks"
+	SettingUploadConcurrency = "upload_concurrency"
+	SettingCommitConcurrency = "commit_concurrency"
+	SettingPartSize          = "part_size"
+	SettingPartitions        = "partitions"
+)
+
 // Mode names.
 const (
 	ModeQuick = "quick"
