@@ -1,0 +1,241 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+)
+
+// Verdict says whether a target holds in a run.
+type Verdict string
+
+// Verdicts.
+const (
+	Holds       Verdict = "holds"
+	DoesNotHold Verdict = "does not hold"
+	NotMeasured Verdict = "not measured"
+)
+
+// Targets of the benchmark (issue: Acceptance).
+const (
+	// MaxStagingOverDirect bounds staging's task+job commit time over
+	// direct's on the small-file and large-file workloads.
+	MaxStagingOverDirect = 1.10
+	// MaxStagingJobCommitGrowth bounds staging's job-commit time at the
+	// largest bytes per file over the smallest, at a fixed file count.
+	MaxStagingJobCommitGrowth = 1.2
+	// MinRenameOverStaging is how many times faster staging's job commit
+	// must be than rename's at MinSpeedupBytes total or more.
+	MinRenameOverStaging = 10
+	// MinSpeedupBytes is the total size from which MinRenameOverStaging
+	// applies.
+	MinSpeedupBytes = 1 << 30
+	// MaxTaskCommitHeapBytes bounds the client's peak heap during a task
+	// commit of MinSpeedupBytes or more at default settings.
+	MaxTaskCommitHeapBytes = 64 << 20
+	// MinDefaultOverBest is how close to the best measured rate the
+	// default concurrency must come to count as near-best.
+	MinDefaultOverBest = 0.90
+)
+
+// Ratio is one checked target.
+type Ratio struct {
+	// Name says what is compared.
+	Name string
+	// Target is the condition, such as "≤ 1.10".
+	Target string
+	// Value is the measured ratio (or bytes, for the heap target); NaN
+	// when not measured.
+	Value float64
+	// Verdict says whether the target holds.
+	Verdict Verdict
+	// Detail gives the measurements behind Value, or why it is missing.
+	Detail string
+}
+
+// Ratios computes every target of the benchmark from one run, in a fixed
+// order; targets the run has no data for are [NotMeasured].
+func Ratios(run *results.Run) []Ratio {
+	var out []Ratio
+	out = append(out, stagingOverDirect(run, results.WorkloadSmallFiles))
+	out = append(out, stagingOverDirect(run, results.WorkloadLargeFiles))
+	out = append(out, seriesGrowth(run, results.StrategyStaging))
+	out = append(out, seriesGrowth(run, results.StrategyRename))
+	out = append(out, renameOverStaging(run))
+	out = append(out, taskCommitHeap(run))
+	out = append(out, defaultNearBest(run, "task-commit MiB/s", results.SettingUploadConcurrency, uploadRate))
+	out = append(out, defaultNearBest(run, "job-commit completions/s", results.SettingCommitConcurrency, completionRate))
+	return out
+}
+
+func notMeasured(name, target, why string) Ratio {
+	return Ratio{Name: name, Target: target, Value: math.NaN(), Verdict: NotMeasured, Detail: why}
+}
+
+func verdict(holds bool) Verdict {
+	if holds {
+		return Holds
+	}
+	return DoesNotHold
+}
+
+// stagingOverDirect compares staging's and direct's commit time on a
+// workload.
+func stagingOverDirect(run *results.Run, workload string) Ratio {
+	name := fmt.Sprintf("staging ÷ direct, task + job commit time, %s", workload)
+	target := fmt.Sprintf("≤ %.2f", MaxStagingOverDirect)
+	s, okS := pick(run, workload, results.StrategyStaging, -1)
+	d, okD := pick(run, workload, results.StrategyDirect, -1)
+	if !okS || !okD || commitSeconds(d) <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of both staging and direct", workload))
+	}
+	v := commitSeconds(s) / commitSeconds(d)
+	return Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v <= MaxStagingOverDirect),
+		Detail: fmt.Sprintf("staging %.2f s, direct %.2f s", commitSeconds(s), commitSeconds(d))}
+}
+
+// seriesPoints returns the job-commit series results of a strategy at
+// default settings, by growing bytes per file.
+func seriesPoints(run *results.Run, strategy string) []results.Result {
+	var pts []results.Result
+	for _, r := range run.Results {
+		if r.Workload == results.WorkloadJobCommitSeries && r.Strategy == strategy && ok(r) && isDefault(r) {
+			if _, has := r.Phases[results.PhaseJobCommit]; has {
+				pts = append(pts, r)
+			}
+		}
+	}
+	slices.SortStableFunc(pts, func(a, b results.Result) int { return cmpInt64(a.BytesPerFile, b.BytesPerFile) })
+	return pts
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// seriesGrowth is job-commit time at the largest bytes per file over the
+// smallest. For staging it must stay within MaxStagingJobCommitGrowth; for
+// rename it is expected to exceed that bound (it copies every byte).
+func seriesGrowth(run *results.Run, strategy string) Ratio {
+	name := fmt.Sprintf("%s job commit, largest ÷ smallest bytes per file", strategy)
+	target := fmt.Sprintf("≤ %.1f", MaxStagingJobCommitGrowth)
+	if strategy != results.StrategyStaging {
+		target = fmt.Sprintf("> %.1f (grows with bytes)", MaxStagingJobCommitGrowth)
+	}
+	pts := seriesPoints(run, strategy)
+	if len(pts) < 2 || pts[0].BytesPerFile == pts[len(pts)-1].BytesPerFile {
+		return notMeasured(name, target, "the job-commit series needs two sizes or more")
+	}
+	lo, hi := pts[0], pts[len(pts)-1]
+	a, b := lo.Phases[results.PhaseJobCommit], hi.Phases[results.PhaseJobCommit]
+	if a <= 0 {
+		return notMeasured(name, target, "job commit at the smallest size took no measurable time")
+	}
+	v := b / a
+	holds := v <= MaxStagingJobCommitGrowth
+	if strategy != results.StrategyStaging {
+		holds = v > MaxStagingJobCommitGrowth
+	}
+	return Ratio{Name: name, Target: target, Value: v, Verdict: verdict(holds),
+		Detail: fmt.Sprintf("%d files: %.3f s at %s, %.3f s at %s (%.0f× the bytes)",
+			hi.Files, a, formatBytes(lo.BytesPerFile), b, formatBytes(hi.BytesPerFile),
+			float64(hi.BytesPerFile)/float64(max(lo.BytesPerFile, 1)))}
+}
+
+// renameOverStaging is rename's job-commit time over staging's at the
+// largest total size of at least MinSpeedupBytes measured with both.
+func renameOverStaging(run *results.Run) Ratio {
+	name := "rename ÷ staging, job commit time at ≥ 1 GiB total"
+	target := fmt.Sprintf("≥ %d", MinRenameOverStaging)
+	var best *Ratio
+	var bestTotal int64
+	for _, s := range run.Results {
+		if s.Strategy != results.StrategyStaging || !ok(s) || !isDefault(s) || s.TotalBytes < MinSpeedupBytes {
+			continue
+		}
+		r, found := pick(run, s.Workload, results.StrategyRename, s.BytesPerFile)
+		sj := s.Phases[results.PhaseJobCommit]
+		if !found || sj <= 0 || s.TotalBytes <= bestTotal {
+			continue
+		}
+		v := r.Phases[results.PhaseJobCommit] / sj
+		bestTotal = s.TotalBytes
+		best = &Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v >= MinRenameOverStaging),
+			Detail: fmt.Sprintf("%s, %s total: rename %.3f s, staging %.3f s",
+				s.Workload, formatBytes(s.TotalBytes), r.Phases[results.PhaseJobCommit], sj)}
+	}
+	if best == nil {
+		return notMeasured(name, target, "no workload of ≥ 1 GiB total with both staging and rename results (quick runs stay below)")
+	}
+	return *best
+}
+
+// taskCommitHeap is the largest peak heap of a staging run of at least
+// MinSpeedupBytes at default settings.
+func taskCommitHeap(run *results.Run) Ratio {
+	name := "peak client heap, staging task commit of ≥ 1 GiB, default settings"
+	target := "< " + formatBytes(MaxTaskCommitHeapBytes)
+	var worst *results.Result
+	for i, r := range run.Results {
+		if r.Strategy == results.StrategyStaging && ok(r) && isDefault(r) && r.TotalBytes >= MinSpeedupBytes &&
+			(worst == nil || r.PeakHeapBytes > worst.PeakHeapBytes) {
+			worst = &run.Results[i]
+		}
+	}
+	if worst == nil {
+		return notMeasured(name, target, "no staging run of ≥ 1 GiB at default settings")
+	}
+	return Ratio{Name: name, Target: target, Value: float64(worst.PeakHeapBytes),
+		Verdict: verdict(worst.PeakHeapBytes < MaxTaskCommitHeapBytes),
+		Detail:  fmt.Sprintf("%s, %s total: peak heap %s", worst.Workload, formatBytes(worst.TotalBytes), formatBytes(worst.PeakHeapBytes))}
+}
+
+func uploadRate(r results.Result) float64     { return r.MiBPerSecond }
+func completionRate(r results.Result) float64 { return r.CompletionsPerSecond }
+
+// defaultNearBest compares, per workload, the rate at the default value of
+// a concurrency setting with the best rate of the values tried, and
+// reports the worst workload.
+func defaultNearBest(run *results.Run, label, key string, rate func(results.Result) float64) Ratio {
+	name := fmt.Sprintf("default ÷ best %s over the %s values tried", label, key)
+	target := fmt.Sprintf("≥ %.2f", MinDefaultOverBest)
+	var worst *Ratio
+	for _, w := range workloads(run) {
+		var best, def float64
+		var bestAt int
+		values, hasDefault := map[int]bool{}, false
+		for _, r := range run.Results {
+			n, set := settingInt(r, key)
+			if r.Workload != w || r.Strategy != results.StrategyStaging || !ok(r) || !set {
+				continue
+			}
+			values[n] = true
+			if v := rate(r); v > best {
+				best, bestAt = v, n
+			}
+			if isDefault(r) {
+				def, hasDefault = rate(r), true
+			}
+		}
+		if len(values) < 2 || !hasDefault || best <= 0 {
+			continue
+		}
+		v := def / best
+		if worst == nil || v < worst.Value {
+			worst = &Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v >= MinDefaultOverBest),
+				Detail: fmt.Sprintf("%s: %.1f at the default, best %.1f at %s=%d", w, def, best, key, bestAt)}
+		}
+	}
+	if worst == nil {
+		return notMeasured(name, target, fmt.Sprintf("no workload swept over %s including the default", key))
+	}
+	return *worst
+}

@@ -1,0 +1,219 @@
+package report
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+)
+
+// readSample reads the synthetic run in testdata.
+func readSample(t *testing.T) *results.Run {
+	t.Helper()
+	run, err := results.Read(filepath.Join("testdata", "results.json"))
+	require.NoError(t, err)
+	return run
+}
+
+func TestRatiosSample(t *testing.T) {
+	ratios := Ratios(readSample(t))
+	tests := []struct {
+		name    string
+		value   float64
+		verdict Verdict
+	}{
+		{"staging ÷ direct, task + job commit time, small-files", 1.05, Holds},
+		{"staging ÷ direct, task + job commit time, large-files", 1.30, DoesNotHold},
+		{"staging job commit, largest ÷ smallest bytes per file", 1.10, Holds},
+		{"rename job commit, largest ÷ smallest bytes per file", 20, Holds},
+		{"rename ÷ staging, job commit time at ≥ 1 GiB total", 40, Holds},
+		{"peak client heap, staging task commit of ≥ 1 GiB, default settings", 100 << 20, DoesNotHold},
+		{"default ÷ best task-commit MiB/s over the upload_concurrency values tried", 62.5 / 64, Holds},
+		{"default ÷ best job-commit completions/s over the commit_concurrency values tried", 800.0 / 850, Holds},
+	}
+	require.Len(t, ratios, len(tests))
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ratios[i]
+			assert.Equal(t, tt.name, r.Name)
+			assert.InDelta(t, tt.value, r.Value, 1e-9)
+			assert.Equal(t, tt.verdict, r.Verdict, r.Detail)
+			assert.NotEmpty(t, r.Detail)
+		})
+	}
+}
+
+// result builds a result of a workload and strategy at default settings.
+func result(workload, strategy string, files int, bytesPerFile int64, phases map[string]float64) results.Result {
+	return results.Result{Workload: workload, Strategy: strategy, Files: files, BytesPerFile: bytesPerFile,
+		TotalBytes: int64(files) * bytesPerFile, Phases: phases}
+}
+
+func TestRatiosEdgeCases(t *testing.T) {
+	tc := func(task, job float64) map[string]float64 {
+		return map[string]float64{results.PhaseTaskCommit: task, results.PhaseJobCommit: job}
+	}
+	tests := []struct {
+		name    string
+		results []results.Result
+		index   int
+		value   float64
+		verdict Verdict
+	}{
+		{
+			name:    "empty run measures nothing",
+			index:   0,
+			verdict: NotMeasured,
+		},
+		{
+			name: "staging exactly at the bound holds",
+			results: []results.Result{
+				result("small-files", "staging", 10, 1, tc(10, 1)),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, value: 1.10, verdict: Holds,
+		},
+		{
+			name: "a failed staging result is not compared",
+			results: []results.Result{
+				{Workload: "small-files", Strategy: "staging", Error: "boom", Phases: tc(1, 1)},
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, verdict: NotMeasured,
+		},
+		{
+			name: "direct without job commit counts its task commit only",
+			results: []results.Result{
+				result("large-files", "staging", 2, 1<<30, tc(20, 2)),
+				result("large-files", "direct", 2, 1<<30, map[string]float64{results.PhaseTaskCommit: 10}),
+			},
+			index: 1, value: 2.2, verdict: DoesNotHold,
+		},
+		{
+			name: "totals are used when no commit phase is recorded",
+			results: []results.Result{
+				result("large-files", "staging", 2, 1<<30, map[string]float64{results.PhaseTotal: 21}),
+				result("large-files", "direct", 2, 1<<30, map[string]float64{results.PhaseTotal: 20}),
+			},
+			index: 1, value: 1.05, verdict: Holds,
+		},
+		{
+			name: "a series of one size is not a growth",
+			results: []results.Result{
+				result("job-commit-series", "staging", 16, 64<<10, tc(1, 1)),
+			},
+			index: 2, verdict: NotMeasured,
+		},
+		{
+			name: "staging job commit that grows with bytes does not hold",
+			results: []results.Result{
+				result("job-commit-series", "staging", 16, 64<<20, tc(1, 3)),
+				result("job-commit-series", "staging", 16, 64<<10, tc(1, 1)),
+			},
+			index: 2, value: 3, verdict: DoesNotHold,
+		},
+		{
+			name: "rename that does not grow does not hold",
+			results: []results.Result{
+				result("job-commit-series", "rename", 16, 64<<10, tc(1, 1)),
+				result("job-commit-series", "rename", 16, 64<<20, tc(1, 1.1)),
+			},
+			index: 3, value: 1.1, verdict: DoesNotHold,
+		},
+		{
+			name: "below 1 GiB total the speed-up is not measured",
+			results: []results.Result{
+				result("job-commit-series", "staging", 16, 1<<20, tc(1, 1)),
+				result("job-commit-series", "rename", 16, 1<<20, tc(1, 50)),
+			},
+			index: 4, verdict: NotMeasured,
+		},
+		{
+			name: "speed-up under 10x does not hold",
+			results: []results.Result{
+				result("job-commit-series", "staging", 16, 64<<20, tc(1, 1)),
+				result("job-commit-series", "rename", 16, 64<<20, tc(1, 9)),
+			},
+			index: 4, value: 9, verdict: DoesNotHold,
+		},
+		{
+			name: "heap under the bound holds",
+			results: []results.Result{
+				{Workload: "large-files", Strategy: "staging", TotalBytes: 4 << 30, PeakHeapBytes: 30 << 20},
+			},
+			index: 5, value: 30 << 20, verdict: Holds,
+		},
+		{
+			name: "heap of a non-default setting is not considered",
+			results: []results.Result{
+				{Workload: "large-files", Strategy: "staging", TotalBytes: 4 << 30, PeakHeapBytes: 300 << 20,
+					Settings: map[string]string{results.SettingUploadConcurrency: "64"}},
+			},
+			index: 5, verdict: NotMeasured,
+		},
+		{
+			name: "default far below the best concurrency does not hold",
+			results: []results.Result{
+				{Workload: "small-files", Strategy: "staging", MiBPerSecond: 50, Settings: map[string]string{results.SettingUploadConcurrency: "16"}},
+				{Workload: "small-files", Strategy: "staging", MiBPerSecond: 100, Settings: map[string]string{results.SettingUploadConcurrency: "64"}},
+			},
+			index: 6, value: 0.5, verdict: DoesNotHold,
+		},
+		{
+			name: "a setting of 0 is the default",
+			results: []results.Result{
+				{Workload: "large-files", Strategy: "staging", TotalBytes: 4 << 30, PeakHeapBytes: 30 << 20,
+					Settings: map[string]string{results.SettingUploadConcurrency: "0", results.SettingCommitConcurrency: "32"}},
+			},
+			index: 5, value: 30 << 20, verdict: Holds,
+		},
+		{
+			name: "a setting held at one value is not a sweep",
+			results: []results.Result{
+				{Workload: "concurrency-upload", Strategy: "staging", CompletionsPerSecond: 50, Settings: map[string]string{results.SettingCommitConcurrency: "32", results.SettingUploadConcurrency: "4"}},
+				{Workload: "concurrency-upload", Strategy: "staging", CompletionsPerSecond: 100, Settings: map[string]string{results.SettingCommitConcurrency: "32", results.SettingUploadConcurrency: "16"}},
+			},
+			index: 7, verdict: NotMeasured,
+		},
+		{
+			name: "a sweep without the default is not measured",
+			results: []results.Result{
+				{Workload: "small-files", Strategy: "staging", CompletionsPerSecond: 50, Settings: map[string]string{results.SettingCommitConcurrency: "8"}},
+				{Workload: "small-files", Strategy: "staging", CompletionsPerSecond: 100, Settings: map[string]string{results.SettingCommitConcurrency: "128"}},
+			},
+			index: 7, verdict: NotMeasured,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Ratios(&results.Run{Results: tt.results})[tt.index]
+			assert.Equal(t, tt.verdict, r.Verdict, r.Detail)
+			if tt.verdict == NotMeasured {
+				assert.True(t, math.IsNaN(r.Value))
+				assert.NotEmpty(t, r.Detail, "a target not measured says why")
+				return
+			}
+			assert.InDelta(t, tt.value, r.Value, 1e-9)
+		})
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	tests := []struct {
+		in   int64
+		want string
+	}{
+		{0, "0 B"},
+		{1023, "1023 B"},
+		{64 << 10, "64 KiB"},
+		{1536 << 20, "1.5 GiB"},
+		{4 << 30, "4 GiB"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, formatBytes(tt.in))
+	}
+}
