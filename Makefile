@@ -11,6 +11,10 @@ MINIO_MODULE      := github.com/minio/minio
 MINIO_VERSION     := v0.0.0-20260212201848-7aac2a2c5b7c
 VERSITYGW_MODULE  := github.com/versity/versitygw/cmd/versitygw
 VERSITYGW_VERSION := v1.8.0
+# The latency-shaping proxy of `make bench BENCH_FLAGS=--latency=20ms`; its
+# command is installed as toxiproxy-server.
+TOXIPROXY_MODULE  := github.com/Shopify/toxiproxy/v2/cmd/server
+TOXIPROXY_VERSION := v2.5.0
 
 # The linter is pinned in tools/go.mod.
 STATICCHECK := $(TOOLS_DIR)/staticcheck
@@ -44,6 +48,12 @@ $(TOOLS_DIR)/.versitygw-$(VERSITYGW_VERSION):
 	GOBIN=$(TOOLS_DIR) $(GO) install $(VERSITYGW_MODULE)@$(VERSITYGW_VERSION)
 	@rm -f $(TOOLS_DIR)/.versitygw-* && touch $@
 
+$(TOOLS_DIR)/.toxiproxy-$(TOXIPROXY_VERSION):
+	@mkdir -p $(TOOLS_DIR)/toxiproxy.tmp
+	GOBIN=$(TOOLS_DIR)/toxiproxy.tmp $(GO) install $(TOXIPROXY_MODULE)@$(TOXIPROXY_VERSION)
+	mv $(TOOLS_DIR)/toxiproxy.tmp/server $(TOOLS_DIR)/toxiproxy-server && rmdir $(TOOLS_DIR)/toxiproxy.tmp
+	@rm -f $(TOOLS_DIR)/.toxiproxy-* && touch $@
+
 $(STATICCHECK): tools/go.mod tools/go.sum
 	@mkdir -p $(TOOLS_DIR)
 	cd tools && GOBIN=$(TOOLS_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck
@@ -65,10 +75,11 @@ lint: $(STATICCHECK)
 # Benchmarks (bench/ is a module of its own). BENCH_FLAGS adds s3bench
 # flags, e.g. BENCH_FLAGS='--workloads small-files'.
 BENCH_FLAGS ?=
-bench: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
+BENCH_TOOLS := $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.toxiproxy-$(TOXIPROXY_VERSION)
+bench: $(BENCH_TOOLS)
 	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode quick $(BENCH_FLAGS)
 
-bench-full: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
+bench-full: $(BENCH_TOOLS)
 	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full $(BENCH_FLAGS)
 
 # Runs each fuzz target of each package for FUZZTIME.

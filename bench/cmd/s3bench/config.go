@@ -21,6 +21,7 @@ type config struct {
 	region      string
 	pathStyle   bool
 	latency     string
+	bandwidth   int
 	tasks       int
 	workloads   string
 	strategies  string
@@ -38,7 +39,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.bucket, "bucket", "", "existing bucket on --endpoint-url (required with it)")
 	fs.StringVar(&c.region, "region", "", "signing region with --endpoint-url (default AWS_REGION, else us-east-1)")
 	fs.BoolVar(&c.pathStyle, "path-style", true, "address buckets by path (MinIO, versitygw, FlashBlade); false for virtual-host addressing")
-	fs.StringVar(&c.latency, "latency", "", "one-way latency added by a proxy in front of the local MinIO, e.g. 20ms (needs toxiproxy)")
+	fs.StringVar(&c.latency, "latency", "", "round-trip latency added by a toxiproxy in front of the local MinIO, e.g. 20ms (make bench installs toxiproxy)")
+	fs.IntVar(&c.bandwidth, "bandwidth", 0, "with --latency: limit each direction of each connection to this many KiB/s (0: no limit)")
 	fs.IntVar(&c.tasks, "tasks", 4, "task attempts that write and commit at the same time")
 	fs.StringVar(&c.workloads, "workloads", "", "comma-separated workloads to run (default all): "+strings.Join(workloadNames, ","))
 	fs.StringVar(&c.strategies, "strategies", "", "comma-separated strategies to run (default all): staging,direct,rename")
@@ -66,6 +68,9 @@ func parseFlags(args []string) (*config, error) {
 		if _, err := time.ParseDuration(c.latency); err != nil {
 			return nil, fmt.Errorf("--latency %q: %w", c.latency, err)
 		}
+	}
+	if c.bandwidth < 0 || (c.bandwidth > 0 && c.latency == "") {
+		return nil, errors.New("--bandwidth needs --latency (use --latency 0s for a bandwidth limit alone) and a positive rate")
 	}
 	if c.tasks < 1 {
 		return nil, fmt.Errorf("--tasks %d: want at least 1", c.tasks)

@@ -3,10 +3,107 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
 )
 
-// startLatencyProxy would put a latency-shaping proxy between the client
-// and addr. No proxy is installed with the pinned tools yet.
-func startLatencyProxy(_ context.Context, addr, latency string) (*server, error) {
-	return nil, fmt.Errorf("--latency %s in front of %s: no latency proxy is installed; run without --latency", latency, addr)
+// startLatencyProxy starts the pinned toxiproxy server (installed by
+// `make bench` as toxiproxy-server) and puts a proxy between the client and
+// addr that adds the round-trip latency: half on each direction, on every
+// chunk of data. bandwidthKiB > 0 also limits each direction of each
+// connection to that many KiB/s.
+func startLatencyProxy(ctx context.Context, addr, latency string, bandwidthKiB int) (*server, error) {
+	d, err := time.ParseDuration(latency)
+	if err != nil {
+		return nil, fmt.Errorf("--latency %q: %w", latency, err)
+	}
+	bin, err := findTool("toxiproxy-server")
+	if err != nil {
+		return nil, fmt.Errorf("--latency needs toxiproxy: %w", err)
+	}
+	apiAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(apiAddr)
+	logFile, err := os.CreateTemp("", "s3bench-toxiproxy-*.log")
+	if err != nil {
+		return nil, fmt.Errorf("toxiproxy log: %w", err)
+	}
+	cmd := exec.Command(bin, "-host", host, "-port", port)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start toxiproxy (%s): %w", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logFile.Close()
+		os.Remove(logFile.Name())
+	}
+	fail := func(err error) (*server, error) {
+		stop()
+		return nil, fmt.Errorf("toxiproxy: %w", err)
+	}
+	if err := waitAPI(ctx, "http://"+apiAddr+"/version", exited); err != nil {
+		return fail(err)
+	}
+	listen, err := freeAddr()
+	if err != nil {
+		return fail(err)
+	}
+	client := toxiproxy.NewClient(apiAddr)
+	proxy, err := client.CreateProxy("s3", listen, addr)
+	if err != nil {
+		return fail(fmt.Errorf("create proxy: %w", err))
+	}
+	half := d.Milliseconds() / 2
+	for _, stream := range []string{"upstream", "downstream"} {
+		if half > 0 {
+			if _, err := proxy.AddToxic("latency_"+stream, "latency", stream, 1, toxiproxy.Attributes{"latency": half}); err != nil {
+				return fail(fmt.Errorf("add latency: %w", err))
+			}
+		}
+		if bandwidthKiB > 0 {
+			if _, err := proxy.AddToxic("bandwidth_"+stream, "bandwidth", stream, 1, toxiproxy.Attributes{"rate": bandwidthKiB}); err != nil {
+				return fail(fmt.Errorf("add bandwidth limit: %w", err))
+			}
+		}
+	}
+	return &server{addr: listen, endpoint: "http://" + listen, version: commandVersion(bin), stop: stop}, nil
+}
+
+// waitAPI polls url until it answers 200.
+func waitAPI(ctx context.Context, url string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before it was ready")
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready within 30s")
 }

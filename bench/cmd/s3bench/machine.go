@@ -49,6 +49,9 @@ func versions(t *target) map[string]string {
 			v["minio"] = pin
 		}
 	}
+	if t.proxyVersion != "" {
+		v["toxiproxy"] = t.proxyVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
 			switch d.Path {

@@ -60,7 +60,7 @@ func run(ctx context.Context, c *config) error {
 		Machine:  machine(),
 		Versions: versions(t),
 		Target:   t.name,
-		Latency:  c.latency,
+		Latency:  latencySetting(c),
 	}
 	log.Printf("%s run on %s (bucket %s), %d cores", c.mode, t.name, t.bucket, runtime.NumCPU())
 	var plan []params
@@ -199,4 +199,15 @@ func size(n int64) string {
 	default:
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
+}
+
+// latencySetting describes the latency proxy of the run, empty without one.
+func latencySetting(c *config) string {
+	if c.latency == "" {
+		return ""
+	}
+	if c.bandwidth > 0 {
+		return fmt.Sprintf("%s round trip, %d KiB/s per direction and connection", c.latency, c.bandwidth)
+	}
+	return c.latency + " round trip"
 }

@@ -30,7 +30,9 @@ type target struct {
 	client   *s3.Client
 	counter  *requestCounter
 	version  string // server version when known
-	stop     func()
+	// proxyVersion is the latency proxy's version, when one runs.
+	proxyVersion string
+	stop         func()
 }
 
 // maxConnections sizes the client's connection pool above every
@@ -57,13 +59,14 @@ func openTarget(ctx context.Context, c *config) (*target, error) {
 		t.name, t.endpoint, t.region, t.version, t.stop = "local-minio", srv.endpoint, localRegion, srv.version, srv.stop
 		creds = credentials.NewStaticCredentialsProvider(localAccessKey, localSecretKey, "")
 		if c.latency != "" {
-			proxy, err := startLatencyProxy(ctx, srv.addr, c.latency)
+			proxy, err := startLatencyProxy(ctx, srv.addr, c.latency, c.bandwidth)
 			if err != nil {
 				t.stop()
 				return nil, err
 			}
 			stopServer := t.stop
 			t.endpoint = proxy.endpoint
+			t.proxyVersion = proxy.version
 			t.stop = func() { proxy.stop(); stopServer() }
 		}
 	} else {
