@@ -60,10 +60,15 @@ func writeCharts(dir string, run *results.Run) ([]string, error) {
 }
 
 // throughputPlot is a grouped bar chart of MiB/s by workload (groups) and
-// strategy (bars), at default settings; nil when there is nothing to draw.
+// strategy (bars), at default settings and, for the job-commit series, the
+// largest files; the concurrency sweeps are left out. It is nil when there
+// is nothing to draw.
 func throughputPlot(run *results.Run) (*plot.Plot, error) {
 	var ws []string
 	for _, w := range workloads(run) {
+		if w == results.WorkloadConcurrencyUpload || w == results.WorkloadConcurrencyCommit {
+			continue // staging alone; its table shows the sweep
+		}
 		for _, s := range strategies(run) {
 			if r, ok := pick(run, w, s, largestBytes(run, w, s)); ok && r.MiBPerSecond > 0 {
 				ws = append(ws, w)
