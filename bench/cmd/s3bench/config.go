@@ -27,6 +27,7 @@ type config struct {
 	strategies  string
 	sweep       bool
 	keepObjects bool
+	profile     bool
 }
 
 // parseFlags reads the command line into a config.
@@ -46,6 +47,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.strategies, "strategies", "", "comma-separated strategies to run (default all): staging,direct,rename")
 	fs.BoolVar(&c.sweep, "sweep", true, "run the concurrency sweep of the staging strategy")
 	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
+	fs.BoolVar(&c.profile, "profile", false, "write a CPU profile of the run and a heap profile (cpu.pprof, heap.pprof) into --out")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

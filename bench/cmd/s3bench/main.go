@@ -54,6 +54,12 @@ func run(ctx context.Context, c *config) error {
 	}
 	defer os.RemoveAll(work)
 
+	stopProfiles := func() error { return nil }
+	if c.profile {
+		if stopProfiles, err = startProfiles(c.out); err != nil {
+			return err
+		}
+	}
 	r := &results.Run{
 		Started:  time.Now().UTC(),
 		Mode:     c.mode,
@@ -115,6 +121,10 @@ func run(ctx context.Context, c *config) error {
 			t.counter.take()
 		}
 		os.RemoveAll(p.work)
+	}
+	// The profiles are closed first, so that the report links them.
+	if err := stopProfiles(); err != nil {
+		return err
 	}
 	path, err := results.Write(c.out, r)
 	if err != nil {

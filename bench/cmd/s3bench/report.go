@@ -1,8 +1,21 @@
 package main
 
+import (
+	"fmt"
+	"log"
+
+	"github.com/s3commit/s3commit/bench/report"
+)
+
 // writeReport writes the Markdown report and charts next to the results
-// file. The report is written by s3report until it is wired in here.
+// file.
 func writeReport(resultsPath string) error {
-	_ = resultsPath
+	written, err := report.WriteFromResults(resultsPath)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, p := range written {
+		log.Printf("report: %s", p)
+	}
 	return nil
 }
