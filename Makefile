@@ -77,10 +77,10 @@ lint: $(STATICCHECK)
 BENCH_FLAGS ?=
 BENCH_TOOLS := $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.toxiproxy-$(TOXIPROXY_VERSION)
 bench: $(BENCH_TOOLS)
-	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode quick $(BENCH_FLAGS)
+	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode quick --profile $(BENCH_FLAGS)
 
 bench-full: $(BENCH_TOOLS)
-	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full $(BENCH_FLAGS)
+	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full --profile $(BENCH_FLAGS)
 
 # Runs each fuzz target of each package for FUZZTIME.
 fuzz:
