@@ -10,12 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// maxCopyObjectSize is the largest object CopyObject copies; larger ones
-// are copied with UploadPartCopy.
-const maxCopyObjectSize = 5 << 30
+// maxCopyObjectSize is the largest object CopyObject copies (S3's limit);
+// larger ones are copied with UploadPartCopy. Tests lower it.
+var maxCopyObjectSize int64 = 5 << 30
 
-// copyPartSize is the part size of a multipart copy.
-const copyPartSize = 512 << 20
+// copyPartSize is the part size of a multipart copy. Tests lower it.
+var copyPartSize int64 = 512 << 20
 
 // renameExecution is the classic rename protocol on S3: tasks upload under
 // a temporary prefix, job commit copies each object to its final key and

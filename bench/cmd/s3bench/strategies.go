@@ -244,7 +244,7 @@ func putMarker(ctx context.Context, t *target, dest string) error {
 
 // deletePrefix deletes every object under prefix+"/".
 func deletePrefix(ctx context.Context, t *target, prefix string) error {
-	p := s3.NewListObjectsV2Paginator(t.client, &s3.ListObjectsV2Input{Bucket: aws.String(t.bucket), Prefix: aws.String(prefix + "/")})
+	p := s3.NewListObjectsV2Paginator(t.client, listInput(t, prefix))
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -259,6 +259,11 @@ func deletePrefix(ctx context.Context, t *target, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// listInput lists the objects under prefix+"/".
+func listInput(t *target, prefix string) *s3.ListObjectsV2Input {
+	return &s3.ListObjectsV2Input{Bucket: aws.String(t.bucket), Prefix: aws.String(prefix + "/")}
 }
 
 // deleteKeys deletes keys with DeleteObjects, 1,000 at a time.

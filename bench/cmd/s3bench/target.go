@@ -120,12 +120,28 @@ type server struct {
 	stop     func()
 }
 
-// toolsDir is where `make tools` installs the pinned servers.
+// toolsDir is where `make tools` installs the pinned servers: the
+// directory named by S3COMMIT_TOOLS_DIR, else .tools/bin in the nearest
+// directory above the working directory that has one.
 func toolsDir() string {
 	if d := os.Getenv("S3COMMIT_TOOLS_DIR"); d != "" {
 		return d
 	}
-	return filepath.Join("..", ".tools", "bin")
+	dir, err := os.Getwd()
+	if err != nil {
+		return filepath.Join("..", ".tools", "bin")
+	}
+	for {
+		p := filepath.Join(dir, ".tools", "bin")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return filepath.Join("..", ".tools", "bin")
+		}
+		dir = parent
+	}
 }
 
 // findTool returns the path of a pinned binary.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+)
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "defaults"},
+		{name: "full", args: []string{"--mode", "full"}},
+		{name: "endpoint", args: []string{"--endpoint-url", "http://127.0.0.1:7070", "--bucket", "b"}},
+		{name: "latency", args: []string{"--latency", "20ms", "--bandwidth", "1024"}},
+		{name: "bad mode", args: []string{"--mode", "fast"}, wantErr: "want quick or full"},
+		{name: "endpoint without bucket", args: []string{"--endpoint-url", "http://x"}, wantErr: "needs --bucket"},
+		{name: "bucket without endpoint", args: []string{"--bucket", "b"}, wantErr: "needs --endpoint-url"},
+		{name: "latency with endpoint", args: []string{"--endpoint-url", "http://x", "--bucket", "b", "--latency", "5ms"}, wantErr: "local MinIO only"},
+		{name: "bad latency", args: []string{"--latency", "soon"}, wantErr: "--latency"},
+		{name: "bandwidth alone", args: []string{"--bandwidth", "10"}, wantErr: "--bandwidth needs --latency"},
+		{name: "no tasks", args: []string{"--tasks", "0"}, wantErr: "at least 1"},
+		{name: "arguments", args: []string{"extra"}, wantErr: "flags only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseFlags(tt.args)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, strings.HasSuffix(c.out, "-"+c.mode), "default out %q ends with the mode", c.out)
+		})
+	}
+}
+
+func TestWorkloads(t *testing.T) {
+	for _, mode := range []string{results.ModeQuick, results.ModeFull} {
+		t.Run(mode, func(t *testing.T) {
+			var series []workload
+			for _, w := range workloads(mode) {
+				assert.Positive(t, w.files)
+				assert.Positive(t, w.bytesPerFile)
+				if w.name == results.WorkloadJobCommitSeries {
+					series = append(series, w)
+				}
+			}
+			require.NotEmpty(t, series)
+			first, last := series[0], series[len(series)-1]
+			assert.Equal(t, first.files, last.files, "the series keeps the file count")
+			assert.Equal(t, int64(1024), last.bytesPerFile/first.bytesPerFile, "bytes per file grow 1,024×")
+			assert.GreaterOrEqual(t, last.totalBytes(), int64(1<<30), "the largest step writes at least 1 GiB")
+		})
+	}
+}
+
+func TestSelected(t *testing.T) {
+	assert.True(t, selected("", "small-files"))
+	assert.True(t, selected("large-files, small-files", "small-files"))
+	assert.False(t, selected("large-files", "small-files"))
+}
+
+func TestTaskFiles(t *testing.T) {
+	split := taskFiles(workload{files: 10}, 4)
+	require.Len(t, split, 4)
+	n := 0
+	for _, s := range split {
+		n += len(s)
+	}
+	assert.Equal(t, 10, n)
+	assert.Equal(t, "p=0003/part-00007.bin", workload{partitions: 4}.relPath(7))
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/bench/internal/results"
+)
+
+// TestStrategiesOnMinIO runs every strategy on small workloads against the
+// pinned local MinIO and checks the measurements and the objects left.
+func TestStrategiesOnMinIO(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MinIO")
+	}
+	if _, err := findTool("minio"); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	tg, err := openTarget(ctx, &config{pathStyle: true})
+	require.NoError(t, err)
+	t.Cleanup(tg.stop)
+	ws := []workload{
+		{name: results.WorkloadSmallFiles, files: 9, bytesPerFile: 100 << 10},
+		{name: results.WorkloadPartitioned, files: 6, bytesPerFile: 10 << 10, partitions: 3},
+		{name: results.WorkloadLargeFiles, files: 1, bytesPerFile: 12 << 20},
+	}
+	// The large file takes the multipart copy path of rename.
+	defer func(size, part int64) { maxCopyObjectSize, copyPartSize = size, part }(maxCopyObjectSize, copyPartSize)
+	maxCopyObjectSize, copyPartSize = 10<<20, 5<<20
+	for _, w := range ws {
+		for _, s := range strategyNames {
+			t.Run(w.name+"/"+s, func(t *testing.T) {
+				p := params{
+					strategy: s, workload: w, tasks: 2, uploadConcurrency: 4, commitConcurrency: 4,
+					partSize: 5 << 20, dest: fmt.Sprintf("test/%s-%s", w.name, s), work: t.TempDir(),
+				}
+				res := measure(ctx, tg, p)
+				require.Empty(t, res.Error)
+				assert.Equal(t, w.totalBytes(), res.TotalBytes)
+				for _, ph := range []string{results.PhaseWrite, results.PhaseTaskCommit, results.PhaseJobCommit, results.PhaseTotal} {
+					assert.Contains(t, res.Phases, ph)
+				}
+				assert.Positive(t, res.MiBPerSecond)
+				assert.Positive(t, res.PeakHeapBytes)
+				assert.NotEmpty(t, res.Requests)
+				if s == results.StrategyRename && w.bytesPerFile > maxCopyObjectSize {
+					assert.Equal(t, int64(3), res.Requests["UploadPartCopy"])
+				}
+				if s == results.StrategyStaging {
+					assert.Positive(t, res.CompletionsPerSecond)
+					assert.Equal(t, int64(w.files), res.Requests["CompleteMultipartUpload"])
+				}
+				// The destination holds the files and _SUCCESS, nothing else.
+				keys := listKeys(t, tg, p.dest)
+				assert.Len(t, keys, w.files+1, "objects under %s: %v", p.dest, keys)
+				require.NoError(t, deletePrefix(ctx, tg, p.dest))
+				assert.Empty(t, listKeys(t, tg, p.dest))
+			})
+		}
+	}
+}
+
+func listKeys(t *testing.T, tg *target, prefix string) []string {
+	t.Helper()
+	var keys []string
+	out, err := tg.client.ListObjectsV2(context.Background(), listInput(tg, prefix))
+	require.NoError(t, err)
+	for _, o := range out.Contents {
+		keys = append(keys, *o.Key)
+	}
+	return keys
+}
+
+func TestRunWritesResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MinIO")
+	}
+	if _, err := findTool("minio"); err != nil {
+		t.Skip(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	c, err := parseFlags([]string{"--out", out, "--workloads", results.WorkloadSmallFiles, "--strategies", "direct", "--sweep=false"})
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), c))
+	r, err := results.Read(filepath.Join(out, results.FileName))
+	require.NoError(t, err)
+	require.Len(t, r.Results, 1)
+	assert.Equal(t, results.StrategyDirect, r.Results[0].Strategy)
+	assert.Empty(t, r.Results[0].Error)
+	assert.Equal(t, "local-minio", r.Target)
+	assert.Positive(t, r.Machine.Cores)
+	_, err = os.Stat(filepath.Join(out, "report.md"))
+	assert.NoError(t, err)
+}
