@@ -75,12 +75,14 @@ lint: $(STATICCHECK)
 # Benchmarks (bench/ is a module of its own). BENCH_FLAGS adds s3bench
 # flags, e.g. BENCH_FLAGS='--workloads small-files'.
 BENCH_FLAGS ?=
+# Each measurement runs BENCH_REPEAT times; the median by total time is kept.
+BENCH_REPEAT ?= 3
 BENCH_TOOLS := $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.toxiproxy-$(TOXIPROXY_VERSION)
 bench: $(BENCH_TOOLS)
-	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode quick --profile $(BENCH_FLAGS)
+	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode quick --profile --repeat $(BENCH_REPEAT) $(BENCH_FLAGS)
 
 bench-full: $(BENCH_TOOLS)
-	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full --profile $(BENCH_FLAGS)
+	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full --profile --repeat $(BENCH_REPEAT) $(BENCH_FLAGS)
 
 # Runs each fuzz target of each package for FUZZTIME.
 fuzz:

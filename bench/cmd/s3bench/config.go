@@ -28,6 +28,7 @@ type config struct {
 	sweep       bool
 	keepObjects bool
 	profile     bool
+	repeat      int
 }
 
 // parseFlags reads the command line into a config.
@@ -48,6 +49,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.sweep, "sweep", true, "run the concurrency sweep of the staging strategy")
 	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
 	fs.BoolVar(&c.profile, "profile", false, "write a CPU profile of the run and a heap profile (cpu.pprof, heap.pprof) into --out")
+	fs.IntVar(&c.repeat, "repeat", 1, "measure each workload and strategy this many times and keep the run with the median total time")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -73,6 +75,9 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if c.bandwidth < 0 || (c.bandwidth > 0 && c.latency == "") {
 		return nil, errors.New("--bandwidth needs --latency (use --latency 0s for a bandwidth limit alone) and a positive rate")
+	}
+	if c.repeat < 1 {
+		return nil, fmt.Errorf("--repeat %d: want at least 1", c.repeat)
 	}
 	if c.tasks < 1 {
 		return nil, fmt.Errorf("--tasks %d: want at least 1", c.tasks)

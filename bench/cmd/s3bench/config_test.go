@@ -26,6 +26,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "latency with endpoint", args: []string{"--endpoint-url", "http://x", "--bucket", "b", "--latency", "5ms"}, wantErr: "local MinIO only"},
 		{name: "bad latency", args: []string{"--latency", "soon"}, wantErr: "--latency"},
 		{name: "bandwidth alone", args: []string{"--bandwidth", "10"}, wantErr: "--bandwidth needs --latency"},
+		{name: "no repeats", args: []string{"--repeat", "0"}, wantErr: "at least 1"},
 		{name: "no tasks", args: []string{"--tasks", "0"}, wantErr: "at least 1"},
 		{name: "arguments", args: []string{"extra"}, wantErr: "flags only"},
 	}

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log"
@@ -20,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/s3commit/s3commit/bench/internal/results"
@@ -104,7 +106,7 @@ func run(ctx context.Context, c *config) error {
 		if ctx.Err() != nil {
 			break
 		}
-		res := measure(ctx, t, p)
+		res := measureRepeated(ctx, t, p, c.repeat, c.keepObjects)
 		r.Results = append(r.Results, res)
 		line := fmt.Sprintf("[%d/%d] %-20s %-8s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
 			i+1, len(plan), p.workload.name, p.strategy, p.workload.files, size(p.workload.bytesPerFile),
@@ -114,13 +116,6 @@ func run(ctx context.Context, c *config) error {
 			line += " ERROR: " + res.Error
 		}
 		log.Print(line)
-		if !c.keepObjects {
-			if err := deletePrefix(context.WithoutCancel(ctx), t, p.dest); err != nil {
-				log.Printf("cleanup: %v", err)
-			}
-			t.counter.take()
-		}
-		os.RemoveAll(p.work)
 	}
 	// The profiles are closed first, so that the report links them.
 	if err := stopProfiles(); err != nil {
@@ -132,6 +127,43 @@ func run(ctx context.Context, c *config) error {
 	}
 	log.Printf("results: %s", path)
 	return writeReport(path)
+}
+
+// measureRepeated measures p n times, each in a destination and work
+// directory of its own, and returns the repetition with the median total
+// time, with the highest peak heap and RSS of all. The objects of each
+// repetition are deleted after it unless keep.
+func measureRepeated(ctx context.Context, t *target, p params, n int, keep bool) results.Result {
+	var all []results.Result
+	for i := range n {
+		q := p
+		if n > 1 {
+			q.dest = fmt.Sprintf("%s-r%d", p.dest, i+1)
+			q.work = filepath.Join(p.work, fmt.Sprintf("r%d", i+1))
+		}
+		res := measure(ctx, t, q)
+		if !keep {
+			if err := deletePrefix(context.WithoutCancel(ctx), t, q.dest); err != nil {
+				log.Printf("cleanup: %v", err)
+			}
+			t.counter.take()
+		}
+		os.RemoveAll(q.work)
+		if res.Error != "" || ctx.Err() != nil {
+			return res
+		}
+		all = append(all, res)
+	}
+	slices.SortFunc(all, func(a, b results.Result) int {
+		return cmp.Compare(a.Phases[results.PhaseTotal], b.Phases[results.PhaseTotal])
+	})
+	med := all[len(all)/2]
+	for _, r := range all {
+		med.PeakHeapBytes = max(med.PeakHeapBytes, r.PeakHeapBytes)
+		med.PeakRSSBytes = max(med.PeakRSSBytes, r.PeakRSSBytes)
+	}
+	med.Settings[results.SettingRepeats] = itoa(n)
+	return med
 }
 
 // measure runs one execution and returns its measurements; a failure is

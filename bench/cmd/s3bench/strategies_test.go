@@ -86,7 +86,7 @@ func TestRunWritesResults(t *testing.T) {
 		t.Skip(err)
 	}
 	out := filepath.Join(t.TempDir(), "run")
-	c, err := parseFlags([]string{"--out", out, "--workloads", results.WorkloadSmallFiles, "--strategies", "direct", "--sweep=false"})
+	c, err := parseFlags([]string{"--out", out, "--workloads", results.WorkloadSmallFiles, "--strategies", "direct", "--sweep=false", "--repeat", "2"})
 	require.NoError(t, err)
 	require.NoError(t, run(context.Background(), c))
 	r, err := results.Read(filepath.Join(out, results.FileName))
@@ -94,6 +94,7 @@ func TestRunWritesResults(t *testing.T) {
 	require.Len(t, r.Results, 1)
 	assert.Equal(t, results.StrategyDirect, r.Results[0].Strategy)
 	assert.Empty(t, r.Results[0].Error)
+	assert.Equal(t, "2", r.Results[0].Settings[results.SettingRepeats])
 	assert.Equal(t, "local-minio", r.Target)
 	assert.Positive(t, r.Machine.Cores)
 	_, err = os.Stat(filepath.Join(out, "report.md"))

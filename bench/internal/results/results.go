@@ -48,6 +48,9 @@ const (
 	SettingCommitConcurrency = "commit_concurrency"
 	SettingPartSize          = "part_size"
 	SettingPartitions        = "partitions"
+	// SettingRepeats is how many times the measurement ran; the result
+	// is the repetition with the median total time.
+	SettingRepeats = "repeats"
 )
 
 // Mode names.
