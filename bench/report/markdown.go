@@ -110,7 +110,7 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 			p("- [%s](%s)", f, f)
 		}
 	default:
-		p("%d target(s) do not hold. No profiles were saved with this run; take CPU and heap profiles of the failing workload with `go tool pprof` (see bench/README.md).", len(failed))
+		p("%d target(s) do not hold. No profiles were saved with this run; run s3bench with `--profile` to get CPU and heap profiles for `go tool pprof` (see bench/README.md).", len(failed))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
