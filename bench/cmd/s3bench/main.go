@@ -112,6 +112,9 @@ func run(ctx context.Context, c *config) error {
 			i+1, len(plan), p.workload.name, p.strategy, p.workload.files, size(p.workload.bytesPerFile),
 			res.Phases[results.PhaseTaskCommit], res.Phases[results.PhaseJobCommit], res.Phases[results.PhaseTotal],
 			res.MiBPerSecond, size(res.PeakHeapBytes))
+		if p.workload.name == workloadSweepUpload || p.workload.name == workloadSweepCommit {
+			line += fmt.Sprintf(" (upload %d, commit %d)", p.uploadConcurrency, p.commitConcurrency)
+		}
 		if res.Error != "" {
 			line += " ERROR: " + res.Error
 		}
