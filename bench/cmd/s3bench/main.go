@@ -102,6 +102,18 @@ func run(ctx context.Context, c *config) error {
 			add(params{strategy: "staging", workload: s.workload, uploadConcurrency: s.uploadConcurrency, commitConcurrency: s.commitConcurrency})
 		}
 	}
+	// A fresh server answers its first requests slower: warm it up with a
+	// measurement of every selected strategy that is not recorded.
+	for _, s := range strategyNames {
+		if len(plan) > 0 && selected(c.strategies, s) && ctx.Err() == nil {
+			warm := plan[0]
+			warm.strategy = s
+			warm.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
+			warm.dest += "-warm-up-" + s
+			warm.work += "-warm-up-" + s
+			measureRepeated(ctx, t, warm, 1, false)
+		}
+	}
 	for i, p := range plan {
 		if ctx.Err() != nil {
 			break
