@@ -28,7 +28,7 @@ all: lint test
 
 help:
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
-	@echo "make test    go vet + go test -race ./... (integration tests start MinIO and versitygw)"
+	@echo "make test    go vet + go test -race in the module and in bench/ (integration tests start MinIO and versitygw)"
 	@echo "make lint    gofmt check, go vet and staticcheck"
 	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
 	@echo "make bench-full  full-size benchmark (writes several GiB)"
@@ -61,6 +61,7 @@ $(STATICCHECK): tools/go.mod tools/go.sum
 test: tools
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	cd bench && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # Unit tests only: no server is started.
 test-short:
