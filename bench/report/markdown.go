@@ -57,19 +57,19 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 
 	p("## Results by workload")
 	p("")
-	p("Times in seconds. MiB/s is task-commit (staging) or upload throughput; completions/s is staging's job-commit rate. Requests are HTTP requests by S3 operation; heap and RSS are the client's peaks in MiB.")
+	p("Times in seconds. MiB/s is task-commit (staging) or upload throughput; completions/s is staging's job-commit rate. Requests are HTTP requests by S3 operation; CPU s is the client's CPU time and server CPU s the local MinIO's (– for an endpoint); heap and RSS are the client's peaks in MiB.")
 	p("")
 	for _, w := range workloads(run) {
 		p("### %s", w)
 		p("")
-		p("| Strategy | Settings | Files | Bytes/file | Total | Write | Task commit | Job commit | Total time | MiB/s | Completions/s | Requests | Requests/file | CPU s | Heap MiB | RSS MiB |")
-		p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+		p("| Strategy | Settings | Files | Bytes/file | Total | Write | Task commit | Job commit | Total time | MiB/s | Completions/s | Requests | Requests/file | CPU s | Server CPU s | Heap MiB | RSS MiB |")
+		p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
 		for _, r := range run.Results {
 			if r.Workload != w {
 				continue
 			}
 			if r.Error != "" {
-				p("| %s | %s | %d | %s | %s | failed: %s |||||||||||", r.Strategy, cell(formatMap(r.Settings)), r.Files,
+				p("| %s | %s | %d | %s | %s | failed: %s ||||||||||||", r.Strategy, cell(formatMap(r.Settings)), r.Files,
 					formatBytes(r.BytesPerFile), formatBytes(r.TotalBytes), cell(r.Error))
 				continue
 			}
@@ -81,11 +81,11 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 			if r.Files > 0 {
 				perFile = fmt.Sprintf("%.2f", float64(reqs)/float64(r.Files))
 			}
-			p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %.2f | %s | %s |",
+			p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %.2f | %s | %s | %s |",
 				r.Strategy, cell(formatMap(r.Settings)), r.Files, formatBytes(r.BytesPerFile), formatBytes(r.TotalBytes),
 				phase(r, results.PhaseWrite), phase(r, results.PhaseTaskCommit), phase(r, results.PhaseJobCommit),
 				phase(r, results.PhaseTotal), r.MiBPerSecond, rate(r.CompletionsPerSecond), cell(formatMap(r.Requests)),
-				perFile, r.CPUSeconds, formatMiB(r.PeakHeapBytes), formatMiB(r.PeakRSSBytes))
+				perFile, r.CPUSeconds, seconds(r.ServerCPUSeconds), formatMiB(r.PeakHeapBytes), formatMiB(r.PeakRSSBytes))
 		}
 		p("")
 	}
@@ -129,6 +129,14 @@ func phase(r results.Result, name string) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f", v)
+}
+
+// seconds formats a CPU time, "–" when it was not measured.
+func seconds(v float64) string {
+	if v == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func rate(v float64) string {

@@ -220,6 +220,11 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	heap := startHeapSampler(5 * time.Millisecond)
 	resetPeakRSS()
 	cpu0 := cpuSeconds()
+	var serverCPU0 float64
+	serverCPUKnown := false
+	if t.serverCPU != nil {
+		serverCPU0, serverCPUKnown = t.serverCPU()
+	}
 	start = time.Now()
 	err = e.taskCommit(ctx)
 	taskDone := time.Now()
@@ -230,6 +235,11 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	}
 	res.Phases[results.PhaseTotal] = time.Since(start).Seconds()
 	res.CPUSeconds = cpuSeconds() - cpu0
+	if serverCPUKnown {
+		if v, ok := t.serverCPU(); ok {
+			res.ServerCPUSeconds = v - serverCPU0
+		}
+	}
 	res.PeakHeapBytes = heap.stop()
 	res.PeakRSSBytes = peakRSS()
 	res.Requests = t.counter.take()

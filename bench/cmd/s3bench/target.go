@@ -32,7 +32,10 @@ type target struct {
 	version  string // server version when known
 	// proxyVersion is the latency proxy's version, when one runs.
 	proxyVersion string
-	stop         func()
+	// serverCPU returns the CPU seconds the local server has used so far;
+	// nil for an endpoint, whose server the harness cannot see.
+	serverCPU func() (float64, bool)
+	stop      func()
 }
 
 // maxConnections sizes the client's connection pool above every
@@ -57,6 +60,8 @@ func openTarget(ctx context.Context, c *config) (*target, error) {
 			return nil, err
 		}
 		t.name, t.endpoint, t.region, t.version, t.stop = "local-minio", srv.endpoint, localRegion, srv.version, srv.stop
+		pid := srv.pid
+		t.serverCPU = func() (float64, bool) { return processCPUSeconds(pid) }
 		creds = credentials.NewStaticCredentialsProvider(localAccessKey, localSecretKey, "")
 		if c.latency != "" {
 			proxy, err := startLatencyProxy(ctx, srv.addr, c.latency, c.bandwidth)
@@ -117,6 +122,7 @@ type server struct {
 	addr     string
 	endpoint string
 	version  string
+	pid      int
 	stop     func()
 }
 
@@ -211,7 +217,7 @@ func startMinIO(ctx context.Context) (*server, error) {
 		stop()
 		return nil, fmt.Errorf("minio: %w (log: %s)", err, logPath)
 	}
-	return &server{addr: addr, endpoint: endpoint, version: commandVersion(bin), stop: stop}, nil
+	return &server{addr: addr, endpoint: endpoint, version: commandVersion(bin), pid: cmd.Process.Pid, stop: stop}, nil
 }
 
 // waitReady polls a health URL until it answers 200 with MinIO online.

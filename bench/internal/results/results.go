@@ -95,11 +95,15 @@ type Result struct {
 	// CompletionsPerSecond is the job commit rate (staging only).
 	CompletionsPerSecond float64 `json:"completions_per_second,omitempty"`
 	// Requests counts HTTP requests by S3 operation.
-	Requests      map[string]int64 `json:"requests"`
-	CPUSeconds    float64          `json:"cpu_seconds"`
-	PeakHeapBytes int64            `json:"peak_heap_bytes"`
-	PeakRSSBytes  int64            `json:"peak_rss_bytes"`
-	Error         string           `json:"error,omitempty"`
+	Requests   map[string]int64 `json:"requests"`
+	CPUSeconds float64          `json:"cpu_seconds"`
+	// ServerCPUSeconds is the CPU time the local MinIO used during the
+	// measurement (task and job commit); 0 for an endpoint, whose server
+	// the harness cannot see.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	PeakHeapBytes    int64   `json:"peak_heap_bytes"`
+	PeakRSSBytes     int64   `json:"peak_rss_bytes"`
+	Error            string  `json:"error,omitempty"`
 }
 
 // Read decodes a results document from path.
