@@ -19,13 +19,15 @@ func TestStrategiesOnMinIO(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts MinIO")
 	}
-	if _, err := findTool("minio"); err != nil {
-		t.Skip(err)
-	}
+	_, err := findTool("minio")
+	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
 	ctx := context.Background()
 	tg, err := openTarget(ctx, &config{pathStyle: true})
 	require.NoError(t, err)
 	t.Cleanup(tg.stop)
+	require.NotNil(t, tg.serverCPU, "the local MinIO's CPU time is measured")
+	_, ok := tg.serverCPU()
+	require.True(t, ok, "the local MinIO's CPU time is readable from /proc")
 	ws := []workload{
 		{name: results.WorkloadSmallFiles, files: 9, bytesPerFile: 100 << 10},
 		{name: results.WorkloadPartitioned, files: 6, bytesPerFile: 10 << 10, partitions: 3},
@@ -82,9 +84,8 @@ func TestRunWritesResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts MinIO")
 	}
-	if _, err := findTool("minio"); err != nil {
-		t.Skip(err)
-	}
+	_, err := findTool("minio")
+	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
 	out := filepath.Join(t.TempDir(), "run")
 	c, err := parseFlags([]string{"--out", out, "--workloads", results.WorkloadSmallFiles, "--strategies", "direct", "--sweep=false", "--repeat", "2"})
 	require.NoError(t, err)
