@@ -104,10 +104,19 @@ type runner struct {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	if r.c.sub == cmdTask {
-		if err := r.c.resolveTaskIndex(); err != nil {
-			return err
-		}
+	switch r.c.sub {
+	case cmdRun:
+		return r.driver(ctx)
+	case cmdSetup:
+		return r.setup(ctx)
+	case cmdTask:
+		return r.task(ctx)
+	case cmdCommit:
+		return r.commit(ctx)
+	case cmdAbort:
+		return r.abort(ctx)
+	case cmdVerify:
+		return r.verify(ctx)
 	}
-	return fmt.Errorf("subcommand %s is not implemented yet", r.c.sub)
+	return usagef("unknown subcommand %q", r.c.sub)
 }
