@@ -255,7 +255,7 @@ func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
 		case "fail-task", "crash-task":
 			return "-1"
 		}
-		if f := fs.Lookup(name); f != nil {
+		if f := fs.Lookup(name); f != nil && f.DefValue != "" {
 			return f.DefValue
 		}
 		return "x"

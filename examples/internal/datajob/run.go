@@ -126,7 +126,7 @@ func (r *runner) driver(ctx context.Context) error {
 					fmt.Fprintf(stderr, "task %d attempt %d: %s; retrying as attempt %d\n", i, attempt, outcome, attempt+1)
 				default:
 					fmt.Fprintf(stderr, "task %d attempt %d: %s; no attempts left (--max-attempts %d)\n", i, attempt, outcome, c.maxAttempts)
-					failed[i] = fmt.Sprintf("task %d %s on its last attempt, %d of --max-attempts %d", i, outcome, attempt, c.maxAttempts)
+					failed[i] = fmt.Sprintf("task %d %s on attempt %d, the last of --max-attempts %d", i, outcome, attempt, c.maxAttempts)
 				}
 			}
 		})

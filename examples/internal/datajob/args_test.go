@@ -1,0 +1,156 @@
+package datajob
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var base = []string{"--dest", "s3://lake/events", "--staging-dir", "/shared/staging"}
+
+func args(sub string, extra ...string) []string {
+	return append(append([]string{sub}, base...), extra...)
+}
+
+func TestCheckArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // a part of the error; "" for none
+	}{
+		{"run", args("run"), ""},
+		{"run with everything", args("run", "--endpoint-url", "http://minio:9000", "--region", "eu-1", "--path-style",
+			"--buffer-dir", "/tmp/b", "--mode", "partitioned", "--conflict", "replace", "--tasks", "8", "--events", "10",
+			"--seed", "3", "--days", "2", "--create-bucket", "--fail-task", "1", "--crash-task", "7", "--log-level", "debug",
+			"--parallel", "4", "--max-attempts", "5", "in.jsonl", "more.jsonl"), ""},
+		{"equals form", []string{"setup", "--dest=s3://lake/events", "--staging-dir=/s", "--job-id=j-1", "--path-style=true"}, ""},
+		{"single dash", []string{"setup", "-dest", "s3://lake/events", "-staging-dir", "/s", "-job-id", "j"}, ""},
+		{"flags after inputs", []string{"task", "in.jsonl", "--dest", "s3://lake/e", "--staging-dir", "/s", "--job-id", "j"}, ""},
+		{"double dash", append(args("verify", "--job-id", "j", "--"), "--not-a-flag.jsonl"), ""},
+		{"task without index", args("task", "--job-id", "j"), ""},
+		{"task with index", args("task", "--job-id", "j", "--task-index", "3", "--attempt", "2"), ""},
+		{"kubernetes variables", []string{"task", "--dest", "s3://$(BUCKET)/events", "--endpoint-url", "$(S3_ENDPOINT)",
+			"--staging-dir", "/shared/staging", "--job-id", "$(JOB_ID)", "--task-index=$(JOB_COMPLETION_INDEX)",
+			"--tasks", "${TASKS}", "--path-style=$(PATH_STYLE)"}, ""},
+		{"variable as whole dest", []string{"commit", "--dest", "$DEST", "--staging-dir", "$(STAGING)", "--job-id", "${JOB}"}, ""},
+		{"commit", args("commit", "--job-id", "j"), ""},
+		{"abort", args("abort", "--job-id", "j"), ""},
+
+		{"no subcommand", nil, "no subcommand"},
+		{"unknown subcommand", []string{"launch"}, `unknown subcommand "launch"`},
+		{"unknown flag", args("run", "--bogus", "1"), "unknown flag --bogus for run"},
+		{"task flag on run", args("run", "--task-index", "1"), "unknown flag --task-index for run"},
+		{"run flag on task", args("task", "--job-id", "j", "--parallel", "2"), "unknown flag --parallel for task"},
+		{"missing dest", []string{"run", "--staging-dir", "/s"}, "run needs --dest s3://BUCKET/PREFIX"},
+		{"dest without scheme", []string{"run", "--dest", "lake/events", "--staging-dir", "/s"}, `--dest "lake/events" is not an s3:// URL`},
+		{"dest without prefix", []string{"run", "--dest", "s3://lake/", "--staging-dir", "/s"}, "has no prefix"},
+		{"dest without bucket", []string{"run", "--dest", "s3:///x", "--staging-dir", "/s"}, "has no valid bucket"},
+		{"missing staging dir", []string{"run", "--dest", "s3://lake/e"}, "run needs --staging-dir DIR"},
+		{"missing job id", args("setup"), "setup needs --job-id ID"},
+		{"bad job id", args("setup", "--job-id", "a/b"), `--job-id "a/b"`},
+		{"bad endpoint", args("run", "--endpoint-url", "minio:9000"), "must start with http:// or https://"},
+		{"bad mode", args("run", "--mode", "magic"), `--mode "magic": use directory or partitioned`},
+		{"bad conflict", args("run", "--conflict", "merge"), `--conflict "merge": use fail, replace or append`},
+		{"bad log level", args("run", "--log-level", "loud"), `--log-level "loud"`},
+		{"bad number", args("run", "--tasks", "four"), `invalid value "four" for flag --tasks`},
+		{"missing value", args("run", "--tasks"), "flag --tasks needs a value"},
+		{"zero tasks", args("run", "--tasks", "0"), "--tasks 0: a job needs at least 1 task"},
+		{"negative events", args("run", "--events", "-1"), "--events -1"},
+		{"zero days", args("run", "--days", "0"), "--days 0"},
+		{"fail task out of range", args("run", "--tasks", "2", "--fail-task", "2"), "--fail-task 2: give a task index from 0 to 1"},
+		{"crash task out of range", args("run", "--crash-task", "-2"), "--crash-task -2"},
+		{"zero parallel", args("run", "--parallel", "0"), "--parallel 0"},
+		{"zero attempts", args("run", "--max-attempts", "0"), "--max-attempts 0"},
+		{"task index out of range", args("task", "--job-id", "j", "--task-index", "4"), "--task-index 4: give a task index from 0 to 3"},
+		{"bad attempt", args("task", "--job-id", "j", "--attempt", "-2"), "--attempt -2"},
+		{"inputs to setup", args("setup", "--job-id", "j", "in.jsonl"), `setup takes no arguments, got "in.jsonl"`},
+		{"variable in a flag name is not a value", args("run", "--$(FLAG)", "x"), "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckArgs(tt.args)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "\n", "one line")
+		})
+	}
+}
+
+// TestMainBadInput: usage errors exit 2 with one line on stderr that names
+// the problem and what to do; nothing is done.
+func TestMainBadInput(t *testing.T) {
+	t.Setenv(envTaskIndex, "")
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown flag", args("run", "--bogus"), []string{"unknown flag --bogus for run", "its flags are --buffer-dir"}},
+		{"bad dest", []string{"run", "--dest", "http://lake/events", "--staging-dir", "/s"}, []string{`--dest "http://lake/events" is not an s3:// URL`, "write s3://BUCKET/PREFIX"}},
+		{"missing staging dir", []string{"setup", "--dest", "s3://lake/e", "--job-id", "j"}, []string{"setup needs --staging-dir DIR", "shared by the driver and every task"}},
+		{"task without index", args("task", "--job-id", "j"), []string{"give --task-index I or set JOB_COMPLETION_INDEX"}},
+		{"bad task index variable", args("task", "--job-id", "j"), nil}, // filled below
+		{"missing input file", args("run", missing), []string{"input file " + missing + " does not exist"}},
+		{"unknown subcommand", []string{"launch"}, []string{`unknown subcommand "launch"; use one of run, setup, task, commit, abort, verify`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.want == nil {
+				t.Setenv(envTaskIndex, "seven")
+				tt.want = []string{`JOB_COMPLETION_INDEX="seven": give a task index from 0 to 3`}
+			}
+			var stdout, stderr bytes.Buffer
+			code := Main(context.Background(), tt.args, &stdout, &stderr)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout.String())
+			msg := stderr.String()
+			assert.Equal(t, 1, strings.Count(msg, "\n"), "one line: %q", msg)
+			assert.True(t, strings.HasPrefix(msg, "datajob: "), msg)
+			for _, w := range tt.want {
+				assert.Contains(t, msg, w)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "usage: datajob SUBCOMMAND"},
+		{[]string{"--help"}, "verify"},
+		{[]string{"help", "task"}, "--task-index"},
+		{[]string{"run", "-h"}, "--max-attempts"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			assert.Equal(t, 0, Main(context.Background(), tt.args, &stdout, &stderr))
+			assert.Contains(t, stdout.String(), tt.want)
+			assert.Empty(t, stderr.String())
+		})
+	}
+}
+
+func TestSubcommandsAndFlags(t *testing.T) {
+	assert.Equal(t, []string{"run", "setup", "task", "commit", "abort", "verify"}, Subcommands())
+	common := []string{"dest", "endpoint-url", "region", "path-style", "staging-dir", "buffer-dir", "job-id",
+		"mode", "conflict", "tasks", "events", "seed", "days", "create-bucket", "fail-task", "crash-task", "log-level"}
+	extra := map[string][]string{"run": {"parallel", "max-attempts"}, "task": {"task-index", "attempt"}}
+	for _, sub := range Subcommands() {
+		want := append(append([]string{}, common...), extra[sub]...)
+		assert.ElementsMatch(t, want, Flags(sub), sub)
+	}
+	assert.Nil(t, Flags("launch"))
+}

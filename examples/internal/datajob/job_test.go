@@ -1,0 +1,228 @@
+package datajob
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// TestRunWithFailingAndCrashingTasks runs the whole job the local way, with
+// one task whose first attempt fails before its commit and one whose first
+// attempt is killed in the middle of its commit, and reads the output
+// back: every event exactly once, _SUCCESS listing exactly the files, no
+// upload pending.
+func TestRunWithFailingAndCrashingTasks(t *testing.T) {
+	for _, mode := range []string{"directory", "partitioned"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t)
+			const events, days = 3000, 3
+			r := e.command(t, nil, append([]string{"run", "--mode", mode, "--tasks", "4", "--parallel", "2",
+				"--events", fmt.Sprint(events), "--days", fmt.Sprint(days), "--fail-task", "1", "--crash-task", "2"},
+				e.flags("events")...)...)
+			require.Zero(t, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "task 1 attempt 0: failed (exit status 1); retrying as attempt 1")
+			assert.Contains(t, r.stderr, "task 2 attempt 0: killing itself with SIGKILL in the middle of its commit, 1 of 3 files uploaded")
+			assert.Contains(t, r.stderr, "task 2 attempt 0: crashed (signal: killed); retrying as attempt 1")
+			assert.Contains(t, r.stderr, "task 2 attempt 1: committed 750 records in 3 files", "worker output goes to stderr")
+			jobID := jobIDOf(t, r)
+			assert.Contains(t, r.stdout, "committed job "+jobID+": 12 files")
+
+			got := e.readBack(t, "events", jobID, nil)
+			assertExactlyOnce(t, syntheticWant(1, events, days), got)
+
+			v := e.command(t, nil, append([]string{"verify", "--job-id", jobID, "--mode", mode,
+				"--events", fmt.Sprint(events), "--days", fmt.Sprint(days)}, e.flags("events")...)...)
+			require.Zero(t, v.code, v.stderr)
+			assert.Contains(t, v.stdout, "files: 12, records: 3000, expected: 3000")
+			assert.Contains(t, v.stdout, "exactly once: ok")
+		})
+	}
+}
+
+// TestStepByStep runs the job the way Kubernetes pods do: a setup step, one
+// process per task that finds its index in JOB_COMPLETION_INDEX and picks
+// its attempt number itself (a restarted pod runs a new attempt), and a
+// commit step.
+func TestStepByStep(t *testing.T) {
+	e := newEnv(t)
+	const jobID = "nightly-7"
+	common := append([]string{"--job-id", jobID, "--tasks", "3", "--events", "900", "--days", "2",
+		"--fail-task", "1", "--crash-task", "2"}, e.flags("pods")...)
+	step := func(sub string, index int) result {
+		var extra []string
+		if index >= 0 {
+			extra = []string{fmt.Sprintf("%s=%d", envTaskIndex, index)}
+		}
+		return e.command(t, extra, append([]string{sub}, common...)...)
+	}
+
+	r := step("setup", -1)
+	require.Zero(t, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "set up job nightly-7")
+
+	tests := []struct {
+		index    int
+		code     int
+		contains string
+	}{
+		{0, 0, "task 0 attempt 0: committed 300 records in 2 files"},
+		{1, 1, "task 1 attempt 0: failing on purpose"},
+		{1, 0, "task 1 attempt 1: committed"},
+		{2, -1, "task 2 attempt 0: killing itself with SIGKILL"},
+		{2, 0, "task 2 attempt 1: committed"},
+		{2, 0, "task 2 attempt 2: another attempt committed the task first"},
+	}
+	for _, tt := range tests {
+		r := step("task", tt.index)
+		assert.Equal(t, tt.code, r.code, "task %d: %s", tt.index, r.stderr)
+		assert.Contains(t, r.stdout+r.stderr, tt.contains)
+	}
+
+	r = step("commit", -1)
+	require.Zero(t, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "committed job nightly-7: 6 files")
+	got := e.readBack(t, "pods", jobID, nil)
+	assertExactlyOnce(t, syntheticWant(1, 900, 2), got)
+
+	r = step("verify", -1)
+	require.Zero(t, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "exactly once: ok")
+
+	r = step("abort", -1)
+	assert.Zero(t, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "nothing to abort")
+}
+
+// TestRunOutOfAttempts: a task that fails on every attempt makes the run
+// abort the job, which leaves nothing in the store.
+func TestRunOutOfAttempts(t *testing.T) {
+	e := newEnv(t)
+	r := e.command(t, nil, append([]string{"run", "--job-id", "doomed", "--tasks", "2", "--events", "100",
+		"--fail-task", "0", "--max-attempts", "1"}, e.flags("doomed")...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "task 0 attempt 0: failed (exit status 1); no attempts left (--max-attempts 1)")
+	assert.Contains(t, r.stderr, "job doomed failed")
+	assert.Contains(t, r.stderr, "it was aborted")
+	for obj, err := range e.store.ListObjects(context.Background(), "doomed/") {
+		require.NoError(t, err)
+		t.Errorf("object %s left by an aborted job", obj.Key)
+	}
+	assert.NoDirExists(t, filepath.Join(e.stagingDir, "doomed"))
+}
+
+// TestPartitionedReplace: a second job in partitioned mode with the
+// replace conflict mode replaces the partitions it writes and keeps the
+// others.
+func TestPartitionedReplace(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first := e.command(t, nil, append([]string{"run", "--mode", "partitioned", "--tasks", "2",
+		"--events", "300", "--days", "3"}, e.flags("lake")...)...)
+	require.Zero(t, first.code, first.stderr)
+	firstID := jobIDOf(t, first)
+
+	second := e.command(t, nil, append([]string{"run", "--mode", "partitioned", "--conflict", "replace",
+		"--tasks", "3", "--events", "200", "--days", "2", "--seed", "2", "--crash-task", "0"}, e.flags("lake")...)...)
+	require.Zero(t, second.code, second.stderr)
+	secondID := jobIDOf(t, second)
+
+	// The first job's third day (dt=2026-11-03) is kept; its other
+	// partitions are replaced.
+	keep := map[string]bool{}
+	for obj, err := range e.store.ListObjects(ctx, "lake/") {
+		require.NoError(t, err)
+		if strings.Contains(obj.Key, firstID) {
+			assert.Contains(t, obj.Key, "lake/dt=2026-11-03/", "a replaced partition still holds %s", obj.Key)
+			keep[obj.Key] = true
+		}
+	}
+	assert.Len(t, keep, 2, "the first job's files of the partition the second did not write")
+	got := e.readBack(t, "lake", secondID, keep)
+	assertExactlyOnce(t, syntheticWant(2, 200, 2), got)
+
+	v := e.command(t, nil, append([]string{"verify", "--job-id", secondID, "--mode", "partitioned", "--conflict", "replace",
+		"--events", "200", "--days", "2", "--seed", "2"}, e.flags("lake")...)...)
+	require.Zero(t, v.code, v.stderr)
+	assert.Contains(t, v.stdout, "other objects under the prefix: 2")
+	assert.Contains(t, v.stdout, "exactly once: ok")
+}
+
+// TestInputFiles: input files go to tasks round-robin; every line of every
+// file is in the output once, in the partition of its "ts".
+func TestInputFiles(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	want := map[string]string{}
+	var inputs []string
+	for f := range 3 {
+		var b bytes.Buffer
+		for i := range 40 {
+			line := fmt.Sprintf(`{"id":"f%d-%d","ts":"2026-10-%02dT12:00:00+02:00","n":%d}`, f, i, 1+i%4, i)
+			want[fmt.Sprintf("f%d-%d", f, i)] = line
+			b.WriteString(line + "\n\n")
+		}
+		p := filepath.Join(dir, fmt.Sprintf("in-%d.jsonl", f))
+		require.NoError(t, os.WriteFile(p, b.Bytes(), 0o644))
+		inputs = append(inputs, p)
+	}
+	args := append(append([]string{"run", "--tasks", "2", "--crash-task", "1"}, e.flags("input")...), inputs...)
+	r := e.command(t, nil, args...)
+	require.Zero(t, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "task 0 attempt 0: committed 80 records in 4 files", "files 0 and 2")
+	assert.Contains(t, r.stderr, "task 1 attempt 1: committed 40 records in 4 files", "file 1")
+	jobID := jobIDOf(t, r)
+	assertExactlyOnce(t, want, e.readBack(t, "input", jobID, nil))
+
+	v := e.command(t, nil, append(append([]string{"verify", "--job-id", jobID}, e.flags("input")...), inputs...)...)
+	require.Zero(t, v.code, v.stderr)
+	assert.Contains(t, v.stdout, "files: 8, records: 120, expected: 120")
+
+	// A bad line fails the task that reads it, on every attempt.
+	require.NoError(t, os.WriteFile(inputs[1], []byte(`{"id":"x","ts":"yesterday"}`+"\n"), 0o644))
+	r = e.command(t, nil, append(append([]string{"run", "--tasks", "2", "--max-attempts", "2"}, e.flags("input-bad")...), inputs...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `in-1.jsonl:1: "ts" "yesterday" is not an RFC 3339 time`)
+}
+
+// TestVerifyFindsDifferences: verify fails, listing the differences, when
+// events are missing or an object the job did not write is in the
+// destination.
+func TestVerifyFindsDifferences(t *testing.T) {
+	e := newEnv(t)
+	r := e.command(t, nil, append([]string{"run", "--job-id", "v1", "--tasks", "2", "--events", "50", "--days", "1"}, e.flags("v")...)...)
+	require.Zero(t, r.code, r.stderr)
+
+	v := e.command(t, nil, append([]string{"verify", "--job-id", "v1", "--events", "52", "--days", "1"}, e.flags("v")...)...)
+	assert.Equal(t, 1, v.code)
+	assert.Contains(t, v.stdout, "2 records missing: ev-000000050 (0 of 1), ev-000000051 (0 of 1)")
+	assert.Contains(t, v.stdout, "exactly once: FAILED")
+
+	_, err := e.store.PutObject(context.Background(), "v/dt=2026-11-01/stray.jsonl.gz", bytes.NewReader([]byte("x")), 1, multipart.PutOptions{})
+	require.NoError(t, err)
+	v = e.command(t, nil, append([]string{"verify", "--job-id", "v1", "--events", "50", "--days", "1"}, e.flags("v")...)...)
+	assert.Equal(t, 1, v.code)
+	assert.Contains(t, v.stdout, "stray.jsonl.gz")
+
+	v = e.command(t, nil, append([]string{"verify", "--job-id", "other", "--events", "50", "--days", "1"}, e.flags("v")...)...)
+	assert.Equal(t, 1, v.code)
+	assert.Contains(t, v.stderr, "is of job v1, not of --job-id other")
+}
+
+// TestBadInputProcess: a usage error ends the process with exit code 2
+// and one line on stderr.
+func TestBadInputProcess(t *testing.T) {
+	e := newEnv(t)
+	r := e.command(t, nil, "run", "--dest", "events", "--staging-dir", t.TempDir())
+	assert.Equal(t, 2, r.code)
+	assert.Equal(t, `datajob: --dest "events" is not an s3:// URL; write s3://BUCKET/PREFIX (set the endpoint with --endpoint-url)`+"\n", r.stderr)
+	assert.Empty(t, r.stdout)
+}
