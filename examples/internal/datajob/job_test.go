@@ -81,11 +81,22 @@ func TestStepByStep(t *testing.T) {
 		{2, 0, "task 2 attempt 1: committed"},
 		{2, 0, "task 2 attempt 2: another attempt committed the task first"},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		r := step("task", tt.index)
 		assert.Equal(t, tt.code, r.code, "task %d: %s", tt.index, r.stderr)
 		assert.Contains(t, r.stdout+r.stderr, tt.contains)
+		if i == 1 {
+			// A commit step run after a task failed for good refuses
+			// to commit a part of the output.
+			r := step("commit", -1)
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, "job nightly-7: task 1, 2 of 3 not committed; run the missing tasks")
+		}
 	}
+
+	r = e.command(t, nil, append(append([]string{"commit"}, common...), "--tasks", "2", "--crash-task", "-1")...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "job nightly-7 has committed tasks beyond --tasks 2 (task-00002)")
 
 	r = step("commit", -1)
 	require.Zero(t, r.code, r.stderr)

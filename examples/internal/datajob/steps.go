@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart/awsstore"
@@ -68,7 +72,58 @@ func (r *runner) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.checkTasks(ctx); err != nil {
+		return err
+	}
 	return r.commitJob(ctx, st, j)
+}
+
+// checkTasks checks, before a job commit begins, that exactly the tasks 0
+// to --tasks - 1 have committed: a commit step started after a task
+// failed for good would otherwise commit a part of the output. A commit
+// that has begun (the job-commit journal exists) is resumed unchecked.
+func (r *runner) checkTasks(ctx context.Context) error {
+	rep, err := staging.InspectJob(ctx, nil, r.c.stagingDir, r.c.jobID)
+	if err != nil {
+		return fmt.Errorf("inspect job %s: %w", r.c.jobID, err)
+	}
+	if rep.State != staging.StateSetUp && rep.State != staging.StateTasksCommitted {
+		return nil
+	}
+	committed := map[string]bool{}
+	var extra []string
+	for _, t := range rep.Tasks {
+		committed[t.ID] = true
+	}
+	for id := range committed {
+		if !slices.Contains(taskIDs(r.c.tasks), id) {
+			extra = append(extra, id)
+		}
+	}
+	var missing []string
+	for i := range r.c.tasks {
+		if !committed[taskID(i)] {
+			missing = append(missing, strconv.Itoa(i))
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return fmt.Errorf("job %s has committed tasks beyond --tasks %d (%s); give commit the --tasks the tasks ran with", r.c.jobID, r.c.tasks, strings.Join(extra, ", "))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("job %s: task %s of %d not committed; run the missing tasks (datajob task --task-index I) and commit again, or abort the job (datajob abort)",
+			r.c.jobID, strings.Join(missing, ", "), r.c.tasks)
+	}
+	return nil
+}
+
+// taskIDs returns the IDs of the tasks of a job of n tasks.
+func taskIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = taskID(i)
+	}
+	return ids
 }
 
 // commitJob commits j and prints what _SUCCESS lists.
