@@ -162,16 +162,18 @@ func usagef(format string, args ...any) error {
 // arguments) as Main would and validates them without doing anything: no
 // file is read, no environment variable and no store is consulted. An
 // unknown subcommand or flag, a missing required flag or a bad value is an
-// error naming it. Values that hold a shell or Kubernetes variable
-// reference ($VAR, ${VAR}, $(VAR)) are accepted unchecked, since only the
-// shell or the kubelet expands them.
+// error naming it. Flag values that hold a shell or Kubernetes variable
+// reference ($VAR, ${VAR}, $(VAR)) or an Argo Workflows template reference
+// ({{workflow.parameters.tasks}}) are accepted unchecked, since only the
+// shell, the kubelet or Argo expands them.
 func CheckArgs(args []string) error {
 	_, err := parseArgs(args, true)
 	return err
 }
 
 // parseArgs parses and validates a command line. With vars, flag values
-// holding a '$' are replaced by a valid stand-in before parsing.
+// holding a variable reference (see isVarRef) are replaced by a valid
+// stand-in before parsing.
 func parseArgs(args []string, vars bool) (*config, error) {
 	if len(args) == 0 {
 		return nil, usagef("no subcommand; use one of %s (datajob help shows them)", strings.Join(Subcommands(), ", "))
@@ -234,6 +236,16 @@ func flagError(sub string, err error) error {
 	return usagef("%s", msg)
 }
 
+// isVarRef reports whether a flag value holds a reference that a shell,
+// the kubelet or Argo Workflows expands before datajob sees it.
+func isVarRef(v string) bool {
+	if strings.Contains(v, "$") {
+		return true
+	}
+	i := strings.Index(v, "{{")
+	return i >= 0 && strings.Contains(v[i:], "}}")
+}
+
 // standIns replaces the values of flags that hold a variable reference
 // with a valid stand-in and returns the names of those flags.
 func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
@@ -270,7 +282,7 @@ func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
 		}
 		name := strings.TrimLeft(a, "-")
 		if n, v, ok := strings.Cut(name, "="); ok {
-			if strings.Contains(v, "$") && fs.Lookup(n) != nil {
+			if isVarRef(v) && fs.Lookup(n) != nil {
 				out[i] = "--" + n + "=" + standIn(n)
 				vared[n] = true
 			}
@@ -283,7 +295,7 @@ func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
 		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
 			continue
 		}
-		if i+1 < len(out) && strings.Contains(out[i+1], "$") {
+		if i+1 < len(out) && isVarRef(out[i+1]) {
 			out[i+1] = standIn(name)
 			vared[name] = true
 		}

@@ -38,6 +38,10 @@ func TestCheckArgs(t *testing.T) {
 			"--staging-dir", "/shared/staging", "--job-id", "$(JOB_ID)", "--task-index=$(JOB_COMPLETION_INDEX)",
 			"--tasks", "${TASKS}", "--path-style=$(PATH_STYLE)"}, ""},
 		{"variable as whole dest", []string{"commit", "--dest", "$DEST", "--staging-dir", "$(STAGING)", "--job-id", "${JOB}"}, ""},
+		{"argo templates", []string{"task", "--dest=s3://$(S3_BUCKET)/{{workflow.parameters.prefix}}", "--staging-dir=/work/staging",
+			"--job-id={{workflow.uid}}", "--tasks={{workflow.parameters.tasks}}", "--task-index", "{{inputs.parameters.index}}",
+			"--mode={{workflow.parameters.mode}}"}, ""},
+		{"braces without a template", args("run", "--tasks", "{{4"), `invalid value "{{4" for flag --tasks`},
 		{"commit", args("commit", "--job-id", "j"), ""},
 		{"abort", args("abort", "--job-id", "j"), ""},
 
