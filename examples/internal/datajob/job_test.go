@@ -1,13 +1,16 @@
 package datajob
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,4 +239,54 @@ func TestBadInputProcess(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Equal(t, `datajob: --dest "events" is not an s3:// URL; write s3://BUCKET/PREFIX (set the endpoint with --endpoint-url)`+"\n", r.stderr)
 	assert.Empty(t, r.stdout)
+}
+
+// TestRunInterrupted: a driver interrupted while its tasks run kills them
+// and aborts the job, which leaves nothing in the store nor in the
+// staging dir.
+func TestRunInterrupted(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"run", "--job-id", "stopped", "--tasks", "4",
+		"--parallel", "1", "--events", "400000"}, e.flags("stopped")...)...)
+	cmd.Env = append(os.Environ(), asCommandEnv+"=1",
+		"AWS_ACCESS_KEY_ID="+e.srv.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.SecretAccessKey)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var out strings.Builder
+	sc := bufio.NewScanner(stderr)
+	signalled := false
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if !signalled && strings.HasPrefix(sc.Text(), "task 0 attempt 0: wrote") {
+			// Task 0 is committing; tasks 1 to 3 have not started (they
+			// start in index order, one at a time).
+			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+			signalled = true
+		}
+	}
+	err = cmd.Wait()
+	t.Logf("stderr:\n%s", out.String())
+	require.True(t, signalled, "task 0 wrote its files")
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Contains(t, out.String(), "job stopped failed (interrupted); it was aborted")
+	assert.NotContains(t, out.String(), "task 3 attempt 0")
+	for obj, err := range e.store.ListObjects(context.Background(), "stopped/") {
+		require.NoError(t, err)
+		t.Errorf("object %s left by an interrupted job", obj.Key)
+	}
+	for task := range 4 {
+		for day := range 7 {
+			key := fmt.Sprintf("stopped/dt=2026-11-%02d/part-%05d-stopped.jsonl.gz", day+1, task)
+			for up, err := range e.store.ListUploads(context.Background(), key) {
+				require.NoError(t, err)
+				assert.NotEqual(t, key, up.Key, "upload %s left by an interrupted job", up.UploadID)
+			}
+		}
+	}
+	assert.NoDirExists(t, filepath.Join(e.stagingDir, "stopped"))
 }

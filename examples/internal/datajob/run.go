@@ -99,41 +99,34 @@ func (r *runner) driver(ctx context.Context) error {
 	fmt.Fprintf(stderr, "job %s: %d tasks on %s, mode %s, conflict %s, at most %d at once\n",
 		c.jobID, c.tasks, c.location(), c.mode, c.conflict, c.parallel)
 
-	sem := make(chan struct{}, c.parallel)
+	// Tasks start in index order, at most --parallel at once; a task's
+	// retries run in the slot of its first attempt.
+	queue := make(chan int)
+	go func() {
+		defer close(queue)
+		for i := range c.tasks {
+			select {
+			case queue <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	failed := make([]string, c.tasks)
 	var wg sync.WaitGroup
-	for i := range c.tasks {
+	for range min(c.parallel, c.tasks) {
 		wg.Go(func() {
-			for attempt := 0; attempt < c.maxAttempts; attempt++ {
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					failed[i] = "interrupted"
-					return
-				}
-				cmd := exec.CommandContext(ctx, exe, c.taskArgs(i, attempt)...)
-				cmd.Stdout, cmd.Stderr = stderr, stderr
-				err := cmd.Run()
-				<-sem
-				outcome := attemptOutcome(err)
-				switch {
-				case outcome == "":
-					return
-				case ctx.Err() != nil:
-					failed[i] = "interrupted"
-					return
-				case attempt+1 < c.maxAttempts:
-					fmt.Fprintf(stderr, "task %d attempt %d: %s; retrying as attempt %d\n", i, attempt, outcome, attempt+1)
-				default:
-					fmt.Fprintf(stderr, "task %d attempt %d: %s; no attempts left (--max-attempts %d)\n", i, attempt, outcome, c.maxAttempts)
-					failed[i] = fmt.Sprintf("task %d %s on attempt %d, the last of --max-attempts %d", i, outcome, attempt, c.maxAttempts)
-				}
+			for i := range queue {
+				failed[i] = r.runTask(ctx, exe, stderr, i)
 			}
 		})
 	}
 	wg.Wait()
 
 	var problems []string
+	if ctx.Err() != nil {
+		problems = append(problems, "interrupted")
+	}
 	for _, f := range failed {
 		if f != "" {
 			problems = append(problems, f)
@@ -145,9 +138,6 @@ func (r *runner) driver(ctx context.Context) error {
 		fmt.Fprintf(stderr, "aborting job %s\n", c.jobID)
 		aerr := j.AbortJob(actx)
 		cause := problems[0]
-		if ctx.Err() != nil {
-			cause = "interrupted"
-		}
 		if aerr != nil {
 			return fmt.Errorf("job %s failed (%s) and its abort failed too: %w; run datajob abort --job-id %s to retry", c.jobID, cause, aerr, c.jobID)
 		}
@@ -158,4 +148,31 @@ func (r *runner) driver(ctx context.Context) error {
 	}
 	fmt.Fprintf(stderr, "job %s done in %.1fs\n", c.jobID, time.Since(start).Seconds())
 	return nil
+}
+
+// runTask runs the attempts of task i as worker processes until one
+// succeeds or --max-attempts ran; it returns "" on success, otherwise why
+// the task failed.
+func (r *runner) runTask(ctx context.Context, exe string, stderr io.Writer, i int) string {
+	c := r.c
+	for attempt := 0; attempt < c.maxAttempts; attempt++ {
+		if ctx.Err() != nil {
+			return "interrupted"
+		}
+		cmd := exec.CommandContext(ctx, exe, c.taskArgs(i, attempt)...)
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		outcome := attemptOutcome(cmd.Run())
+		switch {
+		case outcome == "":
+			return ""
+		case ctx.Err() != nil:
+			return "interrupted"
+		case attempt+1 < c.maxAttempts:
+			fmt.Fprintf(stderr, "task %d attempt %d: %s; retrying as attempt %d\n", i, attempt, outcome, attempt+1)
+		default:
+			fmt.Fprintf(stderr, "task %d attempt %d: %s; no attempts left (--max-attempts %d)\n", i, attempt, outcome, c.maxAttempts)
+			return fmt.Sprintf("task %d %s on attempt %d, the last of --max-attempts %d", i, outcome, attempt, c.maxAttempts)
+		}
+	}
+	return "interrupted"
 }
