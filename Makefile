@@ -23,10 +23,12 @@ FUZZTIME ?= 15s
 TEST_TIMEOUT ?= 20m
 
 .PHONY: all tools test test-short lint fuzz fmt clean help bench bench-full
+.PHONY: demo
 
 all: lint test
 
 help:
+	@echo "make demo    run the example data job on a local MinIO (one task fails, one is killed) and show the result with the CLI"
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
 	@echo "make test    go vet + go test -race in the module and in bench/ (integration tests start MinIO and versitygw)"
 	@echo "make lint    gofmt check, go vet and staticcheck"
@@ -62,6 +64,11 @@ test: tools
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd bench && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+# The example data job on a MinIO started on loopback, shown with the CLI
+# (scripts/demo.sh). Installs the pinned MinIO first, as make test does.
+demo: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
+	@GO=$(GO) bash scripts/demo.sh
 
 # Unit tests only: no server is started.
 test-short:
