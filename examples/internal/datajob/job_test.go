@@ -26,6 +26,7 @@ import (
 // back: every event exactly once, _SUCCESS listing exactly the files, no
 // upload pending.
 func TestRunWithFailingAndCrashingTasks(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"directory", "partitioned"} {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t)
@@ -58,6 +59,7 @@ func TestRunWithFailingAndCrashingTasks(t *testing.T) {
 // its attempt number itself (a restarted pod runs a new attempt), and a
 // commit step.
 func TestStepByStep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const jobID = "nightly-7"
 	common := append([]string{"--job-id", jobID, "--tasks", "3", "--events", "900", "--days", "2",
@@ -121,6 +123,7 @@ func TestStepByStep(t *testing.T) {
 // TestRunOutOfAttempts: a task that fails on every attempt makes the run
 // abort the job, which leaves nothing in the store.
 func TestRunOutOfAttempts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.command(t, nil, append([]string{"run", "--job-id", "doomed", "--tasks", "2", "--events", "100",
 		"--fail-task", "0", "--max-attempts", "1"}, e.flags("doomed")...)...)
@@ -139,6 +142,7 @@ func TestRunOutOfAttempts(t *testing.T) {
 // replace conflict mode replaces the partitions it writes and keeps the
 // others.
 func TestPartitionedReplace(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.command(t, nil, append([]string{"run", "--mode", "partitioned", "--tasks", "2",
@@ -175,6 +179,7 @@ func TestPartitionedReplace(t *testing.T) {
 // TestInputFiles: input files go to tasks round-robin; every line of every
 // file is in the output once, in the partition of its "ts".
 func TestInputFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := t.TempDir()
 	want := map[string]string{}
@@ -213,6 +218,7 @@ func TestInputFiles(t *testing.T) {
 // events are missing or an object the job did not write is in the
 // destination.
 func TestVerifyFindsDifferences(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.command(t, nil, append([]string{"run", "--job-id", "v1", "--tasks", "2", "--events", "50", "--days", "1"}, e.flags("v")...)...)
 	require.Zero(t, r.code, r.stderr)
@@ -236,6 +242,7 @@ func TestVerifyFindsDifferences(t *testing.T) {
 // TestBadInputProcess: a usage error ends the process with exit code 2
 // and one line on stderr.
 func TestBadInputProcess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.command(t, nil, "run", "--dest", "events", "--staging-dir", t.TempDir())
 	assert.Equal(t, 2, r.code)
@@ -247,6 +254,7 @@ func TestBadInputProcess(t *testing.T) {
 // and aborts the job, which leaves nothing in the store nor in the
 // staging dir.
 func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
