@@ -185,6 +185,9 @@ func parseArgs(args []string, vars bool) (*config, error) {
 	c := &config{sub: sub}
 	fs := newFlagSet(sub, c)
 	rest := args[1:]
+	if err := checkBoolValues(fs, rest); err != nil {
+		return nil, err
+	}
 	vared := map[string]bool{}
 	if vars {
 		rest, vared = standIns(fs, rest)
@@ -217,6 +220,33 @@ func parseArgs(args []string, vars bool) (*config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkBoolValues refuses a value given to a boolean flag as a separate
+// argument ("--path-style true", "--path-style $(PATH_STYLE)"), which the
+// flag package would take as an input file.
+func checkBoolValues(fs *flag.FlagSet, args []string) error {
+	for i, a := range args {
+		if a == "--" {
+			return nil
+		}
+		name := strings.TrimLeft(a, "-")
+		if name == a || strings.Contains(name, "=") || i+1 >= len(args) {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
+			continue
+		}
+		v := args[i+1]
+		if _, err := strconv.ParseBool(v); err == nil || isVarRef(v) {
+			return usagef("--%s %s: a boolean flag takes its value after '=': write --%s=%s", name, v, name, v)
+		}
+	}
+	return nil
 }
 
 // flagError turns an error of package flag into a one-line usage error.

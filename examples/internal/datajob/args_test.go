@@ -42,6 +42,9 @@ func TestCheckArgs(t *testing.T) {
 			"--job-id={{workflow.uid}}", "--tasks={{workflow.parameters.tasks}}", "--task-index", "{{inputs.parameters.index}}",
 			"--mode={{workflow.parameters.mode}}"}, ""},
 		{"braces without a template", args("run", "--tasks", "{{4"), `invalid value "{{4" for flag --tasks`},
+		{"bool value after a space", args("task", "--job-id", "j", "--path-style", "true"), "--path-style true: a boolean flag takes its value after '=': write --path-style=true"},
+		{"bool variable after a space", args("task", "--job-id", "j", "--path-style", "$(PATH_STYLE)"), "write --path-style=$(PATH_STYLE)"},
+		{"bool flag before an input", args("run", "--path-style", "in.jsonl"), ""},
 		{"commit", args("commit", "--job-id", "j"), ""},
 		{"abort", args("abort", "--job-id", "j"), ""},
 
