@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -226,15 +227,58 @@ func TestREADMEMakeTargets(t *testing.T) {
 	}
 }
 
+// anchor returns the anchor GitHub gives a Markdown heading: lower case,
+// without punctuation, spaces turned into hyphens.
+func anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func TestAnchor(t *testing.T) {
+	tests := []struct{ heading, want string }{
+		{"Quick start", "quick-start"},
+		{"Stores: MinIO, FlashBlade, AWS", "stores-minio-flashblade-aws"},
+		{"Compared with Hadoop's S3A committers", "compared-with-hadoops-s3a-committers"},
+		{"`_SUCCESS` manifests", "_success-manifests"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.heading, func(t *testing.T) {
+			assert.Equal(t, tt.want, anchor(tt.heading))
+		})
+	}
+}
+
 // TestREADMELinks checks that every relative link of README.md names a
-// file or directory of the repository.
+// file or directory of the repository, and every in-page link a heading.
 func TestREADMELinks(t *testing.T) {
 	readme := readFile(t, filepath.Join(root, "README.md"))
+	anchors := map[string]bool{}
+	inFence := false
+	for _, l := range strings.Split(readme, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			inFence = !inFence
+		}
+		if !inFence && strings.HasPrefix(l, "#") {
+			anchors[anchor(strings.TrimSpace(strings.TrimLeft(l, "#")))] = true
+		}
+	}
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for i, l := range strings.Split(readme, "\n") {
 		for _, m := range link.FindAllStringSubmatch(l, -1) {
 			target := m[1]
-			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+			if strings.HasPrefix(target, "#") {
+				assert.True(t, anchors[target[1:]], "README.md line %d: the link %q names no heading", i+1, target)
+				continue
+			}
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
 			target, _, _ = strings.Cut(target, "#")
