@@ -9,5 +9,9 @@
 // datajob, the arguments parse as datajob parses them (datajob.CheckArgs),
 // every variable they refer to is defined, the staging and buffer dirs lie
 // on mounted volumes, every volume, ConfigMap, Secret and key referred to
-// exists, and the steps of a run agree on the job's settings.
+// exists, and the steps of a run agree on the job's settings. It then runs
+// the containers of each run in order, in its own process, against a MinIO
+// with one directory per claim shared by the steps: setup, every task pod
+// (JOB_COMPLETION_INDEX or the workflow's --task-index), a replacement pod
+// of a task, commit, then datajob verify; and setup, a task, abort.
 package kubernetes

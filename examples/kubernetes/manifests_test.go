@@ -571,10 +571,11 @@ func under(p, dir string) bool {
 // flowFlags are the settings every step of one run must agree on.
 var flowFlags = []string{"dest", "staging-dir", "job-id", "mode", "conflict", "tasks"}
 
-func TestManifests(t *testing.T) {
+// collectWorkloads returns the manifests, every container they run and
+// the runs of the Workflows, by the Workflow's String.
+func collectWorkloads(t *testing.T) (*manifests, []workload, map[string]workflowRun) {
+	t.Helper()
 	m := loadManifests(t)
-	docker := loadDockerfile(t)
-
 	var (
 		workloads []workload
 		runs      = map[string]workflowRun{}
@@ -590,6 +591,12 @@ func TestManifests(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, workloads)
+	return m, workloads, runs
+}
+
+func TestManifests(t *testing.T) {
+	m, workloads, runs := collectWorkloads(t)
+	docker := loadDockerfile(t)
 
 	// The flags of each container, by flow, for the checks across steps.
 	type step struct {
