@@ -56,6 +56,7 @@ trap 'exit 143' TERM
 step "building datajob and s3commit (a minute the first time)"
 (cd "$root" && "$go" build -o "$work/bin/datajob" ./examples/datajob && "$go" build -o "$work/bin/s3commit" ./cmd/s3commit)
 PATH=$work/bin:$PATH
+echo "temporary dir: $work (\$DEMO in the commands below)"
 
 # Random credentials; the demo's store is reachable from this machine only.
 random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
