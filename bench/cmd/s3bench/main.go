@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/s3commit/s3commit/bench/internal/results"
@@ -36,7 +37,9 @@ func main() {
 	if err != nil {
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too, so that a killed run still stops its servers and
+	// removes its temporary directories.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, c); err != nil {
 		log.Fatal(err)
@@ -147,8 +150,9 @@ func run(ctx context.Context, c *config) error {
 // measureRepeated measures p n times, each in a destination and work
 // directory of its own, and returns the repetition with the median total
 // time, with the highest peak heap and RSS of all. The objects of each
-// repetition are deleted after it unless keep.
+// repetition are deleted after it unless keep; the local files always are.
 func measureRepeated(ctx context.Context, t *target, p params, n int, keep bool) results.Result {
+	defer os.RemoveAll(p.work)
 	var all []results.Result
 	for i := range n {
 		q := p
@@ -159,6 +163,9 @@ func measureRepeated(ctx context.Context, t *target, p params, n int, keep bool)
 		res := measure(ctx, t, q)
 		if !keep {
 			if err := deletePrefix(context.WithoutCancel(ctx), t, q.dest); err != nil {
+				log.Printf("cleanup: %v", err)
+			}
+			if err := t.reclaim(); err != nil {
 				log.Printf("cleanup: %v", err)
 			}
 			t.counter.take()

@@ -101,3 +101,44 @@ func TestRunWritesResults(t *testing.T) {
 	_, err = os.Stat(filepath.Join(out, "report.md"))
 	assert.NoError(t, err)
 }
+
+// TestMeasureReclaimsDeletedSpace checks that the objects of a measurement
+// are deleted after it and their space given back at once: MinIO's trash
+// is empty, where MinIO alone would keep the bytes for minutes.
+func TestMeasureReclaimsDeletedSpace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MinIO")
+	}
+	_, err := findTool("minio")
+	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
+	ctx := context.Background()
+	tg, err := openTarget(ctx, &config{pathStyle: true})
+	require.NoError(t, err)
+	t.Cleanup(tg.stop)
+	require.NotEmpty(t, tg.dataDir)
+	trash := filepath.Join(tg.dataDir, minioTrash)
+	for _, s := range strategyNames {
+		t.Run(s, func(t *testing.T) {
+			p := params{
+				strategy: s, workload: workload{name: results.WorkloadSmallFiles, files: 6, bytesPerFile: 300 << 10},
+				tasks: 2, uploadConcurrency: 4, commitConcurrency: 4, partSize: 5 << 20,
+				dest: "reclaim/" + s, work: filepath.Join(t.TempDir(), "work"),
+			}
+			res := measureRepeated(ctx, tg, p, 2, false)
+			require.Empty(t, res.Error)
+			for i := 1; i <= 2; i++ {
+				assert.Empty(t, listKeys(t, tg, fmt.Sprintf("%s-r%d", p.dest, i)), "repetition %d's objects are deleted", i)
+			}
+			entries, err := os.ReadDir(trash)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "MinIO's trash after the measurement")
+			_, err = os.Stat(p.work)
+			assert.True(t, os.IsNotExist(err), "the local files are removed: %v", err)
+		})
+	}
+}
+
+// TestReclaimEndpoint checks that reclaim leaves a store it cannot see alone.
+func TestReclaimEndpoint(t *testing.T) {
+	assert.NoError(t, (&target{}).reclaim())
+}

@@ -35,7 +35,9 @@ type target struct {
 	// serverCPU returns the CPU seconds the local server has used so far;
 	// nil for an endpoint, whose server the harness cannot see.
 	serverCPU func() (float64, bool)
-	stop      func()
+	// dataDir is the local MinIO's drive; empty for an endpoint.
+	dataDir string
+	stop    func()
 }
 
 // maxConnections sizes the client's connection pool above every
@@ -62,6 +64,7 @@ func openTarget(ctx context.Context, c *config) (*target, error) {
 		t.name, t.endpoint, t.region, t.version, t.stop = "local-minio", srv.endpoint, localRegion, srv.version, srv.stop
 		pid := srv.pid
 		t.serverCPU = func() (float64, bool) { return processCPUSeconds(pid) }
+		t.dataDir = srv.dataDir
 		creds = credentials.NewStaticCredentialsProvider(localAccessKey, localSecretKey, "")
 		if c.latency != "" {
 			proxy, err := startLatencyProxy(ctx, srv.addr, c.latency, c.bandwidth)
@@ -123,7 +126,42 @@ type server struct {
 	endpoint string
 	version  string
 	pid      int
-	stop     func()
+	// dataDir is the local MinIO's drive; empty for other servers.
+	dataDir string
+	stop    func()
+}
+
+// minioTrash is where MinIO moves what is deleted, relative to its drive.
+// MinIO empties it in the background every MINIO_API_DELETE_CLEANUP_INTERVAL
+// (5 minutes by default), pausing between removals, so a run that writes
+// and deletes tens of GiB fills the disk faster than MinIO frees it (a
+// full run with three repeats stopped on XMinioStorageFull), and the
+// removals it makes compete with the measurements for disk and CPU.
+var minioTrash = filepath.Join(".minio.sys", "tmp", ".trash")
+
+// reclaim frees the disk space of deleted objects at once by removing
+// everything in the local MinIO's trash; it does nothing for an endpoint.
+// Entries there are objects MinIO has already deleted and only removes, so
+// removing them between measurements is safe while MinIO runs.
+func (t *target) reclaim() error {
+	if t.dataDir == "" {
+		return nil
+	}
+	dir := filepath.Join(t.dataDir, minioTrash)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reclaim deleted objects: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reclaim deleted objects: %w", err)
+	}
+	return nil
 }
 
 // toolsDir is where `make tools` installs the pinned servers: the
@@ -174,8 +212,9 @@ func startMinIO(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	dataDir := filepath.Join(root, "data")
 	cmd := exec.Command(bin, "server", "--quiet", "--address", addr,
-		"--certs-dir", filepath.Join(root, "certs"), filepath.Join(root, "data"))
+		"--certs-dir", filepath.Join(root, "certs"), dataDir)
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "MINIO_") {
@@ -188,7 +227,10 @@ func startMinIO(ctx context.Context) (*server, error) {
 		"MINIO_SITE_REGION="+localRegion,
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
-		"MINIO_API_STALE_UPLOADS_EXPIRY=24h")
+		"MINIO_API_STALE_UPLOADS_EXPIRY=24h",
+		// The harness empties the trash between measurements (reclaim);
+		// MinIO's own pass would run during them.
+		"MINIO_API_DELETE_CLEANUP_INTERVAL=24h")
 	logPath := filepath.Join(root, "minio.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -217,7 +259,7 @@ func startMinIO(ctx context.Context) (*server, error) {
 		stop()
 		return nil, fmt.Errorf("minio: %w (log: %s)", err, logPath)
 	}
-	return &server{addr: addr, endpoint: endpoint, version: commandVersion(bin), pid: cmd.Process.Pid, stop: stop}, nil
+	return &server{addr: addr, endpoint: endpoint, version: commandVersion(bin), pid: cmd.Process.Pid, dataDir: dataDir, stop: stop}, nil
 }
 
 // waitReady polls a health URL until it answers 200 with MinIO online.
