@@ -16,15 +16,8 @@ import (
 // TestStrategiesOnMinIO runs every strategy on small workloads against the
 // pinned local MinIO and checks the measurements and the objects left.
 func TestStrategiesOnMinIO(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts MinIO")
-	}
-	_, err := findTool("minio")
-	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
 	ctx := context.Background()
-	tg, err := openTarget(ctx, &config{pathStyle: true})
-	require.NoError(t, err)
-	t.Cleanup(tg.stop)
+	tg := startLocalTarget(t)
 	require.NotNil(t, tg.serverCPU, "the local MinIO's CPU time is measured")
 	_, ok := tg.serverCPU()
 	require.True(t, ok, "the local MinIO's CPU time is readable from /proc")
@@ -69,6 +62,22 @@ func TestStrategiesOnMinIO(t *testing.T) {
 	}
 }
 
+// startLocalTarget starts the pinned local MinIO as a run's target, stopped
+// when the test ends. A missing MinIO fails the test with the way to
+// install it.
+func startLocalTarget(t *testing.T) *target {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts MinIO")
+	}
+	_, err := findTool("minio")
+	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
+	tg, err := openTarget(context.Background(), &config{pathStyle: true})
+	require.NoError(t, err)
+	t.Cleanup(tg.stop)
+	return tg
+}
+
 func listKeys(t *testing.T, tg *target, prefix string) []string {
 	t.Helper()
 	var keys []string
@@ -106,15 +115,8 @@ func TestRunWritesResults(t *testing.T) {
 // are deleted after it and their space given back at once: MinIO's trash
 // is empty, where MinIO alone would keep the bytes for minutes.
 func TestMeasureReclaimsDeletedSpace(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts MinIO")
-	}
-	_, err := findTool("minio")
-	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
 	ctx := context.Background()
-	tg, err := openTarget(ctx, &config{pathStyle: true})
-	require.NoError(t, err)
-	t.Cleanup(tg.stop)
+	tg := startLocalTarget(t)
 	require.NotEmpty(t, tg.dataDir)
 	trash := filepath.Join(tg.dataDir, minioTrash)
 	for _, s := range strategyNames {
