@@ -57,7 +57,7 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 
 	p("## Results by workload")
 	p("")
-	p("Times in seconds. MiB/s is task-commit (staging) or upload throughput; completions/s is staging's job-commit rate. Requests are HTTP requests by S3 operation; CPU s is the client's CPU time and server CPU s the local MinIO's (– for an endpoint); heap and RSS are the client's peaks in MiB.")
+	p("Times in seconds; total time is task commit + job commit. MiB/s is task-commit (staging) or upload throughput; completions/s is staging's job-commit rate. Requests are HTTP requests by S3 operation; CPU s is the client's CPU time and server CPU s the local MinIO's (– for an endpoint); heap and RSS are the client's peaks in MiB.")
 	p("")
 	for _, w := range workloads(run) {
 		p("### %s", w)

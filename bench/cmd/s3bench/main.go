@@ -74,9 +74,12 @@ func run(ctx context.Context, c *config) error {
 		Latency:  latencySetting(c),
 	}
 	log.Printf("%s run on %s (bucket %s), %d cores", c.mode, t.name, t.bucket, runtime.NumCPU())
-	var plan []params
+	// The plan is a list of groups: the measurements of one group are
+	// compared with each other (the strategies of one workload, the
+	// settings of one sweep), so their repetitions are interleaved.
+	var plan [][]params
 	seq := 0
-	add := func(p params) {
+	add := func(g *[]params, p params) {
 		seq++
 		p.tasks = c.tasks
 		p.partSize = multipart.DefaultPartSize
@@ -88,52 +91,65 @@ func run(ctx context.Context, c *config) error {
 		}
 		p.dest = fmt.Sprintf("s3bench/%s/%03d-%s-%s", r.Started.Format("20060102T150405Z"), seq, p.workload.name, p.strategy)
 		p.work = filepath.Join(work, fmt.Sprintf("%03d", seq))
-		plan = append(plan, p)
+		*g = append(*g, p)
 	}
 	for _, w := range workloads(c.mode) {
 		if !selected(c.workloads, w.name) {
 			continue
 		}
+		var g []params
 		for _, s := range strategyNames {
 			if selected(c.strategies, s) {
-				add(params{strategy: s, workload: w})
+				add(&g, params{strategy: s, workload: w})
 			}
 		}
+		plan = appendGroup(plan, g)
 	}
 	if c.sweep && selected(c.strategies, "staging") {
+		bySweep := map[string]int{}
 		for _, s := range sweeps(c.mode) {
-			add(params{strategy: "staging", workload: s.workload, uploadConcurrency: s.uploadConcurrency, commitConcurrency: s.commitConcurrency})
+			i, ok := bySweep[s.workload.name]
+			if !ok {
+				i = len(plan)
+				bySweep[s.workload.name] = i
+				plan = append(plan, nil)
+			}
+			add(&plan[i], params{strategy: "staging", workload: s.workload, uploadConcurrency: s.uploadConcurrency, commitConcurrency: s.commitConcurrency})
 		}
+	}
+	total := 0
+	for _, g := range plan {
+		total += len(g)
 	}
 	// A fresh server answers its first requests slower: warm it up with a
 	// measurement of every selected strategy that is not recorded.
-	for _, s := range strategyNames {
-		if len(plan) > 0 && selected(c.strategies, s) && ctx.Err() == nil {
-			warm := plan[0]
-			warm.strategy = s
-			warm.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
-			warm.dest += "-warm-up-" + s
-			warm.work += "-warm-up-" + s
-			measureRepeated(ctx, t, warm, 1, false)
+	if len(plan) > 0 {
+		var warm []params
+		for _, s := range strategyNames {
+			if selected(c.strategies, s) {
+				p := plan[0][0]
+				p.strategy = s
+				p.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
+				p.dest += "-warm-up-" + s
+				p.work += "-warm-up-" + s
+				warm = append(warm, p)
+			}
 		}
+		measureGroup(ctx, t, warm, 1, false)
 	}
-	for i, p := range plan {
+	done := 0
+	for _, g := range plan {
 		if ctx.Err() != nil {
 			break
 		}
-		res := measureRepeated(ctx, t, p, c.repeat, c.keepObjects)
-		r.Results = append(r.Results, res)
-		line := fmt.Sprintf("[%d/%d] %-20s %-8s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
-			i+1, len(plan), p.workload.name, p.strategy, p.workload.files, size(p.workload.bytesPerFile),
-			res.Phases[results.PhaseTaskCommit], res.Phases[results.PhaseJobCommit], res.Phases[results.PhaseTotal],
-			res.MiBPerSecond, size(res.PeakHeapBytes))
-		if p.workload.name == workloadSweepUpload || p.workload.name == workloadSweepCommit {
-			line += fmt.Sprintf(" (upload %d, commit %d)", p.uploadConcurrency, p.commitConcurrency)
+		for i, res := range measureGroup(ctx, t, g, c.repeat, c.keepObjects) {
+			if res == nil {
+				continue // interrupted before it ran
+			}
+			done++
+			r.Results = append(r.Results, *res)
+			log.Print(progressLine(done, total, g[i], *res))
 		}
-		if res.Error != "" {
-			line += " ERROR: " + res.Error
-		}
-		log.Print(line)
 	}
 	// The profiles are closed first, so that the report links them.
 	if err := stopProfiles(); err != nil {
@@ -147,44 +163,98 @@ func run(ctx context.Context, c *config) error {
 	return writeReport(path)
 }
 
-// measureRepeated measures p n times, each in a destination and work
-// directory of its own, and returns the repetition with the median total
-// time, with the highest peak heap and RSS of all. The objects of each
-// repetition are deleted after it unless keep; the local files always are.
-func measureRepeated(ctx context.Context, t *target, p params, n int, keep bool) results.Result {
-	defer os.RemoveAll(p.work)
-	var all []results.Result
-	for i := range n {
-		q := p
-		if n > 1 {
-			q.dest = fmt.Sprintf("%s-r%d", p.dest, i+1)
-			q.work = filepath.Join(p.work, fmt.Sprintf("r%d", i+1))
-		}
-		res := measure(ctx, t, q)
-		if !keep {
-			if err := deletePrefix(context.WithoutCancel(ctx), t, q.dest); err != nil {
-				log.Printf("cleanup: %v", err)
-			}
-			if err := t.reclaim(); err != nil {
-				log.Printf("cleanup: %v", err)
-			}
-			t.counter.take()
-		}
-		os.RemoveAll(q.work)
-		if res.Error != "" || ctx.Err() != nil {
-			return res
-		}
-		all = append(all, res)
+// appendGroup appends g to plan unless it is empty.
+func appendGroup(plan [][]params, g []params) [][]params {
+	if len(g) == 0 {
+		return plan
 	}
-	slices.SortFunc(all, func(a, b results.Result) int {
+	return append(plan, g)
+}
+
+// progressLine describes measurement n of total when it is done.
+func progressLine(n, total int, p params, res results.Result) string {
+	line := fmt.Sprintf("[%d/%d] %-20s %-8s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
+		n, total, p.workload.name, p.strategy, p.workload.files, size(p.workload.bytesPerFile),
+		res.Phases[results.PhaseTaskCommit], res.Phases[results.PhaseJobCommit], res.Phases[results.PhaseTotal],
+		res.MiBPerSecond, size(res.PeakHeapBytes))
+	if p.workload.name == workloadSweepUpload || p.workload.name == workloadSweepCommit {
+		line += fmt.Sprintf(" (upload %d, commit %d)", p.uploadConcurrency, p.commitConcurrency)
+	}
+	if res.Error != "" {
+		line += " ERROR: " + res.Error
+	}
+	return line
+}
+
+// measureOnce is how measureGroup measures one repetition; tests replace it.
+var measureOnce = measure
+
+// measureGroup measures each entry of g n times, each repetition in a
+// destination and work directory of its own. The repetitions are
+// interleaved (every entry once, then every entry again, …) so that a
+// change of the machine's or the server's state during the group weighs on
+// every entry alike, not on whichever was measured last. For each entry it
+// returns the repetition with the median total time, with the highest peak
+// heap and RSS of all its repetitions; the first failed repetition of an
+// entry is its result, and its later repetitions are skipped. An entry the
+// context's end kept from being measured at all is nil. The objects of
+// each repetition are deleted after it unless keep; the local files always
+// are.
+func measureGroup(ctx context.Context, t *target, g []params, n int, keep bool) []*results.Result {
+	runs := make([][]results.Result, len(g))
+	out := make([]*results.Result, len(g))
+	for rep := range n {
+		for i, p := range g {
+			if out[i] != nil || ctx.Err() != nil {
+				continue
+			}
+			q := p
+			if n > 1 {
+				q.dest = fmt.Sprintf("%s-r%d", p.dest, rep+1)
+				q.work = filepath.Join(p.work, fmt.Sprintf("r%d", rep+1))
+			}
+			res := measureOnce(ctx, t, q)
+			if !keep {
+				if err := deletePrefix(context.WithoutCancel(ctx), t, q.dest); err != nil {
+					log.Printf("cleanup: %v", err)
+				}
+				if err := t.reclaim(); err != nil {
+					log.Printf("cleanup: %v", err)
+				}
+				t.counter.take()
+			}
+			os.RemoveAll(q.work)
+			if res.Error != "" || ctx.Err() != nil {
+				out[i] = &res
+				continue
+			}
+			runs[i] = append(runs[i], res)
+		}
+	}
+	for i := range g {
+		os.RemoveAll(g[i].work)
+		if out[i] != nil || len(runs[i]) == 0 {
+			continue
+		}
+		med := median(runs[i])
+		med.Settings[results.SettingRepeats] = itoa(n)
+		out[i] = &med
+	}
+	return out
+}
+
+// median returns the run with the median total time (the upper one of an
+// even count), with the highest peak heap and RSS of all runs.
+func median(runs []results.Result) results.Result {
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b results.Result) int {
 		return cmp.Compare(a.Phases[results.PhaseTotal], b.Phases[results.PhaseTotal])
 	})
-	med := all[len(all)/2]
-	for _, r := range all {
+	med := sorted[len(sorted)/2]
+	for _, r := range runs {
 		med.PeakHeapBytes = max(med.PeakHeapBytes, r.PeakHeapBytes)
 		med.PeakRSSBytes = max(med.PeakRSSBytes, r.PeakRSSBytes)
 	}
-	med.Settings[results.SettingRepeats] = itoa(n)
 	return med
 }
 
@@ -222,6 +292,7 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 		return fail(err)
 	}
 	res.Phases[results.PhaseWrite] = time.Since(start).Seconds()
+	flushDirtyPages()
 
 	t.counter.take()
 	heap := startHeapSampler(5 * time.Millisecond)
@@ -234,13 +305,17 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	}
 	start = time.Now()
 	err = e.taskCommit(ctx)
-	taskDone := time.Now()
-	res.Phases[results.PhaseTaskCommit] = taskDone.Sub(start).Seconds()
+	taskTime := time.Since(start)
+	res.Phases[results.PhaseTaskCommit] = taskTime.Seconds()
+	var jobTime time.Duration
 	if err == nil {
+		flushDirtyPages()
+		start = time.Now()
 		err = e.jobCommit(ctx)
-		res.Phases[results.PhaseJobCommit] = time.Since(taskDone).Seconds()
+		jobTime = time.Since(start)
+		res.Phases[results.PhaseJobCommit] = jobTime.Seconds()
 	}
-	res.Phases[results.PhaseTotal] = time.Since(start).Seconds()
+	res.Phases[results.PhaseTotal] = (taskTime + jobTime).Seconds()
 	res.CPUSeconds = cpuSeconds() - cpu0
 	if serverCPUKnown {
 		if v, ok := t.serverCPU(); ok {
@@ -262,6 +337,16 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	}
 	return res
 }
+
+// flushDirtyPages writes every dirty page of the machine to disk, between
+// the measured phases and outside their times. Without it the kernel's
+// write-back of the files of the write phase (gigabytes, far below
+// vm.dirty_ratio on a machine with much memory) runs during the task commit
+// that follows, and the write-back of what a local server stored during the
+// task commit runs during the job commit, so each phase would be charged
+// with a varying share of the one before. In a real job a task writes its
+// files over minutes and tasks commit long before the job does.
+func flushDirtyPages() { syscall.Sync() }
 
 // size formats a byte count.
 func size(n int64) string {

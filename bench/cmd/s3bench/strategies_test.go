@@ -126,8 +126,10 @@ func TestMeasureReclaimsDeletedSpace(t *testing.T) {
 				tasks: 2, uploadConcurrency: 4, commitConcurrency: 4, partSize: 5 << 20,
 				dest: "reclaim/" + s, work: filepath.Join(t.TempDir(), "work"),
 			}
-			res := measureRepeated(ctx, tg, p, 2, false)
-			require.Empty(t, res.Error)
+			out := measureGroup(ctx, tg, []params{p}, 2, false)
+			require.Len(t, out, 1)
+			require.NotNil(t, out[0])
+			require.Empty(t, out[0].Error)
 			for i := 1; i <= 2; i++ {
 				assert.Empty(t, listKeys(t, tg, fmt.Sprintf("%s-r%d", p.dest, i)), "repetition %d's objects are deleted", i)
 			}

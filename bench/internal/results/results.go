@@ -21,7 +21,9 @@ const (
 	StrategyRename  = "rename"
 )
 
-// Phase names used as keys of Result.Phases (seconds).
+// Phase names used as keys of Result.Phases (seconds). PhaseTotal is the
+// task commit and the job commit together; the write phase, which
+// generates the files, is not part of it.
 const (
 	PhaseWrite      = "write"
 	PhaseTaskCommit = "task_commit"
