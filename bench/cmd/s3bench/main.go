@@ -193,7 +193,11 @@ var measureOnce = measure
 // destination and work directory of its own. The repetitions are
 // interleaved (every entry once, then every entry again, …) so that a
 // change of the machine's or the server's state during the group weighs on
-// every entry alike, not on whichever was measured last. For each entry it
+// every entry alike, not on whichever was measured last; and each round
+// starts one entry further (a, b, c; b, c, a; c, a, b), so that no entry
+// always follows the same one and inherits what it left behind (a server
+// still busy with its deletes, a disk still discarding its blocks). For
+// each entry it
 // returns the repetition with the median total time, with the highest peak
 // heap and RSS of all its repetitions; the first failed repetition of an
 // entry is its result, and its later repetitions are skipped. An entry the
@@ -204,7 +208,9 @@ func measureGroup(ctx context.Context, t *target, g []params, n int, keep bool) 
 	runs := make([][]results.Result, len(g))
 	out := make([]*results.Result, len(g))
 	for rep := range n {
-		for i, p := range g {
+		for k := range g {
+			i := (k + rep) % len(g)
+			p := g[i]
 			if out[i] != nil || ctx.Err() != nil {
 				continue
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,6 +53,8 @@ func TestStrategiesOnMinIO(t *testing.T) {
 					assert.Positive(t, res.CompletionsPerSecond)
 					assert.Equal(t, int64(w.files), res.Requests["CompleteMultipartUpload"])
 				}
+				// Every strategy removed the local files it uploaded.
+				assert.Empty(t, regularFiles(t, p.work), "local files left after the task commit")
 				// The destination holds the files and _SUCCESS, nothing else.
 				keys := listKeys(t, tg, p.dest)
 				assert.Len(t, keys, w.files+1, "objects under %s: %v", p.dest, keys)
@@ -76,6 +79,22 @@ func startLocalTarget(t *testing.T) *target {
 	require.NoError(t, err)
 	t.Cleanup(tg.stop)
 	return tg
+}
+
+// regularFiles lists the regular files under dir.
+func regularFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	}))
+	return out
 }
 
 func listKeys(t *testing.T, tg *target, prefix string) []string {
