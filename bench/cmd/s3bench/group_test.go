@@ -13,8 +13,9 @@ import (
 )
 
 // fakeMeasure replaces measureOnce for the test: it records the order of
-// the measurements (strategy/repetition) and answers with the total time and error that times
-// gives for each strategy, one entry per repetition.
+// the measurements (strategy/repetition) and answers with the total time
+// that times gives for each strategy, one entry per repetition, failing
+// the repetition failAt names.
 func fakeMeasure(t *testing.T, times map[string][]float64, failAt map[string]int) *[]string {
 	t.Helper()
 	var order []string

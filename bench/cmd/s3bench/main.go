@@ -103,18 +103,18 @@ func run(ctx context.Context, c *config) error {
 				add(&g, params{strategy: s, workload: w})
 			}
 		}
-		plan = appendGroup(plan, g)
+		if len(g) > 0 {
+			plan = append(plan, g)
+		}
 	}
 	if c.sweep && selected(c.strategies, "staging") {
-		bySweep := map[string]int{}
+		// sweeps lists the settings of one sweep one after the other; a
+		// sweep's workload name is its own.
 		for _, s := range sweeps(c.mode) {
-			i, ok := bySweep[s.workload.name]
-			if !ok {
-				i = len(plan)
-				bySweep[s.workload.name] = i
+			if last := len(plan) - 1; last < 0 || plan[last][0].workload.name != s.workload.name {
 				plan = append(plan, nil)
 			}
-			add(&plan[i], params{strategy: "staging", workload: s.workload, uploadConcurrency: s.uploadConcurrency, commitConcurrency: s.commitConcurrency})
+			add(&plan[len(plan)-1], params{strategy: "staging", workload: s.workload, uploadConcurrency: s.uploadConcurrency, commitConcurrency: s.commitConcurrency})
 		}
 	}
 	total := 0
@@ -163,14 +163,6 @@ func run(ctx context.Context, c *config) error {
 	return writeReport(path)
 }
 
-// appendGroup appends g to plan unless it is empty.
-func appendGroup(plan [][]params, g []params) [][]params {
-	if len(g) == 0 {
-		return plan
-	}
-	return append(plan, g)
-}
-
 // progressLine describes measurement n of total when it is done.
 func progressLine(n, total int, p params, res results.Result) string {
 	line := fmt.Sprintf("[%d/%d] %-20s %-8s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
@@ -196,14 +188,14 @@ var measureOnce = measure
 // every entry alike, not on whichever was measured last; and each round
 // starts one entry further (a, b, c; b, c, a; c, a, b), so that no entry
 // always follows the same one and inherits what it left behind (a server
-// still busy with its deletes, a disk still discarding its blocks). For
-// each entry it
-// returns the repetition with the median total time, with the highest peak
-// heap and RSS of all its repetitions; the first failed repetition of an
-// entry is its result, and its later repetitions are skipped. An entry the
-// context's end kept from being measured at all is nil. The objects of
-// each repetition are deleted after it unless keep; the local files always
-// are.
+// still busy with its deletes, a disk still discarding its blocks).
+//
+// For each entry it returns the repetition with the median total time,
+// with the highest peak heap and RSS of all its repetitions; the first
+// failed repetition of an entry is its result, and its later repetitions
+// are skipped. An entry the context's end kept from being measured at all
+// is nil. The objects of each repetition are deleted after it unless keep;
+// the local files always are.
 func measureGroup(ctx context.Context, t *target, g []params, n int, keep bool) []*results.Result {
 	runs := make([][]results.Result, len(g))
 	out := make([]*results.Result, len(g))
