@@ -60,6 +60,11 @@ func Do[T any](ctx context.Context, p Policy, transient func(error) bool,
 			}
 		}),
 	)
+	var permanent *backoff.PermanentError
+	if errors.As(err, &permanent) && err == error(permanent) {
+		// A permanent error on the last attempt comes back wrapped.
+		err = permanent.Unwrap()
+	}
 	if err != nil && last != nil && !errors.Is(err, last) {
 		// The context ended while waiting: report both.
 		err = fmt.Errorf("%w (after %d attempts, last error: %w)", err, attempt, last)

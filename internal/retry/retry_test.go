@@ -27,6 +27,7 @@ func TestDo(t *testing.T) {
 		{"retries transient then succeeds", []error{errTransient, errTransient}, nil, 3},
 		{"gives up after max attempts", []error{errTransient, errTransient, errTransient}, errTransient, 3},
 		{"stops at a permanent error", []error{errPermanent}, errPermanent, 1},
+		{"permanent error at the last attempt", []error{errTransient, errTransient, errPermanent}, errPermanent, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +41,7 @@ func TestDo(t *testing.T) {
 			})
 			assert.Equal(t, tt.wantAttempts, calls)
 			if tt.wantErr != nil {
-				require.ErrorIs(t, err, tt.wantErr)
+				require.Same(t, tt.wantErr, err, "the operation's own error, unwrapped")
 				return
 			}
 			require.NoError(t, err)
