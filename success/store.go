@@ -26,14 +26,20 @@ type sidecar struct {
 	Files []File `json:"files"`
 }
 
-// SidecarName returns the name [Write] gives the sidecar of the manifest
-// at key: the manifest's file name with ".files.json" appended, prefixed
-// with '_' unless it starts with one, so that readers of the destination
-// skip it as they skip _SUCCESS ("_SUCCESS" → "_SUCCESS.files.json").
-func SidecarName(key string) string {
+// SidecarName returns the name [Write] gives the sidecar of job jobID's
+// manifest at key: the manifest's file name, the job ID and ".files.json",
+// prefixed with '_' unless the name starts with one, so that readers of
+// the destination skip it as they skip _SUCCESS ("_SUCCESS", job "j-1" →
+// "_SUCCESS.j-1.files.json"). The job ID in the name gives each job a
+// sidecar of its own: a job whose manifest cannot be written never
+// overwrites the sidecar of the manifest already there.
+func SidecarName(key, jobID string) string {
 	base := path.Base(key)
 	if !strings.HasPrefix(base, "_") {
 		base = "_" + base
+	}
+	if jobID != "" {
+		base += "." + jobID
 	}
 	return base + ".files.json"
 }
@@ -56,8 +62,12 @@ func location(store multipart.Store, key string) string {
 // written as [Name].
 //
 // When d lists more than [MaxInlineFiles] files, the list is first written
-// to a sidecar object in the same directory (see [SidecarName]), and the
-// manifest is written without Files and with FilesSidecar naming it.
+// to a sidecar object of d's job in the same directory (see
+// [SidecarName]), and the manifest is written without Files and with
+// FilesSidecar naming it. When the manifest cannot be written the sidecar
+// stays: the manifest's PUT may have taken effect although its answer was
+// lost, and a caller that knows it did not (a committer reverting its job)
+// deletes it by its name.
 // [Read] loads the list back. A manifest that does not need a sidecar is
 // written without FilesSidecar.
 func Write(ctx context.Context, store multipart.Store, key string, d *Data) error {
@@ -70,7 +80,7 @@ func Write(ctx context.Context, store multipart.Store, key string, d *Data) erro
 		return fmt.Errorf("success: write %s: %w", location(store, key), err)
 	}
 	if len(c.Files) > MaxInlineFiles {
-		name := SidecarName(key)
+		name := SidecarName(key, c.JobID)
 		skey := SidecarKey(key, name)
 		var buf bytes.Buffer
 		if err := json.NewEncoder(&buf).Encode(sidecar{Name: sidecarFormat, JobID: c.JobID, Files: c.Files}); err != nil {
@@ -95,6 +105,13 @@ func put(ctx context.Context, store multipart.Store, key string, data []byte) er
 	_, err := store.PutObject(ctx, key, bytes.NewReader(data), int64(len(data)),
 		multipart.PutOptions{ContentType: "application/json"})
 	return err
+}
+
+// ReadManifest reads and validates the manifest at key (see [Decode])
+// without loading the file list of a sidecar it names: enough to learn
+// which job wrote it. Errors are those of [Read].
+func ReadManifest(ctx context.Context, store multipart.Store, key string) (*Data, error) {
+	return get(ctx, store, key, Decode)
 }
 
 // Read reads and validates the manifest at key (see [Decode]) and, when it

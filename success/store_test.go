@@ -68,10 +68,10 @@ func TestWriteRead(t *testing.T) {
 			// The manifest itself: inline files, or a sidecar.
 			raw, err := success.Decode(bytes.NewReader(getObject(t, st, key)))
 			require.NoError(t, err)
-			sidecar := "out/" + success.SidecarName(key)
+			sidecar := "out/" + success.SidecarName(key, d.JobID)
 			if n > success.MaxInlineFiles {
 				assert.Nil(t, raw.Files)
-				assert.Equal(t, "_SUCCESS.files.json", raw.FilesSidecar)
+				assert.Equal(t, "_SUCCESS."+d.JobID+".files.json", raw.FilesSidecar)
 				assert.Contains(t, objectKeys(t, st, "out/_"), sidecar)
 			} else {
 				assert.Len(t, raw.Files, n)
@@ -105,15 +105,16 @@ func TestWriteAtBucketRoot(t *testing.T) {
 		d.AddFile(putFile(t, st, fmt.Sprintf("f%d", i), "x"))
 	}
 	require.NoError(t, success.Write(ctx, st, "_SUCCESS", d))
-	assert.Contains(t, objectKeys(t, st, "_"), "_SUCCESS.files.json")
+	assert.Contains(t, objectKeys(t, st, "_"), "_SUCCESS.job-1.files.json")
 	got, err := success.Read(ctx, st, "_SUCCESS")
 	require.NoError(t, err)
 	require.NoError(t, success.Verify(ctx, st, "", got))
 }
 
 func TestSidecarName(t *testing.T) {
-	assert.Equal(t, "_SUCCESS.files.json", success.SidecarName("a/b/_SUCCESS"))
-	assert.Equal(t, "_manifest.json.files.json", success.SidecarName("manifest.json"))
+	assert.Equal(t, "_SUCCESS.job-1.files.json", success.SidecarName("a/b/_SUCCESS", "job-1"))
+	assert.Equal(t, "_manifest.json.j.files.json", success.SidecarName("manifest.json", "j"))
+	assert.Equal(t, "_SUCCESS.files.json", success.SidecarName("_SUCCESS", ""))
 	assert.Equal(t, "a/b/_SUCCESS.files.json", success.SidecarKey("a/b/_SUCCESS", "_SUCCESS.files.json"))
 	assert.Equal(t, "_SUCCESS.files.json", success.SidecarKey("_SUCCESS", "_SUCCESS.files.json"))
 }
@@ -160,13 +161,13 @@ func TestReadErrors(t *testing.T) {
 	// A large job whose sidecar is lost, corrupt, or another job's.
 	d := job(t, st, "big", success.MaxInlineFiles+1)
 	require.NoError(t, success.Write(ctx, st, "big/_SUCCESS", d))
-	sidecar := getObject(t, st, "big/_SUCCESS.files.json")
+	sidecar := getObject(t, st, "big/_SUCCESS.job-1.files.json")
 
-	require.NoError(t, st.DeleteObjects(ctx, []string{"big/_SUCCESS.files.json"}))
+	require.NoError(t, st.DeleteObjects(ctx, []string{"big/_SUCCESS.job-1.files.json"}))
 	_, err = success.Read(ctx, st, "big/_SUCCESS")
 	require.ErrorIs(t, err, success.ErrInvalidManifest)
 	assert.NotErrorIs(t, err, multipart.ErrNotFound, "the manifest exists")
-	assert.Contains(t, err.Error(), `field "s3commitFilesSidecar" names s3://lake/big/_SUCCESS.files.json, which does not exist`)
+	assert.Contains(t, err.Error(), `field "s3commitFilesSidecar" names s3://lake/big/_SUCCESS.job-1.files.json, which does not exist`)
 
 	// Other store errors stay what they are.
 	failing := faultstore.New(st, faultstore.FailNth(faultstore.OpGetObject, 2, multipart.ErrThrottled))
@@ -175,20 +176,20 @@ func TestReadErrors(t *testing.T) {
 	assert.NotErrorIs(t, err, success.ErrInvalidManifest)
 	assert.Contains(t, err.Error(), "file list of s3://lake/big/_SUCCESS")
 
-	putFile(t, st, "big/_SUCCESS.files.json", `{"name":"other"}`)
+	putFile(t, st, "big/_SUCCESS.job-1.files.json", `{"name":"other"}`)
 	_, err = success.Read(ctx, st, "big/_SUCCESS")
 	require.ErrorIs(t, err, success.ErrInvalidManifest)
 	assert.Contains(t, err.Error(), `field "name" is "other"`)
 
-	putFile(t, st, "big/_SUCCESS.files.json", strings.Replace(string(sidecar), `"jobId":"job-1"`, `"jobId":"job-2"`, 1))
+	putFile(t, st, "big/_SUCCESS.job-1.files.json", strings.Replace(string(sidecar), `"jobId":"job-1"`, `"jobId":"job-2"`, 1))
 	_, err = success.Read(ctx, st, "big/_SUCCESS")
 	require.ErrorIs(t, err, success.ErrInvalidManifest)
 	assert.Contains(t, err.Error(), "belongs to another job")
 
-	putFile(t, st, "big/_SUCCESS.files.json", strings.Replace(string(sidecar), `"size":6`, `"size":-1`, 1))
+	putFile(t, st, "big/_SUCCESS.job-1.files.json", strings.Replace(string(sidecar), `"size":6`, `"size":-1`, 1))
 	_, err = success.Read(ctx, st, "big/_SUCCESS")
 	require.ErrorIs(t, err, success.ErrInvalidManifest)
-	assert.Contains(t, err.Error(), `s3://lake/big/_SUCCESS.files.json: invalid _SUCCESS manifest: field "s3commitFiles[0].size" is -1`)
+	assert.Contains(t, err.Error(), `s3://lake/big/_SUCCESS.job-1.files.json: invalid _SUCCESS manifest: field "s3commitFiles[0].size" is -1`)
 }
 
 func TestVerify(t *testing.T) {
