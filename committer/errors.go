@@ -20,6 +20,10 @@ var (
 	// ErrTaskCommitted: another attempt of the task has committed first;
 	// this attempt's output was discarded.
 	ErrTaskCommitted = errors.New("task already committed by another attempt")
+	// ErrJobCommitting: a task attempt tried to commit after the job commit
+	// (or the job abort) had begun; its output is not part of the job and
+	// its uploads were aborted.
+	ErrJobCommitting = errors.New("job commit has begun")
 	// ErrAttemptFinished: this attempt was committed or aborted already.
 	ErrAttemptFinished = errors.New("task attempt already committed or aborted")
 	// ErrInvalidPendingSet: a committed task's record is corrupt or names

@@ -22,7 +22,9 @@ func UniqueFilename(name, jobID string) string {
 // directory and returns it in slash form. It refuses, with
 // [ErrInvalidPath], paths that would escape the directory or make a
 // malformed key: empty, absolute, with "." or ".." segments, empty
-// segments ("a//b", a trailing '/'), backslashes, NUL, or invalid UTF-8.
+// segments ("a//b", a trailing '/'), backslashes, control characters (NUL,
+// CR, LF, the other C0 characters and DEL, which listings without URL
+// encoding do not return intact), or invalid UTF-8.
 func CleanRelativePath(rel string) (string, error) {
 	bad := func(why string) (string, error) {
 		return "", fmt.Errorf("%w: %q %s; give a relative path like \"year=2026/part-0000.parquet\"", ErrInvalidPath, rel, why)
@@ -32,8 +34,11 @@ func CleanRelativePath(rel string) (string, error) {
 		return bad("is empty")
 	case !utf8.ValidString(rel):
 		return bad("is not valid UTF-8")
-	case strings.ContainsAny(rel, "\\\x00"):
-		return bad("contains a backslash or NUL")
+	case strings.ContainsRune(rel, '\\'):
+		return bad("contains a backslash")
+	case strings.IndexFunc(rel, isControl) >= 0:
+		r := rel[strings.IndexFunc(rel, isControl)]
+		return bad(fmt.Sprintf("contains the control character %U; rename the file without control characters", rune(r)))
 	case strings.HasPrefix(rel, "/"):
 		return bad("is absolute")
 	}
@@ -47,6 +52,9 @@ func CleanRelativePath(rel string) (string, error) {
 	}
 	return rel, nil
 }
+
+// isControl reports whether r is an ASCII control character (C0 or DEL).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // DestinationKey returns the object key of a file written at relative path
 // rel by a task of job jobID: the destination prefix, '/', and rel, with

@@ -43,7 +43,8 @@ func TestCleanRelativePath(t *testing.T) {
 		require.NoError(t, err, ok)
 		assert.Equal(t, ok, got)
 	}
-	for _, bad := range []string{"", "/etc/passwd", "../x", "a/../../x", "a//b", "a/", "./a", "a\\b", "a\x00b", "\xff"} {
+	for _, bad := range []string{"", "/etc/passwd", "../x", "a/../../x", "a//b", "a/", "./a", "a\\b", "a\x00b", "\xff",
+		"a\rb", "a\nb", "line\n", "a\tb", "esc\x1b[2J", "bell\x07", "del\x7f"} {
 		_, err := CleanRelativePath(bad)
 		require.ErrorIs(t, err, ErrInvalidPath, "%q", bad)
 	}
