@@ -61,10 +61,13 @@ type UploaderOptions struct {
 	// this Uploader; 0 means [DefaultConcurrency]. Give the Store's HTTP
 	// client at least as many idle connections. Hadoop: fs.s3a.threads.max.
 	Concurrency int
-	// Retry governs retries of transient failures.
+	// Retry governs retries of transient failures: it is the policy of the
+	// [RetryingStore] that [NewUploader] wraps the store in. It is not used
+	// when the store given to NewUploader is a *RetryingStore already.
 	Retry RetryPolicy
 	// Logger receives debug records of retries and aborts; nil disables
-	// logging.
+	// logging. The retries of a store that is a *RetryingStore already are
+	// logged by that store's logger.
 	Logger *slog.Logger
 }
 
@@ -74,15 +77,25 @@ type UploaderOptions struct {
 // process. An Uploader is safe for concurrent use; its Concurrency bound is
 // shared by all its uploads.
 type Uploader struct {
-	store  Store
+	store  *RetryingStore
 	opts   UploaderOptions
-	retry  retry.Policy
 	slots  chan struct{}
 	logger *slog.Logger
 }
 
 // NewUploader returns an Uploader that writes to store. It fails when the
 // options are out of range.
+//
+// Every store call of the Uploader is retried by one layer, a
+// [RetryingStore]: NewUploader wraps store in one with opts.Retry and
+// opts.Logger, unless store is a *RetryingStore already, which is then used
+// as it is (and opts.Retry is not). Passing a RetryingStore is how a caller
+// puts a wrapper of its own inside the retry layer, so that the wrapper
+// sees every attempt: for example one that records each CreateUpload
+// attempt, whose answer may be lost after the upload was created:
+//
+//	st := multipart.NewRetryingStore(&recordingStore{Store: backend}, policy, logger)
+//	uploader, err := multipart.NewUploader(st, multipart.UploaderOptions{})
 func NewUploader(store Store, opts UploaderOptions) (*Uploader, error) {
 	if store == nil {
 		return nil, errors.New("multipart: NewUploader needs a Store, got nil")
@@ -104,10 +117,13 @@ func NewUploader(store Store, opts UploaderOptions) (*Uploader, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	rs, ok := store.(*RetryingStore)
+	if !ok {
+		rs = NewRetryingStore(store, opts.Retry, logger)
+	}
 	return &Uploader{
-		store:  store,
+		store:  rs,
 		opts:   opts,
-		retry:  opts.Retry.withDefaults(),
 		slots:  make(chan struct{}, opts.Concurrency),
 		logger: logger,
 	}, nil
@@ -156,10 +172,7 @@ func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key st
 		return nil, err
 	}
 	created := time.Now()
-	uploadID, err := retry.Do(ctx, u.retry, IsRetryable, u.notify("CreateMultipartUpload", key, 0),
-		func(ctx context.Context) (string, error) {
-			return u.store.CreateUpload(ctx, key, CreateOptions{})
-		})
+	uploadID, err := u.store.CreateUpload(ctx, key, CreateOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -210,13 +223,7 @@ func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, ke
 			defer func() { <-u.slots }()
 			part := plan.Part(i)
 			body := io.NewSectionReader(r, part.Offset, part.Size)
-			p, err := retry.Do(ctx, u.retry, IsRetryable, u.notify("UploadPart", key, part.Number),
-				func(ctx context.Context) (Part, error) {
-					if _, err := body.Seek(0, io.SeekStart); err != nil {
-						return Part{}, err
-					}
-					return u.store.UploadPart(ctx, key, uploadID, part.Number, body, part.Size)
-				})
+			p, err := u.store.UploadPart(ctx, key, uploadID, part.Number, body, part.Size)
 			if err != nil {
 				fail(err)
 				return
@@ -239,22 +246,11 @@ func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, ke
 func (u *Uploader) abort(ctx context.Context, key, uploadID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	_, err := retry.Do(ctx, u.retry, IsRetryable, u.notify("AbortMultipartUpload", key, 0),
-		func(ctx context.Context) (struct{}, error) {
-			err := u.store.AbortUpload(ctx, key, uploadID)
-			if errors.Is(err, ErrNoSuchUpload) {
-				err = nil // gone already: nothing leaks
-			}
-			return struct{}{}, err
-		})
+	err := u.store.AbortUpload(ctx, key, uploadID)
+	if errors.Is(err, ErrNoSuchUpload) {
+		err = nil // gone already (or a retry met the aborted upload): nothing leaks
+	}
 	u.logger.DebugContext(ctx, "aborted multipart upload after failure",
 		"bucket", u.store.Bucket(), "key", key, "upload_id", uploadID, "error", err)
 	return err
-}
-
-func (u *Uploader) notify(op, key string, part int32) func(int, error, time.Duration) {
-	return func(attempt int, err error, wait time.Duration) {
-		u.logger.Debug("retrying request", "op", op, "key", key, "part", part,
-			"attempt", attempt, "wait", wait, "error", err)
-	}
 }
