@@ -10,6 +10,13 @@ import (
 // backends use when their Options leave it zero.
 const DefaultMaxConnections = 64
 
+// DefaultRetryMaxAttempts is the number of attempts the backends' client
+// libraries make per request when their Options leave RetryMaxAttempts
+// zero: one, because s3commit retries in one layer,
+// [multipart.RetryingStore], and retries inside it would multiply its
+// attempts.
+const DefaultRetryMaxAttempts = 1
+
 // OrDefault returns v if it is positive and def otherwise: the rule of the
 // backends' Options fields whose zero value means the default.
 func OrDefault[T ~int | ~int32](v, def T) T {

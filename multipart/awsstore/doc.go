@@ -21,6 +21,11 @@
 // Over plain HTTP the SDK hashes every request body with SHA-256 to sign
 // it; [UnsignedPayload] skips that hash for parts and small objects.
 //
+// The SDK makes one attempt per request ([Options.RetryMaxAttempts]):
+// s3commit retries in one layer, [multipart.RetryingStore]. The
+// [multipart.Uploader] puts one around its store; wrap the store in one
+// with [multipart.NewRetryingStore] where you call it yourself.
+//
 // Every error a Store returns is a [*multipart.Error] whose Kind is
 // classified from the S3 error code and HTTP status
 // ([multipart.ClassifyHTTP]) or is [multipart.ErrNetwork] for transport

@@ -23,6 +23,9 @@ const (
 	// DefaultListPageSize is the default of [Options.ListPageSize], and the
 	// largest page S3 returns.
 	DefaultListPageSize = multipart.MaxListPageSize
+	// DefaultRetryMaxAttempts is the default of [Options.RetryMaxAttempts]:
+	// one attempt per request, no retries by the SDK.
+	DefaultRetryMaxAttempts = storeutil.DefaultRetryMaxAttempts
 	// DefaultRegion is the region used when an endpoint is set but no region
 	// is configured anywhere; S3-compatible stores usually accept any
 	// region and most default to this one.
@@ -152,8 +155,12 @@ type Options struct {
 	HTTPClient aws.HTTPClient
 
 	// RetryMaxAttempts is the number of attempts the SDK's retryer makes per
-	// request (1 disables retries). Zero keeps the SDK default (3, or
-	// AWS_MAX_ATTEMPTS).
+	// request. s3commit retries in one layer, [multipart.RetryingStore]
+	// (the Uploader puts one around its store); the SDK's retryer makes one
+	// attempt unless you set this. Zero means [DefaultRetryMaxAttempts]
+	// (1), whatever AWS_MAX_ATTEMPTS or the profile's max_attempts say. Set
+	// it above 1 only where the Store is used without a RetryingStore:
+	// inside one, the attempts multiply.
 	RetryMaxAttempts int
 
 	// ListPageSize is the number of entries requested per list page
@@ -227,6 +234,11 @@ func validateEndpointURL(endpoint string) error {
 // maxConnections returns MaxConnections or its default.
 func (o Options) maxConnections() int {
 	return storeutil.OrDefault(o.MaxConnections, DefaultMaxConnections)
+}
+
+// retryMaxAttempts returns RetryMaxAttempts or its default.
+func (o Options) retryMaxAttempts() int {
+	return storeutil.OrDefault(o.RetryMaxAttempts, DefaultRetryMaxAttempts)
 }
 
 // listPageSize returns ListPageSize or its default.

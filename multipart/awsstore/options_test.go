@@ -63,6 +63,9 @@ func TestOptionsDefaults(t *testing.T) {
 	if got := o.listPageSize(); got != DefaultListPageSize {
 		t.Errorf("listPageSize() = %d, want %d", got, DefaultListPageSize)
 	}
+	if got := o.retryMaxAttempts(); got != 1 || DefaultRetryMaxAttempts != 1 {
+		t.Errorf("retryMaxAttempts() = %d (DefaultRetryMaxAttempts %d), want 1: retries are multipart.RetryingStore's", got, DefaultRetryMaxAttempts)
+	}
 	if o.Checksums != ChecksumWhenRequired || o.PayloadSigning != SignPayload {
 		t.Errorf("zero Options: Checksums %v, PayloadSigning %v", o.Checksums, o.PayloadSigning)
 	}
@@ -102,6 +105,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		wantEndpoint string
 		wantChecksum aws.RequestChecksumCalculation
 		wantIdle     int
+		wantAttempts int // 0 means 1
 		wantErr      string
 	}{
 		{
@@ -119,6 +123,22 @@ func TestNewConfiguresClient(t *testing.T) {
 			wantEndpoint: "http://127.0.0.1:9000",
 			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
 			wantIdle:     200,
+		},
+		{
+			name:         "the SDK makes one attempt whatever AWS_MAX_ATTEMPTS says",
+			opts:         Options{Bucket: "b", EndpointURL: "http://127.0.0.1:9000", Credentials: creds},
+			env:          map[string]string{"AWS_MAX_ATTEMPTS": "7"},
+			wantRegion:   DefaultRegion,
+			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
+			wantIdle:     DefaultMaxConnections,
+		},
+		{
+			name:         "SDK retries when asked for",
+			opts:         Options{Bucket: "b", EndpointURL: "http://127.0.0.1:9000", Credentials: creds, RetryMaxAttempts: 4},
+			wantRegion:   DefaultRegion,
+			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
+			wantIdle:     DefaultMaxConnections,
+			wantAttempts: 4,
 		},
 		{
 			name:         "region from the environment",
@@ -191,6 +211,10 @@ func TestNewConfiguresClient(t *testing.T) {
 			}
 			if st.pageSize != DefaultListPageSize {
 				t.Errorf("pageSize = %d", st.pageSize)
+			}
+			wantAttempts := max(c.wantAttempts, 1)
+			if got := o.Retryer.MaxAttempts(); got != wantAttempts {
+				t.Errorf("Retryer.MaxAttempts() = %d, want %d", got, wantAttempts)
 			}
 		})
 	}

@@ -21,6 +21,11 @@
 // SHA-256 signature; [Options.UnsignedPayload] turns that off to save CPU.
 // Over HTTPS bodies are sent unsigned.
 //
+// minio-go makes one attempt per request ([Options.RetryMaxAttempts]):
+// s3commit retries in one layer, [multipart.RetryingStore]. The
+// [multipart.Uploader] puts one around its store; wrap the store in one
+// with [multipart.NewRetryingStore] where you call it yourself.
+//
 // Every error a Store returns is a [*multipart.Error] whose Kind is
 // classified from the S3 error code and HTTP status
 // ([multipart.ClassifyHTTP]) or is [multipart.ErrNetwork] for transport

@@ -20,6 +20,9 @@ const (
 	// DefaultListPageSize is the default of [Options.ListPageSize], and the
 	// largest page S3 returns.
 	DefaultListPageSize = multipart.MaxListPageSize
+	// DefaultRetryMaxAttempts is the default of [Options.RetryMaxAttempts]:
+	// one attempt per request, no retries by minio-go.
+	DefaultRetryMaxAttempts = storeutil.DefaultRetryMaxAttempts
 )
 
 // Options configure a [Store]. The zero value of every field is a working
@@ -68,8 +71,12 @@ type Options struct {
 	// Transport replaces minio-go's default HTTP transport.
 	Transport http.RoundTripper
 
-	// RetryMaxAttempts is the number of attempts minio-go makes per request
-	// (1 disables retries). Zero keeps minio-go's default (10).
+	// RetryMaxAttempts is the number of attempts minio-go makes per
+	// request. s3commit retries in one layer, [multipart.RetryingStore]
+	// (the Uploader puts one around its store); minio-go makes one attempt
+	// unless you set this. Zero means [DefaultRetryMaxAttempts] (1), not
+	// minio-go's own default of 10. Set it above 1 only where the Store is
+	// used without a RetryingStore: inside one, the attempts multiply.
 	RetryMaxAttempts int
 
 	// UnsignedPayload sends part and object bodies with
@@ -162,6 +169,11 @@ func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
 // maxConnections returns MaxConnections or its default.
 func (o Options) maxConnections() int {
 	return storeutil.OrDefault(o.MaxConnections, DefaultMaxConnections)
+}
+
+// retryMaxAttempts returns RetryMaxAttempts or its default.
+func (o Options) retryMaxAttempts() int {
+	return storeutil.OrDefault(o.RetryMaxAttempts, DefaultRetryMaxAttempts)
 }
 
 // listPageSize returns ListPageSize or its default.

@@ -88,6 +88,25 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
+func TestOptionsDefaults(t *testing.T) {
+	var o Options
+	if got := o.maxConnections(); got != DefaultMaxConnections {
+		t.Errorf("maxConnections() = %d, want %d", got, DefaultMaxConnections)
+	}
+	if got := o.listPageSize(); got != DefaultListPageSize {
+		t.Errorf("listPageSize() = %d, want %d", got, DefaultListPageSize)
+	}
+	// minio-go's MaxRetries is its number of attempts: 1 sends each
+	// request once. The request count is checked against a server in
+	// package multipart (TestRetryingStoreAttemptsOverHTTP).
+	if got := o.retryMaxAttempts(); got != 1 || DefaultRetryMaxAttempts != 1 {
+		t.Errorf("retryMaxAttempts() = %d (DefaultRetryMaxAttempts %d), want 1: retries are multipart.RetryingStore's", got, DefaultRetryMaxAttempts)
+	}
+	if got := (Options{RetryMaxAttempts: 4}).retryMaxAttempts(); got != 4 {
+		t.Errorf("retryMaxAttempts() = %d with RetryMaxAttempts 4", got)
+	}
+}
+
 func TestNewConfiguresClient(t *testing.T) {
 	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 		"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"} {

@@ -67,7 +67,7 @@ func New(opts Options) (*Store, error) {
 		Transport:    transport,
 		Region:       opts.Region,
 		BucketLookup: lookup,
-		MaxRetries:   opts.RetryMaxAttempts,
+		MaxRetries:   opts.retryMaxAttempts(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("miniostore: %w", err)
@@ -83,7 +83,10 @@ func New(opts Options) (*Store, error) {
 
 // NewFromCore returns a Store on bucket that uses core as it is configured
 // (endpoint, credentials, transport, retries). Of opts it uses
-// UnsignedPayload, ListPageSize and Logger; opts.Bucket is ignored. It
+// UnsignedPayload, ListPageSize and Logger; opts.Bucket is ignored.
+// s3commit retries in one layer, [multipart.RetryingStore]: give it a
+// client made with minio.Options.MaxRetries = 1, or the attempts multiply
+// (minio-go's default is 10). It
 // panics if core is nil, bucket is empty or those options are invalid,
 // which are programming errors.
 func NewFromCore(core *minio.Core, bucket string, opts Options) *Store {
