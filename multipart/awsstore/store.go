@@ -102,10 +102,12 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 // NewFromClient returns a Store on bucket that uses client as it is
 // configured (endpoint, region, credentials, HTTP client, retries and
 // checksum settings). Of opts it uses PayloadSigning, ListPageSize and
-// Logger; opts.Bucket is ignored. s3commit retries in one layer,
-// [multipart.RetryingStore]: give it a client whose retryer makes one
-// attempt (s3.Options.RetryMaxAttempts = 1), or the attempts multiply. It panics if client is nil, bucket is
+// Logger; opts.Bucket is ignored. It panics if client is nil, bucket is
 // empty or those options are invalid, which are programming errors.
+//
+// s3commit retries in one layer, [multipart.RetryingStore]: give it a
+// client whose retryer makes one attempt (s3.Options.RetryMaxAttempts =
+// 1), or the attempts multiply.
 func NewFromClient(client *s3.Client, bucket string, opts Options) *Store {
 	if client == nil {
 		panic("awsstore.NewFromClient: nil client")

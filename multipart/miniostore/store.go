@@ -83,12 +83,13 @@ func New(opts Options) (*Store, error) {
 
 // NewFromCore returns a Store on bucket that uses core as it is configured
 // (endpoint, credentials, transport, retries). Of opts it uses
-// UnsignedPayload, ListPageSize and Logger; opts.Bucket is ignored.
-// s3commit retries in one layer, [multipart.RetryingStore]: give it a
-// client made with minio.Options.MaxRetries = 1, or the attempts multiply
-// (minio-go's default is 10). It
+// UnsignedPayload, ListPageSize and Logger; opts.Bucket is ignored. It
 // panics if core is nil, bucket is empty or those options are invalid,
 // which are programming errors.
+//
+// s3commit retries in one layer, [multipart.RetryingStore]: give it a
+// client made with minio.Options.MaxRetries = 1, or the attempts multiply
+// (minio-go's default is 10).
 func NewFromCore(core *minio.Core, bucket string, opts Options) *Store {
 	if core == nil || core.Client == nil {
 		panic("miniostore.NewFromCore: nil client")
