@@ -52,17 +52,25 @@ func same(st multipart.Store) multipart.Store { return st }
 // minioBehavior is what MinIO (the pinned release) was observed to do:
 // ListMultipartUploads matches only an exact object key (a shorter prefix
 // lists nothing; MinIO calls this won't-fix). It enforces If-None-Match and
-// If-Match on CompleteMultipartUpload and PutObject. (It also answers an
-// abort of an unknown upload with success; the backend checks first, see
-// Store.AbortUpload, so the suite sees S3's NoSuchUpload.)
-var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true}
+// If-Match on CompleteMultipartUpload and PutObject, and evaluates them on
+// CompleteMultipartUpload before it looks the upload up: a repeated
+// completion answers 412 with a condition that no longer holds, 404
+// NoSuchUpload without. Completed objects have S3's multipart ETag. (It
+// also answers an abort of an unknown upload with success; the backend
+// checks first, see Store.AbortUpload, so the suite sees S3's
+// NoSuchUpload.) memstore.MinIOOptions emulates the same.
+var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true}
 
 // versityGWBehavior is what versitygw v1.8.0 (posix backend) was observed to
-// do: S3's behaviour in everything the suite checks, including prefix
-// listing of uploads and conditional completion. (It rejects S3's
-// upload-listing markers with 400 InvalidArgument, versity/versitygw#2149;
-// the backend falls back to a key marker, so paging works.)
-var versityGWBehavior = storetest.Behavior{}
+// do: S3's behaviour in most of what the suite checks, including prefix
+// listing of uploads, conditional completion and the multipart ETag, but
+// CompleteMultipartUpload of an upload it does not know answers 200 whenever
+// an object exists at the key, evaluating no condition and leaving the
+// object as it is, with the ETag computed from the request's part list.
+// (It rejects S3's upload-listing markers with 400 InvalidArgument,
+// versity/versitygw#2149; the backend falls back to a key marker, so paging
+// works.) memstore.VersityGWOptions emulates the same.
+var versityGWBehavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true}
 
 func TestConformanceMinIO(t *testing.T) {
 	h := harness(t, testserver.MinIO(t), same)
@@ -80,6 +88,17 @@ func TestConformanceVersityGW(t *testing.T) {
 // without rules over a real server: the wrapper must be transparent.
 func TestConformanceFaultstoreMinIO(t *testing.T) {
 	h := harness(t, testserver.MinIO(t), func(st multipart.Store) multipart.Store { return faultstore.New(st) })
+	h.Behavior = minioBehavior
+	storetest.Run(t, h)
+}
+
+// TestConformanceRetryingStoreMinIO runs the suite through a
+// multipart.RetryingStore over a real server: the retry layer must be
+// transparent.
+func TestConformanceRetryingStoreMinIO(t *testing.T) {
+	h := harness(t, testserver.MinIO(t), func(st multipart.Store) multipart.Store {
+		return multipart.NewRetryingStore(st, multipart.RetryPolicy{}, nil)
+	})
 	h.Behavior = minioBehavior
 	storetest.Run(t, h)
 }
