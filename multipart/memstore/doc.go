@@ -27,8 +27,19 @@
 //
 // Options also emulate known differences between stores: MinIO's
 // ListMultipartUploads, which only matches an exact key
-// ([Options.ListUploadsExactKeyOnly]), and stores that accept and ignore
-// conditional writes. [Server.RequireCredentials] makes stores with the
+// ([Options.ListUploadsExactKeyOnly]); MinIO's CompleteMultipartUpload,
+// which evaluates If-None-Match and If-Match before it looks the upload up
+// ([Options.PreconditionBeforeUploadLookup]); versitygw's, which answers
+// success for an unknown upload at a key that holds an object
+// ([Options.CompleteUnknownUploadSucceedsIfObjectExists]); and stores that
+// accept and ignore conditional writes. [MinIOOptions] and
+// [VersityGWOptions] set every departure of the pinned MinIO and versitygw
+// in one line; the conformance suite asserts the same departures on the
+// real servers, so that code tested on memstore sees what they do:
+//
+//	store := srv.Store("lake", memstore.MinIOOptions())
+//
+// [Server.RequireCredentials] makes stores with the
 // wrong credentials fail with [multipart.ErrAccessDenied], and a store on a
 // missing bucket fails with [multipart.ErrBucketNotFound].
 //

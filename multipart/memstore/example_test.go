@@ -95,3 +95,40 @@ func ExampleServer() {
 	// true
 	// true
 }
+
+// Stores that answer a repeated completion as MinIO and versitygw do: the
+// first completion took effect, but its answer was lost, and the client
+// sends it again.
+func ExampleMinIOOptions() {
+	ctx := context.Background()
+	repeat := func(opts memstore.Options) {
+		srv := memstore.NewServer()
+		if err := srv.CreateBucket("lake"); err != nil {
+			panic(err)
+		}
+		st := srv.Store("lake", opts)
+		id, err := st.CreateUpload(ctx, "out/a.parquet", multipart.CreateOptions{})
+		if err != nil {
+			panic(err)
+		}
+		part, err := st.UploadPart(ctx, "out/a.parquet", id, 1, strings.NewReader("data"), 4)
+		if err != nil {
+			panic(err)
+		}
+		parts := []multipart.Part{part}
+		exclusive := multipart.CompleteOptions{IfNoneMatch: true}
+		if _, err := st.CompleteUpload(ctx, "out/a.parquet", id, parts, exclusive); err != nil {
+			panic(err)
+		}
+		_, withCondition := st.CompleteUpload(ctx, "out/a.parquet", id, parts, exclusive)
+		_, without := st.CompleteUpload(ctx, "out/a.parquet", id, parts, multipart.CompleteOptions{})
+		fmt.Println(multipart.KindOf(withCondition), "|", multipart.KindOf(without))
+	}
+	repeat(memstore.Options{})          // S3's order
+	repeat(memstore.MinIOOptions())     // MinIO's
+	repeat(memstore.VersityGWOptions()) // versitygw's
+	// Output:
+	// no such multipart upload | no such multipart upload
+	// precondition failed | no such multipart upload
+	// <nil> | <nil>
+}

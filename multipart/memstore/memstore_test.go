@@ -560,6 +560,78 @@ func TestCompleteConditions(t *testing.T) {
 	}
 }
 
+// TestCompleteUnknownUpload: the personalities' answers to completing an
+// upload the store does not know, with the S3 codes the servers send.
+func TestCompleteUnknownUpload(t *testing.T) {
+	ctx := t.Context()
+	other := md5Hex([]byte("other"))
+	for _, c := range []struct {
+		name     string
+		opts     memstore.Options
+		existing bool // an object exists at the key
+		cond     multipart.CompleteOptions
+		kind     error
+		code     string
+	}{
+		{"S3, If-None-Match", memstore.Options{}, true, multipart.CompleteOptions{IfNoneMatch: true},
+			multipart.ErrNoSuchUpload, "NoSuchUpload"},
+		{"S3, If-Match on a vacant key", memstore.Options{}, false, multipart.CompleteOptions{IfMatch: other},
+			multipart.ErrNoSuchUpload, "NoSuchUpload"},
+		{"MinIO, If-None-Match", memstore.MinIOOptions(), true, multipart.CompleteOptions{IfNoneMatch: true},
+			multipart.ErrPreconditionFailed, "PreconditionFailed"},
+		{"MinIO, If-None-Match on a vacant key", memstore.MinIOOptions(), false, multipart.CompleteOptions{IfNoneMatch: true},
+			multipart.ErrNoSuchUpload, "NoSuchUpload"},
+		{"MinIO, If-Match another ETag", memstore.MinIOOptions(), true, multipart.CompleteOptions{IfMatch: other},
+			multipart.ErrPreconditionFailed, "PreconditionFailed"},
+		{"MinIO, If-Match on a vacant key", memstore.MinIOOptions(), false, multipart.CompleteOptions{IfMatch: other},
+			multipart.ErrPreconditionFailed, "NoSuchKey"},
+		{"MinIO, no condition", memstore.MinIOOptions(), true, multipart.CompleteOptions{},
+			multipart.ErrNoSuchUpload, "NoSuchUpload"},
+		{"MinIO ignoring conditions", memstore.Options{PreconditionBeforeUploadLookup: true, IgnoreConditionalWrites: true},
+			true, multipart.CompleteOptions{IfNoneMatch: true}, multipart.ErrNoSuchUpload, "NoSuchUpload"},
+		{"versitygw, If-None-Match", memstore.VersityGWOptions(), true, multipart.CompleteOptions{IfNoneMatch: true}, nil, ""},
+		{"versitygw, If-Match another ETag", memstore.VersityGWOptions(), true, multipart.CompleteOptions{IfMatch: other}, nil, ""},
+		{"versitygw on a vacant key", memstore.VersityGWOptions(), false, multipart.CompleteOptions{},
+			multipart.ErrNoSuchUpload, "NoSuchUpload"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := newStore(t, c.opts)
+			key := "unknown.bin"
+			var existingETag string
+			if c.existing {
+				existingETag = put(t, st, key, []byte("occupant"))
+			}
+			id := create(t, st, key)
+			p := uploadPart(t, st, key, id, 1, []byte("new"))
+			checkKind(t, st.AbortUpload(ctx, key, id), nil, "")
+			etag, err := st.CompleteUpload(ctx, key, id, []multipart.Part{p}, c.cond)
+			checkKind(t, err, c.kind, c.code)
+			if c.kind == nil && etag != multipartETag([]byte("new")) {
+				t.Errorf("ETag %q, want the one computed from the request's parts, %q", etag, multipartETag([]byte("new")))
+			}
+			if !c.existing {
+				if _, err := st.HeadObject(ctx, key); !errors.Is(err, multipart.ErrNotFound) {
+					t.Errorf("HeadObject after the completion: %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if got := content(t, st, key); string(got) != "occupant" {
+				t.Errorf("content %q, want the object unchanged", got)
+			}
+			if info, err := st.HeadObject(ctx, key); err != nil || info.ETag != existingETag {
+				t.Errorf("HeadObject = %+v, %v; want ETag %s", info, err, existingETag)
+			}
+		})
+	}
+
+	// versitygw rejects part ETags that are not hex MD5s before it looks
+	// the upload up.
+	st := newStore(t, memstore.VersityGWOptions())
+	put(t, st, "k", []byte("x"))
+	_, err := st.CompleteUpload(ctx, "k", "no-such-upload", []multipart.Part{{Number: 1, ETag: "not-hex"}}, multipart.CompleteOptions{})
+	checkKind(t, err, multipart.ErrInvalidPart, "InvalidPart")
+}
+
 func TestPutObject(t *testing.T) {
 	ctx := t.Context()
 	st := newStore(t, memstore.Options{})

@@ -61,6 +61,59 @@ type Options struct {
 	// If-None-Match and If-Match: CompleteUpload and PutObject then
 	// overwrite whatever object exists.
 	IgnoreConditionalWrites bool
+
+	// PreconditionBeforeUploadLookup emulates MinIO: CompleteUpload
+	// evaluates If-None-Match and If-Match before it looks the upload up,
+	// so repeating a completion that took effect answers
+	// [multipart.ErrPreconditionFailed] with the condition (412
+	// PreconditionFailed; 404 NoSuchKey for If-Match on a key without an
+	// object) and [multipart.ErrNoSuchUpload] without it. The same holds
+	// for an aborted or never created upload ID. S3's order, the default,
+	// looks the upload up first: NoSuchUpload in every case. Checked on
+	// MinIO RELEASE built from
+	// github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c.
+	PreconditionBeforeUploadLookup bool
+
+	// CompleteUnknownUploadSucceedsIfObjectExists emulates versitygw
+	// (posix backend): CompleteUpload of an upload ID it does not know
+	// under the key (completed, aborted, never created, or created for
+	// another key) succeeds whenever an object exists at the key. It
+	// evaluates no condition, checks neither the parts nor their order,
+	// leaves the object as it is, and answers the ETag computed from the
+	// part list of the request ([multipart.MultipartETag]), which need not
+	// be the object's. A part ETag that is not a hex MD5 fails with
+	// [multipart.ErrInvalidPart] before the upload is looked up. Without
+	// an object at the key the answer is NoSuchUpload, as in S3. (versitygw
+	// means a repeated completion to succeed, as AWS's does, but does not
+	// check that the upload made the object.) Checked on versitygw v1.8.0.
+	CompleteUnknownUploadSucceedsIfObjectExists bool
+}
+
+// MinIOOptions returns the options that make a [Store] answer as MinIO
+// does where MinIO departs from S3: [Options.ListUploadsExactKeyOnly] and
+// [Options.PreconditionBeforeUploadLookup]. Checked against MinIO RELEASE
+// built from github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c by
+// the conformance suite, which asserts the same flags on the real server.
+// Set the other fields (credentials, page size) on the result.
+//
+// MinIO also answers AbortMultipartUpload of an unknown upload with
+// success; the backends of this module ask first and report
+// [multipart.ErrNoSuchUpload], as memstore does, so no option emulates it.
+func MinIOOptions() Options {
+	return Options{
+		ListUploadsExactKeyOnly:        true,
+		PreconditionBeforeUploadLookup: true,
+	}
+}
+
+// VersityGWOptions returns the options that make a [Store] answer as
+// versitygw (posix backend) does where it departs from S3:
+// [Options.CompleteUnknownUploadSucceedsIfObjectExists]. Checked against
+// versitygw v1.8.0 by the conformance suite, which asserts the same flag
+// on the real server. Set the other fields (credentials, page size) on the
+// result.
+func VersityGWOptions() Options {
+	return Options{CompleteUnknownUploadSucceedsIfObjectExists: true}
 }
 
 // APIError is the S3 error a real store would have answered. It is the Err
@@ -203,6 +256,12 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 // then, with the same meaning); IfMatch "*" matches any
 // existing object. After a failure the upload
 // remains, so that it can still be completed or aborted.
+//
+// The checks come in S3's order: the part order, the upload, the
+// conditions, the parts. [Options.PreconditionBeforeUploadLookup]
+// evaluates the conditions before the upload is looked up, as MinIO does;
+// [Options.CompleteUnknownUploadSucceedsIfObjectExists] answers an unknown
+// upload at a key holding an object with success, as versitygw does.
 func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part, opts multipart.CompleteOptions) (string, error) {
 	c := s.call("CompleteMultipartUpload", key, uploadID)
 	if err := c.checkContext(ctx); err != nil {
@@ -221,6 +280,11 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		return "", c.fail(multipart.ErrInvalidArgument, "MalformedXML",
 			"the part list is empty: an upload needs at least one part")
 	}
+	if s.opts.CompleteUnknownUploadSucceedsIfObjectExists {
+		if etag, done, err := c.completeUnknownOverObject(b, parts); done {
+			return etag, err
+		}
+	}
 	for i := 1; i < len(parts); i++ {
 		if parts[i].Number <= parts[i-1].Number {
 			return "", c.fail(multipart.ErrInvalidPart, "InvalidPartOrder",
@@ -228,12 +292,19 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 				parts[i].Number, parts[i-1].Number)
 		}
 	}
+	if s.opts.PreconditionBeforeUploadLookup {
+		if err := c.checkConditions(b, opts.IfNoneMatch, opts.IfMatch); err != nil {
+			return "", err
+		}
+	}
 	u, err := c.upload(b)
 	if err != nil {
 		return "", err
 	}
-	if err := c.checkConditions(b, opts.IfNoneMatch, opts.IfMatch); err != nil {
-		return "", err
+	if !s.opts.PreconditionBeforeUploadLookup {
+		if err := c.checkConditions(b, opts.IfNoneMatch, opts.IfMatch); err != nil {
+			return "", err
+		}
 	}
 
 	segments := make([][]byte, len(parts))
@@ -270,6 +341,27 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 	}
 	delete(b.uploads, uploadID)
 	return etag, nil
+}
+
+// completeUnknownOverObject is CompleteUpload's start under
+// [Options.CompleteUnknownUploadSucceedsIfObjectExists]: done reports that
+// the call ends here, with a failure for part ETags that are not hex MD5s,
+// or with success when the upload is unknown and an object exists at the
+// key. The caller holds the server's lock.
+func (c call) completeUnknownOverObject(b *bucket, parts []multipart.Part) (etag string, done bool, err error) {
+	etags := make([]string, len(parts))
+	for i, p := range parts {
+		etags[i] = p.ETag
+	}
+	etag, ok := multipart.MultipartETag(etags)
+	if !ok {
+		return "", true, c.fail(multipart.ErrInvalidPart, "InvalidPart",
+			"a part ETag is not the hex MD5 of the part")
+	}
+	if _, err := c.upload(b); err != nil && b.objects[c.key] != nil {
+		return etag, true, nil
+	}
+	return "", false, nil
 }
 
 // AbortUpload discards an upload and its parts, or fails with
