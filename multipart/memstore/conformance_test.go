@@ -34,18 +34,55 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, conformanceHarness())
 }
 
-// TestConformanceMinIOEmulation runs the suite with memstore emulating
-// MinIO's exact-key ListMultipartUploads, so that code relying on the flag
-// is tested without a server too.
-func TestConformanceMinIOEmulation(t *testing.T) {
-	h := conformanceHarness()
+// withOptions returns the harness with its store's options replaced by
+// opts, credentials and page size kept.
+func withOptions(h storetest.Harness, opts memstore.Options) storetest.Harness {
 	newStore := h.NewStore
 	h.NewStore = func(t testing.TB) multipart.Store {
 		st := newStore(t).(*memstore.Store)
-		return st.Server().Store(st.Bucket(), memstore.Options{
-			AccessKeyID: "access", SecretAccessKey: "secret", ListPageSize: 2, ListUploadsExactKeyOnly: true,
-		})
+		opts.AccessKeyID, opts.SecretAccessKey, opts.ListPageSize = "access", "secret", 2
+		return st.Server().Store(st.Bucket(), opts)
 	}
-	h.Behavior.ListUploadsExactKeyOnly = true
+	return h
+}
+
+// TestConformanceMinIOEmulation runs the suite with memstore emulating
+// MinIO ([memstore.MinIOOptions]), asserting the Behavior that the suite
+// asserts on the real MinIO (see awsstore and miniostore), so that the
+// emulation and the server cannot drift apart unnoticed.
+func TestConformanceMinIOEmulation(t *testing.T) {
+	h := withOptions(conformanceHarness(), memstore.MinIOOptions())
+	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true}
 	storetest.Run(t, h)
+}
+
+// TestConformanceVersityGWEmulation runs the suite with memstore emulating
+// versitygw ([memstore.VersityGWOptions]), asserting the Behavior that the
+// suite asserts on the real versitygw.
+func TestConformanceVersityGWEmulation(t *testing.T) {
+	h := withOptions(conformanceHarness(), memstore.VersityGWOptions())
+	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true}
+	storetest.Run(t, h)
+}
+
+// TestConformanceIgnoredConditions runs the suite with memstore emulating a
+// store that accepts and ignores conditional writes, in S3's order and in
+// MinIO's.
+func TestConformanceIgnoredConditions(t *testing.T) {
+	ignoring := storetest.Behavior{
+		IgnoresIfNoneMatchOnComplete: true, IgnoresIfNoneMatchOnPut: true, IgnoresIfMatchOnComplete: true,
+	}
+	t.Run("S3Order", func(t *testing.T) {
+		h := withOptions(conformanceHarness(), memstore.Options{IgnoreConditionalWrites: true})
+		h.Behavior = ignoring
+		storetest.Run(t, h)
+	})
+	t.Run("MinIOOrder", func(t *testing.T) {
+		opts := memstore.MinIOOptions()
+		opts.IgnoreConditionalWrites = true
+		h := withOptions(conformanceHarness(), opts)
+		h.Behavior = ignoring
+		h.Behavior.ListUploadsExactKeyOnly, h.Behavior.PreconditionBeforeUploadLookup = true, true
+		storetest.Run(t, h)
+	})
 }

@@ -47,20 +47,26 @@ func harness(t *testing.T, srv *testserver.Server) storetest.Harness {
 
 // TestConformanceMinIO: MinIO (the pinned release) lists multipart uploads
 // only by exact object key; a shorter prefix lists nothing (won't-fix
-// upstream). It enforces If-None-Match and If-Match on completion and put.
-// It answers an abort of an unknown upload with success; the backend checks
-// first (see Store.AbortUpload), so the suite sees S3's NoSuchUpload.
+// upstream). It enforces If-None-Match and If-Match on completion and put,
+// and evaluates them on completion before it looks the upload up (a
+// repeated completion answers 412 with a condition that no longer holds,
+// NoSuchUpload without). It answers an abort of an unknown upload with
+// success; the backend checks first (see Store.AbortUpload), so the suite
+// sees S3's NoSuchUpload.
 func TestConformanceMinIO(t *testing.T) {
 	h := harness(t, testserver.MinIO(t))
-	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true}
+	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true}
 	storetest.Run(t, h)
 }
 
 // TestConformanceVersityGW: versitygw v1.8.0 (posix backend) behaves like
-// S3 in everything the suite checks, except that it rejects S3's
-// upload-listing markers (versity/versitygw#2149); the backend falls back to
-// a key marker, so paging works.
+// S3 in most of what the suite checks, but it answers the completion of an
+// upload it does not know with success whenever an object exists at the
+// key, without evaluating conditions or changing the object. It rejects
+// S3's upload-listing markers (versity/versitygw#2149); the backend falls
+// back to a key marker, so paging works.
 func TestConformanceVersityGW(t *testing.T) {
 	h := harness(t, testserver.VersityGW(t))
+	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true}
 	storetest.Run(t, h)
 }

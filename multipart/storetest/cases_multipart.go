@@ -29,6 +29,7 @@ func (s *suite) testMultipartRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, etag)
 	assert.NotContains(t, etag, `"`)
+	s.requireMultipartETag(t, parts, etag)
 	requireContent(ctx, t, st, key, bytes.Join(payloads, nil))
 	head, err := st.HeadObject(ctx, key)
 	require.NoError(t, err)
@@ -41,9 +42,12 @@ func (s *suite) testZeroByteUpload(t *testing.T) {
 	ctx := testContext(t)
 	st, prefix := s.store(t)
 	key := prefix + "empty.json"
-	multipartObject(ctx, t, st, key, []byte{})
-	requireContent(ctx, t, st, key, []byte{})
-	assert.Empty(t, uploadIDs(ctx, t, st, key))
+	id := createUpload(ctx, t, st, key)
+	parts := uploadParts(ctx, t, st, key, id, []byte{})
+	etag, err := st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{})
+	require.NoError(t, err)
+	s.requireMultipartETag(t, parts, etag)
+	requireCompleted(ctx, t, st, key, etag, []byte{})
 }
 
 // testCompleteRejectsBadParts: wrong, missing and unknown parts fail with

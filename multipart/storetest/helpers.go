@@ -67,16 +67,6 @@ func createUpload(ctx context.Context, t *testing.T, st multipart.Store, key str
 	return id
 }
 
-// multipartObject uploads the payloads as parts and completes the upload.
-func multipartObject(ctx context.Context, t *testing.T, st multipart.Store, key string, payloads ...[]byte) string {
-	t.Helper()
-	id := createUpload(ctx, t, st, key)
-	parts := uploadParts(ctx, t, st, key, id, payloads...)
-	etag, err := st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{})
-	require.NoError(t, err, "CompleteUpload %s", key)
-	return etag
-}
-
 func putObject(ctx context.Context, t *testing.T, st multipart.Store, key string, data []byte, opts multipart.PutOptions) (string, error) {
 	t.Helper()
 	return st.PutObject(ctx, key, bytes.NewReader(data), int64(len(data)), opts)
