@@ -70,6 +70,11 @@ type Rule struct {
 	// answered, fails it with an [multipart.ErrNetwork] error: the request
 	// took effect but its response was lost.
 	Drop bool
+	// AfterDrop, if not nil, is called with the call once the wrapped
+	// store has carried out a dropped call, before its error is returned:
+	// a test that simulates a process killed while it waited for the
+	// answer cancels the process's context there.
+	AfterDrop func(Call)
 }
 
 // ErrInjected is the underlying error of every injected failure.
@@ -148,13 +153,13 @@ func (s *Store) Bucket() string { return s.inner.Bucket() }
 // before counts the call, finds the rule that applies and carries out its
 // delay and failure. It returns the rule (nil if none) and the injected
 // error, if the call must not be passed on.
-func (s *Store) before(ctx context.Context, c Call) (*Rule, error) {
+func (s *Store) before(ctx context.Context, c *Call) (*Rule, error) {
 	s.mu.Lock()
 	s.counts[c.Op]++
 	c.N = s.counts[c.Op]
 	var hit *Rule
 	for _, r := range s.rules {
-		if (r.Op == "" || r.Op == c.Op) && (r.Times == 0 || r.used < r.Times) && (r.Match == nil || r.Match(c)) {
+		if (r.Op == "" || r.Op == c.Op) && (r.Times == 0 || r.used < r.Times) && (r.Match == nil || r.Match(*c)) {
 			r.used++
 			rule := r.Rule
 			hit = &rule
@@ -171,11 +176,11 @@ func (s *Store) before(ctx context.Context, c Call) (*Rule, error) {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return hit, s.wrap(c, ctx.Err())
+			return hit, s.wrap(*c, ctx.Err())
 		}
 	}
 	if hit.Err != nil {
-		return hit, s.wrap(c, hit.Err)
+		return hit, s.wrap(*c, hit.Err)
 	}
 	return hit, nil
 }
@@ -184,6 +189,9 @@ func (s *Store) before(ctx context.Context, c Call) (*Rule, error) {
 // says so.
 func (s *Store) after(c Call, r *Rule, err error) error {
 	if r != nil && r.Drop {
+		if r.AfterDrop != nil {
+			r.AfterDrop(c)
+		}
 		return s.wrap(c, multipart.ErrNetwork)
 	}
 	return err
@@ -202,7 +210,7 @@ func (s *Store) wrap(c Call, err error) error {
 // CreateUpload implements multipart.Store.
 func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
 	c := Call{Op: OpCreateUpload, Key: key}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return "", err
 	}
@@ -213,7 +221,7 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 // UploadPart implements multipart.Store.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
 	c := Call{Op: OpUploadPart, Key: key, UploadID: uploadID, Part: number}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return multipart.Part{}, err
 	}
@@ -224,7 +232,7 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 // CompleteUpload implements multipart.Store.
 func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part, opts multipart.CompleteOptions) (string, error) {
 	c := Call{Op: OpCompleteUpload, Key: key, UploadID: uploadID}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return "", err
 	}
@@ -235,7 +243,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 // AbortUpload implements multipart.Store.
 func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 	c := Call{Op: OpAbortUpload, Key: key, UploadID: uploadID}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return err
 	}
@@ -258,7 +266,7 @@ func listThrough[T any](s *Store, ctx context.Context, c Call,
 	list func(context.Context, string) iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		r, err := s.before(ctx, c)
+		r, err := s.before(ctx, &c)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -278,7 +286,7 @@ func listThrough[T any](s *Store, ctx context.Context, c Call,
 // ListParts implements multipart.Store.
 func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
 	c := Call{Op: OpListParts, Key: key, UploadID: uploadID}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +300,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 // PutObject implements multipart.Store.
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
 	c := Call{Op: OpPutObject, Key: key}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return "", err
 	}
@@ -303,7 +311,7 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 // GetObject implements multipart.Store.
 func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
 	c := Call{Op: OpGetObject, Key: key}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return nil, multipart.ObjectInfo{}, err
 	}
@@ -320,7 +328,7 @@ func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multi
 // HeadObject implements multipart.Store.
 func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
 	c := Call{Op: OpHeadObject, Key: key}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return multipart.ObjectInfo{}, err
 	}
@@ -331,7 +339,7 @@ func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInf
 // DeleteObjects implements multipart.Store.
 func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 	c := Call{Op: OpDeleteObjects}
-	r, err := s.before(ctx, c)
+	r, err := s.before(ctx, &c)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,36 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// TestAfterDrop: AfterDrop runs once the dropped call took effect, with
+// the call's number, so that a test can stop its process there (a process
+// killed while it waited for the answer).
+func TestAfterDrop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	inner := memstore.New("bucket")
+	var seen []faultstore.Call
+	st := faultstore.New(inner, faultstore.Rule{Op: faultstore.OpPutObject, Drop: true, Times: 1,
+		Match: func(c faultstore.Call) bool { return c.N == 2 },
+		AfterDrop: func(c faultstore.Call) {
+			_, err := inner.HeadObject(context.Background(), c.Key)
+			assert.NoError(t, err, "the call took effect before AfterDrop")
+			seen = append(seen, c)
+			cancel()
+		}})
+	for i, key := range []string{"a", "b", "c"} {
+		_, err := st.PutObject(ctx, key, bytes.NewReader([]byte("x")), 1, multipart.PutOptions{})
+		switch i {
+		case 0:
+			require.NoError(t, err)
+		case 1:
+			require.ErrorIs(t, err, multipart.ErrNetwork)
+		case 2:
+			require.ErrorIs(t, err, context.Canceled, "the process is stopped")
+		}
+	}
+	require.Len(t, seen, 1)
+	assert.Equal(t, faultstore.Call{Op: faultstore.OpPutObject, Key: "b", N: 2}, seen[0])
+}
+
 func TestDelayHonoursContext(t *testing.T) {
 	st := faultstore.New(memstore.New("bucket"), faultstore.Slow(faultstore.OpHeadObject, time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
