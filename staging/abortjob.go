@@ -5,106 +5,138 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
-	"time"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/success"
 )
 
-// AbortJob rolls the job back: it aborts every upload the job recorded
-// (in pendingsets and in the attempts' intent records), aborts uploads at
-// the job's keys whose creation answer was lost (with unique filenames),
-// deletes the objects an interrupted CommitJob had completed and the
-// job's _SUCCESS if one was written, and removes the job's staging and
-// buffer directories. It touches no key the job did not record. AbortJob
-// is idempotent and returns nil when the staging directory is gone. While
-// another CommitJob or AbortJob of the job runs (in any process sharing
-// the staging dir) it returns [ErrJobBusy].
+// ErrDamagedRecords is matched by the error of an AbortJob that rolled the
+// job back (or finished its cleanup) although some of its records could
+// not be read: uploads those named may be left in the store. The job is
+// gone from the staging dir all the same.
+var ErrDamagedRecords = errors.New("staging: records of the job could not be read")
+
+// AbortJob rolls the job back: it seals the job against late task commits,
+// aborts every upload the job recorded (in pendingsets and in the
+// attempts' intent records), aborts uploads at the job's keys whose
+// creation answer was lost (with unique filenames), deletes the objects an
+// interrupted CommitJob had completed (each checked to be the one its
+// upload made) and the job's _SUCCESS and sidecar if written, and removes
+// the job's staging and buffer directories. It touches no key outside the
+// job's destination. AbortJob is idempotent and returns nil when the
+// staging directory is gone. While another CommitJob or AbortJob of the
+// job runs (in any process sharing the staging dir) it returns
+// [ErrJobBusy].
 //
-// A job whose commit had finished (its _SUCCESS written) is not rolled
-// back: AbortJob removes what is left of its staging directory and
-// returns [committer.ErrJobFinished].
+// A committed job is not rolled back, whether its journal says so or only
+// the destination's _SUCCESS names it: AbortJob finishes its cleanup
+// (aborting what its attempts left) and returns [committer.ErrJobFinished].
+// A replace commit past its point of no return is not rolled back either:
+// AbortJob returns [ErrPastPointOfNoReturn] and CommitJob finishes it.
+// Damaged records do not stop AbortJob: it does what the readable ones
+// allow and returns an error matching [ErrDamagedRecords].
 func (j *job) AbortJob(ctx context.Context) error {
 	if _, err := os.Stat(j.l.jobDir); isNotExist(err) {
-		j.removeDirs(ctx)
+		j.removeDirs(ctx, nil)
 		j.setFinished()
 		return nil
 	}
-	unlock, err := j.lock()
+	lk, err := j.lock()
 	if errors.Is(err, committer.ErrJobNotFound) {
-		j.removeDirs(ctx) // removed meanwhile by a commit or abort
+		j.removeDirs(ctx, nil) // removed meanwhile by a commit or abort
 		j.setFinished()
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("staging: abort job: %w", err)
 	}
-	defer unlock()
+	defer lk.release()
 	if _, err := os.Stat(j.l.record()); isNotExist(err) {
-		j.removeDirs(ctx) // committed or aborted meanwhile, or never set up completely
+		j.removeDirs(ctx, lk) // committed or aborted meanwhile, or never set up completely
 		j.setFinished()
 		return nil
 	}
-	st, err := readJournal(j.l.journal())
-	if err != nil {
+	if err := j.abortLocked(ctx, lk); err != nil {
 		return fmt.Errorf("staging: abort job %s: %w", j.rec.JobID, err)
-	}
-	if st.succeeded {
-		j.removeDirs(ctx)
-		j.setFinished()
-		return fmt.Errorf("staging: abort job %s: %w: its commit had finished, its output stays", j.rec.JobID, committer.ErrJobFinished)
-	}
-	// Invalid pendingsets do not stop a rollback: the uploads of the
-	// valid commits are aborted, those of corrupt ones are found through
-	// the attempts' intents, and keys outside the destination or in
-	// another bucket are never touched.
-	sets, problems, err := j.readPendingSets()
-	if err != nil {
-		return fmt.Errorf("staging: abort job %s: %w", j.rec.JobID, err)
-	}
-	for _, p := range problems {
-		j.c.opts.Logger.WarnContext(ctx, "ignoring an invalid pendingset entry while aborting", "job", j.rec.JobID, "problem", p)
-	}
-	if err := j.rollback(ctx, sets, st); err != nil {
-		return fmt.Errorf("staging: abort job %s: %w; the staging directory %s is kept: AbortJob again retries",
-			j.rec.JobID, err, j.l.jobDir)
 	}
 	return nil
 }
 
+func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
+	if err := j.seal(); err != nil {
+		return err
+	}
+	s, err := j.snapshot()
+	if err != nil {
+		return err
+	}
+	owned := false
+	if s.journal.began || s.journal.unreadable {
+		if owned, err = j.successOwned(ctx); err != nil {
+			return fmt.Errorf("read %s to learn whether the job committed: %w; AbortJob again retries", j.successKey(), err)
+		}
+	}
+	for _, p := range s.setProblems {
+		j.c.opts.Logger.WarnContext(ctx, "ignoring an invalid pendingset entry while aborting", "job", j.rec.JobID, "problem", p)
+	}
+	switch s.abortAction(owned) {
+	case abortRefuse:
+		return fmt.Errorf("%w: the commit (replace mode) had begun deleting the old objects, so rolling it back would lose the old and the new data; "+
+			"resume it with CommitJob (s3commit jobs commit) to finish it", ErrPastPointOfNoReturn)
+	case abortRemoveOnly:
+		j.removeDirs(ctx, lk)
+		j.setFinished()
+		return nil
+	case abortFinishCleanup:
+		if owned && !s.journal.succeeded {
+			if jl, err := openJournal(j.l); err == nil {
+				_ = jl.add(journalEntry{Op: opSuccess})
+				_ = jl.Close()
+			}
+		}
+		if err := j.cleanup(ctx, s); err != nil {
+			return fmt.Errorf("the job is committed (its _SUCCESS is written) and its output stays, but its cleanup failed: %w; AbortJob again retries it", err)
+		}
+		j.removeDirs(ctx, lk)
+		j.setFinished()
+		msg := fmt.Errorf("%w: it is committed (its _SUCCESS is written), its output stays; its cleanup is finished", committer.ErrJobFinished)
+		if err := recordProblemsError(s); err != nil {
+			return errors.Join(msg, err)
+		}
+		return msg
+	}
+	if err := j.rollback(ctx, s, lk); err != nil {
+		return fmt.Errorf("%w; the staging directory %s is kept: AbortJob again retries", err, j.l.jobDir)
+	}
+	return recordProblemsError(s)
+}
+
 // rollback undoes the job: the uploads of its pendingsets are aborted or,
 // if completed by an interrupted commit, their objects deleted; the
-// uploads of its attempts are aborted; its _SUCCESS is deleted. When all
-// of that succeeded, the journal records it and the staging and buffer
-// directories are removed.
-func (j *job) rollback(ctx context.Context, sets []taskSet, st *journalState) error {
+// uploads of its attempts are aborted, and those nobody recorded swept;
+// its _SUCCESS and sidecar are deleted. When all of that succeeded, the
+// journal records it and the staging and buffer directories are removed.
+func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	c := j.c
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	if st.deleting != nil {
-		c.opts.Logger.WarnContext(ctx, "rolling back a replace commit that had begun deleting the old objects: those are lost",
-			"job", j.rec.JobID, "old_objects", len(st.deleting))
-	}
-	ups := uploads(sets)
-	keys := make(map[string]bool)
-	var (
-		toDelete []string
-		errs     []error
-	)
+	ups := s.uploads()
 	type verdict struct {
 		del bool
 		err error
 	}
 	verdicts := make([]verdict, len(ups))
 	_ = forEach(ctx, len(ups), c.opts.CommitConcurrency, false, func(ctx context.Context, i int) error {
-		del, err := j.undoUpload(ctx, ups[i], st)
+		del, err := j.undoUpload(ctx, s, ups[i])
 		verdicts[i] = verdict{del, err}
 		return nil
 	})
+	var (
+		toDelete []string
+		errs     []error
+	)
 	for i, p := range ups {
-		keys[p.Key] = true
 		if verdicts[i].err != nil {
 			errs = append(errs, verdicts[i].err)
 		}
@@ -115,90 +147,57 @@ func (j *job) rollback(ctx context.Context, sets []taskSet, st *journalState) er
 	if err := j.deleteKeys(ctx, toDelete); err != nil {
 		errs = append(errs, fmt.Errorf("delete the objects the job had completed: %w", err))
 	}
-	in, err := readAllIntents(j.l.attemptsDir())
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, i := range in {
-		keys[i.Key] = true
-	}
-	errs = append(errs, j.abortUploads(ctx, in), j.sweepOrphans(ctx, sortedKeys(keys)))
-	if st.began {
+	x := s.index()
+	errs = append(errs, j.abortUploads(ctx, s.staleUploads(x)), j.sweep(ctx, s, x))
+	if s.journal.began || s.journal.unreadable {
 		errs = append(errs, j.deleteOwnSuccess(ctx))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if st.began {
+	if s.journal.began {
 		if jl, err := openJournal(j.l); err == nil {
 			_ = jl.add(journalEntry{Op: opReverted})
 			_ = jl.Close()
 		}
 	}
-	j.removeDirs(ctx)
+	j.removeDirs(ctx, lk)
 	j.setFinished()
 	return nil
 }
 
 // undoUpload aborts one upload of a pendingset and says whether its object
-// must be deleted: when the journal shows it completed, or when the
-// upload is gone and the object exists with the recorded size, written
-// after the commit began (completed by a run that crashed before
-// journaling it).
-func (j *job) undoUpload(ctx context.Context, p *multipart.PendingUpload, st *journalState) (bool, error) {
-	c := j.c
+// must be deleted: when the journal shows it completed, or when the upload
+// is gone (completed by a run that crashed before journaling it), and the
+// object at its key is the one it made.
+func (j *job) undoUpload(ctx context.Context, s *snapshot, p *multipart.PendingUpload) (bool, error) {
+	st := s.journal
 	if done, ok := st.completed[p.Key]; ok && done.UploadID == p.UploadID {
-		return true, nil
+		return j.ownObject(ctx, p, done.ETag, st.beganAt)
 	}
-	_, err := do(ctx, c, "AbortUpload", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, c.store.AbortUpload(ctx, p.Key, p.UploadID)
-	})
+	err := j.c.store.AbortUpload(ctx, p.Key, p.UploadID)
 	switch {
 	case err == nil:
 		return false, nil
 	case !errors.Is(err, multipart.ErrNoSuchUpload):
 		return false, err
-	case !st.began:
+	case !st.began && !st.unreadable:
 		return false, nil // no commit ran: nothing was completed
 	}
-	info, err := do(ctx, c, "HeadObject", func(ctx context.Context) (multipart.ObjectInfo, error) {
-		return c.store.HeadObject(ctx, p.Key)
-	})
-	switch {
-	case errors.Is(err, multipart.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return info.Size == p.Length && !info.LastModified.Before(st.beganAt.Add(-timeSkew)), nil
+	return j.ownObject(ctx, p, "", st.beganAt)
 }
 
-// deleteOwnSuccess deletes the destination's _SUCCESS (and its sidecar)
-// if this job wrote it.
+// deleteOwnSuccess deletes the destination's _SUCCESS if this job wrote
+// it, and the job's sidecar, which carries the job ID in its name (it is
+// written before the manifest, so it may exist without it).
 func (j *job) deleteOwnSuccess(ctx context.Context) error {
-	d, err := success.Read(ctx, j.c.store, j.successKey())
-	switch {
-	case errors.Is(err, multipart.ErrNotFound):
-		return nil
-	case errors.Is(err, success.ErrInvalidManifest) || errors.Is(err, success.ErrClassicMarker):
-		return nil // not ours
-	case err != nil:
+	keys := []string{success.SidecarKey(j.successKey(), success.SidecarName(j.successKey(), j.rec.JobID))}
+	owned, err := j.successOwned(ctx)
+	if err != nil {
 		return fmt.Errorf("read %s: %w", j.successKey(), err)
 	}
-	if d.JobID != j.rec.JobID {
-		return nil
-	}
-	keys := []string{j.successKey()}
-	if d.FilesSidecar != "" {
-		keys = append(keys, sidecarKey(j.successKey(), d.FilesSidecar))
+	if owned {
+		keys = append(keys, j.successKey())
 	}
 	return j.deleteKeys(ctx, keys)
 }
-
-// timeSkew is the clock difference between hosts that comparisons of a
-// store's timestamps with local ones allow for.
-const timeSkew = time.Minute
-
-// sidecarKey is the key of a _SUCCESS sidecar named in the manifest at
-// key: a name in the same directory.
-func sidecarKey(key, name string) string { return path.Dir(key) + "/" + name }

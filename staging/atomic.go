@@ -1,8 +1,10 @@
 package staging
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,10 +51,20 @@ func writeFileAtomic(path string, data []byte) error {
 	return syncDir(dir)
 }
 
+// linkFile is os.Link; tests replace it to act as an NFS client whose
+// retransmitted LINK answers EEXIST for a link that was made.
+var linkFile = os.Link
+
 // publishExclusive creates path with data unless it exists: a temporary
 // file, fsynced, hard-linked to path (link fails if path exists, so of two
 // publishers exactly one wins), then removed. It returns errTargetExists
 // when path exists already. No reader ever sees a partly written path.
+//
+// On NFSv3 a LINK whose reply was lost is retransmitted and answered
+// EEXIST although the first one made the link: an EEXIST is taken as our
+// own win when the temporary file has a second link or the target holds
+// exactly our bytes (a pendingset names its attempt and its upload IDs, so
+// no other publisher writes the same bytes).
 func publishExclusive(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := writeTemp(dir, filepath.Base(path), data)
@@ -60,17 +72,30 @@ func publishExclusive(path string, data []byte) error {
 		return fmt.Errorf("publish %s: %w", path, err)
 	}
 	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
+	if err := linkFile(tmp, path); err != nil {
+		if !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("publish %s: %w", path, err)
+		}
+		if !ownLink(tmp, path, data) {
 			return errTargetExists
 		}
-		return fmt.Errorf("publish %s: %w", path, err)
 	}
 	// The target is visible now: the publish took effect, and failing it
 	// would make the caller abort uploads that the target names. A
 	// directory fsync that fails leaves it as durable as any unsynced write.
 	_ = syncDir(dir)
 	return nil
+}
+
+// ownLink reports whether path, which link(2) said exists, is the link
+// this process made from tmp: tmp has more than one link, or path holds
+// exactly data.
+func ownLink(tmp, path string, data []byte) bool {
+	if fi, err := os.Stat(tmp); err == nil && linkCount(fi) > 1 {
+		return true
+	}
+	got, err := readBounded(path, int64(len(data)))
+	return err == nil && bytes.Equal(got, data)
 }
 
 // syncDir fsyncs a directory so that the entries created in it survive a
@@ -102,12 +127,18 @@ type appendFile struct {
 }
 
 // openAppend opens (creating if needed) path for appending; a new file's
-// directory entry is fsynced.
+// directory entry is fsynced. A last record torn by a crash (bytes after
+// the last '\n') is cut off first, so that the next record does not land
+// right after it and turn it into a damaged middle line.
 func openAppend(path string) (*appendFile, error) {
 	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
+	}
+	if err := cutTornTail(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("repair %s: %w", path, err)
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		if err := syncDir(filepath.Dir(path)); err != nil {
@@ -116,6 +147,39 @@ func openAppend(path string) (*appendFile, error) {
 		}
 	}
 	return &appendFile{f: f}, nil
+}
+
+// cutTornTail truncates f after its last '\n' (to empty when it has none)
+// and fsyncs it, when bytes follow that '\n'.
+func cutTornTail(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	end := size
+	buf := make([]byte, 4096)
+	for end > 0 {
+		n := int64(len(buf))
+		if end < n {
+			n = end
+		}
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	if end == size {
+		return nil
+	}
+	if err := f.Truncate(end); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // append writes records (whole lines) and returns once they are fsynced.

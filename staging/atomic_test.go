@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -42,30 +43,28 @@ func TestPublishExclusiveOneWinner(t *testing.T) {
 	assert.Len(t, entries, 1, "no temporary file left")
 }
 
-func TestReadLinesTornLastRecord(t *testing.T) {
+func TestReadJournalTornAndDamagedLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal")
 	tests := []struct {
-		name    string
-		data    string
-		want    int
-		wantErr bool
+		name     string
+		data     string
+		want     int // entries applied (begin, deleted)
+		problems int
 	}{
-		{"whole", `{"op":"begin"}` + "\n" + `{"op":"deleted"}` + "\n", 2, false},
-		{"torn last", `{"op":"begin"}` + "\n" + `{"op":"del`, 1, false},
-		{"last without newline", `{"op":"begin"}` + "\n" + `{"op":"deleted"}`, 2, false},
-		{"bad middle", `{"op":"begin"}` + "\n" + `{"op` + "\n" + `{"op":"deleted"}` + "\n", 0, true},
-		{"unknown op", `{"op":"explode"}` + "\n", 0, true},
+		{"whole", `{"op":"begin"}` + "\n" + `{"op":"deleted"}` + "\n", 2, 0},
+		{"torn last", `{"op":"begin"}` + "\n" + `{"op":"del`, 1, 0},
+		{"last without newline is torn", `{"op":"begin"}` + "\n" + `{"op":"deleted"}`, 1, 0},
+		{"bad middle", `{"op":"begin"}` + "\n" + `{"op` + "\n" + `{"op":"deleted"}` + "\n", 2, 1},
+		{"unknown op", `{"op":"explode"}` + "\n", 0, 1},
+		{"completed without upload", `{"op":"completed","key":"k"}` + "\n", 0, 1},
+		{"too long a line", `{"op":"begin"}` + "\n" + strings.Repeat("x", maxRecordLineBytes+1) + "\n" + `{"op":"deleted"}` + "\n", 2, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.NoError(t, os.WriteFile(path, []byte(tt.data), 0o644))
 			n := 0
-			st, err := readJournal(path)
-			if tt.wantErr {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
+			st := readJournal(path)
+			assert.False(t, st.unreadable)
 			if st.began {
 				n++
 			}
@@ -73,11 +72,46 @@ func TestReadLinesTornLastRecord(t *testing.T) {
 				n++
 			}
 			assert.Equal(t, tt.want, n)
+			assert.Len(t, st.problems, tt.problems)
 		})
 	}
-	st, err := readJournal(filepath.Join(t.TempDir(), "missing"))
-	require.NoError(t, err)
+	st := readJournal(filepath.Join(t.TempDir(), "missing"))
 	assert.False(t, st.began)
+	assert.False(t, st.unreadable)
+	assert.Empty(t, st.problems)
+
+	// A journal that is not a regular file cannot be read at all.
+	dir := filepath.Join(t.TempDir(), "dir")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	st = readJournal(dir)
+	assert.True(t, st.unreadable)
+	require.Len(t, st.problems, 1)
+	assert.Contains(t, st.problems[0].Error(), "not a regular file")
+}
+
+// TestOpenAppendCutsATornTail: the next record lands on a line of its
+// own, so the torn one never becomes a damaged middle line.
+func TestOpenAppendCutsATornTail(t *testing.T) {
+	for name, data := range map[string]string{
+		"torn after records": `{"op":"begin"}` + "\n" + `{"op":"compl`,
+		"only a torn record": `{"op":"compl`,
+		"long torn record":   `{"op":"begin"}` + "\n" + strings.Repeat("y", 10000),
+		"whole":              `{"op":"begin"}` + "\n",
+		"empty":              "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "journal")
+			require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+			f, err := openAppend(path)
+			require.NoError(t, err)
+			require.NoError(t, f.append([]byte(`{"op":"deleted"}`+"\n")))
+			require.NoError(t, f.Close())
+			st := readJournal(path)
+			assert.Empty(t, st.problems)
+			assert.True(t, st.deleted, "the new record reads")
+			assert.Equal(t, strings.HasPrefix(data, `{"op":"begin"}`+"\n"), st.began, "the whole records before it stay")
+		})
+	}
 }
 
 func FuzzReadJournal(f *testing.F) {
@@ -86,8 +120,8 @@ func FuzzReadJournal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "journal")
 		require.NoError(t, os.WriteFile(path, data, 0o644))
-		_, _ = readJournal(path)
-		_, _ = readIntents(path)
+		_ = readJournal(path)
+		_, _, _ = readIntents(path)
 		_, _ = readJobRecord(path)
 	})
 }
@@ -108,8 +142,9 @@ func TestAppendFileGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, a.Close())
-	in, err := readIntents(path)
+	in, problems, err := readIntents(path)
 	require.NoError(t, err)
+	require.Empty(t, problems)
 	keys := map[string]bool{}
 	for _, i := range in {
 		keys[i.Key] = true

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -16,19 +13,25 @@ import (
 	"github.com/s3commit/s3commit/success"
 )
 
-// completeTimeout bounds one CompleteUpload call, which runs on after
-// CommitJob's context ends.
-const completeTimeout = 2 * time.Minute
+// ErrPastPointOfNoReturn is matched by the error of an AbortJob refused
+// because the job's commit, in replace mode, had begun deleting the old
+// objects: rolling it back would lose the old and the new data. CommitJob
+// finishes such a job. A CommitJob that fails past that point matches it
+// too: it keeps its state for the next CommitJob instead of reverting.
+var ErrPastPointOfNoReturn = errors.New("staging: the job commit is past its point of no return")
 
 // commitRun is the state of one CommitJob call.
 type commitRun struct {
 	j       *job
+	s       *snapshot
 	start   time.Time
-	sets    []taskSet
 	ups     []*multipart.PendingUpload
-	st      *journalState
+	st      *journalState // s.journal, updated as the run goes
 	jl      *journal
 	resumed bool
+	// writingSuccess is set once the run has sent _SUCCESS: a failure
+	// from then on may have taken effect.
+	writingSuccess bool
 
 	mu        sync.Mutex
 	etags     map[string]string // key → ETag of completed uploads
@@ -36,52 +39,86 @@ type commitRun struct {
 	deleted   int               // old objects deleted by this run
 }
 
+// CommitJob commits job jobID, like the job's own CommitJob, after
+// checking the committed tasks against opts (see [CommitOptions]): a
+// driver that knows its tasks uses it so that a task whose pendingset is
+// missing (failed, or not yet visible on a shared filesystem) stops the
+// commit before it changes anything.
+func (c *Committer) CommitJob(ctx context.Context, jobID string, opts CommitOptions) error {
+	if err := opts.validate(); err != nil {
+		return fmt.Errorf("staging: commit job %s: %w", jobID, err)
+	}
+	j, err := c.openJob(jobID)
+	if err != nil {
+		return err
+	}
+	return j.commit(ctx, opts)
+}
+
 // CommitJob commits the job: it validates every pendingset before any
-// store call, completes every upload (with If-None-Match: * in the fail
-// conflict mode), in replace mode deletes the old objects that are not
-// part of the new output, writes _SUCCESS last and removes the job's
-// staging directory and the buffer directories it can reach. Progress is
-// journaled: a CommitJob whose context ends behaves like a crash and a
-// later CommitJob resumes. A permanent store error reverts the job unless
-// Options.KeepStateOnFailure is set. While another CommitJob or AbortJob
-// of the job runs (in any process sharing the staging dir) it returns
-// [ErrJobBusy]; there is no waiting.
+// store call, seals the job against late task commits (which then fail
+// with [committer.ErrJobCommitting]), completes every upload (with
+// If-None-Match: * in the fail conflict mode), in replace mode deletes the
+// old objects that are not part of the new output, writes _SUCCESS last
+// and removes the job's staging directory and the buffer directories it
+// can reach.
+//
+// Progress is journaled: a CommitJob whose context ends behaves like a
+// crash and a later CommitJob resumes. A completion whose answer was lost
+// is told apart from a conflict by asking the store whether the upload
+// still exists and whether the object at its key is the one it made. A
+// permanent store error reverts the job unless Options.KeepStateOnFailure
+// is set, or unless replace mode had begun deleting the old objects: from
+// there on the commit only rolls forward ([ErrPastPointOfNoReturn]). While
+// another CommitJob or AbortJob of the job runs (in any process sharing
+// the staging dir) it returns [ErrJobBusy]; there is no waiting.
 func (j *job) CommitJob(ctx context.Context) error {
+	return j.commit(ctx, CommitOptions{})
+}
+
+func (j *job) commit(ctx context.Context, opts CommitOptions) error {
 	if err := j.checkOpen(); err != nil {
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
-	unlock, err := j.lock()
+	lk, err := j.lock()
 	if err != nil {
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
-	defer unlock()
+	defer lk.release()
 	if err := j.checkOpen(); err != nil { // finished while we waited
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
-	if err := j.commitJob(ctx); err != nil {
+	if err := j.commitLocked(ctx, opts, lk); err != nil {
 		return fmt.Errorf("staging: commit job %s: %w", j.rec.JobID, err)
 	}
 	return nil
 }
 
-func (j *job) commitJob(ctx context.Context) error {
-	r := &commitRun{j: j, start: time.Now(), etags: make(map[string]string)}
-	var err error
-	if r.sets, err = j.loadPendingSets(); err != nil {
+func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock) error {
+	s, err := j.snapshot()
+	if err != nil {
 		return err
 	}
-	r.ups = uploads(r.sets)
-	if r.st, err = readJournal(j.l.journal()); err != nil {
-		return err
-	}
-	switch {
-	case r.st.reverted:
+	switch s.commitAction() {
+	case commitRefuseReverted:
 		return fmt.Errorf("%w: it was rolled back; its staging directory %s is left over: AbortJob removes it",
 			committer.ErrJobFinished, j.l.jobDir)
-	case r.st.succeeded:
-		// Committed by an earlier run that stopped before its cleanup.
-		return j.finishCommit(ctx, r)
+	case commitFinishCleanup:
+		return j.finishCommit(ctx, s, nil, lk) // committed by an earlier run that stopped before its cleanup
 	}
+	if j.rec.Conflict == committer.ConflictReplace && !j.rec.UniqueFilenames {
+		return fmt.Errorf("%w: the job uses the replace conflict mode without unique filenames, which this release refuses "+
+			"(a completion would overwrite an old object of the same name, which a revert cannot bring back); abort it and run it with unique filenames",
+			ErrInvalidOptions)
+	}
+	if !s.journal.began && !s.journal.unreadable {
+		if s, err = j.sealForCommit(s, opts); err != nil {
+			return err
+		}
+	} else if len(s.setProblems) > 0 {
+		return s.setProblems[0]
+	}
+	r := &commitRun{j: j, s: s, start: time.Now(), ups: s.uploads(), st: s.journal, etags: make(map[string]string)}
 	if r.jl, err = openJournal(j.l); err != nil {
 		return err
 	}
@@ -90,27 +127,78 @@ func (j *job) commitJob(ctx context.Context) error {
 		r.resumed = true
 		j.c.opts.Logger.InfoContext(ctx, "resuming an interrupted job commit", "job", j.rec.JobID,
 			"completed_before", len(r.st.completed))
-	} else if err := r.jl.add(journalEntry{Op: opBegin}); err != nil {
-		return err
 	} else {
+		if err := r.jl.add(journalEntry{Op: opBegin}); err != nil {
+			return err
+		}
 		r.st.began, r.st.beganAt = true, time.Now()
 	}
-	if err := r.completeAll(ctx); err != nil {
-		return j.failCommit(ctx, r, err)
+	if err := r.run(ctx); err != nil {
+		return j.failCommit(ctx, r, err, lk)
 	}
-	if j.rec.Conflict == committer.ConflictReplace {
+	return j.committed(ctx, r, lk)
+}
+
+// sealForCommit checks a job whose commit has not begun (the expected
+// tasks, valid pendingsets), seals it against late task commits and reads
+// it again: a task may have published in between. A check that fails
+// after the seal unseals the job, so that nothing has changed.
+func (j *job) sealForCommit(s *snapshot, opts CommitOptions) (*snapshot, error) {
+	dir := j.l.tasksDir()
+	if s.sealed {
+		dir = j.l.sealedDir()
+	}
+	if err := opts.checkExpected(s, dir); err != nil {
+		return nil, err
+	}
+	if len(s.setProblems) > 0 {
+		return nil, s.setProblems[0]
+	}
+	if s.sealed {
+		return s, nil
+	}
+	if err := j.seal(); err != nil {
+		return nil, err
+	}
+	s, err := j.snapshot()
+	if err == nil {
+		err = opts.checkExpected(s, j.l.sealedDir())
+	}
+	if err == nil && len(s.setProblems) > 0 {
+		err = s.setProblems[0]
+	}
+	if err != nil {
+		if uerr := j.unseal(); uerr != nil {
+			return nil, errors.Join(err, uerr)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// run completes every upload, deletes the old objects in replace mode and
+// writes _SUCCESS.
+func (r *commitRun) run(ctx context.Context) error {
+	if err := r.completeAll(ctx); err != nil {
+		return err
+	}
+	if r.j.rec.Conflict == committer.ConflictReplace {
 		if err := r.deleteOld(ctx); err != nil {
-			return j.failCommit(ctx, r, err)
+			return err
 		}
 	}
-	if err := r.writeSuccess(ctx); err != nil {
-		return j.failCommit(ctx, r, err)
-	}
+	return r.writeSuccess(ctx)
+}
+
+// committed journals that the job is committed and cleans up.
+func (j *job) committed(ctx context.Context, r *commitRun, lk *jobLock) error {
 	if err := r.jl.add(journalEntry{Op: opSuccess}); err != nil {
 		// _SUCCESS is written: the job is committed whatever the journal says.
 		j.c.opts.Logger.WarnContext(ctx, "could not journal the end of the commit", "error", err)
 	}
-	return j.finishCommit(ctx, r)
+	r.st.succeeded = true
+	_ = r.jl.Close() // closed before the job's directory is removed (NFS)
+	return j.finishCommit(ctx, r.s, r, lk)
 }
 
 // completeAll completes every upload not completed yet, in parallel.
@@ -134,85 +222,28 @@ func (r *commitRun) completeAll(ctx context.Context) error {
 	})
 }
 
-// complete completes one upload and journals it. An upload the journal
-// shows completed is skipped; one the store no longer knows (NoSuchUpload)
-// counts as completed by an earlier, interrupted run when its object
-// exists with the recorded size and was written after that run began.
-func (r *commitRun) complete(ctx context.Context, p *multipart.PendingUpload) (string, error) {
-	j, c := r.j, r.j.c
-	r.mu.Lock()
-	done, ok := r.st.completed[p.Key]
-	r.mu.Unlock()
-	if ok && done.UploadID == p.UploadID {
-		return done.ETag, nil
-	}
-	opts := multipart.CompleteOptions{IfNoneMatch: j.rec.Conflict == committer.ConflictFail}
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	// A completion under way is not cut off when ctx ends: a store may
-	// lose the upload's parts when its completion is interrupted (MinIO
-	// does), and a finished completion is journaled, so a resume knows it.
-	etag, err := do(ctx, c, "CompleteUpload", func(context.Context) (string, error) {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), completeTimeout)
-		defer cancel()
-		return c.store.CompleteUpload(cctx, p.Key, p.UploadID, p.Parts(), opts)
-	})
-	switch {
-	case errors.Is(err, multipart.ErrNoSuchUpload) || errors.Is(err, multipart.ErrInvalidPart):
-		// Gone: completed by an earlier run whose answer was lost (MinIO
-		// answers InvalidPart for an upload it has completed), or
-		// aborted or expired.
-		info, herr := do(ctx, c, "HeadObject", func(ctx context.Context) (multipart.ObjectInfo, error) {
-			return c.store.HeadObject(ctx, p.Key)
-		})
-		if herr != nil || info.Size != p.Length || info.LastModified.Before(r.st.beganAt.Add(-timeSkew)) {
-			if errors.Is(err, multipart.ErrInvalidPart) {
-				return "", fmt.Errorf("%w; if the upload has no parts left, a completion of it was cut off in flight (MinIO abandons such a completion "+
-					"and keeps the upload without its parts) and the file must be written again", err)
-			}
-			return "", fmt.Errorf("the upload %s of s3://%s/%s is missing: %w; it was aborted (by AbortJob, an operator or a lifecycle rule), "+
-				"or the store expired it (MinIO deletes uploads older than 24 h by default, MINIO_API_STALE_UPLOADS_EXPIRY); "+
-				"the job's output is incomplete and must be written again", p.UploadID, p.Bucket, p.Key, err)
-		}
-		etag = info.ETag
-	case errors.Is(err, multipart.ErrPreconditionFailed):
-		return "", fmt.Errorf("%w: s3://%s/%s was written by someone else during the job (fail conflict mode): %w",
-			committer.ErrDestinationExists, p.Bucket, p.Key, err)
-	case err != nil:
-		return "", err
-	}
-	etag = multipart.NormalizeETag(etag)
-	if err := r.jl.add(journalEntry{Op: opCompleted, Key: p.Key, UploadID: p.UploadID, ETag: etag}); err != nil {
-		return "", err
-	}
-	r.mu.Lock()
-	r.completed++
-	r.st.completed[p.Key] = completion{UploadID: p.UploadID, ETag: etag}
-	r.mu.Unlock()
-	return etag, nil
-}
-
 // deleteOld is the replace mode: once every new object is complete, it
 // deletes the objects of the destination (directory mode) or of the
 // partitions the job wrote (partitioned mode) that are not part of the new
-// output. The list is journaled first so that a resumed commit deletes
-// the same objects.
+// output. The list is journaled first, whole, so that a resumed commit
+// deletes the same objects; from then on the commit is past its point of
+// no return.
 func (r *commitRun) deleteOld(ctx context.Context) error {
 	j := r.j
 	if r.st.deleted {
 		return nil
 	}
-	keys := r.st.deleting
-	if keys == nil {
-		var err error
-		if keys, err = r.oldObjects(ctx); err != nil {
+	if !r.st.deleteListed {
+		keys, err := r.oldObjects(ctx)
+		if err != nil {
 			return err
 		}
-		if err := r.jl.add(journalEntry{Op: opDelete, Keys: keys}); err != nil {
+		if err := r.jl.addDeleteList(keys); err != nil {
 			return err
 		}
+		r.st.deleting, r.st.deleteListed = keys, true
 	}
+	keys := r.st.deleting
 	j.c.progress(PhaseDelete, 0, len(keys))
 	if err := j.deleteKeys(ctx, keys); err != nil {
 		return fmt.Errorf("delete the old objects (replace conflict mode): %w", err)
@@ -221,17 +252,19 @@ func (r *commitRun) deleteOld(ctx context.Context) error {
 	r.mu.Lock()
 	r.deleted = len(keys)
 	r.mu.Unlock()
-	return r.jl.add(journalEntry{Op: opDeleted})
+	if err := r.jl.add(journalEntry{Op: opDeleted}); err != nil {
+		return err
+	}
+	r.st.deleted = true
+	return nil
 }
 
 // oldObjects lists the objects replace mode deletes.
 func (r *commitRun) oldObjects(ctx context.Context) ([]string, error) {
 	j := r.j
 	keep := make(map[string]bool, len(r.ups))
-	partitions := make(map[string]bool)
 	for _, p := range r.ups {
 		keep[p.Key] = true
-		partitions[partitionOf(p.Key[len(j.prefix()):])] = true
 	}
 	var old []string
 	collect := func(key string, _ multipart.ObjectInfo) bool {
@@ -249,28 +282,12 @@ func (r *commitRun) oldObjects(ctx context.Context) ([]string, error) {
 		}
 		return old, nil
 	}
-	names := make([]string, 0, len(partitions))
-	for p := range partitions {
-		names = append(names, p)
-	}
-	sort.Strings(names)
-	for _, p := range names {
+	for _, p := range sortedKeys(r.s.partitions()) {
 		if err := j.listPartition(ctx, p, collect); err != nil {
 			return nil, err
 		}
 	}
-	sort.Strings(old)
-	return slicesCompact(old), nil
-}
-
-func slicesCompact(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
+	return sortedKeys(toSet(old)), nil
 }
 
 // writeSuccess writes _SUCCESS, listing every committed object.
@@ -287,7 +304,7 @@ func (r *commitRun) writeSuccess(ctx context.Context) error {
 	took := time.Since(r.start).Milliseconds()
 	d.Metrics["files"] = int64(len(r.ups))
 	d.Metrics["bytes"] = bytes
-	d.Metrics["tasks"] = int64(len(r.sets))
+	d.Metrics["tasks"] = int64(len(r.s.sets))
 	d.Metrics["uploads_completed"] = int64(r.completed)
 	d.Metrics["old_objects_deleted"] = int64(r.deleted)
 	d.Metrics["commit_job_ms"] = took
@@ -295,11 +312,11 @@ func (r *commitRun) writeSuccess(ctx context.Context) error {
 	stats := &d.IOStatistics
 	stats.Counters["committer_commits_completed"] = int64(len(r.ups))
 	stats.Counters["committer_bytes_committed"] = bytes
-	stats.Counters["committer_tasks_completed"] = int64(len(r.sets))
+	stats.Counters["committer_tasks_completed"] = int64(len(r.s.sets))
 	stats.Counters["object_delete_objects"] = int64(r.deleted)
 	addDuration(stats, "committer_commit_job", []int64{took})
 	var taskMs []int64
-	for _, s := range r.sets {
+	for _, s := range r.s.sets {
 		if v, err := strconv.ParseInt(s.set.ExtraData[taskDurationKey], 10, 64); err == nil {
 			taskMs = append(taskMs, v)
 		}
@@ -312,10 +329,11 @@ func (r *commitRun) writeSuccess(ctx context.Context) error {
 	if r.resumed {
 		d.Diagnostics["resumed"] = "true"
 	}
-	_, err := do(ctx, j.c, "write _SUCCESS", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, success.Write(ctx, j.c.store, j.successKey(), d)
-	})
-	if err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.writingSuccess = true
+	if err := success.Write(ctx, j.c.store, j.successKey(), d); err != nil {
 		return fmt.Errorf("write %s: %w", SuccessMarker, err)
 	}
 	return nil
@@ -338,83 +356,50 @@ func addDuration(stats *success.IOStatistics, name string, ms []int64) {
 	stats.MeanStatistics[name+".mean"] = success.MeanStatistic{Samples: int64(len(ms)), Sum: sum}
 }
 
-// finishCommit cleans up after a committed job: uploads of attempts that
-// did not win, orphans of this job at its keys, the staging directory and
-// the buffer directories.
-func (j *job) finishCommit(ctx context.Context, r *commitRun) error {
-	committed := make(map[string]bool)
-	for _, p := range r.ups {
-		committed[p.Key+"\x00"+p.UploadID] = true
-	}
-	winners := make(map[string]bool)
-	for _, s := range r.sets {
-		winners[s.set.ExtraData[multipart.TaskAttemptIDKey]] = true
-	}
-	byAttempt, err := readIntentsByAttempt(j.l.attemptsDir())
-	if err != nil {
-		j.c.opts.Logger.WarnContext(ctx, "could not read the attempts' intents", "error", err)
-	}
-	// Uploads of attempts that did not win are aborted by ID. Keys are
-	// swept for uploads whose ID nobody knows: every key of an attempt that
-	// did not win (it may have been killed between a creation and its
-	// record), and the keys of winners whose creation was uncertain. A
-	// commit where nothing went wrong lists no uploads.
-	var stale []intent
-	keys := make(map[string]bool)
-	for name, in := range byAttempt {
-		for _, i := range in {
-			if !committed[i.Key+"\x00"+i.UploadID] {
-				stale = append(stale, i)
-			}
-			if !winners[name] || i.Uncertain {
-				keys[i.Key] = true
-			}
+// failCommit handles an error of a commit run. A _SUCCESS whose write
+// failed may have reached the store: if it names the job, the job is
+// committed. Otherwise the snapshot decides (see failureAction): a run
+// past the point of no return and an interrupted one (a cancelled context
+// is a crash: nothing is undone) keep their state, as KeepStateOnFailure
+// does; any other is reverted.
+func (j *job) failCommit(ctx context.Context, r *commitRun, cause error, lk *jobLock) error {
+	interrupted := ctx.Err() != nil
+	if r.writingSuccess && !interrupted {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		owned, err := j.successOwned(rctx)
+		cancel()
+		if err == nil && owned {
+			j.c.opts.Logger.InfoContext(ctx, "the _SUCCESS write failed but reached the store: the job is committed", "job", j.rec.JobID, "error", cause)
+			return j.committed(ctx, r, lk)
 		}
 	}
-	errs := []error{j.abortUploads(ctx, stale), j.sweepOrphans(ctx, sortedKeys(keys))}
-	if err := errors.Join(errs...); err != nil {
-		// The job is committed; what is left is cost, not correctness.
-		j.c.opts.Logger.WarnContext(ctx, "the job is committed but uploads of other attempts could not all be aborted; AbortJob or the CLI cleans them up",
-			"job", j.rec.JobID, "error", err)
-		return nil
-	}
-	j.removeDirs(ctx)
-	j.setFinished()
-	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// removeDirs removes the job's staging directory and its buffer directory.
-func (j *job) removeDirs(ctx context.Context) {
-	for _, dir := range []string{j.l.jobDir, j.l.bufferDir} {
-		if err := os.RemoveAll(dir); err != nil {
-			j.c.opts.Logger.WarnContext(ctx, "could not remove a directory of the job", "dir", dir, "error", err)
+	_ = r.jl.Close()
+	switch r.s.failureAction(interrupted, j.c.opts.KeepStateOnFailure) {
+	case failRollForward:
+		return fmt.Errorf("%w; %w: replace mode had begun deleting the old objects, so the job's state is kept and only CommitJob may finish it (AbortJob refuses)",
+			cause, ErrPastPointOfNoReturn)
+	case failKeep:
+		if interrupted {
+			return fmt.Errorf("%w; the commit was interrupted: CommitJob resumes it, AbortJob rolls it back", cause)
 		}
-	}
-	_ = syncDir(path.Dir(j.l.jobDir))
-}
-
-// failCommit handles an error of CommitJob: a cancelled context is a
-// crash (nothing is undone); otherwise the job is reverted unless
-// KeepStateOnFailure is set.
-func (j *job) failCommit(ctx context.Context, r *commitRun, cause error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w; the commit was interrupted: CommitJob resumes it, AbortJob rolls it back", cause)
-	}
-	if j.c.opts.KeepStateOnFailure {
 		return fmt.Errorf("%w; the job's state is kept (KeepStateOnFailure): CommitJob resumes it, AbortJob rolls it back", cause)
 	}
 	j.c.opts.Logger.WarnContext(ctx, "job commit failed; reverting", "job", j.rec.JobID, "error", cause)
-	if err := j.rollback(ctx, r.sets, r.st); err != nil {
+	if err := j.rollback(ctx, r.s, lk); err != nil {
 		return fmt.Errorf("%w; reverting failed too: %w; AbortJob retries the rollback", cause, err)
 	}
 	return fmt.Errorf("%w; the job was reverted: none of its objects is visible", cause)
+}
+
+// successOwned reports whether the destination's _SUCCESS names this job.
+func (j *job) successOwned(ctx context.Context) (bool, error) {
+	d, err := success.ReadManifest(ctx, j.c.store, j.successKey())
+	switch {
+	case errors.Is(err, multipart.ErrNotFound),
+		errors.Is(err, success.ErrInvalidManifest), errors.Is(err, success.ErrClassicMarker):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return d.JobID == j.rec.JobID, nil
 }

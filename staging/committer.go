@@ -12,18 +12,21 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/internal/retry"
 	"github.com/s3commit/s3commit/multipart"
 )
 
 // Committer is the staging committer. It is safe for concurrent use; one
 // Committer serves any number of jobs.
 type Committer struct {
+	// store retries transient failures (the one retry layer of the
+	// committer); raw is the store as given, which task commits wrap
+	// with their intent recording inside a retry layer of their own.
 	store multipart.Store
+	raw   multipart.Store
 	opts  Options
-	retry retry.Policy
 
 	progressMu sync.Mutex
+	mountCheck sync.Once
 }
 
 var _ committer.Committer = (*Committer)(nil)
@@ -31,6 +34,11 @@ var _ committer.Committer = (*Committer)(nil)
 // New returns a staging committer writing to store (one bucket) with the
 // given options, which it validates (errors match [ErrInvalidOptions]).
 // New does no I/O.
+//
+// Every store call is retried by the committer (Options.Retry, through a
+// [multipart.RetryingStore]); give it a store whose own retries are off,
+// as awsstore's and miniostore's are by default, so that one logical call
+// is sent at most Retry.MaxAttempts times.
 func New(store multipart.Store, opts Options) (*Committer, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: the store is nil", ErrInvalidOptions)
@@ -38,22 +46,7 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Committer{store: store, opts: opts, retry: retryPolicy(opts.Retry)}, nil
-}
-
-// retryPolicy fills in the defaults package multipart uses.
-func retryPolicy(p multipart.RetryPolicy) retry.Policy {
-	r := retry.Policy{MaxAttempts: p.MaxAttempts, InitialBackoff: p.InitialBackoff, MaxBackoff: p.MaxBackoff}
-	if r.MaxAttempts == 0 {
-		r.MaxAttempts = multipart.DefaultMaxAttempts
-	}
-	if r.InitialBackoff == 0 {
-		r.InitialBackoff = 200 * time.Millisecond
-	}
-	if r.MaxBackoff == 0 {
-		r.MaxBackoff = 10 * time.Second
-	}
-	return r
+	return &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts}, nil
 }
 
 // SetupJob creates a job: its directory in the staging dir and its job
@@ -70,6 +63,7 @@ func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, 
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: setup job: %w", err)
 	}
+	c.warnMountOptions(ctx)
 	if err := os.MkdirAll(c.opts.StagingDir, 0o755); err != nil {
 		return nil, fmt.Errorf("staging: setup job %s: create the staging dir: %w; give a StagingDir that this process can write", jobID, err)
 	}
@@ -137,6 +131,7 @@ func (c *Committer) setupJob(ctx context.Context, jobID string, l layout) (*job,
 // Committer's Options. A job whose staging directory does not exist (never
 // set up, or committed or aborted since) is [committer.ErrJobNotFound].
 func (c *Committer) OpenJob(ctx context.Context, jobID string) (committer.Job, error) {
+	c.warnMountOptions(ctx)
 	j, err := c.openJob(jobID)
 	if err != nil {
 		return nil, err

@@ -28,15 +28,30 @@
 //	<buffer>/<jobID>/<taskID>_<attempt>/...          files written by an attempt
 //	<staging>/<jobID>/job.json                       job record (settings every process uses)
 //	<staging>/<jobID>/tasks/<taskID>.pendingset      committed tasks, first publish wins
+//	<staging>/<jobID>/tasks.sealed/                  the same directory, renamed when the job
+//	                                                 commit (or abort) begins: no task commits after
 //	<staging>/<jobID>/attempts/<taskID>_<attempt>.intents
 //	                                                 keys an attempt plans and the uploads it
 //	                                                 created, appended and fsynced as they happen
 //	<staging>/<jobID>/commit/journal                 job-commit journal (resume and revert)
+//	<staging>/<jobID>/lock                           flocked by CommitJob and AbortJob
 //
 // Records are written to a temporary file in the same directory, fsynced
 // and renamed into place; a pendingset is published with link(2), which
 // fails when the target exists, so exactly one attempt of a task wins. The
-// directory is fsynced after each change.
+// directory is fsynced after each change. Intents and the journal are
+// append-only: a last record torn by a crash is cut off before anything is
+// appended.
+//
+// # One model of a job's state
+//
+// Every record of a job is read back as untrusted input (size-limited, keys
+// checked to lie under the destination and, with unique filenames, to
+// carry the job ID) into one snapshot, and CommitJob, AbortJob and
+// InspectJob decide from it with the same pure functions: which phase the
+// job is in, which uploads are its own, which keys to sweep for uploads
+// nobody recorded. Damaged records stop neither a commit nor an abort; they
+// are reported.
 //
 // # Crashes
 //
@@ -47,12 +62,31 @@
 // permanent store error during CommitJob reverts the job (deletes what it
 // completed and aborts the rest) unless [Options.KeepStateOnFailure] is set.
 //
+// Two states are not rolled back. A job whose _SUCCESS naming it reached
+// the store is committed, whatever its journal says: AbortJob finishes its
+// cleanup and returns [committer.ErrJobFinished]. A replace commit that has
+// journaled the old objects it deletes is past its point of no return: a
+// rollback would lose the old and the new data, so a failure keeps the
+// state and AbortJob refuses with [ErrPastPointOfNoReturn]; CommitJob
+// finishes it.
+//
+// A call whose answer was lost may have taken effect. A completion sent
+// again after one that took effect fails (NoSuchUpload; on MinIO, which
+// checks If-None-Match first, 412 PreconditionFailed), so such failures are
+// checked against the store (does the upload exist, is the object at its
+// key the one it made) before they count as a conflict or a loss; a failed
+// _SUCCESS write is checked the same way before a revert.
+//
 // Uploads that a killed task attempt created but never published are found
 // through the attempt's intent records: each upload is recorded right after
-// the store created it, and the keys an attempt will upload are recorded
-// before any upload starts, so that an upload whose CreateMultipartUpload
-// answer was lost is still found by listing the uploads of its exact key
-// (which works on MinIO, whose listing matches exact keys only).
+// the store created it, and the keys a run of an attempt will upload are
+// recorded before any upload starts, so that an upload whose
+// CreateMultipartUpload answer was lost, or whose record a crash
+// prevented, is still found by listing the uploads of its exact key (which
+// works on MinIO, whose listing matches exact keys only) wherever a key was
+// planned more often than an upload was recorded there. Such a sweep needs
+// unique filenames: without the job ID in the key an unrecorded upload
+// could be another job's, and it is left alone.
 //
 // # MinIO's 24-hour expiry
 //

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,8 +39,15 @@ const (
 	// not finish, and no process holds the job's lock: its driver died or
 	// gave up. CommitJob resumes it, AbortJob rolls it back.
 	StateInterrupted JobState = "interrupted"
-	// StateCommitted: the journal records that _SUCCESS was written; only
-	// the cleanup of the staging dir is left.
+	// StateMustResume: a job commit in replace mode began deleting the old
+	// objects and did not finish (interrupted, or failed past that
+	// point): CommitJob finishes it; AbortJob refuses, as a rollback
+	// would lose the old and the new data.
+	StateMustResume JobState = "must_resume"
+	// StateCommitted: the journal records that _SUCCESS was written (or,
+	// when InspectJob was given a store, the destination's _SUCCESS names
+	// the job); only the cleanup is left, which CommitJob or AbortJob
+	// finish.
 	StateCommitted JobState = "committed"
 	// StateReverted: the journal records a completed rollback; only the
 	// cleanup of the staging dir is left.
@@ -86,10 +92,16 @@ type JobInfo struct {
 	Attempts []AttemptInfo
 	// Problems are the invalid pendingsets and pendingset entries, each
 	// an error naming the file and the problem and matching
-	// [committer.ErrInvalidPendingSet]. Tasks holds only the valid
-	// entries (a pendingset that cannot be decoded is left out). CommitJob
-	// refuses a job with problems; AbortJob rolls it back.
+	// [committer.ErrInvalidPendingSet] (or [ErrRecordTooLarge]). Tasks
+	// holds only the valid entries (a pendingset that cannot be decoded is
+	// left out). CommitJob refuses a job with problems; AbortJob rolls it
+	// back.
 	Problems []error
+	// RecordProblems are the intents and journal records that could not
+	// be read, or named keys outside the job's destination, and were left
+	// out. They stop neither CommitJob nor AbortJob, but uploads they
+	// named may be left in the store.
+	RecordProblems []error
 }
 
 // OldestUploadAge is the age at now of the oldest pending upload; zero
@@ -182,18 +194,21 @@ type UploadRef struct {
 	UploadID string
 }
 
-// OrphanUpload is an upload in the store at one of the job's keys that no
-// pendingset records.
+// OrphanUpload is an upload of the job in the store, at one of its keys,
+// that no pendingset records: CommitJob's cleanup and AbortJob abort it.
 type OrphanUpload struct {
 	Key       string
 	UploadID  string
 	Initiated time.Time // zero when the store does not report it
 	// Attempt is the attempt whose intents record the upload or, for an
-	// upload no intent records by ID, the one attempt that recorded an
-	// upload creation at that key whose answer was lost (Uncertain is
-	// then true). It is empty when no attempt accounts for the upload
-	// (without unique filenames, it may be another job's upload at the
-	// same key).
+	// upload no intent records by ID (Uncertain is then true), the one
+	// attempt whose records say an unrecorded upload may exist at that
+	// key (a creation whose answer was lost, or a run that died between
+	// a creation and its record); empty when none or several do. Uploads
+	// no intent records are the job's only with unique filenames (the key
+	// carries the job ID) and when initiated after the job was set up;
+	// other uploads at the job's keys are other writers' and are not
+	// listed.
 	Attempt   string
 	Uncertain bool
 }
@@ -239,17 +254,17 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 	}
 	var out []JobInfo
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if !e.IsDir() || committer.ValidateID("job ID", e.Name()) != nil {
 			continue
 		}
-		info, err := inspectLocal(stagingDir, e.Name())
+		s, held, err := inspectLocal(stagingDir, e.Name())
 		if errors.Is(err, committer.ErrJobNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("staging: list jobs: %w", err)
 		}
-		out = append(out, info.JobInfo)
+		out = append(out, s.report(held, false).JobInfo)
 	}
 	return out, nil
 }
@@ -259,9 +274,11 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 // job's bucket: for every key of the job (those of its pendingsets and of
 // its attempts' intents) it lists the uploads of that exact key (which
 // works on MinIO) and reports which pending uploads still exist, which
-// vanished, and which uploads no pendingset records (orphans). Uploads
-// that no intent records and that were initiated more than a minute before
-// the job was set up are not the job's and are left out.
+// vanished, and which uploads of the job no pendingset records (orphans);
+// for a job whose commit began and whose journal does not record its end,
+// it reads the destination's _SUCCESS to learn whether the job committed.
+// It decides with the same functions as CommitJob and AbortJob, so that
+// what it reports is what they do.
 //
 // A job that does not exist is [committer.ErrJobNotFound].
 func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID string) (*JobReport, error) {
@@ -271,75 +288,72 @@ func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID st
 	if _, err := os.Stat(stagingDir); err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
-	rep, err := inspectLocal(stagingDir, jobID)
+	s, held, err := inspectLocal(stagingDir, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
 	if store == nil {
-		return &rep.JobReport, nil
+		rep := s.report(held, false)
+		return &rep, nil
 	}
-	if store.Bucket() != rep.Bucket {
+	if store.Bucket() != s.rec.Bucket {
 		return nil, fmt.Errorf("staging: inspect job %s: the job writes to bucket %q but the store is on bucket %q",
-			jobID, rep.Bucket, store.Bucket())
+			jobID, s.rec.Bucket, store.Bucket())
 	}
-	if err := rep.reconcile(ctx, store); err != nil {
+	listed, err := listUploadsAt(ctx, store, s.allKeys())
+	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
-	return &rep.JobReport, nil
+	owned := false
+	if st := s.journal; (st.began || st.unreadable) && !st.succeeded && !st.reverted {
+		j := &job{c: &Committer{store: store}, rec: s.rec}
+		if owned, err = j.successOwned(ctx); err != nil {
+			return nil, fmt.Errorf("staging: inspect job %s: read %s: %w", jobID, j.successKey(), err)
+		}
+	}
+	rep := s.report(held, owned)
+	s.reconcile(&rep, listed)
+	return &rep, nil
 }
 
-// localReport is a JobReport with what reconciliation needs.
-type localReport struct {
-	JobReport
-	journal *journalState
-	intents map[string][]intent // by attempt name
-}
-
-// inspectLocal reads one job's records. A directory without job record
-// is committer.ErrJobNotFound.
-func inspectLocal(stagingDir, jobID string) (*localReport, error) {
+// inspectLocal reads one job's records and probes its lock. A directory
+// without job record is committer.ErrJobNotFound.
+func inspectLocal(stagingDir, jobID string) (*snapshot, bool, error) {
 	l := newLayout(stagingDir, "", jobID)
 	rec, err := readJobRecord(l.record())
 	if err != nil {
 		if isNotExist(err) {
-			return nil, fmt.Errorf("%w: no job record at %s", committer.ErrJobNotFound, l.record())
+			return nil, false, fmt.Errorf("%w: no job record at %s", committer.ErrJobNotFound, l.record())
 		}
-		return nil, err
+		return nil, false, err
 	}
 	if rec.JobID != jobID {
-		return nil, fmt.Errorf("the job record %s names job %q", l.record(), rec.JobID)
+		return nil, false, fmt.Errorf("the job record %s names job %q", l.record(), rec.JobID)
 	}
-	j := &job{rec: rec, l: l}
-	sets, problems, err := j.readPendingSets()
+	s, err := loadSnapshot(l, rec)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	st, err := readJournal(l.journal())
-	if err != nil {
-		return nil, err
-	}
-	byAttempt, err := readIntentsByAttempt(l.attemptsDir())
-	if err != nil {
-		return nil, fmt.Errorf("read the intents in %s: %w", l.attemptsDir(), err)
-	}
-	r := &localReport{journal: st, intents: byAttempt}
-	info := &r.JobInfo
-	*info = JobInfo{
+	return s, lockHeld(filepath.Join(l.jobDir, lockName)), nil
+}
+
+// report describes the snapshot's job from its records: the pure part of
+// ListJobs and InspectJob.
+func (s *snapshot) report(lockHeld, successOwned bool) JobReport {
+	rec := s.rec
+	rep := JobReport{JobInfo: JobInfo{
 		ID: rec.JobID, Bucket: rec.Bucket, Destination: rec.Destination,
 		Mode: rec.Mode, Conflict: rec.Conflict, UniqueFilenames: rec.UniqueFilenames,
-		Created: rec.createdTime().UTC(), CompletedUploads: len(st.completed),
-		Problems: problems,
-	}
-	winners := make(map[string]string) // task ID → winning attempt
-	for _, s := range sets {
-		t := TaskInfo{
-			ID:         strings.TrimSuffix(s.file, pendingSetSuffix),
-			Attempt:    s.set.ExtraData[multipart.TaskAttemptIDKey],
-			PendingSet: filepath.Join(l.tasksDir(), s.file),
-		}
-		winners[t.ID] = t.Attempt
-		for i := range s.set.Commits {
-			c := &s.set.Commits[i]
+		Created: rec.createdTime().UTC(), CompletedUploads: len(s.journal.completed),
+		Problems: s.setProblems, RecordProblems: s.recordProblems,
+		State: s.state(lockHeld, successOwned),
+	}}
+	info := &rep.JobInfo
+	winners := s.winners()
+	for _, set := range s.sets {
+		t := TaskInfo{ID: set.taskID(), Attempt: set.attempt(), PendingSet: set.path}
+		for i := range set.set.Commits {
+			c := &set.set.Commits[i]
 			f := FileInfo{Key: c.Key, Size: c.Length, UploadID: c.UploadID, Parts: len(c.ETags), Created: c.CreatedTime()}
 			t.Files = append(t.Files, f)
 			t.Bytes += f.Size
@@ -352,52 +366,47 @@ func inspectLocal(stagingDir, jobID string) (*localReport, error) {
 		info.Bytes += t.Bytes
 		info.Tasks = append(info.Tasks, t)
 	}
-	names := make([]string, 0, len(byAttempt))
-	for name := range byAttempt {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		taskID, attempt := splitAttemptName(name)
-		w, committed := winners[taskID]
+	for _, name := range s.attemptNames() {
+		a := s.attempts[name]
+		w, committed := winners[a.taskID]
 		if committed && w == name {
 			continue
 		}
-		a := AttemptInfo{Name: name, TaskID: taskID, Attempt: attempt, TaskCommitted: committed}
-		keys := make(map[string]bool)
-		for _, in := range byAttempt[name] {
-			keys[in.Key] = true
-			switch {
-			case in.UploadID != "":
-				a.Uploads = append(a.Uploads, UploadRef{Key: in.Key, UploadID: in.UploadID})
-			case in.Uncertain:
-				a.Uncertain++
-			}
+		ai := AttemptInfo{Name: name, TaskID: a.taskID, Attempt: a.attempt, TaskCommitted: committed, Keys: a.keys, Uploads: a.uploads}
+		for _, n := range a.uncertain {
+			ai.Uncertain += n
 		}
-		a.Keys = sortedKeys(keys)
-		info.Attempts = append(info.Attempts, a)
+		info.Attempts = append(info.Attempts, ai)
 	}
-	info.State = jobState(l, len(sets) > 0, st)
-	return r, nil
+	return rep
 }
 
-// jobState derives a job's state. A held lock means a CommitJob or
-// AbortJob is running; otherwise the journal tells.
-func jobState(l layout, tasks bool, st *journalState) JobState {
-	switch {
-	case lockHeld(filepath.Join(l.jobDir, lockName)):
-		return StateCommitting
-	case st.succeeded:
-		return StateCommitted
-	case st.reverted:
-		return StateReverted
-	case st.began:
-		return StateInterrupted
-	case tasks:
-		return StateTasksCommitted
-	default:
-		return StateSetUp
+// reconcile fills in what the store's uploads at every key of the job say:
+// the status of each pending upload and the orphans.
+func (s *snapshot) reconcile(rep *JobReport, listed []multipart.Upload) {
+	exists := make(map[UploadRef]bool, len(listed))
+	for _, up := range listed {
+		exists[UploadRef{Key: up.Key, UploadID: up.UploadID}] = true
 	}
+	rep.Orphans = s.orphans(s.index(), listed)
+	for ti := range rep.Tasks {
+		for fi := range rep.Tasks[ti].Files {
+			f := &rep.Tasks[ti].Files[fi]
+			done, completed := s.journal.completed[f.Key]
+			switch {
+			case completed && done.UploadID == f.UploadID:
+				f.Status = StatusCompleted
+				rep.Completed++
+			case exists[UploadRef{Key: f.Key, UploadID: f.UploadID}]:
+				f.Status = StatusPending
+				rep.Pending++
+			default:
+				f.Status = StatusVanished
+				rep.Vanished++
+			}
+		}
+	}
+	rep.Reconciled = true
 }
 
 // lockHeld probes a job's lock without waiting and without creating the
@@ -418,102 +427,11 @@ func lockHeld(path string) bool {
 func splitAttemptName(name string) (string, int) {
 	i := strings.LastIndexByte(name, '_')
 	if i < 0 {
-		return name, 0
+		return name, -1
 	}
 	n, err := strconv.Atoi(name[i+1:])
 	if err != nil {
-		return name, 0
+		return name, -1
 	}
 	return name[:i], n
-}
-
-// reconcileConcurrency bounds the ListUploads calls in flight.
-const reconcileConcurrency = 16
-
-// reconcile lists the uploads of every key of the job, by exact key.
-func (r *localReport) reconcile(ctx context.Context, store multipart.Store) error {
-	keys := make(map[string]bool)
-	recorded := make(map[UploadRef]bool) // in a pendingset
-	for _, t := range r.Tasks {
-		for _, f := range t.Files {
-			keys[f.Key] = true
-			recorded[UploadRef{f.Key, f.UploadID}] = true
-		}
-	}
-	intended := make(map[UploadRef]string) // upload → attempt whose intents record it
-	uncertain := make(map[string][]string) // key → attempts with a lost creation answer there
-	for name, ins := range r.intents {
-		for _, in := range ins {
-			keys[in.Key] = true
-			switch {
-			case in.UploadID != "":
-				intended[UploadRef{in.Key, in.UploadID}] = name
-			case in.Uncertain && !slices.Contains(uncertain[in.Key], name):
-				uncertain[in.Key] = append(uncertain[in.Key], name)
-			}
-		}
-	}
-	list := sortedKeys(keys)
-	found := make([][]multipart.Upload, len(list))
-	err := forEach(ctx, len(list), reconcileConcurrency, true, func(ctx context.Context, i int) error {
-		for up, err := range store.ListUploads(ctx, list[i]) {
-			if err != nil {
-				return fmt.Errorf("list the uploads of s3://%s/%s: %w", store.Bucket(), list[i], err)
-			}
-			if up.Key == list[i] {
-				found[i] = append(found[i], up)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	exists := make(map[UploadRef]bool)
-	notBefore := r.Created.Add(-timeSkew)
-	for _, ups := range found {
-		for _, up := range ups {
-			ref := UploadRef{up.Key, up.UploadID}
-			exists[ref] = true
-			if recorded[ref] {
-				continue
-			}
-			o := OrphanUpload{Key: up.Key, UploadID: up.UploadID, Initiated: up.Initiated}
-			attempt, ok := intended[ref]
-			switch {
-			case ok:
-				o.Attempt = attempt
-			case !up.Initiated.IsZero() && up.Initiated.Before(notBefore):
-				continue // older than the job: not its upload
-			case len(uncertain[up.Key]) == 1:
-				o.Attempt, o.Uncertain = uncertain[up.Key][0], true
-			}
-			r.Orphans = append(r.Orphans, o)
-		}
-	}
-	sort.Slice(r.Orphans, func(a, b int) bool {
-		if r.Orphans[a].Key != r.Orphans[b].Key {
-			return r.Orphans[a].Key < r.Orphans[b].Key
-		}
-		return r.Orphans[a].UploadID < r.Orphans[b].UploadID
-	})
-	for ti := range r.Tasks {
-		for fi := range r.Tasks[ti].Files {
-			f := &r.Tasks[ti].Files[fi]
-			done, completed := r.journal.completed[f.Key]
-			switch {
-			case completed && done.UploadID == f.UploadID:
-				f.Status = StatusCompleted
-				r.Completed++
-			case exists[UploadRef{f.Key, f.UploadID}]:
-				f.Status = StatusPending
-				r.Pending++
-			default:
-				f.Status = StatusVanished
-				r.Vanished++
-			}
-		}
-	}
-	r.Reconciled = true
-	return nil
 }

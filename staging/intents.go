@@ -17,6 +17,12 @@ import (
 // about to upload (UploadID empty), an upload it created, or a creation
 // whose outcome is unknown (Uncertain: the request failed, possibly after
 // the store carried it out, leaving an upload nobody knows the ID of).
+//
+// Every run of an attempt records the keys it plans before its first
+// CreateMultipartUpload, and each creation right after its answer, so a
+// key planned more often than an upload was recorded there is a key where
+// an upload nobody knows the ID of may exist: the process died between a
+// creation and its record, or the record was torn.
 type intent struct {
 	Key       string `json:"key"`
 	UploadID  string `json:"uploadId,omitempty"`
@@ -50,62 +56,62 @@ func (l *intentLog) record(in ...intent) error {
 
 func (l *intentLog) Close() error { return l.f.Close() }
 
-// readIntents reads one intents file.
-func readIntents(path string) ([]intent, error) {
-	var out []intent
-	err := readLines(path, func(line []byte) error {
-		var i intent
-		if err := json.Unmarshal(line, &i); err != nil {
-			return err
-		}
-		if i.Key == "" {
-			return errors.New("intent without a key")
-		}
-		out = append(out, i)
-		return nil
-	})
-	return out, err
-}
-
-// readAllIntents reads every intents file of a job's attempts directory.
-func readAllIntents(dir string) ([]intent, error) {
-	by, err := readIntentsByAttempt(dir)
-	var out []intent
-	for _, in := range by {
-		out = append(out, in...)
+// readIntents reads one intents file as written. Damaged lines are left
+// out and reported in problems; err is an error reading the file
+// (fs.ErrNotExist for a missing one).
+func readIntents(path string) (in []intent, problems []error, err error) {
+	lines, problems, err := readLines(path, maxIntentsBytes)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, err
+	for _, l := range lines {
+		var i intent
+		if err := json.Unmarshal(l.data, &i); err != nil {
+			problems = append(problems, fmt.Errorf("%s line %d: %w: the record is left out", path, l.n, err))
+			continue
+		}
+		in = append(in, i)
+	}
+	return in, problems, nil
 }
 
 // readIntentsByAttempt reads every intents file of a job's attempts
-// directory, by attempt name ("<taskID>_<attempt>").
-func readIntentsByAttempt(dir string) (map[string][]intent, error) {
+// directory, by attempt name ("<taskID>_<attempt>"). A file that cannot
+// be read is a problem, not an error: the others are still read.
+func readIntentsByAttempt(dir string) (map[string][]intent, []error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, nil
 		}
-		return nil, err
+		return nil, []error{fmt.Errorf("list the attempts' intents in %s: %w", dir, err)}
 	}
 	out := make(map[string][]intent)
+	var problems []error
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), intentsSuffix) || strings.HasPrefix(e.Name(), ".") {
+		if !strings.HasSuffix(e.Name(), intentsSuffix) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		in, err := readIntents(filepath.Join(dir, e.Name()))
-		if err != nil && !isNotExist(err) {
-			return nil, err
+		path := filepath.Join(dir, e.Name())
+		in, bad, err := readIntents(path)
+		problems = append(problems, bad...)
+		if err != nil {
+			if !isNotExist(err) {
+				problems = append(problems, fmt.Errorf("read intents %s: %w", path, err))
+			}
+			continue
 		}
 		name := strings.TrimSuffix(e.Name(), intentsSuffix)
 		out[name] = append(out[name], in...)
 	}
-	return out, nil
+	return out, problems
 }
 
-// recordingStore wraps the Store given to an attempt's Uploader: every
-// upload it creates is recorded in the intent log before the uploader
-// sees its ID, so a crash never loses track of an upload whose creation
-// was answered.
+// recordingStore wraps the store of an attempt's Uploader, inside its
+// retry layer: every upload it creates is recorded in the intent log
+// before the uploader sees its ID, so a crash never loses track of an
+// upload whose creation was answered, and every creation attempt that
+// failed is recorded as uncertain (the store may have carried it out).
 type recordingStore struct {
 	multipart.Store
 	log *intentLog

@@ -24,7 +24,10 @@ var _ committer.Job = (*job)(nil)
 func (j *job) ID() string { return j.rec.JobID }
 
 // prefix is the destination prefix with its trailing '/'.
-func (j *job) prefix() string { return j.rec.Destination + "/" }
+func (j *job) prefix() string { return j.rec.prefix() }
+
+// snapshot loads what the staging dir says about the job.
+func (j *job) snapshot() (*snapshot, error) { return loadSnapshot(j.l, j.rec) }
 
 func (j *job) successKey() string { return j.prefix() + SuccessMarker }
 

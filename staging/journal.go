@@ -10,13 +10,18 @@ import (
 // The operations of the job-commit journal, in the order a commit writes
 // them.
 const (
-	opBegin     = "begin"     // the commit started: uploads are being completed
-	opCompleted = "completed" // one upload was completed (key, uploadId, etag)
-	opDelete    = "delete"    // replace mode: the old objects about to be deleted (keys)
-	opDeleted   = "deleted"   // replace mode: the old objects are deleted
-	opSuccess   = "success"   // _SUCCESS is written: the job is committed
-	opReverted  = "reverted"  // the job was rolled back
+	opBegin      = "begin"       // the commit started: uploads are being completed
+	opCompleted  = "completed"   // one upload was completed (key, uploadId, etag)
+	opDeleteKeys = "delete-keys" // replace mode: a batch of the old objects to delete (keys)
+	opDelete     = "delete"      // replace mode: the list of old objects is whole; deleting begins
+	opDeleted    = "deleted"     // replace mode: the old objects are deleted
+	opSuccess    = "success"     // _SUCCESS is written: the job is committed
+	opReverted   = "reverted"    // the job was rolled back
 )
+
+// deleteBatch is how many keys one delete-keys entry holds, so that no
+// journal line gets long however many old objects replace mode deletes.
+const deleteBatch = 100
 
 // journalEntry is one line of the job-commit journal.
 type journalEntry struct {
@@ -34,50 +39,92 @@ type completion struct {
 	ETag     string
 }
 
-// journalState is what a journal says about an earlier commit run.
+// journalState is what a journal says about the commit runs so far. It is
+// parsed as written; package staging validates it against the job (keys
+// under the destination, completions of the job's uploads) when it builds
+// a snapshot.
 type journalState struct {
 	began     bool
 	beganAt   time.Time
 	completed map[string]completion // by key
-	deleting  []string              // old objects to delete; nil if not decided
-	deleted   bool
-	succeeded bool
-	reverted  bool
+	// deleting is the list of old objects replace mode deletes; it counts
+	// only once deleteListed: from then on deletions may have begun.
+	deleting     []string
+	deleteListed bool
+	deleted      bool
+	succeeded    bool
+	reverted     bool
+	// unreadable is set when the journal exists but could not be read at
+	// all (too large, not a regular file, an I/O error): nothing of it is
+	// known.
+	unreadable bool
+	// problems are the journal's damaged lines, left out.
+	problems []error
 }
 
-// readJournal reads the job-commit journal; a missing journal is a
-// commit that never started.
-func readJournal(path string) (*journalState, error) {
-	st := &journalState{completed: make(map[string]completion)}
-	err := readLines(path, func(line []byte) error {
-		var e journalEntry
-		if err := json.Unmarshal(line, &e); err != nil {
-			return err
-		}
-		switch e.Op {
-		case opBegin:
-			if !st.began {
-				st.began, st.beganAt = true, time.UnixMilli(e.Time)
-			}
-		case opCompleted:
-			st.completed[e.Key] = completion{UploadID: e.UploadID, ETag: e.ETag}
-		case opDelete:
-			st.deleting = append([]string{}, e.Keys...)
-		case opDeleted:
-			st.deleted = true
-		case opSuccess:
-			st.succeeded = true
-		case opReverted:
-			st.reverted = true
-		default:
-			return fmt.Errorf("unknown journal operation %q", e.Op)
-		}
-		return nil
-	})
-	if err != nil && !isNotExist(err) {
-		return nil, fmt.Errorf("read the job-commit journal: %w", err)
+func newJournalState() *journalState {
+	return &journalState{completed: make(map[string]completion)}
+}
+
+// readJournal reads the job-commit journal; a missing journal is a commit
+// that never started. A journal that cannot be read at all is returned
+// with unreadable set and the reason as its only problem.
+func readJournal(path string) *journalState {
+	st := newJournalState()
+	lines, problems, err := readLines(path, maxJournalBytes)
+	switch {
+	case isNotExist(err):
+		return st
+	case err != nil:
+		st.unreadable = true
+		st.problems = []error{fmt.Errorf("the job-commit journal: %w", err)}
+		return st
 	}
-	return st, nil
+	st.problems = problems
+	for _, l := range lines {
+		if err := st.apply(l.data); err != nil {
+			st.problems = append(st.problems, fmt.Errorf("%s line %d: %w: the entry is left out", path, l.n, err))
+		}
+	}
+	return st
+}
+
+// apply adds one journal line to the state.
+func (st *journalState) apply(data []byte) error {
+	var e journalEntry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return err
+	}
+	switch e.Op {
+	case opBegin:
+		if !st.began {
+			st.began, st.beganAt = true, time.UnixMilli(e.Time)
+		}
+	case opCompleted:
+		if e.Key == "" || e.UploadID == "" {
+			return fmt.Errorf("a completed entry without key or upload ID")
+		}
+		st.completed[e.Key] = completion{UploadID: e.UploadID, ETag: e.ETag}
+	case opDeleteKeys:
+		if !st.deleteListed {
+			st.deleting = append(st.deleting, e.Keys...)
+		}
+	case opDelete:
+		// Releases before batches wrote the whole list in this entry.
+		if !st.deleteListed {
+			st.deleting = append(st.deleting, e.Keys...)
+			st.deleteListed = true
+		}
+	case opDeleted:
+		st.deleted = true
+	case opSuccess:
+		st.succeeded = true
+	case opReverted:
+		st.reverted = true
+	default:
+		return fmt.Errorf("unknown journal operation %q", e.Op)
+	}
+	return nil
 }
 
 // journal appends entries to the job-commit journal, fsyncing each.
@@ -96,16 +143,36 @@ func openJournal(l layout) (*journal, error) {
 	return &journal{f: f}, nil
 }
 
-func (j *journal) add(e journalEntry) error {
-	e.Time = time.Now().UnixMilli()
-	line, err := json.Marshal(e)
-	if err != nil {
-		return err
+// add appends entries and returns once they are durable.
+func (j *journal) add(entries ...journalEntry) error {
+	now := time.Now().UnixMilli()
+	var buf []byte
+	for _, e := range entries {
+		e.Time = now
+		line, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, line...), '\n')
 	}
-	if err := j.f.append(append(line, '\n')); err != nil {
+	if err := j.f.append(buf); err != nil {
 		return fmt.Errorf("write the job-commit journal: %w", err)
 	}
 	return nil
+}
+
+// addDeleteList journals the old objects replace mode is about to delete:
+// batches of keys, then the entry that says the list is whole, in one
+// write and one fsync. A crash that tears it leaves no opDelete entry, and
+// no deletion has begun.
+func (j *journal) addDeleteList(keys []string) error {
+	var entries []journalEntry
+	for len(keys) > 0 {
+		n := min(len(keys), deleteBatch)
+		entries = append(entries, journalEntry{Op: opDeleteKeys, Keys: keys[:n]})
+		keys = keys[n:]
+	}
+	return j.add(append(entries, journalEntry{Op: opDelete})...)
 }
 
 func (j *journal) Close() error { return j.f.Close() }

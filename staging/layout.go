@@ -9,6 +9,7 @@ import (
 const (
 	jobRecordName    = "job.json"
 	tasksDirName     = "tasks"
+	sealedTasksName  = "tasks.sealed"
 	attemptsDirName  = "attempts"
 	commitDirName    = "commit"
 	journalName      = "journal"
@@ -22,7 +23,9 @@ const (
 const SuccessMarker = "_SUCCESS"
 
 // PendingSetPath returns where the pendingset of a committed task of job
-// jobID lives in stagingDir. Tools and tests use it to read or plant
+// jobID lives in stagingDir until the job commit begins (the commit then
+// seals the directory: it renames tasks/ to tasks.sealed/, so that a task
+// commit can no longer publish). Tools and tests use it to read or plant
 // pendingsets; the IDs are not validated.
 func PendingSetPath(stagingDir, jobID, taskID string) string {
 	return filepath.Join(stagingDir, jobID, tasksDirName, taskID+pendingSetSuffix)
@@ -40,6 +43,7 @@ func newLayout(stagingDir, bufferDir, jobID string) layout {
 
 func (l layout) record() string      { return filepath.Join(l.jobDir, jobRecordName) }
 func (l layout) tasksDir() string    { return filepath.Join(l.jobDir, tasksDirName) }
+func (l layout) sealedDir() string   { return filepath.Join(l.jobDir, sealedTasksName) }
 func (l layout) attemptsDir() string { return filepath.Join(l.jobDir, attemptsDirName) }
 func (l layout) commitDir() string   { return filepath.Join(l.jobDir, commitDirName) }
 func (l layout) journal() string     { return filepath.Join(l.commitDir(), journalName) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/s3commit/s3commit/committer"
 )
@@ -18,11 +19,26 @@ var ErrJobBusy = errors.New("staging: another CommitJob or AbortJob of the job i
 
 const lockName = "lock"
 
+// jobLock is a held lock of a job: <staging>/<jobID>/lock, flocked.
+type jobLock struct {
+	path string
+	once sync.Once
+	free func()
+}
+
+// release unlocks and closes the lock file; it may be called more than
+// once.
+func (l *jobLock) release() {
+	if l != nil {
+		l.once.Do(l.free)
+	}
+}
+
 // lock serializes CommitJob and AbortJob of the job across processes.
 // The caller must have checked that the job directory exists.
-func (j *job) lock() (unlock func(), err error) {
+func (j *job) lock() (*jobLock, error) {
 	path := filepath.Join(j.l.jobDir, lockName)
-	unlock, err = lockFile(path)
+	unlock, err := lockFile(path)
 	switch {
 	case isNotExist(err):
 		return nil, fmt.Errorf("job %s: %w: its staging directory %s is gone (committed or aborted by another process?)",
@@ -32,5 +48,5 @@ func (j *job) lock() (unlock func(), err error) {
 	case err != nil:
 		return nil, err
 	}
-	return unlock, nil
+	return &jobLock{path: path, free: unlock}, nil
 }

@@ -49,9 +49,12 @@ type Options struct {
 	// DisableUniqueFilenames turns off the insertion of "-<jobID>" into
 	// every file name (part-0000.parquet → part-0000-<jobID>.parquet).
 	// Without unique filenames a job may overwrite objects of other jobs
-	// in append mode, and AbortJob cannot sweep the store for uploads whose
-	// creation answer was lost. Hadoop:
-	// fs.s3a.committer.staging.unique-filenames (default true).
+	// in append mode, and the job cannot sweep the store for uploads whose
+	// creation answer was lost (they may be left; such an upload could be
+	// another job's). The replace conflict mode refuses it: a completion
+	// would overwrite an old object of the same name, which a revert could
+	// not bring back. Hadoop: fs.s3a.committer.staging.unique-filenames
+	// (default true).
 	DisableUniqueFilenames bool
 	// PartSize is the size of the parts files are uploaded in; 0 means
 	// [multipart.DefaultPartSize]. It is grown when a file would need more
@@ -133,6 +136,10 @@ func (o *Options) validate() error {
 	}
 	if _, err := committer.ParseConflictMode(string(o.Conflict)); err != nil {
 		return bad("Conflict: %v", err)
+	}
+	if o.Conflict == committer.ConflictReplace && o.DisableUniqueFilenames {
+		return bad("the replace conflict mode needs unique filenames: without them (DisableUniqueFilenames) a completion overwrites an old object " +
+			"of the same name, and a job that then fails cannot bring it back; keep unique filenames, or use the fail or append mode")
 	}
 	if o.PartSize == 0 {
 		o.PartSize = multipart.DefaultPartSize

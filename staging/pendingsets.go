@@ -1,7 +1,6 @@
 package staging
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,32 +13,24 @@ import (
 
 // taskSet is the pendingset of one committed task.
 type taskSet struct {
-	file string // file name in tasks/
+	file string // file name in the tasks directory
+	path string
 	set  *multipart.PendingSet
 }
 
-// loadPendingSets reads and validates every pendingset of the job, before
-// any store call: each must decode, name the job's bucket, put every key
-// under the destination, and no key may appear twice across tasks. The
-// error matches committer.ErrInvalidPendingSet and names the file and the
-// problem.
-func (j *job) loadPendingSets() ([]taskSet, error) {
-	sets, problems, err := j.readPendingSets()
-	if err != nil {
-		return nil, err
-	}
-	if len(problems) > 0 {
-		return nil, problems[0]
-	}
-	return sets, nil
-}
+// taskID is the ID of the task the pendingset belongs to.
+func (s taskSet) taskID() string { return strings.TrimSuffix(s.file, pendingSetSuffix) }
 
-// readPendingSets reads every pendingset of the job. Problems (each
-// matching committer.ErrInvalidPendingSet) are returned apart; the sets
-// returned hold only the commits that are valid for this job: in its
-// bucket, under its destination, each key once. err is an I/O error.
-func (j *job) readPendingSets() (sets []taskSet, problems []error, err error) {
-	dir := j.l.tasksDir()
+// attempt is the attempt that published the pendingset, "" if it does
+// not say.
+func (s taskSet) attempt() string { return s.set.ExtraData[multipart.TaskAttemptIDKey] }
+
+// readPendingSets reads every pendingset in dir for job rec. Problems
+// (each matching committer.ErrInvalidPendingSet, or ErrRecordTooLarge)
+// are returned apart; the sets returned hold only the commits that are
+// valid for this job: in its bucket, under its destination, each key once.
+// A missing dir holds no pendingset. err is an error listing dir.
+func readPendingSets(rec *jobRecord, dir string) (sets []taskSet, problems []error, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if isNotExist(err) {
@@ -50,26 +41,26 @@ func (j *job) readPendingSets() (sets []taskSet, problems []error, err error) {
 	owner := make(map[string]string) // key → file
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, pendingSetSuffix) {
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, pendingSetSuffix) {
 			continue
 		}
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read pendingset %s: %w", path, err)
-		}
 		invalid := func(format string, args ...any) error {
 			return fmt.Errorf("%w %s: %s; the job cannot be committed: abort it, or remove the file if it does not belong to this job",
 				committer.ErrInvalidPendingSet, path, fmt.Sprintf(format, args...))
 		}
-		ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
+		if err := committer.ValidateID("task ID", strings.TrimSuffix(name, pendingSetSuffix)); err != nil {
+			problems = append(problems, invalid("%v", err))
+			continue
+		}
+		ps, err := readPendingSet(path)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%w %s: %w; the job cannot be committed: abort it, or remove the file if it does not belong to this job",
 				committer.ErrInvalidPendingSet, path, err))
 			continue
 		}
-		if ps.JobID != "" && ps.JobID != j.rec.JobID {
-			problems = append(problems, invalid("it belongs to job %q, not %q", ps.JobID, j.rec.JobID))
+		if ps.JobID != "" && ps.JobID != rec.JobID {
+			problems = append(problems, invalid("it belongs to job %q, not %q", ps.JobID, rec.JobID))
 			continue
 		}
 		valid := ps.Commits[:0:0]
@@ -77,18 +68,13 @@ func (j *job) readPendingSets() (sets []taskSet, problems []error, err error) {
 			c := &ps.Commits[i]
 			var problem error
 			switch {
-			case c.Bucket != j.rec.Bucket:
-				problem = invalid("commits[%d] (%s) names bucket %q, but the job writes to bucket %q", i, c.Key, c.Bucket, j.rec.Bucket)
-			case !strings.HasPrefix(c.Key, j.prefix()) || len(c.Key) == len(j.prefix()):
-				problem = invalid("commits[%d] names key %q, which is not under the destination %q", i, c.Key, j.prefix())
-			case c.JobID != "" && c.JobID != j.rec.JobID:
-				problem = invalid("commits[%d] (%s) belongs to job %q, not %q", i, c.Key, c.JobID, j.rec.JobID)
-			case hidden(c.Key[strings.LastIndexByte(c.Key, '/')+1:]):
-				problem = invalid("commits[%d] names key %q, whose file name starts with '_' or '.': task commits skip such files, and %s is the committer's own",
-					i, c.Key, SuccessMarker)
+			case c.Bucket != rec.Bucket:
+				problem = invalid("commits[%d] (%s) names bucket %q, but the job writes to bucket %q", i, c.Key, c.Bucket, rec.Bucket)
+			case c.JobID != "" && c.JobID != rec.JobID:
+				problem = invalid("commits[%d] (%s) belongs to job %q, not %q", i, c.Key, c.JobID, rec.JobID)
 			default:
-				if _, err := committer.CleanRelativePath(c.Key[len(j.prefix()):]); err != nil {
-					problem = invalid("commits[%d] names key %q: %v", i, c.Key, err)
+				if err := rec.checkOutputKey(c.Key); err != nil {
+					problem = invalid("commits[%d]: %v", i, err)
 				} else if other, dup := owner[c.Key]; dup {
 					problem = invalid("key %q is also in pendingset %s: two tasks wrote the same file", c.Key, other)
 					valid = append(valid, *c) // both uploads are this job's: abort them all
@@ -102,10 +88,45 @@ func (j *job) readPendingSets() (sets []taskSet, problems []error, err error) {
 			}
 		}
 		ps.Commits = valid
-		sets = append(sets, taskSet{file: name, set: ps})
+		sets = append(sets, taskSet{file: name, path: path, set: ps})
 	}
 	sort.Slice(sets, func(a, b int) bool { return sets[a].file < sets[b].file })
 	return sets, problems, nil
+}
+
+// readPendingSet reads and decodes one pendingset of at most
+// maxPendingSetBytes.
+func readPendingSet(path string) (*multipart.PendingSet, error) {
+	f, err := openRecord(path, maxPendingSetBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return multipart.DecodePendingSet(f)
+}
+
+// checkOutputKey checks that key can be an object of the job's output:
+// under the destination, a clean path below it whose file name is not
+// hidden, and, with unique filenames, carrying "-<jobID>" in its file
+// name. Keys read back from the staging dir (pendingsets, intents, the
+// journal) are checked with it before the job touches them.
+func (r *jobRecord) checkOutputKey(key string) error {
+	prefix := r.prefix()
+	if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) {
+		return fmt.Errorf("key %q is not under the destination %q", key, prefix)
+	}
+	rel, err := committer.CleanRelativePath(key[len(prefix):])
+	if err != nil {
+		return fmt.Errorf("key %q: %v", key, err)
+	}
+	base := rel[strings.LastIndexByte(rel, '/')+1:]
+	if hidden(base) {
+		return fmt.Errorf("key %q whose file name starts with '_' or '.': task commits skip such files, and %s is the committer's own", key, SuccessMarker)
+	}
+	if r.UniqueFilenames && !strings.Contains(base, "-"+r.JobID) {
+		return fmt.Errorf("key %q does not carry the job ID %q in its file name, as every file of a job with unique filenames does", key, r.JobID)
+	}
+	return nil
 }
 
 // uploads flattens pendingsets into their uploads, in key order.

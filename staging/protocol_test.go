@@ -51,9 +51,18 @@ func TestProtocolMemstore(t *testing.T) {
 }
 
 // TestProtocolMemstoreMinIOEmulation runs the suite on memstore emulating
-// MinIO's ListMultipartUploads, which matches only exact keys.
+// MinIO: ListMultipartUploads matches only exact keys, and
+// CompleteMultipartUpload checks its conditions before it looks the
+// upload up.
 func TestProtocolMemstoreMinIOEmulation(t *testing.T) {
-	committertest.Run(t, memstoreHarness(memstore.Options{ListUploadsExactKeyOnly: true}))
+	committertest.Run(t, memstoreHarness(memstore.MinIOOptions()))
+}
+
+// TestProtocolMemstoreVersityGWEmulation runs the suite on memstore
+// emulating versitygw, which answers 200 to the completion of an unknown
+// upload when an object exists at the key.
+func TestProtocolMemstoreVersityGWEmulation(t *testing.T) {
+	committertest.Run(t, memstoreHarness(memstore.VersityGWOptions()))
 }
 
 // TestProtocolMemstoreIgnoringConditions runs the suite on memstore

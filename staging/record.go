@@ -1,16 +1,36 @@
 package staging
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
 
 	"github.com/s3commit/s3commit/committer"
 )
+
+// The records of the staging dir are read back as untrusted input: another
+// process, a damaged disk or a person may have written them. Each kind has
+// a size limit, so that a huge or hostile file costs a clear error instead
+// of the driver's memory. The limits leave room for jobs of millions of
+// files.
+const (
+	maxJobRecordBytes  = 1 << 20   // job.json
+	maxPendingSetBytes = 256 << 20 // one task's pendingset
+	maxIntentsBytes    = 128 << 20 // one attempt's intents
+	maxJournalBytes    = 1 << 30   // the job-commit journal
+	maxRecordLineBytes = 1 << 20   // one line of an intents file or of the journal
+)
+
+// ErrRecordTooLarge is matched by the error about a record of the staging
+// dir that is larger than s3commit ever writes one: it is damaged, or not
+// s3commit's.
+var ErrRecordTooLarge = errors.New("staging: record too large")
 
 // jobRecordVersion is the version of the job record this package writes
 // and reads.
@@ -31,6 +51,9 @@ type jobRecord struct {
 }
 
 func (r *jobRecord) createdTime() time.Time { return time.UnixMilli(r.Created) }
+
+// prefix is the destination prefix with its trailing '/'.
+func (r *jobRecord) prefix() string { return r.Destination + "/" }
 
 func (r *jobRecord) validate() error {
 	if r.Version != jobRecordVersion {
@@ -64,7 +87,7 @@ func writeJobRecord(path string, r *jobRecord) error {
 
 // readJobRecord reads job.json; a missing file is fs.ErrNotExist.
 func readJobRecord(path string) (*jobRecord, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxJobRecordBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -78,28 +101,106 @@ func readJobRecord(path string) (*jobRecord, error) {
 	return &r, nil
 }
 
-// readLines reads a file of JSON records, one per line, into values made
-// by decode. A last line without its newline is a record torn by a crash
-// and is ignored; any other bad line is an error. A missing file yields no
-// records and fs.ErrNotExist.
-func readLines(path string, decode func(line []byte) error) error {
-	data, err := os.ReadFile(path)
+// openRecord opens a record file for reading and checks that it is a
+// regular file of at most limit bytes.
+func openRecord(path string, limit int64) (*os.File, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	lines := bytes.Split(data, []byte("\n"))
-	for n, line := range lines {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file (%s); s3commit writes only regular files there: remove it", path, fi.Mode().Type())
+	}
+	if fi.Size() > limit {
+		f.Close()
+		return nil, tooLarge(path, fi.Size(), limit)
+	}
+	return f, nil
+}
+
+func tooLarge(path string, size, limit int64) error {
+	return fmt.Errorf("%w: %s is %d bytes, more than the %d bytes s3commit ever writes in such a record; it is damaged or not s3commit's: move it out of the staging dir",
+		ErrRecordTooLarge, path, size, limit)
+}
+
+// readBounded reads a whole record file of at most limit bytes; a missing
+// file is fs.ErrNotExist.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := openRecord(path, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit { // it grew since the check
+		return nil, tooLarge(path, int64(len(data)), limit)
+	}
+	return data, nil
+}
+
+// line is one complete line of a record file, without its '\n'.
+type line struct {
+	n    int // 1-based line number
+	data []byte
+}
+
+// readLines reads a file of records, one per line, of at most limit bytes.
+// A last line without its '\n' is a record torn by a crash: it never took
+// effect (its writer had not fsynced it) and is left out. A line longer
+// than maxRecordLineBytes is damage, reported in problems and left out.
+// err is an error reading the file (fs.ErrNotExist for a missing one,
+// ErrRecordTooLarge for one over the limit).
+func readLines(path string, limit int64) (lines []line, problems []error, err error) {
+	f, err := openRecord(path, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(io.LimitReader(f, limit+1), 64<<10)
+	var (
+		buf  []byte
+		n    int
+		long bool
+		read int64
+	)
+	for {
+		chunk, err := r.ReadSlice('\n')
+		read += int64(len(chunk))
+		if read > limit {
+			return nil, nil, tooLarge(path, read, limit)
 		}
-		if err := decode(line); err != nil {
-			if n == len(lines)-1 {
-				return nil // the last record, torn by a crash: it never took effect
+		if !long {
+			if len(buf)+len(chunk) > maxRecordLineBytes {
+				long, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
 			}
-			return fmt.Errorf("%s line %d: %w", path, n+1, err)
 		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return lines, problems, nil // a last line without '\n' is torn
+		case err != nil:
+			return nil, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		n++
+		if long {
+			problems = append(problems, fmt.Errorf("%s line %d is longer than %d bytes: damaged", path, n, maxRecordLineBytes))
+		} else if l := bytes.TrimSpace(buf); len(l) > 0 {
+			lines = append(lines, line{n: n, data: bytes.Clone(l)})
+		}
+		buf, long = buf[:0], false
 	}
-	return nil
 }
 
 // isNotExist reports whether err says a file does not exist.

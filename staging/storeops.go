@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/internal/retry"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -18,23 +18,15 @@ import (
 // context ended, so that a failure still cleans up.
 const cleanupTimeout = 5 * time.Minute
 
-// do runs op with the committer's retry policy for transient errors.
-func do[T any](ctx context.Context, c *Committer, what string, op func(context.Context) (T, error)) (T, error) {
-	return retry.Do(ctx, c.retry, multipart.IsRetryable, func(attempt int, err error, wait time.Duration) {
-		c.opts.Logger.DebugContext(ctx, "retrying", "op", what, "attempt", attempt, "wait", wait, "error", err)
-	}, op)
-}
-
-// abortUploads aborts the uploads among ups that have an upload ID, in
-// parallel, with a context that the caller's cancellation does not end.
-// An upload that is gone already is fine.
-func (j *job) abortUploads(ctx context.Context, ups []intent) error {
+// abortUploads aborts the given uploads in parallel. An upload that is
+// gone already is fine. The caller's cancellation does not stop it.
+func (j *job) abortUploads(ctx context.Context, ups []UploadRef) error {
 	c := j.c
-	var todo []intent
-	seen := make(map[string]bool)
+	var todo []UploadRef
+	seen := make(map[UploadRef]bool)
 	for _, u := range ups {
-		if u.UploadID != "" && !seen[u.Key+"\x00"+u.UploadID] {
-			seen[u.Key+"\x00"+u.UploadID] = true
+		if u.UploadID != "" && !seen[u] {
+			seen[u] = true
 			todo = append(todo, u)
 		}
 	}
@@ -46,27 +38,58 @@ func (j *job) abortUploads(ctx context.Context, ups []intent) error {
 	var done atomic.Int64
 	return forEach(ctx, len(todo), c.opts.CommitConcurrency, false, func(ctx context.Context, i int) error {
 		u := todo[i]
-		_, err := do(ctx, c, "AbortUpload", func(ctx context.Context) (struct{}, error) {
-			err := c.store.AbortUpload(ctx, u.Key, u.UploadID)
-			if errors.Is(err, multipart.ErrNoSuchUpload) {
-				err = nil
-			}
-			return struct{}{}, err
-		})
+		err := c.store.AbortUpload(ctx, u.Key, u.UploadID)
+		if errors.Is(err, multipart.ErrNoSuchUpload) {
+			err = nil
+		}
 		c.progress(PhaseAbort, int(done.Add(1)), len(todo))
 		return err
 	})
 }
 
-// deleteKeys deletes objects, retrying transient errors.
+// deleteKeys deletes objects.
 func (j *job) deleteKeys(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := do(ctx, j.c, "DeleteObjects", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, j.c.store.DeleteObjects(ctx, keys)
+	return j.c.store.DeleteObjects(ctx, keys)
+}
+
+// reconcileConcurrency bounds the ListUploads calls in flight.
+const reconcileConcurrency = 16
+
+// listUploadsAt lists the uploads of each key, by exact key (which works
+// on MinIO, whose listing matches exact keys only), in parallel.
+func listUploadsAt(ctx context.Context, store multipart.Store, keys []string) ([]multipart.Upload, error) {
+	var (
+		mu  sync.Mutex
+		out []multipart.Upload
+	)
+	err := forEach(ctx, len(keys), reconcileConcurrency, true, func(ctx context.Context, i int) error {
+		var found []multipart.Upload
+		for up, err := range store.ListUploads(ctx, keys[i]) {
+			if err != nil {
+				return fmt.Errorf("list the uploads of s3://%s/%s: %w", store.Bucket(), keys[i], err)
+			}
+			if up.Key == keys[i] {
+				found = append(found, up)
+			}
+		}
+		mu.Lock()
+		out = append(out, found...)
+		mu.Unlock()
+		return nil
 	})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Key != out[b].Key {
+			return out[a].Key < out[b].Key
+		}
+		return out[a].UploadID < out[b].UploadID
+	})
+	return out, nil
 }
 
 // checkPartitionsEmpty is the partitioned committer's fail mode: it fails
@@ -77,12 +100,7 @@ func (j *job) checkPartitionsEmpty(ctx context.Context, files []localFile) error
 	for _, f := range files {
 		parts[partitionOf(f.rel)] = true
 	}
-	names := make([]string, 0, len(parts))
-	for p := range parts {
-		names = append(names, p)
-	}
-	sort.Strings(names)
-	for _, p := range names {
+	for _, p := range sortedKeys(parts) {
 		key, err := j.firstObjectIn(ctx, p)
 		if err != nil {
 			return err
@@ -132,35 +150,4 @@ func (j *job) listPartition(ctx context.Context, partition string, fn func(key s
 		}
 	}
 	return nil
-}
-
-// sweepOrphans aborts every upload at the exact keys given: uploads of this
-// job whose creation answer was lost, or that a killed attempt created. It
-// is used only with unique filenames, where every key holds the job ID so
-// that an upload at one of them belongs to this job; uploads initiated
-// before the job was set up are left alone all the same.
-func (j *job) sweepOrphans(ctx context.Context, keys []string) error {
-	if !j.rec.UniqueFilenames || len(keys) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	notBefore := j.rec.createdTime().Add(-time.Minute) // clock skew between hosts
-	return forEach(ctx, len(keys), j.c.opts.CommitConcurrency, false, func(ctx context.Context, i int) error {
-		var found []intent
-		for up, err := range j.c.store.ListUploads(ctx, keys[i]) {
-			if err != nil {
-				return fmt.Errorf("list the uploads of s3://%s/%s: %w", j.rec.Bucket, keys[i], err)
-			}
-			if up.Key != keys[i] {
-				continue
-			}
-			if !up.Initiated.IsZero() && up.Initiated.Before(notBefore) {
-				j.c.opts.Logger.WarnContext(ctx, "leaving an upload older than the job", "key", up.Key, "upload_id", up.UploadID)
-				continue
-			}
-			found = append(found, intent{Key: up.Key, UploadID: up.UploadID})
-		}
-		return j.abortUploads(ctx, found)
-	})
 }

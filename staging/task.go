@@ -131,23 +131,35 @@ func (a *taskAttempt) NeedsTaskCommit(ctx context.Context) (bool, error) {
 }
 
 // winner returns the attempt that published the task's pendingset, or ""
-// if none did.
+// if none did. It looks in the tasks directory and, once the job commit
+// sealed it, in the sealed one.
 func (a *taskAttempt) winner() (string, error) {
-	data, err := os.ReadFile(a.j.l.pendingSet(a.taskID))
-	if err != nil {
+	for _, path := range []string{a.j.l.pendingSet(a.taskID), filepath.Join(a.j.l.sealedDir(), a.taskID+pendingSetSuffix)} {
+		ps, err := readPendingSet(path)
 		if isNotExist(err) {
-			return "", nil
+			continue
 		}
-		return "", err
+		if err != nil {
+			return "", fmt.Errorf("read the pendingset of task %s: %w", a.taskID, err)
+		}
+		if w := ps.ExtraData[multipart.TaskAttemptIDKey]; w != "" {
+			return w, nil
+		}
+		return "an unknown attempt", nil
 	}
-	ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
-	if err != nil {
-		return "", fmt.Errorf("read the pendingset of task %s: %w", a.taskID, err)
-	}
-	if w := ps.ExtraData[multipart.TaskAttemptIDKey]; w != "" {
-		return w, nil
-	}
-	return "an unknown attempt", nil
+	return "", nil
+}
+
+// sealed reports whether the job commit (or abort) has begun: the tasks
+// directory is sealed.
+func (a *taskAttempt) sealed() bool {
+	_, err := os.Lstat(a.j.l.sealedDir())
+	return err == nil
+}
+
+func (a *taskAttempt) errJobCommitting() error {
+	return fmt.Errorf("staging: commit task %s attempt %d: %w: the job is being committed or aborted without this task; "+
+		"this attempt's uploads are aborted and its local files kept in %s", a.taskID, a.attempt, committer.ErrJobCommitting, a.dir)
 }
 
 func (a *taskAttempt) errCommitted(winner string) error {
@@ -161,6 +173,8 @@ func (a *taskAttempt) errCommitted(winner string) error {
 // uploads are aborted (its local files are kept: the caller decides). In
 // the partitioned committer with the fail conflict mode, a partition of
 // the task that holds objects already is [committer.ErrDestinationExists].
+// Once the job commit (or abort) has begun, CommitTask fails with
+// [committer.ErrJobCommitting]: its output would not be part of the job.
 //
 // On any failure the attempt's uploads are aborted and its local files
 // kept, so that CommitTask can be called again. On success the local files
@@ -190,6 +204,8 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 			a.taskID, a.attempt, committer.ErrAttemptFinished)
 	case w != "":
 		return a.errCommitted(w)
+	case a.sealed():
+		return a.errJobCommitting()
 	}
 	files, err := a.files()
 	if err != nil {
@@ -207,12 +223,20 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 	}
 	if err := a.publish(ctx, files, pending, time.Since(start)); err != nil {
 		a.abortUploads(ctx, pending)
-		if errors.Is(err, errTargetExists) {
+		switch {
+		case errors.Is(err, errTargetExists):
 			w, werr := a.winner()
 			if werr != nil {
 				w = "another attempt"
 			}
 			return a.errCommitted(w)
+		case isNotExist(err):
+			// The tasks directory is gone: the job commit sealed it, or the
+			// job was committed or aborted and removed.
+			if oerr := a.j.checkOpen(); oerr != nil {
+				return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, oerr)
+			}
+			return a.errJobCommitting()
 		}
 		return fmt.Errorf("staging: commit task %s attempt %d: publish the pendingset: %w; the local files are kept in %s for a retry",
 			a.taskID, a.attempt, err, a.dir)
@@ -262,7 +286,10 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 			return nil, fmt.Errorf("record the planned uploads: %w", err)
 		}
 	}
-	up, err := multipart.NewUploader(&recordingStore{Store: c.store, log: log}, multipart.UploaderOptions{
+	// The recording store sits inside the retry layer, so that every
+	// creation attempt whose answer is lost is recorded.
+	rec := multipart.NewRetryingStore(&recordingStore{Store: c.raw, log: log}, c.opts.Retry, c.opts.Logger)
+	up, err := multipart.NewUploader(rec, multipart.UploaderOptions{
 		PartSize:    a.j.rec.PartSize,
 		Concurrency: c.opts.UploadConcurrency,
 		Retry:       c.opts.Retry,
@@ -300,10 +327,10 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 // abortUploads aborts the given uploads (nil entries are skipped) with a
 // context that the caller's cancellation does not end.
 func (a *taskAttempt) abortUploads(ctx context.Context, pending []*multipart.PendingUpload) {
-	var ups []intent
+	var ups []UploadRef
 	for _, p := range pending {
 		if p != nil {
-			ups = append(ups, intent{Key: p.Key, UploadID: p.UploadID})
+			ups = append(ups, UploadRef{Key: p.Key, UploadID: p.UploadID})
 		}
 	}
 	if err := a.j.abortUploads(ctx, ups); err != nil {
@@ -350,8 +377,10 @@ func partitionOf(rel string) string {
 
 // AbortTask removes the attempt's local files and aborts the uploads its
 // intent record lists. An attempt whose pendingset was published keeps its
-// uploads: they belong to the job now (AbortJob aborts them). AbortTask is
-// idempotent.
+// uploads: they belong to the job now (AbortJob aborts them). The intent
+// record stays until the job ends: it is the only record of an upload
+// whose creation answer was lost, which the job's commit or abort sweeps.
+// AbortTask is idempotent.
 func (a *taskAttempt) AbortTask(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -361,15 +390,21 @@ func (a *taskAttempt) AbortTask(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if !a.committed && w != a.name() && err == nil {
-		intentsPath := a.j.l.intents(a.taskID, a.attempt)
-		in, err := readIntents(intentsPath)
+		in, problems, err := readIntents(a.j.l.intents(a.taskID, a.attempt))
+		for _, p := range problems {
+			a.j.c.opts.Logger.WarnContext(ctx, "a damaged intent record is left to the job's abort", "task", a.taskID, "attempt", a.attempt, "problem", p)
+		}
 		switch {
 		case err != nil && !isNotExist(err):
 			errs = append(errs, err)
 		default:
-			if err := a.j.abortUploads(ctx, in); err != nil {
-				errs = append(errs, err)
-			} else if err := os.Remove(intentsPath); err != nil && !isNotExist(err) {
+			var refs []UploadRef
+			for _, i := range in {
+				if i.UploadID != "" && a.j.rec.checkOutputKey(i.Key) == nil {
+					refs = append(refs, UploadRef{Key: i.Key, UploadID: i.UploadID})
+				}
+			}
+			if err := a.j.abortUploads(ctx, refs); err != nil {
 				errs = append(errs, err)
 			}
 		}

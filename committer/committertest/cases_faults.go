@@ -21,6 +21,8 @@ func faultScenarios() []scenario {
 		{name: "InterruptedTaskCommit", run: testInterruptedTaskCommit},
 		{name: "InterruptedReplaceWhileDeleting", run: testInterruptedReplaceWhileDeleting},
 		{name: "FailureWritingSuccessMarker", run: testFailureWritingSuccess},
+		{name: "LostCompletionAnswer", run: testLostCompletionAnswer},
+		{name: "LostSuccessAnswerThenAbort", run: testLostSuccessAnswerThenAbort},
 	}
 }
 
@@ -219,7 +221,10 @@ func testInterruptedReplaceWhileDeleting(t *testing.T, e *env) {
 // testFailureWritingSuccess: a permanent failure writing _SUCCESS, after
 // every file is complete, fails job commit and reverts it in fail and
 // append mode: nothing of the job stays visible and older data is intact.
+// In replace mode the old objects are deleted by then: the commit is past
+// its point of no return and rolls forward instead (testReplaceRollsForward).
 func testFailureWritingSuccess(t *testing.T, e *env) {
+	t.Run(string(committer.ConflictReplace), func(t *testing.T) { testReplaceRollsForward(t, e.sub(t)) })
 	for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend} {
 		t.Run(string(cm), func(t *testing.T) {
 			e := e.sub(t)
@@ -236,4 +241,78 @@ func testFailureWritingSuccess(t *testing.T, e *env) {
 			e.check(expect().with(old))
 		})
 	}
+}
+
+// testReplaceRollsForward: in replace mode, once the old objects are
+// deleted, a permanent failure writing _SUCCESS must not revert (that
+// would leave the destination empty): the new objects stay, AbortJob
+// refuses and leaves them, and a new committer finishes the commit.
+func testReplaceRollsForward(t *testing.T, e *env) {
+	dest := e.dest("out")
+	_, after := e.oldData(dest, committer.ConflictReplace)
+	cfg := e.config(dest, committer.ConflictReplace)
+	j := e.setupJob(cfg, "")
+	attempts := sixFiles(j)
+
+	faulty, _ := e.faulty(cfg, faultstore.Fail(faultstore.OpPutObject, multipart.ErrAccessDenied))
+	require.ErrorIs(t, e.openJob(faulty, j.ID()).CommitJob(e.ctx), multipart.ErrAccessDenied)
+	e.requireAbsent(dest + "/" + successName)
+	for _, a := range attempts {
+		e.requirePresent(a.objects()) // the only copy of the destination's data now
+	}
+
+	require.Error(t, e.openJob(cfg, j.ID()).AbortJob(e.ctx), "AbortJob of a replace commit past its point of no return")
+	for _, a := range attempts {
+		e.requirePresent(a.objects())
+	}
+	require.NoError(t, e.openJob(cfg, j.ID()).CommitJob(e.ctx), "CommitJob finishing the replace")
+	e.check(expect().with(after).committed(j, attempts...))
+	e.requireStagingFree(j.ID())
+}
+
+// testLostCompletionAnswer: in fail mode (completions with If-None-Match)
+// a completion takes effect but its answer is lost. Sent again, it fails
+// (MinIO answers 412, checking the condition before the upload; others
+// NoSuchUpload); the committer must find out from the store that the
+// completion had taken effect, and commit. Once through the retry inside
+// the commit, once through a resume after a crash right after the
+// completion.
+func testLostCompletionAnswer(t *testing.T, e *env) {
+	for _, how := range []string{"retry", "resume"} {
+		t.Run(how, func(t *testing.T) {
+			e := e.sub(t)
+			cfg := e.config(e.dest("out"), committer.ConflictFail)
+			j := e.setupJob(cfg, "")
+			attempts := sixFiles(j)
+			if how == "retry" {
+				faulty, fs := e.faulty(cfg, faultstore.DropNth(faultstore.OpCompleteUpload, failingCompletion))
+				require.NoError(t, e.openJob(faulty, j.ID()).CommitJob(e.ctx), "CommitJob with a lost completion answer")
+				assert.Greater(t, fs.Calls(faultstore.OpCompleteUpload), 6, "the completion was sent again")
+			} else {
+				ctx, cancel := context.WithCancel(e.ctx)
+				defer cancel()
+				crashed, _ := e.faulty(cfg, crashAfter(faultstore.OpCompleteUpload, failingCompletion, cancel)...)
+				require.Error(t, e.openJob(crashed, j.ID()).CommitJob(ctx), "CommitJob killed right after a completion")
+				require.NoError(t, e.openJob(cfg, j.ID()).CommitJob(e.ctx), "CommitJob resuming")
+			}
+			e.check(expect().committed(j, attempts...))
+			e.requireStagingFree(j.ID())
+		})
+	}
+}
+
+// testLostSuccessAnswerThenAbort: the driver dies after _SUCCESS reached
+// the store, before it learnt so. The job is committed: AbortJob keeps its
+// output, cleans up and says the job is finished.
+func testLostSuccessAnswerThenAbort(t *testing.T, e *env) {
+	cfg := e.config(e.dest("out"), committer.ConflictFail)
+	j := e.setupJob(cfg, "")
+	attempts := sixFiles(j)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	crashed, _ := e.faulty(cfg, crashAfter(faultstore.OpPutObject, 1, cancel)...)
+	require.Error(t, e.openJob(crashed, j.ID()).CommitJob(ctx), "CommitJob killed while writing _SUCCESS")
+	require.ErrorIs(t, e.openJob(cfg, j.ID()).AbortJob(e.ctx), committer.ErrJobFinished, "AbortJob of a committed job")
+	e.check(expect().committed(j, attempts...))
+	e.requireStagingFree(j.ID())
 }

@@ -521,6 +521,30 @@ func crashAt(op faultstore.Op, n int, cancel context.CancelFunc) []faultstore.Ru
 	}
 }
 
+// crashAfter returns rules that simulate the process dying while it
+// waits for the answer of the n-th call of op: that call takes effect in
+// the store, its answer is lost, cancel is called, and every later call
+// through the faultstore fails with context.Canceled.
+func crashAfter(op faultstore.Op, n int, cancel context.CancelFunc) []faultstore.Rule {
+	var mu sync.Mutex
+	crashed := false
+	return []faultstore.Rule{
+		{Err: context.Canceled, Match: func(faultstore.Call) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return crashed
+		}},
+		{Op: op, Drop: true, Times: 1,
+			Match: func(c faultstore.Call) bool { return c.N == n },
+			AfterDrop: func(faultstore.Call) {
+				mu.Lock()
+				crashed = true
+				mu.Unlock()
+				cancel()
+			}},
+	}
+}
+
 // errorIsAny reports whether err matches any of the targets.
 func errorIsAny(err error, targets ...error) bool {
 	for _, target := range targets {

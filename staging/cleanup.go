@@ -1,0 +1,119 @@
+package staging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// finishCommit cleans up after a committed job: it aborts the uploads of
+// attempts that did not win and the job's uploads nobody recorded (swept
+// by exact key where the records say one may exist), then removes the
+// job's staging and buffer directories. r is the run that committed, nil
+// when an earlier run did.
+//
+// When the cleanup cannot abort every upload, the staging directory is
+// kept, with its journal saying that the job is committed: a later
+// CommitJob or AbortJob (or the CLI) redoes the cleanup. The job is
+// committed either way, so CommitJob returns nil.
+func (j *job) finishCommit(ctx context.Context, s *snapshot, r *commitRun, lk *jobLock) error {
+	if r != nil && r.jl != nil {
+		_ = r.jl.Close()
+	}
+	if err := j.cleanup(ctx, s); err != nil {
+		j.c.opts.Logger.WarnContext(ctx, "the job is committed but uploads of other attempts could not all be aborted; "+
+			"CommitJob or AbortJob again (or s3commit jobs abort) finishes the cleanup", "job", j.rec.JobID, "error", err)
+		return nil
+	}
+	j.warnRecordProblems(ctx, s)
+	j.removeDirs(ctx, lk)
+	j.setFinished()
+	return nil
+}
+
+// cleanup aborts, after a commit, what the job left in the store: the
+// uploads its attempts recorded that no pendingset holds, and the uploads
+// found by exact key where an upload nobody knows the ID of may exist.
+func (j *job) cleanup(ctx context.Context, s *snapshot) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	x := s.index()
+	errs := []error{j.abortUploads(ctx, s.staleUploads(x))}
+	errs = append(errs, j.sweep(ctx, s, x))
+	return errors.Join(errs...)
+}
+
+// sweep lists the uploads at the snapshot's sweep keys and aborts those
+// that belong to the job but to no committed task.
+func (j *job) sweep(ctx context.Context, s *snapshot, x *uploadIndex) error {
+	keys := s.sweepKeys(x)
+	if len(keys) == 0 {
+		return nil
+	}
+	listed, err := listUploadsAt(ctx, j.c.store, keys)
+	if err != nil {
+		return err
+	}
+	var refs []UploadRef
+	for _, o := range s.orphans(x, listed) {
+		refs = append(refs, UploadRef{Key: o.Key, UploadID: o.UploadID})
+	}
+	return j.abortUploads(ctx, refs)
+}
+
+// warnRecordProblems logs the records that could not be read: uploads
+// they named may be left in the store.
+func (j *job) warnRecordProblems(ctx context.Context, s *snapshot) {
+	for _, p := range s.recordProblems {
+		j.c.opts.Logger.WarnContext(ctx, "a record of the job could not be read; uploads it named may be left "+
+			"(with unique filenames, s3commit uploads list --job finds them)", "job", j.rec.JobID, "problem", p)
+	}
+}
+
+// removeDirs removes the job's staging directory and its buffer
+// directory. Every file of the job directory is closed before it is
+// removed (on NFS, removing an open file leaves a .nfs file behind that
+// keeps the directory from being removed): the journal is closed by the
+// caller, and the lock, when held, is released just before its own file
+// is removed, after everything else is gone.
+func (j *job) removeDirs(ctx context.Context, lk *jobLock) {
+	if lk != nil {
+		entries, _ := os.ReadDir(j.l.jobDir)
+		for _, e := range entries {
+			if e.Name() == lockName {
+				continue
+			}
+			p := filepath.Join(j.l.jobDir, e.Name())
+			if err := os.RemoveAll(p); err != nil {
+				j.c.opts.Logger.WarnContext(ctx, "could not remove a record of the job", "path", p, "error", err)
+			}
+		}
+		lk.release()
+	}
+	if removingJobDir != nil {
+		removingJobDir(j.l.jobDir)
+	}
+	for _, dir := range []string{j.l.jobDir, j.l.bufferDir} {
+		if err := os.RemoveAll(dir); err != nil {
+			j.c.opts.Logger.WarnContext(ctx, "could not remove a directory of the job", "dir", dir, "error", err)
+		}
+	}
+	_ = syncDir(filepath.Dir(j.l.jobDir))
+}
+
+// removingJobDir, when not nil, is called right before a job's staging
+// directory is removed; tests check there that no file of it is open.
+var removingJobDir func(dir string)
+
+// recordProblemsError reports the records a finished operation could not
+// read, or nil.
+func recordProblemsError(s *snapshot) error {
+	if len(s.recordProblems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d record(s) of the job could not be read, so uploads they named may be left "+
+		"(with unique filenames, s3commit uploads list --job finds them); the first: %w",
+		ErrDamagedRecords, len(s.recordProblems), s.recordProblems[0])
+}
