@@ -173,6 +173,8 @@ func stateText(s staging.JobState) string {
 		return "set up"
 	case staging.StateTasksCommitted:
 		return "tasks committed"
+	case staging.StateMustResume:
+		return "must resume (replace mode began deleting old objects: only 'jobs commit' can finish it)"
 	}
 	return string(s)
 }

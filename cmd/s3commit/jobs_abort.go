@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/staging"
 )
 
 const jobsAbortLong = `Roll a job back: abort every upload the job recorded (in its pendingsets
@@ -17,7 +18,10 @@ creation answer was lost, delete the objects an interrupted job commit had
 completed and the job's _SUCCESS, and remove the job's staging dir — exactly
 what the driver's AbortJob does. Only this job's uploads are touched, never
 another job's under the same prefix. A job whose commit had finished (its
-_SUCCESS written) is not rolled back.
+_SUCCESS written, even if its journal missed it) is not rolled back: its
+cleanup is finished and its output stays. A replace-mode commit that had
+begun deleting the old objects is not rolled back either (that would lose
+the old and the new data): finish it with 'jobs commit'.
 
 The store is on the bucket of the job record; store settings come from the
 global flags and AWS_* variables.
@@ -65,8 +69,13 @@ func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, stdout,
 	err = oj.job.AbortJob(ctx)
 	oj.prog.finish()
 	switch {
+	case errors.Is(err, staging.ErrPastPointOfNoReturn):
+		return fmt.Errorf("abort job %s: refused: its commit (replace mode) had begun deleting the old objects, so a rollback would lose the old and the new data; "+
+			"finish it with 's3commit jobs commit %s %s': %w", jobID, dir, jobID, err)
 	case errors.Is(err, committer.ErrJobFinished):
-		return fmt.Errorf("abort job %s: its commit had finished (_SUCCESS written), its output stays; %w", jobID, committer.ErrJobFinished)
+		return fmt.Errorf("abort job %s: its commit had finished (_SUCCESS written), its output stays and its cleanup is done; %w", jobID, committer.ErrJobFinished)
+	case errors.Is(err, staging.ErrDamagedRecords):
+		return fmt.Errorf("abort job %s: the job is rolled back, but %w", jobID, err)
 	case err != nil:
 		return fmt.Errorf("abort job %s: %w", jobID, err)
 	}

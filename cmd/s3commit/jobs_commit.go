@@ -23,10 +23,18 @@ The store is on the bucket of the job record; the destination, mode and
 conflict mode come from the job record too, so no s3:// URL is needed. Store
 settings come from the global flags and AWS_* variables.
 
+With --expect-task (once per task ID) or --expect-tasks N, the commit
+refuses to begin, changing nothing, unless exactly those tasks have
+committed: a commit started after a task failed for good would publish part
+of the output. Give the task IDs on NFS, where a listing may lag behind
+other hosts: each task's pendingset is then looked up by name.
+
 On a permanent store error the commit reverts (deletes what it completed,
 aborts the rest) unless --keep-state, which keeps the partial state so that
-a later 'jobs commit' resumes or 'jobs abort' rolls back. A pending upload
-that vanished (see 'jobs show') makes the commit fail.
+a later 'jobs commit' resumes or 'jobs abort' rolls back. A replace-mode
+commit that had begun deleting the old objects never reverts: it keeps its
+state for the next 'jobs commit'. A pending upload that vanished (see
+'jobs show') makes the commit fail.
 
 JSON shape (--json):
   {
@@ -39,6 +47,7 @@ JSON shape (--json):
   }`
 
 const jobsCommitExample = `  s3commit jobs commit /shared/staging job-1
+  s3commit jobs commit --expect-tasks 16 /shared/staging job-1
   AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
     s3commit jobs commit --json /shared/staging job-1`
 
@@ -53,7 +62,10 @@ type jobsCommitJSON struct {
 }
 
 func newJobsCommitCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
-	var keepState bool
+	var (
+		keepState bool
+		expect    staging.CommitOptions
+	)
 	cmd := &cobra.Command{
 		Use:     "commit STAGING_DIR JOB_ID",
 		Short:   "Finish (or resume) the commit of a job whose driver died",
@@ -61,20 +73,26 @@ func newJobsCommitCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Com
 		Example: jobsCommitExample,
 		Args:    exactArgs(2, "STAGING_DIR JOB_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return jobsCommit(cmd.Context(), g, args[0], args[1], keepState, stdout, stderr)
+			if expect.ExpectedTaskCount < 0 {
+				return usageErrorf("--expect-tasks %d: give the number of tasks the job ran, or leave it out", expect.ExpectedTaskCount)
+			}
+			return jobsCommit(cmd.Context(), g, args[0], args[1], keepState, expect, stdout, stderr)
 		},
 	}
 	cmd.Flags().BoolVar(&keepState, "keep-state", false, "on a permanent store error keep the partial state instead of reverting")
+	cmd.Flags().IntVar(&expect.ExpectedTaskCount, "expect-tasks", 0, "refuse to begin unless exactly N tasks have committed")
+	cmd.Flags().StringArrayVar(&expect.ExpectedTasks, "expect-task", nil, "refuse to begin unless this task has committed (repeat for every task; no other task may have committed)")
 	return cmd
 }
 
 // openedJob is a job opened through the staging committer with a store on
 // its bucket.
 type openedJob struct {
-	store  multipart.Store
-	report *staging.JobReport // reconciled before the operation
-	job    committer.Job
-	prog   *commitProgress
+	store     multipart.Store
+	report    *staging.JobReport // reconciled before the operation
+	committer *staging.Committer
+	job       committer.Job
+	prog      *commitProgress
 }
 
 // openJob reads the job record, builds a store on the job's bucket,
@@ -100,10 +118,14 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState
 		return nil, fmt.Errorf("reconcile job %s with s3://%s: %w", jobID, bucket, jobError(err, dir, jobID))
 	}
 	prog := &commitProgress{stderr: stderr}
-	c, err := staging.New(st, staging.Options{
+	// The committer retries its store calls itself, with Options.Retry:
+	// it gets the store without the CLI's retry layer, so that each call
+	// is retried in one layer.
+	c, err := staging.New(st.Unwrap(), staging.Options{
 		StagingDir:         dir,
 		Destination:        rep.Destination,
 		KeepStateOnFailure: keepState,
+		Retry:              g.retryPolicy(),
 		Progress:           prog.report,
 	})
 	if err != nil {
@@ -113,17 +135,18 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState
 	if err != nil {
 		return nil, jobError(err, dir, jobID)
 	}
-	return &openedJob{store: st, report: rep, job: j, prog: prog}, nil
+	return &openedJob{store: st, report: rep, committer: c, job: j, prog: prog}, nil
 }
 
 // jobsCommit commits job jobID of dir.
-func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, stdout, stderr io.Writer) error {
+func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, expect staging.CommitOptions,
+	stdout, stderr io.Writer) error {
 	oj, err := openJob(ctx, g, dir, jobID, keepState, false, stderr)
 	if err != nil {
 		return err
 	}
 	rep := oj.report
-	err = oj.job.CommitJob(ctx)
+	err = oj.committer.CommitJob(ctx, jobID, expect)
 	oj.prog.finish()
 	if err != nil {
 		// The error says what became of the job: reverted, kept for a

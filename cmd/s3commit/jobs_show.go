@@ -251,6 +251,13 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 			return err
 		}
 	}
+	if len(j.RecordProblems) > 0 {
+		fmt.Fprintf(w, "\nRecords that could not be read (%d; uploads they named may be left, 'uploads list --job %s' finds them):\n",
+			len(j.RecordProblems), j.ID)
+		for _, p := range j.RecordProblems {
+			fmt.Fprintf(w, "  %s\n", oneLine(p.Error()))
+		}
+	}
 	if len(rep.Orphans) > 0 {
 		fmt.Fprintln(w, "\nOrphan uploads (no pendingset records them):")
 		t := newTable(w, "KEY", "UPLOAD ID", "INITIATED", "AGE", "ATTEMPT")
@@ -263,7 +270,7 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 			case attempt == "":
 				attempt = "(unrecorded)"
 			case o.Uncertain:
-				attempt += " (creation answer lost)"
+				attempt += " (creation not recorded)"
 			}
 			t.row(o.Key, o.UploadID, formatTime(o.Initiated), age, attempt)
 		}
