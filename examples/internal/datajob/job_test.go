@@ -97,13 +97,14 @@ func TestStepByStep(t *testing.T) {
 			// to commit a part of the output.
 			r := step("commit", -1)
 			assert.Equal(t, 1, r.code)
-			assert.Contains(t, r.stderr, "job nightly-7: task 1, 2 of 3 not committed; run the missing tasks")
+			assert.Contains(t, r.stderr, "job nightly-7: staging: expected tasks have not committed: 2 of 3 tasks have not committed: task-00001, task-00002")
+			assert.Contains(t, r.stderr, "run the missing tasks (datajob task --task-index I)")
 		}
 	}
 
 	r = e.command(t, nil, append(append([]string{"commit"}, common...), "--tasks", "2", "--crash-task", "-1")...)
 	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "job nightly-7 has committed tasks beyond --tasks 2 (task-00002)")
+	assert.Contains(t, r.stderr, "job nightly-7: staging: tasks committed that were not expected: task-00002; give CommitJob every task of the job, or abort it; give commit the --tasks the tasks ran with")
 
 	r = step("commit", -1)
 	require.Zero(t, r.code, r.stderr)

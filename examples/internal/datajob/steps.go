@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart/awsstore"
@@ -72,49 +68,7 @@ func (r *runner) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkTasks(ctx); err != nil {
-		return err
-	}
 	return r.commitJob(ctx, st, j)
-}
-
-// checkTasks checks, before a job commit begins, that exactly the tasks 0
-// to --tasks - 1 have committed: a commit step started after a task
-// failed for good would otherwise commit a part of the output. A commit
-// that has begun (the job-commit journal exists) is resumed unchecked.
-func (r *runner) checkTasks(ctx context.Context) error {
-	rep, err := staging.InspectJob(ctx, nil, r.c.stagingDir, r.c.jobID)
-	if err != nil {
-		return fmt.Errorf("inspect job %s: %w", r.c.jobID, err)
-	}
-	if rep.State != staging.StateSetUp && rep.State != staging.StateTasksCommitted {
-		return nil
-	}
-	committed := map[string]bool{}
-	var extra []string
-	for _, t := range rep.Tasks {
-		committed[t.ID] = true
-	}
-	for id := range committed {
-		if !slices.Contains(taskIDs(r.c.tasks), id) {
-			extra = append(extra, id)
-		}
-	}
-	var missing []string
-	for i := range r.c.tasks {
-		if !committed[taskID(i)] {
-			missing = append(missing, strconv.Itoa(i))
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return fmt.Errorf("job %s has committed tasks beyond --tasks %d (%s); give commit the --tasks the tasks ran with", r.c.jobID, r.c.tasks, strings.Join(extra, ", "))
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("job %s: task %s of %d not committed; run the missing tasks (datajob task --task-index I) and commit again, or abort the job (datajob abort)",
-			r.c.jobID, strings.Join(missing, ", "), r.c.tasks)
-	}
-	return nil
 }
 
 // taskIDs returns the IDs of the tasks of a job of n tasks.
@@ -126,16 +80,28 @@ func taskIDs(n int) []string {
 	return ids
 }
 
-// commitJob commits j and prints what _SUCCESS lists.
+// commitJob commits j, refusing to begin unless exactly the tasks 0 to
+// --tasks - 1 have committed (a commit step started after a task failed
+// for good would otherwise publish a part of the output), and prints what
+// _SUCCESS lists.
 func (r *runner) commitJob(ctx context.Context, st *awsstore.Store, j committer.Job) error {
+	cm, err := r.committer(st, nil)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(r.stderr, "committing job %s\n", j.ID())
-	if err := j.CommitJob(ctx); err != nil {
-		if ctx.Err() != nil {
+	if err := cm.CommitJob(ctx, j.ID(), staging.CommitOptions{ExpectedTasks: taskIDs(r.c.tasks)}); err != nil {
+		switch {
+		case errors.Is(err, staging.ErrMissingTasks):
+			return fmt.Errorf("job %s: %w; run the missing tasks (datajob task --task-index I) and commit again, or abort the job (datajob abort)", j.ID(), err)
+		case errors.Is(err, staging.ErrUnexpectedTasks):
+			return fmt.Errorf("job %s: %w; give commit the --tasks the tasks ran with", j.ID(), err)
+		case ctx.Err() != nil:
 			return fmt.Errorf("commit of job %s interrupted; datajob commit resumes it, datajob abort rolls it back: %w", j.ID(), err)
 		}
 		return fmt.Errorf("commit job %s: %w", j.ID(), err)
 	}
-	d, err := success.Read(ctx, st, r.c.prefix+"/"+staging.SuccessMarker)
+	d, err := success.Read(ctx, r.retrying(st), r.c.prefix+"/"+staging.SuccessMarker)
 	if err != nil {
 		return fmt.Errorf("job %s committed, but its _SUCCESS cannot be read: %w", j.ID(), err)
 	}
