@@ -31,12 +31,17 @@ import (
 //   - UploadPart and PutObject seek the body back, before each attempt, to
 //     the position it had when the call was made.
 //   - ListUploads and ListObjects retry a failed page fetch: the listing
-//     starts again and skips what was yielded already (objects up to and
-//     including the last key yielded; uploads of keys before the last one,
-//     and the upload IDs yielded of the last key), so nothing is yielded
-//     twice. A page fetch counts as one call: the attempts are counted
-//     across restarts until the listing yields something new, so that a
-//     store that always fails gets exactly MaxAttempts requests.
+//     starts again and skips what it yielded already, so that nothing is
+//     yielded twice. ListObjects skips the keys up to and including the
+//     last one yielded, as objects are listed in key order; a listing that
+//     turns out not to be in key order (as S3 Express directory buckets
+//     list) is not restarted once it has yielded something, and ends with
+//     its error. ListUploads skips the uploads it yielded, by key and
+//     upload ID, remembering them all: MinIO lists the uploads of a whole
+//     bucket in the order they were created, not by key. A page fetch
+//     counts as one call: the attempts are counted across restarts until
+//     the listing yields something new, so that a store that always fails
+//     gets exactly MaxAttempts requests.
 //   - GetObject retries the opening of the object; a failure while the
 //     caller reads the body is the caller's to handle.
 //   - DeleteObjects retries the keys whose deletion failed with a transient
@@ -300,59 +305,82 @@ func splitDeleteErrors(err error, keys []string) (retryKeys []string, transient,
 // cursor remembers what a listing yielded, so that a restarted listing
 // skips it.
 type cursor[T any] interface {
-	// seen reports whether v was yielded already, or comes before what was.
+	// mark records where the listing is as an attempt starts.
+	mark()
+	// seen reports whether v was yielded before the mark.
 	seen(v T) bool
 	// yielded records that v was yielded.
 	yielded(v T)
+	// restartable reports whether seen can tell.
+	restartable() bool
 }
 
-// objectCursor: objects are listed in key order, one per key.
+// objectCursor: objects are listed in key order, one per key, so the last
+// key yielded tells what was.
 type objectCursor struct {
-	started bool
-	last    string
+	started  bool
+	last     string
+	unsorted bool // a key came after a greater one
+
+	markStarted bool
+	markLast    string
 }
 
-func (c *objectCursor) seen(o ObjectInfo) bool { return c.started && o.Key <= c.last }
+func (c *objectCursor) mark() { c.markStarted, c.markLast = c.started, c.last }
 
-func (c *objectCursor) yielded(o ObjectInfo) { c.started, c.last = true, o.Key }
+func (c *objectCursor) seen(o ObjectInfo) bool { return c.markStarted && o.Key <= c.markLast }
 
-// uploadCursor: uploads are listed in key order, several per key.
+func (c *objectCursor) yielded(o ObjectInfo) {
+	if c.started && o.Key <= c.last {
+		c.unsorted = true
+	}
+	c.started, c.last = true, o.Key
+}
+
+func (c *objectCursor) restartable() bool { return !c.started || !c.unsorted }
+
+// uploadCursor: uploads are not always listed in key order (MinIO lists a
+// whole bucket's by creation), so it remembers every upload yielded.
 type uploadCursor struct {
-	started bool
-	last    string
-	ids     map[string]bool // upload IDs yielded of key last
+	done map[[2]string]bool // key and upload ID
 }
 
-func (c *uploadCursor) seen(u Upload) bool {
-	return c.started && (u.Key < c.last || u.Key == c.last && c.ids[u.UploadID])
-}
+func (c *uploadCursor) mark() {}
+
+func (c *uploadCursor) seen(u Upload) bool { return c.done[[2]string{u.Key, u.UploadID}] }
 
 func (c *uploadCursor) yielded(u Upload) {
-	if !c.started || u.Key != c.last {
-		c.started, c.last, c.ids = true, u.Key, make(map[string]bool)
+	if c.done == nil {
+		c.done = make(map[[2]string]bool)
 	}
-	c.ids[u.UploadID] = true
+	c.done[[2]string{u.Key, u.UploadID}] = true
 }
 
+func (c *uploadCursor) restartable() bool { return true }
+
 // listRetrying returns list(ctx, prefix) with failed page fetches retried:
-// each attempt runs the listing from the start and yields what cur has not
-// seen. The attempts are counted by retry.Do until an attempt yields
-// something new and then fails: the listing got further, so the count
-// starts again after a wait of the first backoff.
+// each attempt runs the listing from the start and, after the first one,
+// skips what cur has seen. The attempts are counted by retry.Do until an
+// attempt yields something new and then fails: the listing got further,
+// so the count starts again after a wait of the first backoff.
 func listRetrying[T any](s *RetryingStore, ctx context.Context, op, prefix string,
 	list func(context.Context, string) iter.Seq2[T, error], cur cursor[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
+		again := false // a restart: skip what was yielded
 		for {
 			progressed, stopped := false, false
-			transient := func(err error) bool { return !progressed && IsRetryable(err) }
+			transient := func(err error) bool { return !progressed && cur.restartable() && IsRetryable(err) }
 			_, err := retry.Do(ctx, s.policy, transient, s.notify(ctx, op, prefix), func(ctx context.Context) (struct{}, error) {
 				progressed = false
+				skip := again
+				again = true
+				cur.mark()
 				for v, err := range list(ctx, prefix) {
 					if err != nil {
 						return struct{}{}, err
 					}
-					if cur.seen(v) {
+					if skip && cur.seen(v) {
 						continue
 					}
 					cur.yielded(v)
@@ -367,7 +395,7 @@ func listRetrying[T any](s *RetryingStore, ctx context.Context, op, prefix strin
 			if err == nil || stopped {
 				return
 			}
-			if !progressed || !IsRetryable(err) {
+			if !progressed || !cur.restartable() || !IsRetryable(err) {
 				yield(zero, err)
 				return
 			}

@@ -340,6 +340,69 @@ func TestRetryingStoreListingAttempts(t *testing.T) {
 	})
 }
 
+// fixedLister lists fixed entries, in the order given.
+type fixedLister struct {
+	multipart.Store
+	uploads []multipart.Upload
+	objects []multipart.ObjectInfo
+}
+
+func (s *fixedLister) ListUploads(context.Context, string) iter.Seq2[multipart.Upload, error] {
+	return func(yield func(multipart.Upload, error) bool) {
+		for _, u := range s.uploads {
+			if !yield(u, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s *fixedLister) ListObjects(context.Context, string) iter.Seq2[multipart.ObjectInfo, error] {
+	return func(yield func(multipart.ObjectInfo, error) bool) {
+		for _, o := range s.objects {
+			if !yield(o, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestRetryingStoreUnsortedListings: uploads listed out of key order, as
+// MinIO lists a whole bucket's (by creation), are restarted without losing
+// or repeating one; objects listed out of key order cannot be skipped by
+// key, so such a listing ends with its error instead of a restart.
+func TestRetryingStoreUnsortedListings(t *testing.T) {
+	t.Run("uploads", func(t *testing.T) {
+		var ups []multipart.Upload
+		for i, k := range []string{"d/p0", "d/p0", "d/y/p2", "d/p1", "d/a", "zz", "b"} {
+			ups = append(ups, multipart.Upload{Key: k, UploadID: fmt.Sprint("id", i)})
+		}
+		lf := newListFaults(&fixedLister{Store: memstore.New("bucket"), uploads: ups},
+			func(_ string, n int) (int, bool) { return map[int]int{1: 3, 2: 5, 3: 1}[n], n <= 3 })
+		got, err := listAll(t, multipart.NewRetryingStore(lf, fast, nil).ListUploads(t.Context(), ""))
+		require.NoError(t, err)
+		assert.Equal(t, ups, got, "every upload once, in the store's order")
+		assert.Equal(t, 4, lf.Calls("ListUploads"))
+	})
+	objects := []multipart.ObjectInfo{{Key: "b"}, {Key: "a"}, {Key: "c"}}
+	t.Run("objects, failing after the disorder", func(t *testing.T) {
+		lf := newListFaults(&fixedLister{Store: memstore.New("bucket"), objects: objects},
+			func(_ string, n int) (int, bool) { return 2, n == 1 })
+		got, err := listAll(t, multipart.NewRetryingStore(lf, fast, nil).ListObjects(t.Context(), ""))
+		require.ErrorIs(t, err, errMidway)
+		assert.Equal(t, objects[:2], got)
+		assert.Equal(t, 1, lf.Calls("ListObjects"), "no restart: the last key cannot tell what was listed")
+	})
+	t.Run("objects, failing before the first", func(t *testing.T) {
+		lf := newListFaults(&fixedLister{Store: memstore.New("bucket"), objects: objects},
+			func(_ string, n int) (int, bool) { return 0, n == 1 })
+		got, err := listAll(t, multipart.NewRetryingStore(lf, fast, nil).ListObjects(t.Context(), ""))
+		require.NoError(t, err)
+		assert.Equal(t, objects, got)
+		assert.Equal(t, 2, lf.Calls("ListObjects"))
+	})
+}
+
 // storeCall is one call of every Store method, for tables over all of
 // them.
 type storeCall struct {
