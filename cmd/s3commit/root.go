@@ -40,6 +40,9 @@ type globalOptions struct {
 	Profile string
 	// PathStyle is --path-style (or S3COMMIT_PATH_STYLE=true).
 	PathStyle bool
+	// MaxAttempts is AWS_MAX_ATTEMPTS, the attempts of each store call; 0
+	// means multipart's default.
+	MaxAttempts int
 	// JSON is --json: print one JSON document instead of tables.
 	JSON bool
 }
@@ -77,7 +80,9 @@ AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3), the shared config and credentials
 files, and instance roles. --endpoint-url, --region and --profile override
 them. MinIO and most on-premises stores need path-style addressing:
---path-style, or S3COMMIT_PATH_STYLE=true. Credentials are never printed.
+--path-style, or S3COMMIT_PATH_STYLE=true. A store request that fails with
+throttling, a 5xx error or a network error is retried with backoff, up to
+AWS_MAX_ATTEMPTS attempts in all (default 5). Credentials are never printed.
 
 Output is a human-readable table on stdout; --json prints one JSON document
 instead (field names snake_case, times RFC 3339 in UTC, durations in

@@ -94,6 +94,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"uploads", "abort", "s3://b/p", "--expect", "many"}, nil, `invalid argument "many"`},
 		{[]string{"uploads", "list", "gs://b/p"}, nil, `unknown URL scheme "gs"`},
 		{[]string{"uploads", "list", "s3://b/p"}, []string{envPathStyle + "=maybe"}, envPathStyle + `="maybe" is not a boolean`},
+		{[]string{"uploads", "list", "s3://b/p"}, []string{envMaxAttempts + "=many"}, envMaxAttempts + `="many" is not a number of attempts`},
+		{[]string{"uploads", "list", "s3://b/p"}, []string{envMaxAttempts + "=0"}, envMaxAttempts + `="0" is not a number of attempts`},
 		{[]string{"pending", "show", "s3://bucket/"}, nil, "names no object"},
 		{[]string{"--endpoint-url", "ftp://host", "uploads", "list", "s3://b"}, nil, `--endpoint-url "ftp://host" must start with http://`},
 	}

@@ -17,9 +17,21 @@ import (
 // a true value (1, t, true, …); --path-style=false on the command line wins.
 const envPathStyle = "S3COMMIT_PATH_STYLE"
 
+// envMaxAttempts is the number of attempts of each store call, as for the
+// AWS CLI and SDKs. s3commit makes them in one layer, a
+// multipart.RetryingStore; the SDK itself makes one attempt per request.
+const envMaxAttempts = "AWS_MAX_ATTEMPTS"
+
 // applyEnv fills the global options the AWS SDK does not read itself from
 // the environment; flags given on the command line win.
 func (g *globalOptions) applyEnv(cmd *cobra.Command) error {
+	if v := os.Getenv(envMaxAttempts); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return usageErrorf("%s=%q is not a number of attempts; set it to 1 or more", envMaxAttempts, v)
+		}
+		g.MaxAttempts = n
+	}
 	if f := cmd.Flags().Lookup("path-style"); f != nil && f.Changed {
 		return nil
 	}
@@ -35,11 +47,22 @@ func (g *globalOptions) applyEnv(cmd *cobra.Command) error {
 	return nil
 }
 
+// retryPolicy is the retry policy of every store call: AWS_MAX_ATTEMPTS
+// attempts, or multipart's default.
+func (g *globalOptions) retryPolicy() multipart.RetryPolicy {
+	return multipart.RetryPolicy{MaxAttempts: g.MaxAttempts}
+}
+
 // store returns a store on bucket built from the global flags and the
 // standard AWS configuration (AWS_* variables, shared config and
 // credentials files, AWS_PROFILE, instance roles). It sends no request:
 // a missing bucket or wrong credentials show up on the first operation.
-func (g *globalOptions) store(ctx context.Context, bucket string) (multipart.Store, error) {
+//
+// Its calls are retried by one layer, the returned multipart.RetryingStore
+// (the SDK makes one attempt per request). Code that retries by itself,
+// such as the staging committer, gets the store without that layer:
+// Unwrap.
+func (g *globalOptions) store(ctx context.Context, bucket string) (*multipart.RetryingStore, error) {
 	if e := g.EndpointURL; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 		return nil, usageErrorf("--endpoint-url %q must start with http:// or https://", e)
 	}
@@ -55,5 +78,5 @@ func (g *globalOptions) store(ctx context.Context, bucket string) (multipart.Sto
 		msg := strings.NewReplacer("awsstore: ", "", "Options.Region", "--region", "Options.EndpointURL", "--endpoint-url").Replace(err.Error())
 		return nil, &cliError{msg: fmt.Sprintf("configure the store for bucket %q: %s; check --endpoint-url, --region, --profile and the AWS_* variables", bucket, msg), err: err}
 	}
-	return st, nil
+	return multipart.NewRetryingStore(st, g.retryPolicy(), nil), nil
 }
