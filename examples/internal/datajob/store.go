@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/awsstore"
 	"github.com/s3commit/s3commit/staging"
 )
@@ -26,6 +27,10 @@ func (r *runner) logger() *slog.Logger {
 // store returns a store on the bucket of --dest, configured by
 // --endpoint-url, --region, --path-style and the standard AWS
 // configuration (AWS_* variables, shared files). It sends no request.
+//
+// Like every awsstore it makes one attempt per request: the committer
+// retries the calls it makes, and the job's own calls go through
+// [runner.retrying].
 func (r *runner) store(ctx context.Context) (*awsstore.Store, error) {
 	st, err := awsstore.New(ctx, awsstore.Options{
 		Bucket:       r.c.bucket,
@@ -37,6 +42,12 @@ func (r *runner) store(ctx context.Context) (*awsstore.Store, error) {
 		return nil, fmt.Errorf("configure the store for bucket %q (check --endpoint-url, --region and the AWS_* variables): %w", r.c.bucket, err)
 	}
 	return st, nil
+}
+
+// retrying returns st with its calls retried in multipart's retry layer,
+// for the calls the job makes itself (reading _SUCCESS and the output).
+func (r *runner) retrying(st *awsstore.Store) multipart.Store {
+	return multipart.NewRetryingStore(st, multipart.RetryPolicy{}, r.logger())
 }
 
 // committer returns a staging committer on st with the job settings of
@@ -76,14 +87,16 @@ func (r *runner) openJob(ctx context.Context, c *staging.Committer) (committer.J
 func (r *runner) createBucket(ctx context.Context, st *awsstore.Store) error {
 	client := st.Client()
 	bucket := r.c.bucket
-	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket}); err == nil {
+	// These calls are no Store calls: the SDK retries them itself.
+	sdkRetries := func(o *s3.Options) { o.RetryMaxAttempts = 3 }
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket}, sdkRetries); err == nil {
 		return nil
 	}
 	in := &s3.CreateBucketInput{Bucket: &bucket}
 	if region := client.Options().Region; region != "" && region != "us-east-1" {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
 	}
-	_, err := client.CreateBucket(ctx, in)
+	_, err := client.CreateBucket(ctx, in, sdkRetries)
 	var owned *types.BucketAlreadyOwnedByYou
 	var api smithy.APIError
 	switch {

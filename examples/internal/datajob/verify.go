@@ -29,10 +29,11 @@ func (r *runner) verify(ctx context.Context) error {
 	if err := c.checkInputs(); err != nil {
 		return err
 	}
-	st, err := r.store(ctx)
+	raw, err := r.store(ctx)
 	if err != nil {
 		return err
 	}
+	st := r.retrying(raw)
 	manifestKey := c.prefix + "/" + staging.SuccessMarker
 	d, err := success.Read(ctx, st, manifestKey)
 	if errors.Is(err, multipart.ErrNotFound) {
