@@ -12,7 +12,12 @@ import (
 
 // Store returns an awsstore on bucket of the server, with path-style
 // addressing and the server's root credentials: the store tests use to set
-// up and check what the code under test did.
+// up and check what the code under test did, and to give to it.
+//
+// Like every awsstore it makes one attempt per request, so that code
+// under test that retries (the staging committer, a multipart.Uploader)
+// retries in one layer. Wrap it in multipart.NewRetryingStore where a
+// test's own calls should be retried.
 func (s *Server) Store(t testing.TB, bucket string) multipart.Store {
 	t.Helper()
 	st, err := awsstore.New(context.Background(), awsstore.Options{
