@@ -108,7 +108,12 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 	if p.workload.partitions > 0 {
 		mode = committer.ModePartitioned
 	}
-	store := awsstore.NewFromClient(t.client, t.bucket, awsstore.Options{})
+	// The committer retries its store calls in one layer
+	// (multipart.RetryingStore): its client makes one attempt per request,
+	// as awsstore.New's do, while the upload manager's strategies keep the
+	// SDK's retries, their only layer.
+	client := s3.New(t.client.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	store := awsstore.NewFromClient(client, t.bucket, awsstore.Options{})
 	c, err := staging.New(store, staging.Options{
 		StagingDir:        filepath.Join(p.work, "staging"),
 		BufferDir:         filepath.Join(p.work, "buffer"),
