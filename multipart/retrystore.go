@@ -17,7 +17,8 @@ import (
 // jitter under a [RetryPolicy]. It is s3commit's one retry layer: the S3
 // backends make one attempt per request unless told otherwise
 // (awsstore.Options.RetryMaxAttempts, miniostore.Options.RetryMaxAttempts),
-// and the [Uploader] wraps its store in a RetryingStore. Retrying in one
+// and the [Uploader] and the staging committer wrap their stores in a
+// RetryingStore. Retrying in one
 // layer keeps the number of requests of a logical call at
 // RetryPolicy.MaxAttempts, instead of the product of several layers'
 // attempts.
@@ -92,7 +93,8 @@ func (s *RetryingStore) Unwrap() Store { return s.inner }
 // Bucket returns the wrapped store's bucket.
 func (s *RetryingStore) Bucket() string { return s.inner.Bucket() }
 
-// do runs op under the store's policy, logging each retry.
+// do runs call, the operation op on key, under the store's policy, logging
+// each retry with attrs.
 func do[T any](s *RetryingStore, ctx context.Context, op, key string, call func(context.Context) (T, error), attrs ...any) (T, error) {
 	return retry.Do(ctx, s.policy, IsRetryable, s.notify(ctx, op, key, attrs...), call)
 }
