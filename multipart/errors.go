@@ -42,6 +42,16 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 )
 
+// ErrEndlessListing matches the error of a paged listing (ListObjects,
+// ListUploads, ListParts) that the store does not let end: a next-page
+// marker it gives repeats one of an earlier page of the same listing, or
+// does not advance, or it answers page after page truncated but empty. The
+// listing stops at the first sign, after its last entries, instead of
+// requesting pages until the context ends. It is not a kind: the error has
+// no kind, as sending the same requests again would meet the same answers
+// ([IsRetryable] is false).
+var ErrEndlessListing = errors.New("the store's listing does not end")
+
 // kinds lists the kinds in the order Classify-style checks try them.
 var kinds = []error{
 	ErrNotFound, ErrNoSuchUpload, ErrPreconditionFailed, ErrInvalidPart,

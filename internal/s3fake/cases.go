@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ListUploadsPaging", testListUploadsPaging},
 		{"ListUploadsStopsAndFails", testListUploadsStopsAndFails},
 		{"ListObjectsPaging", testListObjectsPaging},
+		{"ListingLoops", testListingLoops},
 		{"PartsRoundTrip", testPartsRoundTrip},
 		{"UploadPartRejectsBadInput", testUploadPartRejectsBadInput},
 		{"CompleteConditions", testCompleteConditions},

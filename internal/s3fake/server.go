@@ -80,6 +80,8 @@ type Server struct {
 	deleteErrors map[string]string
 	requests     []Request
 	nextID       int
+	// intercept, when set, sees every request first (see Intercept).
+	intercept func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // NewServer starts a Server on loopback and stops it when the test ends.
@@ -118,6 +120,17 @@ func (s *Server) FailDelete(key, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.deleteErrors[key] = code
+}
+
+// Intercept makes f see every request before the Server serves it, to
+// script a misbehaving store: when f returns true it has answered the
+// request and the Server does nothing more with it. The request is
+// recorded either way, and f runs without the Server's lock, so that it
+// may stream a long answer. Nil removes the interceptor.
+func (s *Server) Intercept(f func(w http.ResponseWriter, r *http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.intercept = f
 }
 
 // AddUpload creates an upload for key, as CreateMultipartUpload does, and
@@ -295,8 +308,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Method: r.Method, Key: key, Query: q, Header: r.Header.Clone(), Body: body})
+	intercept := s.intercept
+	s.mu.Unlock()
+	if intercept != nil && intercept(w, r) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 
 	if bucket != Bucket || s.bucketMissing {
 		if r.Method == http.MethodHead {

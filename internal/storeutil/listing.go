@@ -34,9 +34,15 @@ type Listing[T any, M comparable] struct {
 
 // Pages returns the listing's entries, fetching its pages lazily as
 // [multipart.Paginate] does, logging every request and converting its
-// error with r. A page whose next marker does not advance ends the listing
-// with an error (after its entries) instead of fetching the same page
-// forever.
+// error with r.
+//
+// A listing the store does not let end stops with an error matching
+// [multipart.ErrEndlessListing] (after the entries of the page at fault)
+// instead of fetching pages until ctx ends: a truncated page whose next
+// marker does not advance, or repeats the next marker of an earlier page of
+// the same listing (pages that go round in a circle), or the
+// [MaxEmptyPages]th truncated page in a row without entries (see
+// [PageGuard]).
 func (l Listing[T, M]) Pages(ctx context.Context, r *Requests) iter.Seq2[T, error] {
 	advances := l.Advances
 	if advances == nil {
@@ -45,18 +51,32 @@ func (l Listing[T, M]) Pages(ctx context.Context, r *Requests) iter.Seq2[T, erro
 			return next != zero && next != marker
 		}
 	}
-	return multipart.Paginate(func(marker M) (multipart.ListPage[T, M], error) {
-		start := time.Now()
-		page, err := l.Fetch(marker)
-		if err != nil {
-			return multipart.ListPage[T, M]{}, r.Done(ctx, l.Op, l.Key, l.UploadID, start, err)
+	return func(yield func(T, error) bool) {
+		guard := NewPageGuard[M](l.Marker)
+		pages := multipart.Paginate(func(marker M) (multipart.ListPage[T, M], error) {
+			start := time.Now()
+			page, err := l.Fetch(marker)
+			if err != nil {
+				return multipart.ListPage[T, M]{}, r.Done(ctx, l.Op, l.Key, l.UploadID, start, err)
+			}
+			_ = r.Done(ctx, l.Op, l.Key, l.UploadID, start, nil)
+			if !page.More {
+				return page, nil
+			}
+			err = guard.Next(page.Next, len(page.Items))
+			if !advances(page.Next, marker) {
+				err = fmt.Errorf("%w: truncated listing without a %s that advances", multipart.ErrEndlessListing, l.Marker)
+			}
+			if err != nil {
+				page.More = false
+				return page, r.Done(ctx, l.Op, l.Key, l.UploadID, start, err)
+			}
+			return page, nil
+		})
+		for v, err := range pages {
+			if !yield(v, err) {
+				return
+			}
 		}
-		_ = r.Done(ctx, l.Op, l.Key, l.UploadID, start, nil)
-		if page.More && !advances(page.Next, marker) {
-			page.More = false
-			return page, r.Done(ctx, l.Op, l.Key, l.UploadID, start,
-				fmt.Errorf("truncated listing without a %s that advances", l.Marker))
-		}
-		return page, nil
-	})
+	}
 }

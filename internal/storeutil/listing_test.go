@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -100,5 +103,90 @@ func TestListingPages(t *testing.T) {
 	}
 	if e := requireKind(t, errs[0], multipart.ErrAccessDenied); e.Op != "ListObjectsV2" || e.Key != "p/" {
 		t.Errorf("error fields: %+v", e)
+	}
+}
+
+func TestListingPagesEndless(t *testing.T) {
+	const giveUp = 5 * MaxEmptyPages // a listing that follows the store ends here
+	cases := []struct {
+		name       string
+		page       func(marker string) multipart.ListPage[string, string]
+		wantItems  int
+		maxFetched int
+		wantText   string
+	}{
+		{"alternating tokens", func(marker string) multipart.ListPage[string, string] {
+			next := map[string]string{"": "a", "a": "b", "b": "a"}[marker]
+			return multipart.ListPage[string, string]{Items: []string{marker}, More: true, Next: next}
+		}, 3, 3, `the store repeated the continuation token "a" of an earlier page`},
+		{"a circle of three", func(marker string) multipart.ListPage[string, string] {
+			next := map[string]string{"": "a", "a": "b", "b": "c", "c": "a"}[marker]
+			return multipart.ListPage[string, string]{More: true, Next: next}
+		}, 0, 4, `repeated the continuation token "a"`},
+		{"endless empty pages", func(marker string) multipart.ListPage[string, string] {
+			n, _ := strconv.Atoi(marker)
+			return multipart.ListPage[string, string]{More: true, Next: strconv.Itoa(n + 1)}
+		}, 0, MaxEmptyPages, "1000 truncated pages in a row without entries"},
+		{"empty pages between entries", func(marker string) multipart.ListPage[string, string] {
+			n, _ := strconv.Atoi(marker)
+			page := multipart.ListPage[string, string]{More: n < 3*MaxEmptyPages, Next: strconv.Itoa(n + 1)}
+			if n%(MaxEmptyPages/2) == 0 {
+				page.Items = []string{marker}
+			}
+			return page
+		}, 7, 3*MaxEmptyPages + 1, ""},
+		{"long repeated token", func(marker string) multipart.ListPage[string, string] {
+			next := strings.Repeat("x", 300)
+			if marker == next {
+				next = "y"
+			} else if marker == "y" {
+				next = strings.Repeat("x", 300)
+			}
+			return multipart.ListPage[string, string]{More: true, Next: next}
+		}, 0, 3, `"` + strings.Repeat("x", 100) + `"… (300 bytes) of an earlier page`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, _ := newTestRequests()
+			fetched := 0
+			l := Listing[string, string]{
+				Op: "ListObjectsV2", Key: "p/", Marker: "continuation token",
+				Fetch: func(marker string) (multipart.ListPage[string, string], error) {
+					fetched++
+					if fetched > giveUp {
+						return multipart.ListPage[string, string]{}, nil
+					}
+					return c.page(marker), nil
+				},
+			}
+			items, errs := 0, []error(nil)
+			for _, err := range l.Pages(context.Background(), r) {
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				items++
+			}
+			assert.LessOrEqual(t, fetched, c.maxFetched, "pages fetched")
+			assert.Equal(t, c.wantItems, items, "entries yielded")
+			if c.wantText == "" {
+				require.Empty(t, errs)
+				return
+			}
+			require.Len(t, errs, 1)
+			e := requireKind(t, errs[0], nil)
+			require.ErrorIs(t, errs[0], multipart.ErrEndlessListing)
+			assert.Equal(t, "ListObjectsV2", e.Op)
+			assert.Contains(t, e.Error(), c.wantText)
+		})
+	}
+
+	// Each iteration of the listing is a listing of its own.
+	r, _ := newTestRequests()
+	l := Listing[string, string]{Op: "ListObjectsV2", Marker: "continuation token", Fetch: tokenPages(nil, new([]string))}
+	for range 2 {
+		items, errs := collect(l.Pages(context.Background(), r))
+		assert.Equal(t, "a,b,c,d,e", items)
+		assert.Empty(t, errs)
 	}
 }

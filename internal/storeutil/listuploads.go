@@ -2,6 +2,7 @@ package storeutil
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"unicode/utf8"
 
@@ -24,9 +25,17 @@ type UploadPage struct {
 // the markers.
 type uploadMarker struct{ key, uploadID string }
 
+// String formats the markers for errors.
+func (m uploadMarker) String() string {
+	return fmt.Sprintf("(key %s, upload ID %s)", quoteMarker(m.key), quoteMarker(m.uploadID))
+}
+
 // ListUploads runs [multipart.Store.ListUploads]: it yields the uploads
 // whose key starts with prefix, one page at a time as the caller iterates,
-// and on failure yields one error and stops. fetch sends
+// and on failure yields one error and stops. A listing the store does not
+// let end stops with an error matching [multipart.ErrEndlessListing] (see
+// [Listing.Pages]): the next markers of every page are remembered, also
+// where the key-marker sent is the one before them. fetch sends
 // ListMultipartUploads for prefix with the given key-marker and
 // upload-id-marker (both empty for the first page).
 //

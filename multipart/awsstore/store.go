@@ -250,7 +250,9 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 
 // ListUploads yields the uncompleted uploads whose key starts with prefix,
 // one ListMultipartUploads page at a time as the caller iterates. On
-// failure it yields one error and stops.
+// failure it yields one error and stops; a listing the store does not let
+// end (see [storeutil.Listing.Pages]) stops with an error matching
+// [multipart.ErrEndlessListing].
 //
 // Pages continue from the previous page's NextKeyMarker and
 // NextUploadIdMarker. When the store rejects that pair with
@@ -406,7 +408,10 @@ func (s *Store) bucketMissing(ctx context.Context) bool {
 
 // ListObjects yields the objects whose key starts with prefix, one
 // ListObjectsV2 page at a time as the caller iterates. On failure it yields
-// one error and stops.
+// one error and stops; a listing the store does not let end (a
+// continuation token that repeats, or truncated pages without entries
+// page after page, see [storeutil.Listing.Pages]) stops with an error
+// matching [multipart.ErrEndlessListing].
 func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multipart.ObjectInfo, error] {
 	objects := storeutil.Listing[multipart.ObjectInfo, string]{
 		Op: "ListObjectsV2", Key: prefix, Marker: "continuation token",

@@ -6,6 +6,8 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -57,6 +59,7 @@ func New(opts Options) (*Store, error) {
 		tr.MaxIdleConnsPerHost = opts.maxConnections()
 		transport = tr
 	}
+	transport = storeutil.NewTransport(transport)
 	lookup := minio.BucketLookupAuto
 	if opts.PathStyle {
 		lookup = minio.BucketLookupPath
@@ -196,7 +199,9 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 
 // ListUploads yields the uncompleted uploads whose key starts with prefix,
 // one ListMultipartUploads page at a time as the caller iterates. On
-// failure it yields one error and stops.
+// failure it yields one error and stops; a listing the store does not let
+// end (see [storeutil.Listing.Pages]) stops with an error matching
+// [multipart.ErrEndlessListing].
 //
 // Pages continue from the previous page's NextKeyMarker and
 // NextUploadIdMarker. When the store rejects that pair with
@@ -328,12 +333,21 @@ func (s *Store) bucketMissing(ctx context.Context) bool {
 // ListObjects yields the objects whose key starts with prefix, one
 // ListObjectsV2 page at a time as the caller iterates. On failure it yields
 // one error and stops.
+//
+// minio-go requests the pages itself; on a Store made by [New] the
+// Store's transport watches them and ends a listing the store does not let
+// end (a continuation token that repeats, or [storeutil.MaxEmptyPages]
+// truncated pages in a row without entries) with an error matching
+// [multipart.ErrEndlessListing]. A Store made by [NewFromCore] sends the
+// requests with the core's own transport, which does not watch them:
+// there only the end of ctx stops such a listing.
 func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multipart.ObjectInfo, error] {
 	const op = "ListObjectsV2"
 	return func(yield func(multipart.ObjectInfo, error) bool) {
 		start := time.Now()
+		pages := &objectPages{guard: storeutil.NewPageGuard[string]("continuation token")}
 		fetchOwner := false
-		objects := s.core.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{
+		objects := s.core.ListObjectsIter(storeutil.WithRequestCheck(ctx, pages.check), s.bucket, minio.ListObjectsOptions{
 			Prefix:     prefix,
 			Recursive:  true,
 			MaxKeys:    s.pageSize,
@@ -341,9 +355,10 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 		})
 		for oi := range objects {
 			if oi.Err != nil {
-				yield(multipart.ObjectInfo{}, s.requests.Done(ctx, op, prefix, "", start, oi.Err))
+				yield(multipart.ObjectInfo{}, s.requests.Done(ctx, op, prefix, "", start, pages.failure(oi.Err)))
 				return
 			}
+			pages.entry()
 			if !yield(objectInfo(oi.Key, oi), nil) {
 				return
 			}
@@ -356,6 +371,52 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 		}
 		_ = s.requests.Done(ctx, op, prefix, "", start, nil)
 	}
+}
+
+// objectPages watches the ListObjectsV2 requests minio-go sends for one
+// listing (see [storeutil.WithRequestCheck]) and stops the listing when the
+// store does not let it end.
+type objectPages struct {
+	mu       sync.Mutex
+	guard    *storeutil.PageGuard[string]
+	requests int   // ListObjectsV2 requests sent
+	entries  int   // entries yielded since the last request
+	err      error // why the guard stopped the listing
+}
+
+// check is the request check: every request after the first continues at
+// the token the previous page gave, which the guard checks.
+func (p *objectPages) check(req *http.Request) error {
+	q := req.URL.Query()
+	if req.Method != http.MethodGet || q.Get("list-type") != "2" {
+		return nil // another request of the listing, e.g. GetBucketLocation
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.requests++
+	if p.requests > 1 && p.err == nil {
+		p.err = p.guard.Next(q.Get("continuation-token"), p.entries)
+	}
+	p.entries = 0
+	return p.err
+}
+
+// entry records an entry yielded.
+func (p *objectPages) entry() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.entries++
+}
+
+// failure returns the error to report for the listing's error err: the
+// guard's, if it stopped the listing.
+func (p *objectPages) failure(err error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	return err
 }
 
 // DeleteObjects deletes keys with DeleteObjects requests of at most 1000
