@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"unicode/utf8"
 )
 
 // Error kinds. A Store classifies every failure into one of these (or leaves
@@ -52,6 +53,16 @@ var (
 // ([IsRetryable] is false).
 var ErrEndlessListing = errors.New("the store's listing does not end")
 
+// ErrResponseTooLarge matches the error of a request whose answer has a
+// larger body than the request calls for: an error answer of more than a
+// few KiB, or a listing page far beyond what S3 sends. The S3 backends of
+// this module read such a body only up to a bound (1 MiB for error
+// answers, 16 MiB for other answers, none for an object's content) and
+// then fail the request, so that a misbehaving store cannot make them read
+// and hold gigabytes. It is not a kind: the error keeps the kind of the
+// answer's status, if any (a 500 is still [ErrServer]).
+var ErrResponseTooLarge = errors.New("the store's answer is too large")
+
 // kinds lists the kinds in the order Classify-style checks try them.
 var kinds = []error{
 	ErrNotFound, ErrNoSuchUpload, ErrPreconditionFailed, ErrInvalidPart,
@@ -74,7 +85,13 @@ type Error struct {
 	Err error
 }
 
-// Error formats the operation, the object and the cause.
+// MaxMessage is how much of the backend's error [Error.Error] quotes: the
+// message of an S3 error answer is a line, and a store that sends more
+// must not flood logs and terminals.
+const MaxMessage = 1 << 10
+
+// Error formats the operation, the object and the cause; the backend's
+// error is cut to [MaxMessage] bytes.
 func (e *Error) Error() string {
 	where := "s3://" + e.Bucket
 	if e.Key != "" {
@@ -88,7 +105,7 @@ func (e *Error) Error() string {
 		msg += ": " + e.Kind.Error()
 	}
 	if e.Err != nil && e.Err != e.Kind {
-		msg += ": " + e.Err.Error()
+		msg += ": " + TruncateMessage(e.Err.Error(), MaxMessage)
 	}
 	if hint := kindHint(e.Kind); hint != "" {
 		msg += " (" + hint + ")"
@@ -107,6 +124,20 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return errs
+}
+
+// TruncateMessage returns msg if it has at most max bytes, and else its
+// first max bytes or less, cut at a character boundary, followed by "…"
+// and the length of the whole message.
+func TruncateMessage(msg string, max int) string {
+	if len(msg) <= max {
+		return msg
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", msg[:cut], len(msg))
 }
 
 func kindHint(kind error) string {

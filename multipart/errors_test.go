@@ -117,3 +117,35 @@ func TestNormalizeETag(t *testing.T) {
 		assert.Equal(t, want, NormalizeETag(in), "NormalizeETag(%q)", in)
 	}
 }
+
+func TestTruncateMessage(t *testing.T) {
+	cases := []struct {
+		name, msg string
+		max       int
+		want      string
+	}{
+		{"short", "abc", 3, "abc"},
+		{"empty", "", 0, ""},
+		{"cut", "abcdef", 4, "abcd… (6 bytes in all)"},
+		{"cut before a character", "abcé", 4, "abc… (5 bytes in all)"},
+		{"nothing left", "éé", 1, "… (4 bytes in all)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, TruncateMessage(c.msg, c.max))
+		})
+	}
+}
+
+func TestErrorMessageIsCut(t *testing.T) {
+	long := strings.Repeat("a store's message ", 1<<16)
+	err := &Error{Op: "ListMultipartUploads", Bucket: "lake", Kind: ErrServer, Err: errors.New(long)}
+	msg := err.Error()
+	assert.LessOrEqual(t, len(msg), MaxMessage+200)
+	assert.True(t, strings.HasPrefix(msg, "ListMultipartUploads s3://lake: server error: a store's message a store's"), msg)
+	assert.Contains(t, msg, fmt.Sprintf("(%d bytes in all)", len(long)))
+	require.ErrorIs(t, err, ErrServer)
+
+	short := &Error{Op: "GetObject", Bucket: "lake", Key: "k", Kind: ErrNotFound, Err: errors.New("NoSuchKey: gone")}
+	assert.Equal(t, "GetObject s3://lake/k: object not found: NoSuchKey: gone", short.Error())
+}

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ListUploadsStopsAndFails", testListUploadsStopsAndFails},
 		{"ListObjectsPaging", testListObjectsPaging},
 		{"ListingLoops", testListingLoops},
+		{"HugeAnswers", testHugeAnswers},
 		{"PartsRoundTrip", testPartsRoundTrip},
 		{"UploadPartRejectsBadInput", testUploadPartRejectsBadInput},
 		{"CompleteConditions", testCompleteConditions},

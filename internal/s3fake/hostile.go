@@ -1,11 +1,14 @@
 package s3fake
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -203,4 +206,155 @@ func testListingLoops(t *testing.T, newStore NewStore) {
 			assert.True(t, strings.HasPrefix(errs[0].Error(), op+" s3://"+Bucket+"/p/"), errs[0].Error())
 		})
 	}
+}
+
+// streamBody answers status with head, then fill bytes up to size bytes in
+// all, written in chunks as the client reads them, and returns how many
+// bytes the client took before it stopped reading (or all of them). The
+// body is never held in memory.
+func streamBody(w http.ResponseWriter, status int, head string, size int64, fill byte) int64 {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	n, err := io.WriteString(w, head)
+	written := int64(n)
+	chunk := bytes.Repeat([]byte{fill}, 64<<10)
+	for err == nil && written < size {
+		n, err = w.Write(chunk[:min(int64(len(chunk)), size-written)])
+		written += int64(n)
+	}
+	return written
+}
+
+// allocated returns the bytes allocated on the heap so far.
+func allocated() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+// hugeAnswer is the size of the answers of testHugeAnswers: far more than
+// any answer but an object's content may take.
+const hugeAnswer = 64 << 20
+
+// testHugeAnswers: an answer far larger than the request calls for (an
+// error with a body of 64 MiB, a listing page of 128 MiB) is read only up to
+// a bound, fails the request quickly with a short error, and costs little
+// memory; an error with a long message is reported short. An object's
+// content is not bounded.
+func testHugeAnswers(t *testing.T, newStore NewStore) {
+	const maxMessage = 2 << 10 // the longest error message allowed
+	// The most bytes of an answer the client may take, and allocate while
+	// it does: the bound of the answer, what the sockets buffer, and what
+	// the XML decoders make of what they read (their buffers grow by
+	// doubling, and the race detector keeps sync.Pool from reusing them).
+	// Following the answers to their end takes all of them and allocates
+	// several times that (about 7 times an error's size, twice a page's).
+	const slack = 8 << 20
+	errorTaken, errorAllocated := int64(storeutil.MaxErrorBody+slack), uint64(2*slack)
+	pageTaken, pageAllocated := int64(storeutil.MaxResponseBody+slack), uint64(6*storeutil.MaxResponseBody)
+	errorHead := xml.Header + "<Error><Code>InternalError</Code><Message>"
+	calls := []struct {
+		name  string
+		match func(r *http.Request) bool
+		call  func(ctx context.Context, st multipart.Store) error
+	}{
+		{"ListUploads", func(r *http.Request) bool { return r.URL.Query().Has("uploads") && r.Method == http.MethodGet },
+			func(ctx context.Context, st multipart.Store) error {
+				for _, err := range st.ListUploads(ctx, "") {
+					return err
+				}
+				return nil
+			}},
+		{"ListObjects", func(r *http.Request) bool { return r.URL.Query().Get("list-type") == "2" },
+			func(ctx context.Context, st multipart.Store) error {
+				for _, err := range st.ListObjects(ctx, "") {
+					return err
+				}
+				return nil
+			}},
+		{"GetObject", func(r *http.Request) bool { return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/o") },
+			func(ctx context.Context, st multipart.Store) error {
+				body, _, err := st.GetObject(ctx, "o")
+				if err == nil {
+					_, err = io.Copy(io.Discard, body)
+					body.Close()
+				}
+				return err
+			}},
+		{"PutObject", func(r *http.Request) bool { return r.Method == http.MethodPut },
+			func(ctx context.Context, st multipart.Store) error {
+				_, err := st.PutObject(ctx, "o", strings.NewReader("abc"), 3, multipart.PutOptions{})
+				return err
+			}},
+	}
+	answers := []struct {
+		name         string
+		calls        string // the calls that get this answer
+		status       int
+		head         string
+		size         int64
+		fill         byte
+		maxTaken     int64
+		maxAllocated uint64
+		wantKind     error
+		wantText     string // in the error, when not empty
+	}{
+		{"error of 64 MiB", "ListUploads ListObjects GetObject PutObject", http.StatusInternalServerError, errorHead, hugeAnswer, 'x',
+			errorTaken, errorAllocated, multipart.ErrServer, "larger than 1 MiB"},
+		{"long error message", "ListUploads GetObject PutObject", http.StatusServiceUnavailable,
+			xml.Header + "<Error><Code>SlowDown</Code><Message>" + strings.Repeat("slow down ", 30<<10) + "</Message></Error>", 0, 0,
+			errorTaken, errorAllocated, multipart.ErrThrottled, ""},
+		{"listing page of 128 MiB", "ListUploads ListObjects", http.StatusOK,
+			xml.Header + "<ListBucketResult><Name>" + Bucket + "</Name><IsTruncated>false</IsTruncated>", 2 * hugeAnswer, ' ',
+			pageTaken, pageAllocated, nil, "larger than 16 MiB"},
+	}
+	for _, a := range answers {
+		for _, c := range calls {
+			if !strings.Contains(a.calls, c.name) {
+				continue
+			}
+			t.Run(a.name+"/"+c.name, func(t *testing.T) {
+				st, srv := start(t, newStore)
+				var taken atomic.Int64
+				srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					if !c.match(r) {
+						return false
+					}
+					head := a.head
+					if a.status == http.StatusOK && r.URL.Query().Has("uploads") {
+						head = strings.ReplaceAll(head, "ListBucketResult", "ListMultipartUploadsResult")
+					}
+					taken.Store(streamBody(w, a.status, head, max(a.size, int64(len(head))), a.fill))
+					return true
+				})
+				before := allocated()
+				err := c.call(context.Background(), st)
+				grew := allocated() - before
+				require.Error(t, err)
+				assert.LessOrEqual(t, len(err.Error()), maxMessage, "the error message is short: %.300s…", err)
+				assert.LessOrEqual(t, taken.Load(), a.maxTaken, "bytes of the answer taken")
+				assert.LessOrEqual(t, grew, a.maxAllocated, "bytes allocated")
+				assert.Equal(t, a.wantKind, multipart.KindOf(err), "kind of %.300s", err)
+				if a.wantText != "" {
+					assert.ErrorIs(t, err, multipart.ErrResponseTooLarge)
+					assert.Contains(t, err.Error(), a.wantText)
+				}
+			})
+		}
+	}
+
+	// An object is read whole, however large: only the answers that are not
+	// object content are bounded.
+	t.Run("large object", func(t *testing.T) {
+		st, srv := start(t, newStore)
+		data := bytes.Repeat([]byte("0123456789abcdef"), 2*storeutil.MaxResponseBody/16)
+		srv.SetObject("big", data)
+		body, info, err := st.GetObject(context.Background(), "big")
+		require.NoError(t, err)
+		defer body.Close()
+		n, err := io.Copy(io.Discard, body)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(data)), n)
+		assert.Equal(t, int64(len(data)), info.Size)
+	})
 }

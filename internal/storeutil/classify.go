@@ -16,6 +16,8 @@ import (
 //     size ([multipart.ErrShortBody]);
 //   - the kind own returns, when own is not nil and returns one: failures
 //     particular to the library, such as aws-sdk-go-v2's credential errors;
+//   - for an answer whose body was too large to read ([*TooLargeError]),
+//     the kind of its HTTP status alone;
 //   - the kind of the store's answer, from the S3 error code and HTTP status
 //     that codeStatus extracts ([multipart.ClassifyHTTP]);
 //   - [multipart.ErrNetwork] for transport failures
@@ -32,6 +34,11 @@ func Classify(err error, codeStatus func(error) (code string, status int), own f
 		if kind := own(err); kind != nil {
 			return kind
 		}
+	}
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		// The client library may have lost the status reading the body.
+		return multipart.ClassifyHTTP("", tooLarge.Status)
 	}
 	if code, status := codeStatus(err); code != "" || status != 0 {
 		if kind := multipart.ClassifyHTTP(code, status); kind != nil {

@@ -38,6 +38,9 @@ func TestClassify(t *testing.T) {
 		{"answer before network", fmt.Errorf("%w: %w", answer{"SlowDown", 503}, io.ErrUnexpectedEOF), multipart.ErrThrottled},
 		{"network", fmt.Errorf("read: %w", syscall.ECONNRESET), multipart.ErrNetwork},
 		{"unknown answer on a broken connection", fmt.Errorf("%w: %w", answer{"Teapot", 418}, io.ErrUnexpectedEOF), multipart.ErrNetwork},
+		{"too large error answer", fmt.Errorf("read body: %w", &TooLargeError{Method: "GET", Status: 500, Limit: MaxErrorBody}), multipart.ErrServer},
+		{"too large answer, status lost", &TooLargeError{Method: "GET", Status: 503, Limit: MaxErrorBody}, multipart.ErrThrottled},
+		{"too large listing", fmt.Errorf("%w: %w", answer{"", 200}, &TooLargeError{Method: "GET", Status: 200, Limit: MaxResponseBody}), nil},
 		{"other", errors.New("something else"), nil},
 	}
 	for _, c := range cases {

@@ -81,7 +81,7 @@ func (r *Requests) Log(ctx context.Context, op, key, uploadID string, start time
 		attrs = append(attrs, slog.String("upload_id", uploadID))
 	}
 	if e != nil {
-		attrs = append(attrs, slog.Any("error", e.Err))
+		attrs = append(attrs, slog.String("error", multipart.TruncateMessage(e.Err.Error(), multipart.MaxMessage)))
 		if e.Kind != nil {
 			attrs = append(attrs, slog.String("kind", e.Kind.Error()))
 		}

@@ -151,7 +151,10 @@ type Options struct {
 	// HTTPClient replaces the SDK's HTTP client. Nil builds one from the
 	// SDK's defaults with the MaxConnections pool. When AWS_CA_BUNDLE is
 	// set, the SDK requires an *awshttp.BuildableClient
-	// (github.com/aws/aws-sdk-go-v2/aws/transport/http) here.
+	// (github.com/aws/aws-sdk-go-v2/aws/transport/http) here. Either way
+	// the Store reads the bodies of the answers only up to a bound (1 MiB
+	// for error answers, 16 MiB for others but an object's content; see
+	// [multipart.ErrResponseTooLarge]).
 	HTTPClient aws.HTTPClient
 
 	// RetryMaxAttempts is the number of attempts the SDK's retryer makes per

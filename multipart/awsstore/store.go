@@ -85,6 +85,9 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 			o.BaseEndpoint = aws.String(opts.EndpointURL)
 		}
 		o.UsePathStyle = opts.UsePathStyle
+		// Bound what a misbehaving store can make the SDK read; after the
+		// SDK has set up its own client (timeouts, AWS_CA_BUNDLE).
+		o.HTTPClient = storeutil.NewDoer(o.HTTPClient)
 	})
 	st := newStore(client, opts.Bucket, opts)
 	if st.logger != nil {
@@ -108,6 +111,10 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 // s3commit retries in one layer, [multipart.RetryingStore]: give it a
 // client whose retryer makes one attempt (s3.Options.RetryMaxAttempts =
 // 1), or the attempts multiply.
+//
+// The client's HTTP client reads answers as it is configured: the bounds
+// that a Store made by [New] puts on the bodies of answers
+// ([multipart.ErrResponseTooLarge]) do not apply.
 func NewFromClient(client *s3.Client, bucket string, opts Options) *Store {
 	if client == nil {
 		panic("awsstore.NewFromClient: nil client")
@@ -351,7 +358,8 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 // GetObject opens an object for reading. The caller closes the reader.
 func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
 	return s.requests.GetObject(ctx, key, func() (io.ReadCloser, multipart.ObjectInfo, error) {
-		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+		// The object's content is not bounded, unlike every other answer.
+		out, err := s.client.GetObject(storeutil.WithObjectData(ctx), &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 		if err != nil {
 			return nil, multipart.ObjectInfo{}, err
 		}

@@ -68,7 +68,11 @@ type Options struct {
 	// [DefaultMaxConnections]. Ignored when Transport is set.
 	MaxConnections int
 
-	// Transport replaces minio-go's default HTTP transport.
+	// Transport replaces minio-go's default HTTP transport. Either way the
+	// Store reads the bodies of the answers only up to a bound (1 MiB for
+	// error answers, 16 MiB for others but an object's content; see
+	// [multipart.ErrResponseTooLarge]) and watches the pages of object
+	// listings (see [Store.ListObjects]).
 	Transport http.RoundTripper
 
 	// RetryMaxAttempts is the number of attempts minio-go makes per

@@ -93,6 +93,11 @@ func New(opts Options) (*Store, error) {
 // s3commit retries in one layer, [multipart.RetryingStore]: give it a
 // client made with minio.Options.MaxRetries = 1, or the attempts multiply
 // (minio-go's default is 10).
+//
+// The core's transport sends the requests as it is configured: the bounds
+// that a Store made by [New] puts on the bodies of answers
+// ([multipart.ErrResponseTooLarge]) and its watch over the pages of object
+// listings do not apply.
 func NewFromCore(core *minio.Core, bucket string, opts Options) *Store {
 	if core == nil || core.Client == nil {
 		panic("miniostore.NewFromCore: nil client")
@@ -274,7 +279,8 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 // GetObject opens an object for reading. The caller closes the reader.
 func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
 	return s.requests.GetObject(ctx, key, func() (io.ReadCloser, multipart.ObjectInfo, error) {
-		rc, oi, _, err := s.core.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+		// The object's content is not bounded, unlike every other answer.
+		rc, oi, _, err := s.core.GetObject(storeutil.WithObjectData(ctx), s.bucket, key, minio.GetObjectOptions{})
 		if err != nil {
 			return nil, multipart.ObjectInfo{}, err
 		}
