@@ -23,9 +23,21 @@ var (
 	ErrClassicMarker = errors.New("empty _SUCCESS marker of a classic rename committer (FileOutputCommitter): it carries no manifest")
 )
 
-// maxManifestSize bounds what [Decode] reads: far more than a manifest with
-// [MaxInlineFiles] files or a sidecar with millions of files needs.
-const maxManifestSize = 1 << 30
+// Bounds of what is read. Reading stops at the bound, with an error, so
+// that an object or file that is no manifest costs neither the time to
+// read it all nor the memory to hold it.
+const (
+	// maxManifestSize bounds a manifest ([Decode], [Read], [ReadManifest]),
+	// 16 MiB: one with [MaxInlineFiles] files whose keys have the 1024
+	// bytes S3 allows takes about 1 MiB (6 MiB if every byte needed a JSON
+	// escape); Hadoop's list at most 100 files.
+	maxManifestSize = 16 << 20
+	// maxSidecarSize bounds the file list of a sidecar ([Read]), 512 MiB.
+	// It lists every file of a job: at a hundred to a few hundred bytes a
+	// file, millions of files. [Read] decodes it file by file, holding
+	// only the files, which take about as much memory as their JSON.
+	maxSidecarSize = 512 << 20
+)
 
 // ManifestError says why a manifest is invalid. It matches
 // [ErrInvalidManifest] with [errors.Is].
@@ -122,22 +134,27 @@ func (d *Data) normalizeMaps() {
 // nil; ETags lose their quotes.
 //
 // An empty or all-white-space input gives an error matching
-// [ErrClassicMarker]. Content that is not a valid manifest gives a
+// [ErrClassicMarker]. Content that is not a valid manifest, or more than
+// 16 MiB of it (Decode stops reading there), gives a
 // [*ManifestError] matching [ErrInvalidManifest]; a failure to read r is
 // returned wrapped, matching neither.
 func Decode(r io.Reader) (*Data, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxManifestSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("success: read manifest: %w", err)
-	}
-	if len(data) > maxManifestSize {
-		return nil, &ManifestError{Reason: fmt.Sprintf("is larger than %d bytes", maxManifestSize)}
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("success: the _SUCCESS file is empty (%d bytes): %w", len(data), ErrClassicMarker)
-	}
+	in := newBoundedReader(r, maxManifestSize)
+	dec := json.NewDecoder(in)
 	var d Data
-	if err := json.Unmarshal(data, &d); err != nil {
+	err := dec.Decode(&d)
+	if err == nil {
+		err = endOfInput(dec)
+	}
+	switch {
+	case err == nil:
+	case in.readErr != nil:
+		return nil, fmt.Errorf("success: read manifest: %w", in.readErr)
+	case in.tooLarge:
+		return nil, &ManifestError{Reason: "is larger than " + sizeString(maxManifestSize)}
+	case err == io.EOF:
+		return nil, fmt.Errorf("success: the _SUCCESS file is empty (%d bytes): %w", in.n, ErrClassicMarker)
+	default:
 		return nil, decodeError(err)
 	}
 	d.normalize()
@@ -147,7 +164,86 @@ func Decode(r io.Reader) (*Data, error) {
 	return &d, nil
 }
 
+// errTrailingData is the decoding error of input that goes on after the
+// JSON value.
+var errTrailingData = errors.New("more data after the JSON object")
+
+// endOfInput checks that nothing but white space follows the value dec
+// decoded: it returns nil at the end of the input, errTrailingData or the
+// decoding error otherwise.
+func endOfInput(dec *json.Decoder) error {
+	switch _, err := dec.Token(); err {
+	case io.EOF:
+		return nil
+	case nil:
+		return errTrailingData
+	default:
+		return err
+	}
+}
+
+// boundedReader reads r up to limit bytes, and fails with errTooLarge if
+// there is more. It records the bytes read and the first failure of r, so
+// that a failure to read tells from invalid content.
+type boundedReader struct {
+	r        io.Reader
+	left     int64 // bytes that may still be read
+	n        int64 // bytes read
+	readErr  error // r's failure, other than io.EOF
+	tooLarge bool
+}
+
+// errTooLarge is the read error of a boundedReader past its bound.
+var errTooLarge = errors.New("too large")
+
+func newBoundedReader(r io.Reader, limit int64) *boundedReader {
+	return &boundedReader{r: r, left: limit}
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.tooLarge {
+		return 0, errTooLarge
+	}
+	if b.left <= 0 {
+		// At the bound: the input may end here, or go on.
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			b.tooLarge = true
+			return 0, errTooLarge
+		}
+		return 0, b.failed(err)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	b.left -= int64(n)
+	return n, b.failed(err)
+}
+
+// failed records err if it is a failure of r.
+func (b *boundedReader) failed(err error) error {
+	if err != nil && err != io.EOF && b.readErr == nil {
+		b.readErr = err
+	}
+	return err
+}
+
+// sizeString formats a bound of a whole number of MiB.
+func sizeString(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 func decodeError(err error) *ManifestError {
+	if err == io.ErrUnexpectedEOF {
+		// json.Decoder's word for input that ends inside the value.
+		err = errors.New("unexpected end of JSON input")
+	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		// The message names the JSON types, not the Go ones.

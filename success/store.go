@@ -120,7 +120,10 @@ func ReadManifest(ctx context.Context, store multipart.Store, key string) (*Data
 // [multipart.ErrNotFound]; an empty one, [ErrClassicMarker]; invalid
 // content, or a sidecar that is missing, invalid or another job's,
 // [ErrInvalidManifest] (a missing sidecar does not match
-// [multipart.ErrNotFound]: the manifest exists).
+// [multipart.ErrNotFound]: the manifest exists). A manifest of more than
+// 16 MiB or a file list of more than 512 MiB is invalid too, and is not
+// read further. The file list is decoded file by file: reading it takes
+// about twice the memory of its JSON, and holding it about as much.
 func Read(ctx context.Context, store multipart.Store, key string) (*Data, error) {
 	d, err := get(ctx, store, key, Decode)
 	if err != nil {
@@ -144,10 +147,13 @@ func Read(ctx context.Context, store multipart.Store, key string) (*Data, error)
 			"is %q, want the manifest's jobId %q: the file list belongs to another job", s.JobID, d.JobID))
 	}
 	// An empty list stays non-nil: the manifest has a (loaded) file list.
-	d.Files = make([]File, len(s.Files))
-	for i, f := range s.Files {
-		f.ETag = multipart.NormalizeETag(f.ETag)
-		d.Files[i] = f
+	// The files are taken as decoded, not copied: the list may be long.
+	d.Files = s.Files
+	if d.Files == nil {
+		d.Files = []File{}
+	}
+	for i := range d.Files {
+		d.Files[i].ETag = multipart.NormalizeETag(d.Files[i].ETag)
 	}
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("success: %s: %w", location(store, skey), err)
@@ -169,19 +175,145 @@ func get[T any](ctx context.Context, store multipart.Store, key string, decode f
 	return v, nil
 }
 
+// decodeSidecar reads a sidecar's JSON from r, at most maxSidecarSize
+// bytes of it, decoding its files one by one: only the decoded files are
+// held, not the text, so that a list of millions of files takes about as
+// much memory as its JSON. Errors are those of [Decode].
 func decodeSidecar(r io.Reader) (*sidecar, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxManifestSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read file list: %w", err)
+	return decodeSidecarUpTo(r, maxSidecarSize)
+}
+
+// decodeSidecarUpTo is decodeSidecar with a bound of limit bytes.
+func decodeSidecarUpTo(r io.Reader, limit int64) (*sidecar, error) {
+	in := newBoundedReader(r, limit)
+	dec := json.NewDecoder(in)
+	s, err := streamSidecar(dec)
+	if err == nil {
+		err = endOfInput(dec)
 	}
-	var s sidecar
-	if err := json.Unmarshal(data, &s); err != nil {
+	switch {
+	case err == nil:
+	case in.readErr != nil:
+		return nil, fmt.Errorf("read file list: %w", in.readErr)
+	case in.tooLarge:
+		return nil, &ManifestError{Reason: "is a file list larger than " + sizeString(limit)}
+	case errors.Is(err, errNotObject):
+		return nil, &ManifestError{Reason: "is not a JSON object"}
+	default:
+		var me *ManifestError
+		if errors.As(err, &me) {
+			return nil, me
+		}
 		return nil, decodeError(err)
 	}
 	if s.Name != sidecarFormat {
 		return nil, fieldError("name", "is %q, want %q: not a file list written with a manifest", s.Name, sidecarFormat)
 	}
-	return &s, nil
+	return s, nil
+}
+
+// errNotObject is the error of a sidecar that is not a JSON object.
+var errNotObject = errors.New("not a JSON object")
+
+// streamSidecar decodes the JSON object of a sidecar from dec, its files
+// one by one. Fields are matched as encoding/json matches them (without
+// case) and unknown fields are skipped; "files" may be null.
+func streamSidecar(dec *json.Decoder) (*sidecar, error) {
+	if tok, err := dec.Token(); err != nil {
+		return nil, err
+	} else if tok != json.Delim('{') {
+		return nil, errNotObject
+	}
+	s := &sidecar{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		field, _ := tok.(string)
+		switch {
+		case strings.EqualFold(field, "name"):
+			err = dec.Decode(&s.Name)
+		case strings.EqualFold(field, "jobId"):
+			err = dec.Decode(&s.JobID)
+		case strings.EqualFold(field, "files"):
+			s.Files, err = streamFiles(dec)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, err
+	}
+	return s, nil
+}
+
+// streamFiles decodes the "files" array of a sidecar (or null) from dec,
+// one file at a time.
+func streamFiles(dec *json.Decoder) ([]File, error) {
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return nil, err
+	case tok == nil:
+		return nil, nil
+	case tok != json.Delim('['):
+		return nil, fieldError("files", "has the wrong type: a JSON %s where an array is expected", jsonKind(tok))
+	}
+	// The files are gathered in chunks, then copied once into a list of
+	// the right length: appending to one slice would allocate some five
+	// times the list's size as it grows.
+	const chunkSize = 8192
+	var chunks [][]File
+	chunk := make([]File, 0, chunkSize)
+	n := 0
+	for i := 0; dec.More(); i++ {
+		if len(chunk) == chunkSize {
+			chunks = append(chunks, chunk)
+			chunk = make([]File, 0, chunkSize)
+		}
+		var f File
+		if err := dec.Decode(&f); err != nil {
+			if me := decodeError(err); me.Field != "" || strings.HasPrefix(me.Reason, "is not a JSON object") {
+				field := fmt.Sprintf("files[%d]", i)
+				if me.Field != "" {
+					field += "." + me.Field
+				}
+				me.Field = field
+				return nil, me
+			}
+			return nil, err
+		}
+		chunk = append(chunk, f)
+		n++
+	}
+	if _, err := dec.Token(); err != nil { // the closing ']'
+		return nil, err
+	}
+	files := make([]File, 0, n)
+	for _, c := range append(chunks, chunk) {
+		files = append(files, c...)
+	}
+	return files, nil
+}
+
+// jsonKind names the JSON type of a token of a json.Decoder.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case string:
+		return "string"
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case json.Delim:
+		return "object"
+	}
+	return "null"
 }
 
 // ErrMismatch matches the error of [Verify] when the destination does not

@@ -12,8 +12,8 @@ import (
 	"github.com/s3commit/s3commit/multipart"
 )
 
-// maxRecordSize bounds what is read from a file or object given to a show
-// command.
+// maxRecordSize bounds what readSource reads from a file or object given
+// to a show command.
 const maxRecordSize = 1 << 30
 
 // isURL reports whether arg is a URL (has a scheme) rather than a path.
@@ -21,9 +21,10 @@ func isURL(arg string) bool {
 	return strings.Contains(arg, "://")
 }
 
-// readSource reads a local file, "-" for stdin, or an s3:// object. It
-// returns the content and a name for messages.
-func readSource(ctx context.Context, g *globalOptions, arg string, stdin io.Reader) ([]byte, string, error) {
+// openSource opens a local file, "-" for stdin, or an s3:// object for
+// reading, once, as the caller decodes it. It returns the reader, which
+// the caller closes, and a name for messages.
+func openSource(ctx context.Context, g *globalOptions, arg string, stdin io.Reader) (io.ReadCloser, string, error) {
 	if isURL(arg) {
 		u, err := parseS3URL(arg)
 		if err != nil {
@@ -43,26 +44,41 @@ func readSource(ctx context.Context, g *globalOptions, arg string, stdin io.Read
 		if err != nil {
 			return nil, "", storeError("read "+u.String(), err)
 		}
-		defer body.Close()
-		data, err := io.ReadAll(io.LimitReader(body, maxRecordSize))
-		if err != nil {
-			return nil, "", storeError("read "+u.String(), err)
-		}
-		return data, u.String(), nil
+		return body, u.String(), nil
 	}
 	if arg == "-" {
-		data, err := io.ReadAll(io.LimitReader(stdin, maxRecordSize))
-		if err != nil {
-			return nil, "", fmt.Errorf("read standard input: %w", err)
+		if stdin == nil {
+			stdin = os.Stdin
 		}
-		return data, "standard input", nil
+		return io.NopCloser(stdin), "standard input", nil
 	}
-	data, err := readFile(arg)
-	return data, arg, err
+	f, err := openFile(arg)
+	return f, arg, err
 }
 
-// readFile reads a local file with a one-line error naming the problem.
-func readFile(path string) ([]byte, error) {
+// readSource reads a local file, "-" for stdin, or an s3:// object, at
+// most maxRecordSize bytes of it. It returns the content and a name for
+// messages.
+func readSource(ctx context.Context, g *globalOptions, arg string, stdin io.Reader) ([]byte, string, error) {
+	r, name, err := openSource(ctx, g, arg, stdin)
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxRecordSize+1))
+	switch {
+	case err != nil && isURL(arg):
+		return nil, "", storeError("read "+name, err)
+	case err != nil:
+		return nil, "", fmt.Errorf("read %s: %w", name, err)
+	case len(data) > maxRecordSize:
+		return nil, "", &cliError{msg: fmt.Sprintf("read %s: larger than %d bytes; this is not a record s3commit writes", name, maxRecordSize), err: fs.ErrInvalid}
+	}
+	return data, name, nil
+}
+
+// openFile opens a local file with a one-line error naming the problem.
+func openFile(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -70,13 +86,9 @@ func readFile(path string) ([]byte, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
 		return nil, &cliError{msg: fmt.Sprintf("read %s: is a directory; give a file", path), err: fs.ErrInvalid}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxRecordSize))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return data, nil
+	return f, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -120,11 +119,13 @@ func runSuccessShow(ctx context.Context, g *globalOptions, o *successShowOptions
 		d, err = success.Read(ctx, st, u.Key)
 		where = name
 	} else {
-		var data []byte
-		if data, name, err = readSource(ctx, g, arg, stdin); err != nil {
+		// Read once, as the decoder goes: it stops at the manifest's bound.
+		var in io.ReadCloser
+		if in, name, err = openSource(ctx, g, arg, stdin); err != nil {
 			return err
 		}
-		d, err = success.Decode(bytes.NewReader(data))
+		defer in.Close()
+		d, err = success.Decode(in)
 		where = name
 	}
 	switch {
