@@ -5,6 +5,16 @@ GO        ?= go
 TOOLS_DIR := $(CURDIR)/.tools/bin
 export S3COMMIT_TOOLS_DIR := $(TOOLS_DIR)
 
+# The Go release that builds, tests and lints, also named by the toolchain
+# lines of go.mod, bench/go.mod and tools/go.mod, .ci/run and scripts/*.sh.
+# A machine that sets GOTOOLCHAIN=local ignores those lines, so every recipe
+# runs with GOTOOLCHAIN set to it: the go command fetches that release from
+# the module proxy on first use (about 76 MB, into the module cache) and runs
+# it instead of the installed one. `make GO_TOOLCHAIN=local` uses the
+# installed Go.
+GO_TOOLCHAIN := go1.26.11
+export GOTOOLCHAIN := $(GO_TOOLCHAIN)
+
 # Pinned servers for the integration tests, installed from the Go module
 # proxy with `go install`.
 MINIO_MODULE      := github.com/minio/minio
@@ -76,6 +86,8 @@ test-short:
 
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@for f in go.mod bench/go.mod tools/go.mod; do grep -qx 'toolchain $(GO_TOOLCHAIN)' $$f || { echo "$$f: no 'toolchain $(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
+	@for f in .ci/run scripts/*.sh; do grep -q '^export GOTOOLCHAIN=$(GO_TOOLCHAIN)$$' $$f || { echo "$$f: no 'export GOTOOLCHAIN=$(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...

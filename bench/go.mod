@@ -2,6 +2,8 @@ module github.com/s3commit/s3commit/bench
 
 go 1.26.8
 
+toolchain go1.26.11
+
 replace github.com/s3commit/s3commit => ../
 
 require (

@@ -12,6 +12,9 @@
 # MinIO first; the environment may set GO (the go command) and
 # S3COMMIT_TOOLS_DIR (where minio is, default .tools/bin).
 set -euo pipefail
+# The Go release the build pins (the Makefile's GO_TOOLCHAIN), also when the
+# script runs outside make on a machine that sets GOTOOLCHAIN=local.
+export GOTOOLCHAIN=go1.26.11
 
 start=$SECONDS
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

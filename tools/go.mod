@@ -4,6 +4,8 @@ module github.com/s3commit/s3commit/tools
 
 go 1.26.8
 
+toolchain go1.26.11
+
 tool honnef.co/go/tools/cmd/staticcheck
 
 require (
