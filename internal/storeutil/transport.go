@@ -69,12 +69,22 @@ func NewDoer(client Doer) Doer {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &transport{send: client.Do}
+	return &transport{send: client.Do, client: client}
+}
+
+// UnwrapDoer returns the client [NewDoer] made d of, or d if NewDoer did
+// not make it.
+func UnwrapDoer(d Doer) Doer {
+	if t, ok := d.(*transport); ok && t.client != nil {
+		return t.client
+	}
+	return d
 }
 
 // transport is what NewTransport and NewDoer return.
 type transport struct {
-	send func(*http.Request) (*http.Response, error)
+	send   func(*http.Request) (*http.Response, error)
+	client Doer // NewDoer's client
 }
 
 // RoundTrip runs the request's check, sends it and bounds the answer's

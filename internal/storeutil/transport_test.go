@@ -128,3 +128,10 @@ func TestSizeString(t *testing.T) {
 		assert.Equal(t, want, sizeString(n))
 	}
 }
+
+func TestUnwrapDoer(t *testing.T) {
+	client := &http.Client{}
+	assert.Same(t, client, UnwrapDoer(NewDoer(client)))
+	assert.Same(t, client, UnwrapDoer(client))
+	assert.Same(t, http.DefaultClient, UnwrapDoer(NewDoer(nil)))
+}

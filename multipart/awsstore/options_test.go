@@ -9,6 +9,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3commit/s3commit/internal/storeutil"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -201,9 +203,11 @@ func TestNewConfiguresClient(t *testing.T) {
 			if c.opts.Checksums == ChecksumWhenRequired && o.ResponseChecksumValidation != aws.ResponseChecksumValidationWhenRequired {
 				t.Errorf("ResponseChecksumValidation = %v", o.ResponseChecksumValidation)
 			}
-			hc, ok := o.HTTPClient.(*awshttp.BuildableClient)
-			if !ok {
-				t.Fatalf("HTTPClient is %T, want *awshttp.BuildableClient", o.HTTPClient)
+			// The SDK's client, inside the one that bounds answers.
+			hc, ok := storeutil.UnwrapDoer(o.HTTPClient).(*awshttp.BuildableClient)
+			if !ok || hc == o.HTTPClient {
+				t.Fatalf("HTTPClient is %T around %T, want a bounding client around an *awshttp.BuildableClient",
+					o.HTTPClient, storeutil.UnwrapDoer(o.HTTPClient))
 			}
 			tr := hc.GetTransport()
 			if tr.MaxIdleConns != c.wantIdle || tr.MaxIdleConnsPerHost != c.wantIdle {
