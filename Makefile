@@ -26,13 +26,28 @@ VERSITYGW_VERSION := v1.8.0
 TOXIPROXY_MODULE  := github.com/Shopify/toxiproxy/v2/cmd/server
 TOXIPROXY_VERSION := v2.5.0
 
-# The linter is pinned in tools/go.mod.
+# The linter and govulncheck are pinned in tools/go.mod.
 STATICCHECK := $(TOOLS_DIR)/staticcheck
+GOVULNCHECK := $(TOOLS_DIR)/govulncheck
+
+# govulncheck's database. By default a local copy built from a pinned
+# golang.org/x/vulndb, the database's repository served by the module proxy
+# as a module, by tools/cmd/vulndbindex into .tools/vulndb, so that
+# `make vulncheck` needs no access to vuln.go.dev. The module has no tagged
+# versions: `go list -m golang.org/x/vulndb@latest` names the newest
+# pseudo-version, and a newer VULNDB_VERSION brings newer reports.
+# VULN_DB=https://vuln.go.dev checks against the online database instead,
+# where it is reachable.
+VULNDB_MODULE  := golang.org/x/vulndb
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR     := $(CURDIR)/.tools/vulndb
+VULNDB_STAMP   := $(VULNDB_DIR)/.vulndb-$(VULNDB_VERSION)
+VULN_DB        ?= file://$(VULNDB_DIR)
 
 FUZZTIME ?= 15s
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all tools test test-short lint fuzz fmt clean help bench bench-full
+.PHONY: all tools test test-short lint vulncheck fuzz fmt clean help bench bench-full
 .PHONY: demo
 
 all: lint test
@@ -41,7 +56,8 @@ help:
 	@echo "make demo    run the example data job on a local MinIO (one task fails, one is killed) and show the result with the CLI"
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
 	@echo "make test    go vet + go test -race in the module and in bench/ (integration tests start MinIO and versitygw)"
-	@echo "make lint    gofmt check, go vet and staticcheck"
+	@echo "make lint    gofmt check, go vet, staticcheck and make vulncheck"
+	@echo "make vulncheck  govulncheck over the module and bench/, against a database built offline from a pinned golang.org/x/vulndb (VULN_DB=https://vuln.go.dev for the online one)"
 	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
 	@echo "make bench-full  full-size benchmark (writes several GiB)"
 	@echo "make fuzz    run every fuzz target for FUZZTIME ($(FUZZTIME))"
@@ -70,10 +86,25 @@ $(STATICCHECK): tools/go.mod tools/go.sum
 	@mkdir -p $(TOOLS_DIR)
 	cd tools && GOBIN=$(TOOLS_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck
 
+$(GOVULNCHECK): tools/go.mod tools/go.sum
+	@mkdir -p $(TOOLS_DIR)
+	cd tools && GOBIN=$(TOOLS_DIR) $(GO) install golang.org/x/vuln/cmd/govulncheck
+
+# The local database, rebuilt when VULNDB_VERSION or the generator changes
+# (a few seconds, and a 25 MB download on a fresh machine).
+$(VULNDB_STAMP): tools/cmd/vulndbindex/main.go
+	@echo "building the vulnerability database from $(VULNDB_MODULE)@$(VULNDB_VERSION)"
+	cd tools && $(GO) mod download $(VULNDB_MODULE)@$(VULNDB_VERSION)
+	rm -rf $(VULNDB_DIR) $(VULNDB_DIR).tmp
+	cd tools && $(GO) run ./cmd/vulndbindex -version $(VULNDB_VERSION) -out $(VULNDB_DIR).tmp \
+		-osv "$$($(GO) env GOMODCACHE)/$(VULNDB_MODULE)@$(VULNDB_VERSION)/data/osv"
+	mv $(VULNDB_DIR).tmp $(VULNDB_DIR) && touch $@
+
 test: tools
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd bench && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	cd tools && $(GO) test ./...
 
 # The example data job on a MinIO started on loopback, shown with the CLI
 # (scripts/demo.sh). Installs the pinned MinIO first, as make test does.
@@ -84,13 +115,26 @@ demo: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
 test-short:
 	$(GO) test -short -race ./...
 
-lint: $(STATICCHECK)
+lint: $(STATICCHECK) vulncheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@for f in go.mod bench/go.mod tools/go.mod; do grep -qx 'toolchain $(GO_TOOLCHAIN)' $$f || { echo "$$f: no 'toolchain $(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	@for f in .ci/run scripts/*.sh; do grep -q '^export GOTOOLCHAIN=$(GO_TOOLCHAIN)$$' $$f || { echo "$$f: no 'export GOTOOLCHAIN=$(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
+	cd tools && $(GO) vet ./... && $(STATICCHECK) ./...
+
+# Fails (exit status 3) when the code of either module calls a function
+# with a known vulnerability, in a module or in the standard library of
+# GO_TOOLCHAIN; vulnerabilities only in packages or modules that are
+# required but not called are not failures (-show verbose lists them).
+# govulncheck runs `go` from PATH, with the GOTOOLCHAIN above.
+# Both modules are checked before it fails.
+vulncheck: $(GOVULNCHECK) $(if $(filter file://$(VULNDB_DIR),$(VULN_DB)),$(VULNDB_STAMP))
+	@status=0; for dir in . bench; do \
+		echo "cd $$dir && govulncheck -db $(VULN_DB) ./..."; \
+		(cd $$dir && $(GOVULNCHECK) -db $(VULN_DB) ./...) || status=$$?; \
+	done; exit $$status
 
 # Benchmarks (bench/ is a module of its own). BENCH_FLAGS adds s3bench
 # flags, e.g. BENCH_FLAGS='--workloads small-files'.
