@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
@@ -37,7 +36,7 @@ var ErrDamagedRecords = errors.New("staging: records of the job could not be rea
 // Damaged records do not stop AbortJob: it does what the readable ones
 // allow and returns an error matching [ErrDamagedRecords].
 func (j *job) AbortJob(ctx context.Context) error {
-	if _, err := os.Stat(j.l.jobDir); isNotExist(err) {
+	if _, err := j.fs.Lstat(j.l.jobDir); isNotExist(err) {
 		j.removeDirs(ctx, nil)
 		j.setFinished()
 		return nil
@@ -52,7 +51,7 @@ func (j *job) AbortJob(ctx context.Context) error {
 		return fmt.Errorf("staging: abort job: %w", err)
 	}
 	defer lk.release()
-	if _, err := os.Stat(j.l.record()); isNotExist(err) {
+	if _, err := j.fs.Lstat(j.l.record()); isNotExist(err) {
 		j.removeDirs(ctx, lk) // committed or aborted meanwhile, or never set up completely
 		j.setFinished()
 		return nil
@@ -90,7 +89,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		return nil
 	case abortFinishCleanup:
 		if owned && !s.journal.succeeded {
-			if jl, err := openJournal(j.l); err == nil {
+			if jl, err := openJournal(j.fs, j.l); err == nil {
 				_ = jl.add(journalEntry{Op: opSuccess})
 				_ = jl.Close()
 			}
@@ -156,7 +155,7 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 		return err
 	}
 	if s.journal.began {
-		if jl, err := openJournal(j.l); err == nil {
+		if jl, err := openJournal(j.fs, j.l); err == nil {
 			_ = jl.add(journalEntry{Op: opReverted})
 			_ = jl.Close()
 		}

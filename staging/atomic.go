@@ -2,12 +2,14 @@ package staging
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"sync"
 )
 
@@ -15,13 +17,12 @@ import (
 var errTargetExists = errors.New("target exists")
 
 // writeTemp writes data to a new hidden temporary file in dir and fsyncs
-// it; it returns the file's path.
-func writeTemp(dir, pattern string, data []byte) (string, error) {
-	f, err := os.CreateTemp(dir, "."+pattern+".*.tmp")
+// it; it returns the file's name.
+func writeTemp(fsys fsys, dir, pattern string, data []byte) (string, error) {
+	f, name, err := createTemp(fsys, dir, pattern)
 	if err != nil {
 		return "", err
 	}
-	name := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
@@ -30,86 +31,84 @@ func writeTemp(dir, pattern string, data []byte) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(name)
+		_ = fsys.Remove(name)
 		return "", err
 	}
 	return name, nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, fsynced, renamed into place, and the directory fsynced.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := writeTemp(dir, filepath.Base(path), data)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+// createTemp creates a new file ".<pattern>.<random>.tmp" in dir, failing
+// rather than opening anything that exists.
+func createTemp(fsys fsys, dir, pattern string) (file, string, error) {
+	for range 100 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		name := path.Join(dir, "."+pattern+"."+hex.EncodeToString(b[:])+".tmp")
+		f, err := fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return nil, "", fmt.Errorf("create a temporary file in %s: too many names taken", dir)
 }
 
-// linkFile is os.Link; tests replace it to act as an NFS client whose
-// retransmitted LINK answers EEXIST for a link that was made.
-var linkFile = os.Link
+// writeFileAtomic replaces name with data: a temporary file in the same
+// directory, fsynced, renamed into place, and the directory fsynced.
+func writeFileAtomic(fsys fsys, name string, data []byte) error {
+	dir := path.Dir(name)
+	tmp, err := writeTemp(fsys, dir, path.Base(name), data)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := fsys.Rename(tmp, name); err != nil {
+		_ = fsys.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return fsys.SyncDir(dir)
+}
 
-// publishExclusive creates path with data unless it exists: a temporary
-// file, fsynced, hard-linked to path (link fails if path exists, so of two
+// publishExclusive creates name with data unless it exists: a temporary
+// file, fsynced, hard-linked to name (link fails if name exists, so of two
 // publishers exactly one wins), then removed. It returns errTargetExists
-// when path exists already. No reader ever sees a partly written path.
+// when name exists already. No reader ever sees a partly written file.
 //
 // On NFSv3 a LINK whose reply was lost is retransmitted and answered
 // EEXIST although the first one made the link: an EEXIST is taken as our
 // own win when the temporary file has a second link or the target holds
 // exactly our bytes (a pendingset names its attempt and its upload IDs, so
 // no other publisher writes the same bytes).
-func publishExclusive(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := writeTemp(dir, filepath.Base(path), data)
+func publishExclusive(fsys fsys, name string, data []byte) error {
+	dir := path.Dir(name)
+	tmp, err := writeTemp(fsys, dir, path.Base(name), data)
 	if err != nil {
-		return fmt.Errorf("publish %s: %w", path, err)
+		return fmt.Errorf("publish %s: %w", name, err)
 	}
-	defer os.Remove(tmp)
-	if err := linkFile(tmp, path); err != nil {
+	defer fsys.Remove(tmp)
+	if err := fsys.Link(tmp, name); err != nil {
 		if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("publish %s: %w", path, err)
+			return fmt.Errorf("publish %s: %w", name, err)
 		}
-		if !ownLink(tmp, path, data) {
+		if !ownLink(fsys, tmp, name, data) {
 			return errTargetExists
 		}
 	}
 	// The target is visible now: the publish took effect, and failing it
 	// would make the caller abort uploads that the target names. A
 	// directory fsync that fails leaves it as durable as any unsynced write.
-	_ = syncDir(dir)
+	_ = fsys.SyncDir(dir)
 	return nil
 }
 
-// ownLink reports whether path, which link(2) said exists, is the link
-// this process made from tmp: tmp has more than one link, or path holds
+// ownLink reports whether name, which link(2) said exists, is the link
+// this process made from tmp: tmp has more than one link, or name holds
 // exactly data.
-func ownLink(tmp, path string, data []byte) bool {
-	if fi, err := os.Stat(tmp); err == nil && linkCount(fi) > 1 {
+func ownLink(fsys fsys, tmp, name string, data []byte) bool {
+	if fi, err := fsys.Lstat(tmp); err == nil && linkCount(fi) > 1 {
 		return true
 	}
-	got, err := readBounded(path, int64(len(data)))
+	got, err := readFileFS(fsys, name, int64(len(data)))
 	return err == nil && bytes.Equal(got, data)
-}
-
-// syncDir fsyncs a directory so that the entries created in it survive a
-// machine crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
 }
 
 // appendFile is an append-only record file whose every record is fsynced
@@ -118,7 +117,7 @@ func syncDir(dir string) error {
 // previous one ran, so that many goroutines recording at once do not wait
 // for one fsync each.
 type appendFile struct {
-	f *os.File
+	f file
 
 	mu       sync.Mutex
 	pending  []byte
@@ -126,22 +125,22 @@ type appendFile struct {
 	flushing bool
 }
 
-// openAppend opens (creating if needed) path for appending; a new file's
+// openAppend opens (creating if needed) name for appending; a new file's
 // directory entry is fsynced. A last record torn by a crash (bytes after
 // the last '\n') is cut off first, so that the next record does not land
 // right after it and turn it into a damaged middle line.
-func openAppend(path string) (*appendFile, error) {
-	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+func openAppend(fsys fsys, name string) (*appendFile, error) {
+	_, statErr := fsys.Lstat(name)
+	f, err := fsys.OpenFile(name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	if err := cutTornTail(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("repair %s: %w", path, err)
+		return nil, fmt.Errorf("repair %s: %w", name, err)
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := fsys.SyncDir(path.Dir(name)); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -151,7 +150,7 @@ func openAppend(path string) (*appendFile, error) {
 
 // cutTornTail truncates f after its last '\n' (to empty when it has none)
 // and fsyncs it, when bytes follow that '\n'.
-func cutTornTail(f *os.File) error {
+func cutTornTail(f file) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err

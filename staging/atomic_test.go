@@ -12,8 +12,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestPublishExclusiveOneWinner(t *testing.T) {
+// testFS returns the fsys of a new temporary directory and its path.
+func testFS(t testing.TB) (*rootFS, string) {
+	t.Helper()
 	dir := t.TempDir()
+	r, err := openRootFS(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.root.Close() })
+	return r, dir
+}
+
+func TestPublishExclusiveOneWinner(t *testing.T) {
+	fsys, dir := testFS(t)
 	target := filepath.Join(dir, "task.pendingset")
 	const n = 16
 	var (
@@ -23,7 +33,7 @@ func TestPublishExclusiveOneWinner(t *testing.T) {
 	)
 	for i := range n {
 		wg.Go(func() {
-			err := publishExclusive(target, fmt.Appendf(nil, "attempt %d\n", i))
+			err := publishExclusive(fsys, "task.pendingset", fmt.Appendf(nil, "attempt %d\n", i))
 			if err == nil {
 				mu.Lock()
 				winners = append(winners, i)
@@ -44,7 +54,8 @@ func TestPublishExclusiveOneWinner(t *testing.T) {
 }
 
 func TestReadJournalTornAndDamagedLines(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "journal")
+	fsys, dir := testFS(t)
+	path := filepath.Join(dir, "journal")
 	tests := []struct {
 		name     string
 		data     string
@@ -63,7 +74,7 @@ func TestReadJournalTornAndDamagedLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			require.NoError(t, os.WriteFile(path, []byte(tt.data), 0o644))
 			n := 0
-			st := readJournal(path)
+			st := readJournal(fsys, "journal")
 			assert.False(t, st.unreadable)
 			if st.began {
 				n++
@@ -75,15 +86,14 @@ func TestReadJournalTornAndDamagedLines(t *testing.T) {
 			assert.Len(t, st.problems, tt.problems)
 		})
 	}
-	st := readJournal(filepath.Join(t.TempDir(), "missing"))
+	st := readJournal(fsys, "missing")
 	assert.False(t, st.began)
 	assert.False(t, st.unreadable)
 	assert.Empty(t, st.problems)
 
 	// A journal that is not a regular file cannot be read at all.
-	dir := filepath.Join(t.TempDir(), "dir")
-	require.NoError(t, os.Mkdir(dir, 0o755))
-	st = readJournal(dir)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "dir"), 0o755))
+	st = readJournal(fsys, "dir")
 	assert.True(t, st.unreadable)
 	require.Len(t, st.problems, 1)
 	assert.Contains(t, st.problems[0].Error(), "not a regular file")
@@ -100,13 +110,13 @@ func TestOpenAppendCutsATornTail(t *testing.T) {
 		"empty":              "",
 	} {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "journal")
-			require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
-			f, err := openAppend(path)
+			fsys, dir := testFS(t)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "journal"), []byte(data), 0o644))
+			f, err := openAppend(fsys, "journal")
 			require.NoError(t, err)
 			require.NoError(t, f.append([]byte(`{"op":"deleted"}`+"\n")))
 			require.NoError(t, f.Close())
-			st := readJournal(path)
+			st := readJournal(fsys, "journal")
 			assert.Empty(t, st.problems)
 			assert.True(t, st.deleted, "the new record reads")
 			assert.Equal(t, strings.HasPrefix(data, `{"op":"begin"}`+"\n"), st.began, "the whole records before it stay")
@@ -118,11 +128,11 @@ func FuzzReadJournal(f *testing.F) {
 	f.Add([]byte(`{"op":"begin","time":1}` + "\n" + `{"op":"completed","key":"a","uploadId":"u","etag":"e"}` + "\n"))
 	f.Add([]byte(`{"op":"delete","keys":["a","b"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "journal")
-		require.NoError(t, os.WriteFile(path, data, 0o644))
-		_ = readJournal(path)
-		_, _, _ = readIntents(path)
-		_, _ = readJobRecord(path)
+		fsys, dir := testFS(t)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "journal"), data, 0o644))
+		_ = readJournal(fsys, "journal")
+		_, _, _ = readIntents(fsys, "journal")
+		_, _ = readJobRecord(fsys, "journal")
 	})
 }
 
@@ -133,8 +143,8 @@ func TestPartitionOf(t *testing.T) {
 }
 
 func TestAppendFileGroupCommit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "log")
-	a, err := openAppend(path)
+	fsys, _ := testFS(t)
+	a, err := openAppend(fsys, "log")
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -142,7 +152,7 @@ func TestAppendFileGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, a.Close())
-	in, problems, err := readIntents(path)
+	in, problems, err := readIntents(fsys, "log")
 	require.NoError(t, err)
 	require.Empty(t, problems)
 	keys := map[string]bool{}

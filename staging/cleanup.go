@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"path"
 	"path/filepath"
 )
 
@@ -80,27 +80,28 @@ func (j *job) warnRecordProblems(ctx context.Context, s *snapshot) {
 // is removed, after everything else is gone.
 func (j *job) removeDirs(ctx context.Context, lk *jobLock) {
 	if lk != nil {
-		entries, _ := os.ReadDir(j.l.jobDir)
+		entries, _ := j.fs.ReadDir(j.l.jobDir)
 		for _, e := range entries {
 			if e.Name() == lockName {
 				continue
 			}
-			p := filepath.Join(j.l.jobDir, e.Name())
-			if err := os.RemoveAll(p); err != nil {
+			p := path.Join(j.l.jobDir, e.Name())
+			if err := j.fs.RemoveAll(p); err != nil {
 				j.c.opts.Logger.WarnContext(ctx, "could not remove a record of the job", "path", p, "error", err)
 			}
 		}
 		lk.release()
 	}
 	if removingJobDir != nil {
-		removingJobDir(j.l.jobDir)
+		removingJobDir(filepath.Join(j.c.opts.StagingDir, j.l.jobDir))
 	}
-	for _, dir := range []string{j.l.jobDir, j.l.bufferDir} {
-		if err := os.RemoveAll(dir); err != nil {
-			j.c.opts.Logger.WarnContext(ctx, "could not remove a directory of the job", "dir", dir, "error", err)
-		}
+	if err := j.fs.RemoveAll(j.l.jobDir); err != nil {
+		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's staging directory", "dir", filepath.Join(j.c.opts.StagingDir, j.l.jobDir), "error", err)
 	}
-	_ = syncDir(filepath.Dir(j.l.jobDir))
+	_ = j.fs.SyncDir(".")
+	if err := j.removeBuffer(); err != nil {
+		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's buffer directory", "dir", j.l.bufferDir, "error", err)
+	}
 }
 
 // removingJobDir, when not nil, is called right before a job's staging

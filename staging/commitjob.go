@@ -119,7 +119,7 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 		return s.setProblems[0]
 	}
 	r := &commitRun{j: j, s: s, start: time.Now(), ups: s.uploads(), st: s.journal, etags: make(map[string]string)}
-	if r.jl, err = openJournal(j.l); err != nil {
+	if r.jl, err = openJournal(j.fs, j.l); err != nil {
 		return err
 	}
 	defer r.jl.Close()
@@ -148,7 +148,7 @@ func (j *job) sealForCommit(s *snapshot, opts CommitOptions) (*snapshot, error) 
 	if s.sealed {
 		dir = j.l.sealedDir()
 	}
-	if err := opts.checkExpected(s, dir); err != nil {
+	if err := opts.checkExpected(j.fs, s, dir); err != nil {
 		return nil, err
 	}
 	if len(s.setProblems) > 0 {
@@ -162,7 +162,7 @@ func (j *job) sealForCommit(s *snapshot, opts CommitOptions) (*snapshot, error) 
 	}
 	s, err := j.snapshot()
 	if err == nil {
-		err = opts.checkExpected(s, j.l.sealedDir())
+		err = opts.checkExpected(j.fs, s, j.l.sealedDir())
 	}
 	if err == nil && len(s.setProblems) > 0 {
 		err = s.setProblems[0]

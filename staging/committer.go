@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -25,6 +26,13 @@ type Committer struct {
 	raw   multipart.Store
 	opts  Options
 
+	// bufferDefault says that Options.BufferDir was empty: the default,
+	// private buffer dir is used.
+	bufferDefault bool
+	// wrapFS, when not nil, wraps the staging dir's file operations
+	// (tests inject faults there).
+	wrapFS func(fsys) fsys
+
 	progressMu sync.Mutex
 	mountCheck sync.Once
 }
@@ -43,10 +51,24 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: the store is nil", ErrInvalidOptions)
 	}
+	bufferDefault := opts.BufferDir == ""
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts}, nil
+	return &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts,
+		bufferDefault: bufferDefault}, nil
+}
+
+// stagingFS opens the staging dir.
+func (c *Committer) stagingFS() (fsys, error) {
+	r, err := openRootFS(c.opts.StagingDir)
+	if err != nil {
+		return nil, err
+	}
+	if c.wrapFS != nil {
+		return c.wrapFS(r), nil
+	}
+	return r, nil
 }
 
 // SetupJob creates a job: its directory in the staging dir and its job
@@ -67,22 +89,27 @@ func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, 
 	if err := os.MkdirAll(c.opts.StagingDir, 0o755); err != nil {
 		return nil, fmt.Errorf("staging: setup job %s: create the staging dir: %w; give a StagingDir that this process can write", jobID, err)
 	}
-	l := newLayout(c.opts.StagingDir, c.opts.BufferDir, jobID)
-	if err := os.Mkdir(l.jobDir, 0o755); err != nil {
+	fsys, err := c.stagingFS()
+	if err != nil {
+		return nil, fmt.Errorf("staging: setup job %s: open the staging dir: %w", jobID, err)
+	}
+	l := newLayout(c.opts.BufferDir, jobID)
+	if err := fsys.Mkdir(l.jobDir, 0o755); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("staging: setup job %s: %w: %s exists; job IDs must be unique, pick another (or leave it empty for a UUID)", jobID, committer.ErrJobExists, l.jobDir)
+			return nil, fmt.Errorf("staging: setup job %s: %w: %s exists; job IDs must be unique, pick another (or leave it empty for a UUID)",
+				jobID, committer.ErrJobExists, filepath.Join(c.opts.StagingDir, l.jobDir))
 		}
 		return nil, fmt.Errorf("staging: setup job %s: %w; give a StagingDir that this process can write", jobID, err)
 	}
-	j, err := c.setupJob(ctx, jobID, l)
+	j, err := c.setupJob(ctx, fsys, jobID, l)
 	if err != nil {
-		_ = os.RemoveAll(l.jobDir)
+		_ = fsys.RemoveAll(l.jobDir)
 		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
 	}
 	return j, nil
 }
 
-func (c *Committer) setupJob(ctx context.Context, jobID string, l layout) (*job, error) {
+func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l layout) (*job, error) {
 	// Probe the store: a missing bucket or bad credentials show here, and
 	// the directory committer's fail mode needs an empty destination.
 	prefix := c.opts.Destination + "/"
@@ -110,19 +137,19 @@ func (c *Committer) setupJob(ctx context.Context, jobID string, l layout) (*job,
 		Date:            now.UTC().Format(time.RFC3339),
 	}
 	for _, dir := range []string{l.tasksDir(), l.attemptsDir()} {
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		if err := fsys.Mkdir(dir, 0o755); err != nil {
 			return nil, err
 		}
 	}
-	if err := writeJobRecord(l.record(), rec); err != nil {
+	if err := writeJobRecord(fsys, l.record(), rec); err != nil {
 		return nil, err
 	}
-	if err := syncDir(c.opts.StagingDir); err != nil {
+	if err := fsys.SyncDir("."); err != nil {
 		return nil, err
 	}
 	c.opts.Logger.DebugContext(ctx, "job set up", "job", jobID, "destination", rec.Destination,
 		"mode", rec.Mode, "conflict", rec.Conflict)
-	return &job{c: c, rec: rec, l: l}, nil
+	return &job{c: c, fs: fsys, rec: rec, l: l}, nil
 }
 
 // OpenJob opens a job set up earlier, by this or any other process sharing
@@ -143,23 +170,28 @@ func (c *Committer) openJob(jobID string) (*job, error) {
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: open job: %w", err)
 	}
-	l := newLayout(c.opts.StagingDir, c.opts.BufferDir, jobID)
-	rec, err := readJobRecord(l.record())
+	l := newLayout(c.opts.BufferDir, jobID)
+	where := filepath.Join(c.opts.StagingDir, filepath.FromSlash(l.record()))
+	var rec *jobRecord
+	fsys, err := c.stagingFS()
+	if err == nil {
+		rec, err = readJobRecord(fsys, l.record())
+	}
 	if err != nil {
 		if isNotExist(err) {
 			return nil, fmt.Errorf("staging: open job %s: %w: no job record at %s (never set up, or committed or aborted already)",
-				jobID, committer.ErrJobNotFound, l.record())
+				jobID, committer.ErrJobNotFound, where)
 		}
 		return nil, fmt.Errorf("staging: open job %s: %w", jobID, err)
 	}
 	if rec.JobID != jobID {
-		return nil, fmt.Errorf("staging: open job %s: the job record %s names job %q", jobID, l.record(), rec.JobID)
+		return nil, fmt.Errorf("staging: open job %s: the job record %s names job %q", jobID, where, rec.JobID)
 	}
 	if rec.Bucket != c.store.Bucket() {
 		return nil, fmt.Errorf("staging: open job %s: the job writes to bucket %q but the store is on bucket %q; open it with a store on %q",
 			jobID, rec.Bucket, c.store.Bucket(), rec.Bucket)
 	}
-	return &job{c: c, rec: rec, l: l}, nil
+	return &job{c: c, fs: fsys, rec: rec, l: l}, nil
 }
 
 // progress reports to Options.Progress, one call at a time.

@@ -248,7 +248,12 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("staging: list jobs: %s is not a directory", stagingDir)
 	}
-	entries, err := os.ReadDir(stagingDir)
+	fsys, err := openRootFS(stagingDir)
+	if err != nil {
+		return nil, fmt.Errorf("staging: list jobs: %w", err)
+	}
+	defer fsys.root.Close()
+	entries, err := fsys.ReadDir(".")
 	if err != nil {
 		return nil, fmt.Errorf("staging: list jobs: %w", err)
 	}
@@ -257,7 +262,7 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 		if !e.IsDir() || committer.ValidateID("job ID", e.Name()) != nil {
 			continue
 		}
-		s, held, err := inspectLocal(stagingDir, e.Name())
+		s, held, err := inspectLocal(fsys, e.Name())
 		if errors.Is(err, committer.ErrJobNotFound) {
 			continue
 		}
@@ -285,10 +290,12 @@ func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID st
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: inspect job: %w", err)
 	}
-	if _, err := os.Stat(stagingDir); err != nil {
+	fsys, err := openRootFS(stagingDir)
+	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
-	s, held, err := inspectLocal(stagingDir, jobID)
+	defer fsys.root.Close()
+	s, held, err := inspectLocal(fsys, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
@@ -318,23 +325,25 @@ func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID st
 
 // inspectLocal reads one job's records and probes its lock. A directory
 // without job record is committer.ErrJobNotFound.
-func inspectLocal(stagingDir, jobID string) (*snapshot, bool, error) {
-	l := newLayout(stagingDir, "", jobID)
-	rec, err := readJobRecord(l.record())
+func inspectLocal(fsys *rootFS, jobID string) (*snapshot, bool, error) {
+	l := newLayout("", jobID)
+	where := filepath.Join(fsys.root.Name(), filepath.FromSlash(l.record()))
+	rec, err := readJobRecord(fsys, l.record())
 	if err != nil {
 		if isNotExist(err) {
-			return nil, false, fmt.Errorf("%w: no job record at %s", committer.ErrJobNotFound, l.record())
+			return nil, false, fmt.Errorf("%w: no job record at %s", committer.ErrJobNotFound, where)
 		}
 		return nil, false, err
 	}
 	if rec.JobID != jobID {
-		return nil, false, fmt.Errorf("the job record %s names job %q", l.record(), rec.JobID)
+		return nil, false, fmt.Errorf("the job record %s names job %q", where, rec.JobID)
 	}
-	s, err := loadSnapshot(l, rec)
+	s, err := loadSnapshot(fsys, l, rec)
 	if err != nil {
 		return nil, false, err
 	}
-	return s, lockHeld(filepath.Join(l.jobDir, lockName)), nil
+	s.dir = fsys.root.Name()
+	return s, lockHeld(fsys, l.lock()), nil
 }
 
 // report describes the snapshot's job from its records: the pure part of
@@ -351,7 +360,7 @@ func (s *snapshot) report(lockHeld, successOwned bool) JobReport {
 	info := &rep.JobInfo
 	winners := s.winners()
 	for _, set := range s.sets {
-		t := TaskInfo{ID: set.taskID(), Attempt: set.attempt(), PendingSet: set.path}
+		t := TaskInfo{ID: set.taskID(), Attempt: set.attempt(), PendingSet: filepath.Join(s.dir, filepath.FromSlash(set.path))}
 		for i := range set.set.Commits {
 			c := &set.set.Commits[i]
 			f := FileInfo{Key: c.Key, Size: c.Length, UploadID: c.UploadID, Parts: len(c.ETags), Created: c.CreatedTime()}
@@ -411,11 +420,11 @@ func (s *snapshot) reconcile(rep *JobReport, listed []multipart.Upload) {
 
 // lockHeld probes a job's lock without waiting and without creating the
 // lock file: a job that never committed or aborted has none.
-func lockHeld(path string) bool {
-	if _, err := os.Stat(path); err != nil {
+func lockHeld(fsys fsys, name string) bool {
+	if _, err := fsys.Lstat(name); err != nil {
 		return false
 	}
-	unlock, err := lockFile(path)
+	unlock, err := fsys.Lock(name)
 	if err != nil {
 		return errors.Is(err, errLocked)
 	}

@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"time"
 
@@ -34,8 +33,8 @@ type intentLog struct {
 	f *appendFile
 }
 
-func openIntentLog(path string) (*intentLog, error) {
-	f, err := openAppend(path)
+func openIntentLog(fsys fsys, path string) (*intentLog, error) {
+	f, err := openAppend(fsys, path)
 	if err != nil {
 		return nil, fmt.Errorf("open intent record: %w", err)
 	}
@@ -59,15 +58,15 @@ func (l *intentLog) Close() error { return l.f.Close() }
 // readIntents reads one intents file as written. Damaged lines are left
 // out and reported in problems; err is an error reading the file
 // (fs.ErrNotExist for a missing one).
-func readIntents(path string) (in []intent, problems []error, err error) {
-	lines, problems, err := readLines(path, maxIntentsBytes)
+func readIntents(fsys fsys, path string) (in []intent, problems []error, err error) {
+	lines, problems, err := readLines(fsys, path, maxIntentsBytes)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, l := range lines {
 		var i intent
 		if err := json.Unmarshal(l.data, &i); err != nil {
-			problems = append(problems, fmt.Errorf("%s line %d: %w: the record is left out", path, l.n, err))
+			problems = append(problems, fmt.Errorf("%s line %d: %w: the record is left out", fsys.Path(path), l.n, err))
 			continue
 		}
 		in = append(in, i)
@@ -78,13 +77,13 @@ func readIntents(path string) (in []intent, problems []error, err error) {
 // readIntentsByAttempt reads every intents file of a job's attempts
 // directory, by attempt name ("<taskID>_<attempt>"). A file that cannot
 // be read is a problem, not an error: the others are still read.
-func readIntentsByAttempt(dir string) (map[string][]intent, []error) {
-	entries, err := os.ReadDir(dir)
+func readIntentsByAttempt(fsys fsys, dir string) (map[string][]intent, []error) {
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, nil
 		}
-		return nil, []error{fmt.Errorf("list the attempts' intents in %s: %w", dir, err)}
+		return nil, []error{fmt.Errorf("list the attempts' intents in %s: %w", fsys.Path(dir), err)}
 	}
 	out := make(map[string][]intent)
 	var problems []error
@@ -92,12 +91,12 @@ func readIntentsByAttempt(dir string) (map[string][]intent, []error) {
 		if !strings.HasSuffix(e.Name(), intentsSuffix) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
-		in, bad, err := readIntents(path)
+		path := path.Join(dir, e.Name())
+		in, bad, err := readIntents(fsys, path)
 		problems = append(problems, bad...)
 		if err != nil {
 			if !isNotExist(err) {
-				problems = append(problems, fmt.Errorf("read intents %s: %w", path, err))
+				problems = append(problems, fmt.Errorf("read intents %s: %w", fsys.Path(path), err))
 			}
 			continue
 		}

@@ -3,7 +3,7 @@ package staging
 import (
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/s3commit/s3commit/committer"
@@ -12,6 +12,7 @@ import (
 // job is a committer.Job of the staging committer.
 type job struct {
 	c   *Committer
+	fs  fsys // the staging dir
 	rec *jobRecord
 	l   layout
 
@@ -27,7 +28,7 @@ func (j *job) ID() string { return j.rec.JobID }
 func (j *job) prefix() string { return j.rec.prefix() }
 
 // snapshot loads what the staging dir says about the job.
-func (j *job) snapshot() (*snapshot, error) { return loadSnapshot(j.l, j.rec) }
+func (j *job) snapshot() (*snapshot, error) { return loadSnapshot(j.fs, j.l, j.rec) }
 
 func (j *job) successKey() string { return j.prefix() + SuccessMarker }
 
@@ -41,10 +42,10 @@ func (j *job) checkOpen() error {
 	if finished {
 		return fmt.Errorf("job %s: %w", j.rec.JobID, committer.ErrJobFinished)
 	}
-	if _, err := os.Stat(j.l.record()); err != nil {
+	if _, err := j.fs.Lstat(j.l.record()); err != nil {
 		if isNotExist(err) {
 			return fmt.Errorf("job %s: %w: its record %s is gone (committed or aborted by another process?)",
-				j.rec.JobID, committer.ErrJobNotFound, j.l.record())
+				j.rec.JobID, committer.ErrJobNotFound, filepath.Join(j.c.opts.StagingDir, filepath.FromSlash(j.l.record())))
 		}
 		return fmt.Errorf("job %s: %w", j.rec.JobID, err)
 	}
@@ -71,9 +72,14 @@ func (j *job) SetupTask(ctx context.Context, taskID string, attempt int) (commit
 	if err := j.checkOpen(); err != nil {
 		return nil, fmt.Errorf("staging: setup task %s: %w", taskID, err)
 	}
-	dir := j.l.attemptBuffer(taskID, attempt)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	buf, err := j.c.bufferRoot()
+	if err != nil {
+		return nil, fmt.Errorf("staging: setup task %s attempt %d: %w", taskID, attempt, err)
+	}
+	rel := j.l.attemptBuffer(taskID, attempt)
+	if err := buf.root.MkdirAll(rel, dirPerm(j.c.opts.BufferPerm)); err != nil {
 		return nil, fmt.Errorf("staging: setup task %s attempt %d: %w; give a BufferDir that this process can write", taskID, attempt, err)
 	}
-	return &taskAttempt{j: j, taskID: taskID, attempt: attempt, dir: dir}, nil
+	return &taskAttempt{j: j, taskID: taskID, attempt: attempt, buf: buf, rel: rel,
+		dir: filepath.Join(j.c.opts.BufferDir, filepath.FromSlash(rel))}, nil
 }

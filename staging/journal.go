@@ -2,8 +2,9 @@ package staging
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"time"
 )
 
@@ -69,9 +70,9 @@ func newJournalState() *journalState {
 // readJournal reads the job-commit journal; a missing journal is a commit
 // that never started. A journal that cannot be read at all is returned
 // with unreadable set and the reason as its only problem.
-func readJournal(path string) *journalState {
+func readJournal(fsys fsys, path string) *journalState {
 	st := newJournalState()
-	lines, problems, err := readLines(path, maxJournalBytes)
+	lines, problems, err := readLines(fsys, path, maxJournalBytes)
 	switch {
 	case isNotExist(err):
 		return st
@@ -83,7 +84,7 @@ func readJournal(path string) *journalState {
 	st.problems = problems
 	for _, l := range lines {
 		if err := st.apply(l.data); err != nil {
-			st.problems = append(st.problems, fmt.Errorf("%s line %d: %w: the entry is left out", path, l.n, err))
+			st.problems = append(st.problems, fmt.Errorf("%s line %d: %w: the entry is left out", fsys.Path(path), l.n, err))
 		}
 	}
 	return st
@@ -132,11 +133,11 @@ type journal struct {
 	f *appendFile
 }
 
-func openJournal(l layout) (*journal, error) {
-	if err := os.MkdirAll(l.commitDir(), 0o755); err != nil {
+func openJournal(fsys fsys, l layout) (*journal, error) {
+	if err := fsys.Mkdir(l.commitDir(), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("open the job-commit journal: %w", err)
 	}
-	f, err := openAppend(l.journal())
+	f, err := openAppend(fsys, l.journal())
 	if err != nil {
 		return nil, fmt.Errorf("open the job-commit journal: %w", err)
 	}

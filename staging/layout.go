@@ -1,6 +1,7 @@
 package staging
 
 import (
+	"path"
 	"path/filepath"
 	"strconv"
 )
@@ -13,6 +14,7 @@ const (
 	attemptsDirName  = "attempts"
 	commitDirName    = "commit"
 	journalName      = "journal"
+	lockName         = "lock"
 	pendingSetSuffix = ".pendingset"
 	intentsSuffix    = ".intents"
 )
@@ -31,25 +33,32 @@ func PendingSetPath(stagingDir, jobID, taskID string) string {
 	return filepath.Join(stagingDir, jobID, tasksDirName, taskID+pendingSetSuffix)
 }
 
-// layout holds the paths of one job.
+// layout holds the paths of one job: in the staging dir relative to it,
+// slash-separated (the staging dir's fsys takes them), and the job's
+// buffer directory.
 type layout struct {
-	jobDir    string // <staging>/<jobID>
-	bufferDir string // <buffer>/<jobID>
+	jobDir    string // <jobID>, in the staging dir
+	bufferDir string // <buffer>/<jobID>, an OS path
 }
 
-func newLayout(stagingDir, bufferDir, jobID string) layout {
-	return layout{jobDir: filepath.Join(stagingDir, jobID), bufferDir: filepath.Join(bufferDir, jobID)}
+func newLayout(bufferDir, jobID string) layout {
+	l := layout{jobDir: jobID}
+	if bufferDir != "" {
+		l.bufferDir = filepath.Join(bufferDir, jobID)
+	}
+	return l
 }
 
-func (l layout) record() string      { return filepath.Join(l.jobDir, jobRecordName) }
-func (l layout) tasksDir() string    { return filepath.Join(l.jobDir, tasksDirName) }
-func (l layout) sealedDir() string   { return filepath.Join(l.jobDir, sealedTasksName) }
-func (l layout) attemptsDir() string { return filepath.Join(l.jobDir, attemptsDirName) }
-func (l layout) commitDir() string   { return filepath.Join(l.jobDir, commitDirName) }
-func (l layout) journal() string     { return filepath.Join(l.commitDir(), journalName) }
+func (l layout) record() string      { return path.Join(l.jobDir, jobRecordName) }
+func (l layout) tasksDir() string    { return path.Join(l.jobDir, tasksDirName) }
+func (l layout) sealedDir() string   { return path.Join(l.jobDir, sealedTasksName) }
+func (l layout) attemptsDir() string { return path.Join(l.jobDir, attemptsDirName) }
+func (l layout) commitDir() string   { return path.Join(l.jobDir, commitDirName) }
+func (l layout) journal() string     { return path.Join(l.commitDir(), journalName) }
+func (l layout) lock() string        { return path.Join(l.jobDir, lockName) }
 
 func (l layout) pendingSet(taskID string) string {
-	return filepath.Join(l.tasksDir(), taskID+pendingSetSuffix)
+	return path.Join(l.tasksDir(), taskID+pendingSetSuffix)
 }
 
 // attemptName is "<taskID>_<attempt>"; the attempt number after the last
@@ -59,9 +68,10 @@ func attemptName(taskID string, attempt int) string {
 }
 
 func (l layout) intents(taskID string, attempt int) string {
-	return filepath.Join(l.attemptsDir(), attemptName(taskID, attempt)+intentsSuffix)
+	return path.Join(l.attemptsDir(), attemptName(taskID, attempt)+intentsSuffix)
 }
 
+// attemptBuffer is the attempt's directory, relative to the buffer dir.
 func (l layout) attemptBuffer(taskID string, attempt int) string {
-	return filepath.Join(l.bufferDir, attemptName(taskID, attempt))
+	return path.Join(l.jobDir, attemptName(taskID, attempt))
 }

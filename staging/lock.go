@@ -3,7 +3,6 @@ package staging
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 
 	"github.com/s3commit/s3commit/committer"
@@ -17,11 +16,8 @@ var errLocked = errors.New("locked")
 // that shares the staging dir.
 var ErrJobBusy = errors.New("staging: another CommitJob or AbortJob of the job is running")
 
-const lockName = "lock"
-
 // jobLock is a held lock of a job: <staging>/<jobID>/lock, flocked.
 type jobLock struct {
-	path string
 	once sync.Once
 	free func()
 }
@@ -37,8 +33,8 @@ func (l *jobLock) release() {
 // lock serializes CommitJob and AbortJob of the job across processes.
 // The caller must have checked that the job directory exists.
 func (j *job) lock() (*jobLock, error) {
-	path := filepath.Join(j.l.jobDir, lockName)
-	unlock, err := lockFile(path)
+	path := j.l.lock()
+	unlock, err := j.fs.Lock(path)
 	switch {
 	case isNotExist(err):
 		return nil, fmt.Errorf("job %s: %w: its staging directory %s is gone (committed or aborted by another process?)",
@@ -48,5 +44,5 @@ func (j *job) lock() (*jobLock, error) {
 	case err != nil:
 		return nil, err
 	}
-	return &jobLock{path: path, free: unlock}, nil
+	return &jobLock{free: unlock}, nil
 }

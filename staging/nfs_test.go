@@ -50,34 +50,34 @@ func TestNFSLockProblem(t *testing.T) {
 // retransmitted and answered EEXIST although the link was made; the
 // publisher must see its own win, not another's.
 func TestPublishRecognisesItsOwnLink(t *testing.T) {
-	defer func(f func(string, string) error) { linkFile = f }(linkFile)
+	defer func(f func(*os.Root, string, string) error) { linkFile = f }(linkFile)
 	for _, tt := range []struct {
 		name  string
-		link  func(tmp, path string) error
+		link  func(root *os.Root, tmp, path string) error
 		other bool // another publisher's bytes are at the target
 		want  error
 	}{
-		{"retransmitted link", func(tmp, path string) error {
-			if err := os.Link(tmp, path); err != nil {
+		{"retransmitted link", retransmittedLink, false, nil},
+		{"retransmitted link, temp file's second name gone", func(root *os.Root, tmp, path string) error {
+			data, err := root.ReadFile(tmp)
+			if err != nil {
+				return err
+			}
+			if err := root.WriteFile(path, data, 0o644); err != nil {
 				return err
 			}
 			return &os.LinkError{Op: "link", Old: tmp, New: path, Err: os.ErrExist}
 		}, false, nil},
-		{"retransmitted link, temp file's second name gone", func(tmp, path string) error {
-			if err := os.WriteFile(path, mustRead(t, tmp), 0o644); err != nil {
-				return err
-			}
-			return &os.LinkError{Op: "link", Old: tmp, New: path, Err: os.ErrExist}
-		}, false, nil},
-		{"another publisher won", os.Link, true, errTargetExists},
+		{"another publisher won", func(root *os.Root, tmp, path string) error { return root.Link(tmp, path) }, true, errTargetExists},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			linkFile = tt.link
-			path := filepath.Join(t.TempDir(), "t.pendingset")
+			fsys, dir := testFS(t)
+			path := filepath.Join(dir, "t.pendingset")
 			if tt.other {
 				require.NoError(t, os.WriteFile(path, []byte("theirs"), 0o644))
 			}
-			err := publishExclusive(path, []byte("ours"))
+			err := publishExclusive(fsys, "t.pendingset", []byte("ours"))
 			if tt.want != nil {
 				require.ErrorIs(t, err, tt.want)
 				assert.Equal(t, "theirs", string(mustRead(t, path)))
@@ -99,14 +99,18 @@ func mustRead(t *testing.T, path string) []byte {
 // TestCommitTaskOverRetransmittedLink: end to end, an attempt whose
 // publish is answered EEXIST for its own link commits, and its uploads are
 // completed, not aborted.
-func TestCommitTaskOverRetransmittedLink(t *testing.T) {
-	defer func(f func(string, string) error) { linkFile = f }(linkFile)
-	linkFile = func(tmp, path string) error {
-		if err := os.Link(tmp, path); err != nil {
-			return err
-		}
-		return &os.LinkError{Op: "link", Old: tmp, New: path, Err: os.ErrExist}
+// retransmittedLink makes the link and answers EEXIST, as a LINK
+// retransmitted after a lost reply is answered on NFSv3.
+func retransmittedLink(root *os.Root, tmp, path string) error {
+	if err := root.Link(tmp, path); err != nil {
+		return err
 	}
+	return &os.LinkError{Op: "link", Old: tmp, New: path, Err: os.ErrExist}
+}
+
+func TestCommitTaskOverRetransmittedLink(t *testing.T) {
+	defer func(f func(*os.Root, string, string) error) { linkFile = f }(linkFile)
+	linkFile = retransmittedLink
 	ctx := context.Background()
 	st := memstore.New("lake")
 	c, err := New(st, Options{StagingDir: t.TempDir(), BufferDir: t.TempDir(), Destination: "out"})

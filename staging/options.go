@@ -3,9 +3,8 @@ package staging
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
@@ -32,9 +31,19 @@ type Options struct {
 	// filesystem).
 	StagingDir string
 	// BufferDir is the local directory under which task attempts write
-	// their files before task commit. Default: filepath.Join(os.TempDir(),
-	// "s3commit-buffer"). Hadoop: fs.s3a.buffer.dir.
+	// their files before task commit. Default: a directory of the user's
+	// own, filepath.Join(os.TempDir(), "s3commit-buffer-<uid>"), created
+	// 0700 and refused when it exists as a symlink, open to other users or
+	// owned by another user. A job's directory in a BufferDir given here
+	// is removed when the job ends; in the default one only when it is
+	// empty. Hadoop: fs.s3a.buffer.dir.
 	BufferDir string
+	// BufferPerm is the permission of the files task attempts create in
+	// the buffer dir (their directories get the matching execute bits);
+	// 0 means [DefaultBufferPerm], 0600: only the job's user reads the
+	// output before it is committed. Give 0640 or 0660 where processes of
+	// other users share the buffer dir.
+	BufferPerm fs.FileMode
 	// Destination is the key prefix, in the store's bucket, that receives
 	// the job's output, without a leading '/'; a trailing '/' is trimmed.
 	// Required. Hadoop: the job's output path.
@@ -119,7 +128,13 @@ func (o *Options) validate() error {
 		return bad("StagingDir is empty; give a directory that the driver and every task can reach")
 	}
 	if o.BufferDir == "" {
-		o.BufferDir = filepath.Join(os.TempDir(), "s3commit-buffer")
+		o.BufferDir = defaultBufferDir()
+	}
+	if o.BufferPerm == 0 {
+		o.BufferPerm = DefaultBufferPerm
+	}
+	if o.BufferPerm&^fs.ModePerm != 0 || o.BufferPerm&0o600 != 0o600 {
+		return bad("BufferPerm %v: give permission bits that let the owner read and write, e.g. 0600 or 0640", o.BufferPerm)
 	}
 	if err := validateDestination(o.Destination); err != nil {
 		return bad("Destination: %v", err)

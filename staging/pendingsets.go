@@ -2,8 +2,7 @@ package staging
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 	"sort"
 	"strings"
 
@@ -30,13 +29,13 @@ func (s taskSet) attempt() string { return s.set.ExtraData[multipart.TaskAttempt
 // are returned apart; the sets returned hold only the commits that are
 // valid for this job: in its bucket, under its destination, each key once.
 // A missing dir holds no pendingset. err is an error listing dir.
-func readPendingSets(rec *jobRecord, dir string) (sets []taskSet, problems []error, err error) {
-	entries, err := os.ReadDir(dir)
+func readPendingSets(fsys fsys, rec *jobRecord, dir string) (sets []taskSet, problems []error, err error) {
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, nil, nil
 		}
-		return nil, nil, fmt.Errorf("list the committed tasks in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("list the committed tasks in %s: %w", fsys.Path(dir), err)
 	}
 	owner := make(map[string]string) // key → file
 	for _, e := range entries {
@@ -44,19 +43,19 @@ func readPendingSets(rec *jobRecord, dir string) (sets []taskSet, problems []err
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, pendingSetSuffix) {
 			continue
 		}
-		path := filepath.Join(dir, name)
+		path := path.Join(dir, name)
 		invalid := func(format string, args ...any) error {
 			return fmt.Errorf("%w %s: %s; the job cannot be committed: abort it, or remove the file if it does not belong to this job",
-				committer.ErrInvalidPendingSet, path, fmt.Sprintf(format, args...))
+				committer.ErrInvalidPendingSet, fsys.Path(path), fmt.Sprintf(format, args...))
 		}
 		if err := committer.ValidateID("task ID", strings.TrimSuffix(name, pendingSetSuffix)); err != nil {
 			problems = append(problems, invalid("%v", err))
 			continue
 		}
-		ps, err := readPendingSet(path)
+		ps, err := readPendingSet(fsys, path)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%w %s: %w; the job cannot be committed: abort it, or remove the file if it does not belong to this job",
-				committer.ErrInvalidPendingSet, path, err))
+				committer.ErrInvalidPendingSet, fsys.Path(path), err))
 			continue
 		}
 		if ps.JobID != "" && ps.JobID != rec.JobID {
@@ -96,8 +95,8 @@ func readPendingSets(rec *jobRecord, dir string) (sets []taskSet, problems []err
 
 // readPendingSet reads and decodes one pendingset of at most
 // maxPendingSetBytes.
-func readPendingSet(path string) (*multipart.PendingSet, error) {
-	f, err := openRecord(path, maxPendingSetBytes)
+func readPendingSet(fsys fsys, path string) (*multipart.PendingSet, error) {
+	f, err := openRecord(fsys, path, maxPendingSetBytes)
 	if err != nil {
 		return nil, err
 	}

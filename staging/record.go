@@ -77,34 +77,34 @@ func (r *jobRecord) validate() error {
 	return nil
 }
 
-func writeJobRecord(path string, r *jobRecord) error {
+func writeJobRecord(fsys fsys, name string, r *jobRecord) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'))
+	return writeFileAtomic(fsys, name, append(data, '\n'))
 }
 
 // readJobRecord reads job.json; a missing file is fs.ErrNotExist.
-func readJobRecord(path string) (*jobRecord, error) {
-	data, err := readBounded(path, maxJobRecordBytes)
+func readJobRecord(fsys fsys, path string) (*jobRecord, error) {
+	data, err := readFileFS(fsys, path, maxJobRecordBytes)
 	if err != nil {
 		return nil, err
 	}
 	var r jobRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("job record %s is not valid JSON: %w", path, err)
+		return nil, fmt.Errorf("job record %s is not valid JSON: %w", fsys.Path(path), err)
 	}
 	if err := r.validate(); err != nil {
-		return nil, fmt.Errorf("job record %s: %w", path, err)
+		return nil, fmt.Errorf("job record %s: %w", fsys.Path(path), err)
 	}
 	return &r, nil
 }
 
 // openRecord opens a record file for reading and checks that it is a
 // regular file of at most limit bytes.
-func openRecord(path string, limit int64) (*os.File, error) {
-	f, err := os.Open(path)
+func openRecord(fsys fsys, path string, limit int64) (file, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -113,13 +113,9 @@ func openRecord(path string, limit int64) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file (%s); s3commit writes only regular files there: remove it", path, fi.Mode().Type())
-	}
 	if fi.Size() > limit {
 		f.Close()
-		return nil, tooLarge(path, fi.Size(), limit)
+		return nil, tooLarge(fsys.Path(path), fi.Size(), limit)
 	}
 	return f, nil
 }
@@ -127,24 +123,6 @@ func openRecord(path string, limit int64) (*os.File, error) {
 func tooLarge(path string, size, limit int64) error {
 	return fmt.Errorf("%w: %s is %d bytes, more than the %d bytes s3commit ever writes in such a record; it is damaged or not s3commit's: move it out of the staging dir",
 		ErrRecordTooLarge, path, size, limit)
-}
-
-// readBounded reads a whole record file of at most limit bytes; a missing
-// file is fs.ErrNotExist.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := openRecord(path, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit { // it grew since the check
-		return nil, tooLarge(path, int64(len(data)), limit)
-	}
-	return data, nil
 }
 
 // line is one complete line of a record file, without its '\n'.
@@ -159,8 +137,8 @@ type line struct {
 // than maxRecordLineBytes is damage, reported in problems and left out.
 // err is an error reading the file (fs.ErrNotExist for a missing one,
 // ErrRecordTooLarge for one over the limit).
-func readLines(path string, limit int64) (lines []line, problems []error, err error) {
-	f, err := openRecord(path, limit)
+func readLines(fsys fsys, path string, limit int64) (lines []line, problems []error, err error) {
+	f, err := openRecord(fsys, path, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,7 +154,7 @@ func readLines(path string, limit int64) (lines []line, problems []error, err er
 		chunk, err := r.ReadSlice('\n')
 		read += int64(len(chunk))
 		if read > limit {
-			return nil, nil, tooLarge(path, read, limit)
+			return nil, nil, tooLarge(fsys.Path(path), read, limit)
 		}
 		if !long {
 			if len(buf)+len(chunk) > maxRecordLineBytes {
@@ -191,11 +169,11 @@ func readLines(path string, limit int64) (lines []line, problems []error, err er
 		case errors.Is(err, io.EOF):
 			return lines, problems, nil // a last line without '\n' is torn
 		case err != nil:
-			return nil, nil, fmt.Errorf("read %s: %w", path, err)
+			return nil, nil, fmt.Errorf("read %s: %w", fsys.Path(path), err)
 		}
 		n++
 		if long {
-			problems = append(problems, fmt.Errorf("%s line %d is longer than %d bytes: damaged", path, n, maxRecordLineBytes))
+			problems = append(problems, fmt.Errorf("%s line %d is longer than %d bytes: damaged", fsys.Path(path), n, maxRecordLineBytes))
 		} else if l := bytes.TrimSpace(buf); len(l) > 0 {
 			lines = append(lines, line{n: n, data: bytes.Clone(l)})
 		}

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
@@ -22,31 +21,31 @@ import (
 
 // seal renames the tasks directory; a job sealed already stays sealed.
 func (j *job) seal() error {
-	err := os.Rename(j.l.tasksDir(), j.l.sealedDir())
+	err := j.fs.Rename(j.l.tasksDir(), j.l.sealedDir())
 	switch {
 	case err == nil:
 	case isNotExist(err):
-		if _, serr := os.Lstat(j.l.sealedDir()); serr == nil {
+		if _, serr := j.fs.Lstat(j.l.sealedDir()); serr == nil {
 			return nil // sealed already
 		}
 		// No tasks directory: a job set up by a release without one, or
 		// damaged; an empty sealed directory says the same.
-		if err := os.Mkdir(j.l.sealedDir(), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := j.fs.Mkdir(j.l.sealedDir(), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("seal the committed tasks of job %s: %w", j.rec.JobID, err)
 		}
 	default:
 		return fmt.Errorf("seal the committed tasks of job %s (rename %s): %w", j.rec.JobID, j.l.tasksDir(), err)
 	}
-	return syncDir(j.l.jobDir)
+	return j.fs.SyncDir(j.l.jobDir)
 }
 
 // unseal undoes seal, for a job commit that stopped before it changed
 // anything, so that tasks can commit again.
 func (j *job) unseal() error {
-	if err := os.Rename(j.l.sealedDir(), j.l.tasksDir()); err != nil {
+	if err := j.fs.Rename(j.l.sealedDir(), j.l.tasksDir()); err != nil {
 		return fmt.Errorf("unseal the committed tasks of job %s: %w", j.rec.JobID, err)
 	}
-	return syncDir(j.l.jobDir)
+	return j.fs.SyncDir(j.l.jobDir)
 }
 
 // CommitOptions are the options of [Committer.CommitJob].
@@ -97,8 +96,8 @@ func (o *CommitOptions) validate() error {
 }
 
 // checkExpected checks the committed tasks of s, whose pendingsets are in
-// dir, against o.
-func (o *CommitOptions) checkExpected(s *snapshot, dir string) error {
+// dir of fsys, against o.
+func (o *CommitOptions) checkExpected(fsys fsys, s *snapshot, dir string) error {
 	committed := make(map[string]bool)
 	for _, t := range s.sets {
 		committed[t.taskID()] = true
@@ -112,7 +111,7 @@ func (o *CommitOptions) checkExpected(s *snapshot, dir string) error {
 				continue
 			}
 			// Not in the listing: look it up by name.
-			if _, err := os.Stat(filepath.Join(dir, id+pendingSetSuffix)); err == nil {
+			if _, err := fsys.Lstat(path.Join(dir, id+pendingSetSuffix)); err == nil {
 				return fmt.Errorf("%w: the pendingset of task %s exists but the listing of %s does not show it yet (NFS attribute caching?); commit again in a few seconds",
 					ErrMissingTasks, id, dir)
 			}

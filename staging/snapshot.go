@@ -2,7 +2,6 @@ package staging
 
 import (
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/s3commit/s3commit/committer"
@@ -18,6 +17,8 @@ import (
 // rollback.go.
 type snapshot struct {
 	rec *jobRecord
+	// dir is the staging dir, for the paths tools show; "" where unknown.
+	dir string
 	// sealed says that a job commit or abort has begun: the tasks
 	// directory was renamed, no task commit can publish any more.
 	sealed bool
@@ -61,22 +62,22 @@ func newAttemptIntents(name string) *attemptIntents {
 // loadSnapshot reads job rec's records in layout l. Damaged records are
 // problems of the snapshot, not errors: the error is only for a tasks
 // directory that cannot be listed, without which nothing can be decided.
-func loadSnapshot(l layout, rec *jobRecord) (*snapshot, error) {
+func loadSnapshot(fsys fsys, l layout, rec *jobRecord) (*snapshot, error) {
 	s := &snapshot{rec: rec, attempts: make(map[string]*attemptIntents)}
 	dir := l.tasksDir()
-	if _, err := os.Lstat(l.sealedDir()); err == nil {
+	if _, err := fsys.Lstat(l.sealedDir()); err == nil {
 		s.sealed, dir = true, l.sealedDir()
 	}
 	var err error
-	if s.sets, s.setProblems, err = readPendingSets(rec, dir); err != nil {
+	if s.sets, s.setProblems, err = readPendingSets(fsys, rec, dir); err != nil {
 		return nil, err
 	}
-	byAttempt, problems := readIntentsByAttempt(l.attemptsDir())
+	byAttempt, problems := readIntentsByAttempt(fsys, l.attemptsDir())
 	s.recordProblems = append(s.recordProblems, problems...)
 	for name, ins := range byAttempt {
 		s.addIntents(name, ins)
 	}
-	s.journal = readJournal(l.journal())
+	s.journal = readJournal(fsys, l.journal())
 	s.recordProblems = append(s.recordProblems, s.journal.problems...)
 	s.validateJournal()
 	return s, nil

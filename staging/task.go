@@ -29,7 +29,9 @@ type taskAttempt struct {
 	j       *job
 	taskID  string
 	attempt int
-	dir     string
+	buf     *rootFS // the buffer dir
+	rel     string  // the attempt's directory in buf
+	dir     string  // the same, as an OS path
 
 	mu        sync.Mutex // serializes CommitTask and AbortTask
 	committed bool
@@ -57,7 +59,9 @@ func (a *taskAttempt) finished() error {
 }
 
 // Create creates (or truncates) the file relPath, a slash-separated path
-// relative to the attempt's directory, creating its parent directories.
+// relative to the attempt's directory, creating its parent directories,
+// with the permission of Options.BufferPerm (0600 by default). A symlink
+// or any other file that is not a regular file at relPath is refused.
 func (a *taskAttempt) Create(relPath string) (*os.File, error) {
 	rel, err := committer.CleanRelativePath(relPath)
 	if err != nil {
@@ -66,20 +70,21 @@ func (a *taskAttempt) Create(relPath string) (*os.File, error) {
 	if err := a.finished(); err != nil {
 		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
 	}
-	p := filepath.Join(a.dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	p := path.Join(a.rel, rel)
+	perm := a.j.c.opts.BufferPerm
+	if err := a.buf.root.MkdirAll(path.Dir(p), dirPerm(perm)); err != nil {
 		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
 	}
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := a.buf.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
 	}
-	return f, nil
+	return f.(*os.File), nil
 }
 
 // localFile is a file of the attempt to upload.
 type localFile struct {
-	path string // on disk
+	path string // in the buffer dir's root
 	rel  string // slash-separated, relative to the attempt's directory
 	key  string // destination key
 }
@@ -87,12 +92,15 @@ type localFile struct {
 // files lists the attempt's files in path order. A file whose own name
 // starts with '_' or '.' is skipped, as Hadoop does (writers keep
 // temporary files and markers there); directories are descended whatever
-// their names, as Hadoop's listing does.
+// their names, as Hadoop's listing does, but not through symlinks. Any
+// other entry that is not a regular file (a symlink, a FIFO, a socket, a
+// device) is refused with ErrUnsupportedFile, naming it: only regular
+// files are uploaded.
 func (a *taskAttempt) files() ([]localFile, error) {
 	var out []localFile
-	err := filepath.WalkDir(a.dir, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(a.buf.root.FS(), a.rel, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == a.dir && errors.Is(err, fs.ErrNotExist) {
+			if p == a.rel && errors.Is(err, fs.ErrNotExist) {
 				return fs.SkipAll
 			}
 			return err
@@ -100,13 +108,15 @@ func (a *taskAttempt) files() ([]localFile, error) {
 		if d.IsDir() || hidden(d.Name()) {
 			return nil
 		}
-		r, err := filepath.Rel(a.dir, p)
-		if err != nil {
-			return err
+		r := strings.TrimPrefix(p, a.rel+"/")
+		where := filepath.Join(a.dir, filepath.FromSlash(r))
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%w: %s is %s; task commit uploads regular files only: write the file itself there, or give it a name starting with '_' or '.' to leave it out",
+				ErrUnsupportedFile, where, kindOf(d.Type()))
 		}
-		rel, err := committer.CleanRelativePath(filepath.ToSlash(r))
+		rel, err := committer.CleanRelativePath(r)
 		if err != nil {
-			return fmt.Errorf("file %s cannot become an object key: %w", p, err)
+			return fmt.Errorf("file %s cannot become an object key: %w", where, err)
 		}
 		out = append(out, localFile{path: p, rel: rel,
 			key: committer.DestinationKey(a.j.rec.Destination, rel, a.j.rec.JobID, a.j.rec.UniqueFilenames)})
@@ -134,8 +144,8 @@ func (a *taskAttempt) NeedsTaskCommit(ctx context.Context) (bool, error) {
 // if none did. It looks in the tasks directory and, once the job commit
 // sealed it, in the sealed one.
 func (a *taskAttempt) winner() (string, error) {
-	for _, path := range []string{a.j.l.pendingSet(a.taskID), filepath.Join(a.j.l.sealedDir(), a.taskID+pendingSetSuffix)} {
-		ps, err := readPendingSet(path)
+	for _, name := range []string{a.j.l.pendingSet(a.taskID), path.Join(a.j.l.sealedDir(), a.taskID+pendingSetSuffix)} {
+		ps, err := readPendingSet(a.j.fs, name)
 		if isNotExist(err) {
 			continue
 		}
@@ -153,7 +163,7 @@ func (a *taskAttempt) winner() (string, error) {
 // sealed reports whether the job commit (or abort) has begun: the tasks
 // directory is sealed.
 func (a *taskAttempt) sealed() bool {
-	_, err := os.Lstat(a.j.l.sealedDir())
+	_, err := a.j.fs.Lstat(a.j.l.sealedDir())
 	return err == nil
 }
 
@@ -259,10 +269,10 @@ func (a *taskAttempt) removeLocalFiles(ctx context.Context, files []localFile) {
 	ctx = context.WithoutCancel(ctx)
 	_ = forEach(ctx, len(files), a.j.c.opts.UploadConcurrency, false, func(_ context.Context, i int) error {
 		// A failure is reported by RemoveAll below, which tries again.
-		_ = os.Remove(files[i].path)
+		_ = a.buf.Remove(files[i].path)
 		return nil
 	})
-	if err := os.RemoveAll(a.dir); err != nil {
+	if err := a.buf.RemoveAll(a.rel); err != nil {
 		a.j.c.opts.Logger.WarnContext(ctx, "could not remove the committed local files", "dir", a.dir, "error", err)
 	}
 }
@@ -272,7 +282,7 @@ func (a *taskAttempt) removeLocalFiles(ctx context.Context, files []localFile) {
 // created.
 func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipart.PendingUpload, error) {
 	c := a.j.c
-	log, err := openIntentLog(a.j.l.intents(a.taskID, a.attempt))
+	log, err := openIntentLog(a.j.fs, a.j.l.intents(a.taskID, a.attempt))
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +315,7 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 	)
 	c.progress(PhaseUpload, 0, len(files))
 	err = forEach(ctx, len(files), c.opts.UploadConcurrency, true, func(ctx context.Context, i int) error {
-		p, err := up.UploadFile(ctx, files[i].path, files[i].key)
+		p, err := a.uploadFile(ctx, up, files[i])
 		if err != nil {
 			return err
 		}
@@ -322,6 +332,41 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		return nil, err
 	}
 	return pending, nil
+}
+
+// uploadFile uploads one file of the attempt, opened inside the buffer
+// dir's root as the regular file that was listed, and checks afterwards
+// that it did not change while its parts were read: a file rewritten
+// during its upload, even at the same size, would be committed as a mix
+// of old and new bytes. Such an upload is aborted (ErrFileChanged).
+func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf localFile) (*multipart.PendingUpload, error) {
+	where := filepath.Join(a.dir, filepath.FromSlash(lf.rel))
+	f, err := a.buf.OpenFile(lf.path, os.O_RDONLY, 0)
+	if err != nil {
+		if errors.Is(err, errNotRegular) {
+			err = fmt.Errorf("%w: %w", ErrUnsupportedFile, err)
+		}
+		return nil, fmt.Errorf("upload %s: %w", where, err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("upload %s: %w", where, err)
+	}
+	p, err := up.Upload(ctx, f, before.Size(), lf.key)
+	if err != nil {
+		return nil, fmt.Errorf("upload %s: %w", where, err)
+	}
+	after, err := f.Stat()
+	if err == nil && stateOf(after) != stateOf(before) {
+		err = fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
+			ErrFileChanged, where, before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+	}
+	if err != nil {
+		a.abortUploads(ctx, []*multipart.PendingUpload{p})
+		return nil, fmt.Errorf("upload %s: %w", where, err)
+	}
+	return p, nil
 }
 
 // abortUploads aborts the given uploads (nil entries are skipped) with a
@@ -363,7 +408,7 @@ func (a *taskAttempt) publish(ctx context.Context, files []localFile, pending []
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return publishExclusive(a.j.l.pendingSet(a.taskID), buf.Bytes())
+	return publishExclusive(a.j.fs, a.j.l.pendingSet(a.taskID), buf.Bytes())
 }
 
 // partitionOf is the partition of a file: its directory relative to the
@@ -390,7 +435,7 @@ func (a *taskAttempt) AbortTask(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if !a.committed && w != a.name() && err == nil {
-		in, problems, err := readIntents(a.j.l.intents(a.taskID, a.attempt))
+		in, problems, err := readIntents(a.j.fs, a.j.l.intents(a.taskID, a.attempt))
 		for _, p := range problems {
 			a.j.c.opts.Logger.WarnContext(ctx, "a damaged intent record is left to the job's abort", "task", a.taskID, "attempt", a.attempt, "problem", p)
 		}
@@ -409,7 +454,7 @@ func (a *taskAttempt) AbortTask(ctx context.Context) error {
 			}
 		}
 	}
-	if err := os.RemoveAll(a.dir); err != nil {
+	if err := a.buf.RemoveAll(a.rel); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

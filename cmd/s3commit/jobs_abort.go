@@ -47,21 +47,24 @@ type jobsAbortJSON struct {
 }
 
 func newJobsAbortCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+	op := jobOp{abort: true}
+	cmd := &cobra.Command{
 		Use:     "abort STAGING_DIR JOB_ID",
 		Short:   "Roll a job back: abort its uploads and remove its staging dir",
 		Long:    jobsAbortLong,
 		Example: jobsAbortExample,
 		Args:    exactArgs(2, "STAGING_DIR JOB_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return jobsAbort(cmd.Context(), g, args[0], args[1], stdout, stderr)
+			return jobsAbort(cmd.Context(), g, args[0], args[1], op, stdout, stderr)
 		},
 	}
+	bufferDirFlag(cmd, &op)
+	return cmd
 }
 
 // jobsAbort rolls job jobID of dir back.
-func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, stdout, stderr io.Writer) error {
-	oj, err := openJob(ctx, g, dir, jobID, false, true, stderr)
+func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp, stdout, stderr io.Writer) error {
+	oj, err := openJob(ctx, g, dir, jobID, op, stderr)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -63,8 +64,8 @@ type jobsCommitJSON struct {
 
 func newJobsCommitCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	var (
-		keepState bool
-		expect    staging.CommitOptions
+		op     jobOp
+		expect staging.CommitOptions
 	)
 	cmd := &cobra.Command{
 		Use:     "commit STAGING_DIR JOB_ID",
@@ -76,10 +77,11 @@ func newJobsCommitCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Com
 			if expect.ExpectedTaskCount < 0 {
 				return usageErrorf("--expect-tasks %d: give the number of tasks the job ran, or leave it out", expect.ExpectedTaskCount)
 			}
-			return jobsCommit(cmd.Context(), g, args[0], args[1], keepState, expect, stdout, stderr)
+			return jobsCommit(cmd.Context(), g, args[0], args[1], op, expect, stdout, stderr)
 		},
 	}
-	cmd.Flags().BoolVar(&keepState, "keep-state", false, "on a permanent store error keep the partial state instead of reverting")
+	cmd.Flags().BoolVar(&op.keepState, "keep-state", false, "on a permanent store error keep the partial state instead of reverting")
+	bufferDirFlag(cmd, &op)
 	cmd.Flags().IntVar(&expect.ExpectedTaskCount, "expect-tasks", 0, "refuse to begin unless exactly N tasks have committed")
 	cmd.Flags().StringArrayVar(&expect.ExpectedTasks, "expect-task", nil, "refuse to begin unless this task has committed (repeat for every task; no other task may have committed)")
 	return cmd
@@ -95,10 +97,27 @@ type openedJob struct {
 	prog      *commitProgress
 }
 
+// jobOp is what "jobs commit" or "jobs abort" is asked to do.
+type jobOp struct {
+	abort     bool   // roll back (else commit)
+	keepState bool   // commit: keep the state on a permanent error
+	bufferDir string // the buffer dir whose directory of the job to remove; "" for none
+}
+
+// bufferDirFlag adds --buffer-dir to a jobs command.
+func bufferDirFlag(cmd *cobra.Command, op *jobOp) {
+	cmd.Flags().StringVar(&op.bufferDir, "buffer-dir", "",
+		"also remove the job's directory under this buffer dir (the BufferDir its tasks used, on a volume this machine shares); by default no buffer dir is touched")
+}
+
 // openJob reads the job record, builds a store on the job's bucket,
 // reconciles the job with it and opens the job. A job with invalid
-// pendingsets is refused unless abort (AbortJob rolls such a job back).
-func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState, abort bool, stderr io.Writer) (*openedJob, error) {
+// pendingsets is refused unless op.abort (AbortJob rolls such a job back).
+// The committer's buffer dir is op.bufferDir or, when empty, a temporary
+// directory of its own that holds nothing of the job: no buffer dir on
+// this machine is removed unless the operator names it.
+func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp, stderr io.Writer) (*openedJob, error) {
+	keepState, abort := op.keepState, op.abort
 	rep, err := inspectLocal(ctx, dir, jobID)
 	if err != nil {
 		return nil, err
@@ -121,8 +140,22 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState
 	// The committer retries its store calls itself, with Options.Retry:
 	// it gets the store without the CLI's retry layer, so that each call
 	// is retried in one layer.
+	bufferDir := op.bufferDir
+	if bufferDir == "" {
+		// A path of its own that does not exist: the committer finds
+		// nothing of the job there to remove.
+		tmp, err := os.MkdirTemp("", "s3commit-no-buffer-")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.Remove(tmp); err != nil {
+			return nil, err
+		}
+		bufferDir = tmp
+	}
 	c, err := staging.New(st.Unwrap(), staging.Options{
 		StagingDir:         dir,
+		BufferDir:          bufferDir,
 		Destination:        rep.Destination,
 		KeepStateOnFailure: keepState,
 		Retry:              g.retryPolicy(),
@@ -139,9 +172,9 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, keepState
 }
 
 // jobsCommit commits job jobID of dir.
-func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, keepState bool, expect staging.CommitOptions,
+func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp, expect staging.CommitOptions,
 	stdout, stderr io.Writer) error {
-	oj, err := openJob(ctx, g, dir, jobID, keepState, false, stderr)
+	oj, err := openJob(ctx, g, dir, jobID, op, stderr)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,4 +81,33 @@ func TestJobsCommitExpectsTasks(t *testing.T) {
 	_, stderr, code = e.run(t, "jobs", "commit", "--expect-task", "t0", "--expect-task", "t1", e.stagingDir, jobID)
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)
 	assert.Equal(t, want, e.objects(t))
+}
+
+// "jobs commit" and "jobs abort" remove no directory of the operator's
+// machine unless told: with --buffer-dir they remove the job's directory
+// under it, and nothing else.
+func TestJobsRemoveABufferDirOnlyWhenTold(t *testing.T) {
+	e := newJobsEnv(t, testserver.MinIO(t))
+	tmp := t.TempDir()
+	mine := filepath.Join(tmp, fmt.Sprintf("s3commit-buffer-%d", os.Getuid()))
+	// The operator's files where a default buffer dir is, or was.
+	for _, dir := range []string{mine, filepath.Join(tmp, "s3commit-buffer")} {
+		for _, jobID := range []string{"job-kept", "job-removed"} {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, jobID, "t9_0"), 0o700))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, jobID, "t9_0", "keep.csv"), []byte("keep"), 0o600))
+		}
+	}
+	for _, jobID := range []string{"job-kept", "job-removed"} {
+		e.setupJob(t, jobID, map[string]map[string]string{"t0": {"a.csv": "a"}})
+	}
+	env := append(serverEnv(e.srv), "TMPDIR="+tmp)
+	res := runCLI(t, cliRun{Args: []string{"jobs", "abort", e.stagingDir, "job-kept"}, Env: env})
+	require.Equal(t, exitOK, res.Code, res.Stderr)
+	assert.FileExists(t, filepath.Join(mine, "job-kept", "t9_0", "keep.csv"), "no buffer dir is touched unless named")
+	assert.FileExists(t, filepath.Join(tmp, "s3commit-buffer", "job-kept", "t9_0", "keep.csv"), "no buffer dir is touched unless named")
+
+	res = runCLI(t, cliRun{Args: []string{"jobs", "abort", "--buffer-dir", mine, e.stagingDir, "job-removed"}, Env: env})
+	require.Equal(t, exitOK, res.Code, res.Stderr)
+	assert.NoDirExists(t, filepath.Join(mine, "job-removed"), "the named buffer dir's directory of the job is removed")
+	assert.FileExists(t, filepath.Join(mine, "job-kept", "t9_0", "keep.csv"), "and nothing else")
 }
