@@ -238,7 +238,7 @@ func Example_openStore() {
 func Example_options() {
 	opts := staging.Options{
 		StagingDir:        "/shared/staging",  // required; shared by the driver and every task
-		BufferDir:         "/local/buffer",    // default: $TMPDIR/s3commit-buffer
+		BufferDir:         "/local/buffer",    // default: $TMPDIR/s3commit-buffer-<uid>, private
 		Destination:       "warehouse/events", // required; key prefix in the bucket
 		Mode:              committer.ModePartitioned,
 		Conflict:          committer.ConflictReplace,

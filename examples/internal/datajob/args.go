@@ -121,7 +121,7 @@ func newFlagSet(sub string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.region, "region", "", "signing region (default: AWS_REGION, or us-east-1 with an endpoint)")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "path-style addressing (MinIO, FlashBlade, versitygw)")
 	fs.StringVar(&c.stagingDir, "staging-dir", "", "staging directory shared by the driver and every task (required)")
-	fs.StringVar(&c.bufferDir, "buffer-dir", "", "local directory where task attempts write before their commit (default: $TMPDIR/s3commit-buffer)")
+	fs.StringVar(&c.bufferDir, "buffer-dir", "", "local directory where task attempts write before their commit (default: $TMPDIR/s3commit-buffer-<uid>, private to the user)")
 	jobUsage := "job ID (required)"
 	if sub == cmdRun {
 		jobUsage = "job ID (default: a new UUID, printed)"
