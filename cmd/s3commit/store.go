@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/awsstore"
 )
@@ -64,7 +65,8 @@ func (g *globalOptions) retryPolicy() multipart.RetryPolicy {
 // Unwrap.
 func (g *globalOptions) store(ctx context.Context, bucket string) (*multipart.RetryingStore, error) {
 	if e := g.EndpointURL; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
-		return nil, usageErrorf("--endpoint-url %q must start with http:// or https://", e)
+		// Quoted redacted: "key:secret@host" would print the secret.
+		return nil, usageErrorf("--endpoint-url %q must start with http:// or https://", storeutil.RedactURL(e))
 	}
 	st, err := awsstore.New(ctx, awsstore.Options{
 		Bucket:       bucket,

@@ -106,6 +106,9 @@ type Options struct {
 	// EndpointURL is the S3 endpoint with its scheme, for example
 	// "http://127.0.0.1:9000". Empty uses the standard AWS endpoint
 	// resolution, which honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3.
+	// [New] refuses an endpoint with credentials (user:password@), from
+	// here or the environment: give the keys with Credentials or the
+	// standard AWS variables.
 	EndpointURL string
 
 	// Region is the signing region. Empty takes it from the environment
@@ -212,26 +215,45 @@ func (o Options) validateShared() error {
 	return errors.Join(errs...)
 }
 
-// validateEndpointURL requires an absolute http or https URL without query
-// or fragment.
+// validateEndpointURL requires an absolute http or https URL without
+// credentials, query or fragment. Errors quote the URL redacted
+// ([storeutil.RedactURL]): it may hold a password.
 func validateEndpointURL(endpoint string) error {
+	quoted := fmt.Sprintf("%q", storeutil.RedactURL(endpoint))
 	if lower := strings.ToLower(endpoint); !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
-		return fmt.Errorf("Options.EndpointURL %q: must start with http:// or https://", endpoint)
+		return fmt.Errorf("Options.EndpointURL %s: must start with http:// or https://", quoted)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return fmt.Errorf("Options.EndpointURL %q: %w", endpoint, err)
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // without the URL
+		}
+		return fmt.Errorf("Options.EndpointURL %s: %w", quoted, err)
+	}
+	if u.User != nil {
+		return credentialsInEndpoint("Options.EndpointURL", endpoint)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("Options.EndpointURL %q: must start with http:// or https://", endpoint)
+		return fmt.Errorf("Options.EndpointURL %s: must start with http:// or https://", quoted)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("Options.EndpointURL %q: no host", endpoint)
+		return fmt.Errorf("Options.EndpointURL %s: no host", quoted)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("Options.EndpointURL %q: must not have a query or fragment", endpoint)
+		return fmt.Errorf("Options.EndpointURL %s: must not have a query or fragment", quoted)
 	}
 	return nil
+}
+
+// credentialsInEndpoint is the error of an endpoint URL, given as what,
+// that holds user information (user:password@). The SDK would drop it
+// silently and sign with other credentials; and a URL is printed and
+// logged, which is no place for a password.
+func credentialsInEndpoint(what, endpoint string) error {
+	return fmt.Errorf("%s %q must not contain credentials (user:password@): "+
+		"set the keys with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or Options.Credentials",
+		what, storeutil.RedactURL(endpoint))
 }
 
 // maxConnections returns MaxConnections or its default.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -89,17 +90,33 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		// SDK has set up its own client (timeouts, AWS_CA_BUNDLE).
 		o.HTTPClient = storeutil.NewDoer(o.HTTPClient)
 	})
+	// The endpoint may come from the environment or the profile (the
+	// client resolves AWS_ENDPOINT_URL_S3 itself): check what it uses.
+	endpoint := aws.ToString(client.Options().BaseEndpoint)
+	if u, err := url.Parse(endpoint); err == nil && u.User != nil {
+		return nil, fmt.Errorf("awsstore: %w", credentialsInEndpoint(endpointSource(opts), endpoint))
+	}
 	st := newStore(client, opts.Bucket, opts)
 	if st.logger != nil {
-		endpoint := opts.EndpointURL
-		if endpoint == "" && cfg.BaseEndpoint != nil {
-			endpoint = *cfg.BaseEndpoint
-		}
-		st.logger.Debug("awsstore: store ready", "bucket", opts.Bucket, "endpoint", endpoint,
+		st.logger.Debug("awsstore: store ready", "bucket", opts.Bucket, "endpoint", storeutil.RedactURL(endpoint),
 			"region", cfg.Region, "path_style", opts.UsePathStyle, "checksums", opts.Checksums.String(),
 			"payload_signing", opts.PayloadSigning.String(), "max_connections", opts.maxConnections())
 	}
 	return st, nil
+}
+
+// endpointSource names where the endpoint URL of a client that New built
+// from opts comes from, for errors.
+func endpointSource(opts Options) string {
+	switch {
+	case opts.EndpointURL != "":
+		return "Options.EndpointURL"
+	case os.Getenv("AWS_ENDPOINT_URL_S3") != "":
+		return "AWS_ENDPOINT_URL_S3"
+	case os.Getenv("AWS_ENDPOINT_URL") != "":
+		return "AWS_ENDPOINT_URL"
+	}
+	return "the profile's endpoint_url"
 }
 
 // NewFromClient returns a Store on bucket that uses client as it is

@@ -36,7 +36,9 @@ type Options struct {
 
 	// Endpoint is the store's address: "host:port", or a URL
 	// "http://host:port" or "https://host:port" whose scheme decides
-	// Secure. Required.
+	// Secure. Required. It must not contain credentials (user:password@):
+	// give the keys with AccessKeyID and SecretAccessKey or the
+	// environment.
 	Endpoint string
 
 	// Secure selects HTTPS for an Endpoint given without a scheme. With a
@@ -137,37 +139,59 @@ func (o Options) validateShared() error {
 
 // parseEndpoint accepts "host", "host:port" or an http(s) URL without path
 // and returns the host[:port] minio-go expects and whether to use TLS.
+// Errors quote the endpoint redacted ([storeutil.RedactURL]): it may hold
+// a password.
 func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
 	if endpoint == "" {
 		return "", false, errors.New("Options.Endpoint is required")
 	}
+	quoted := fmt.Sprintf("%q", storeutil.RedactURL(endpoint))
 	if strings.Contains(endpoint, "://") {
 		u, err := url.Parse(endpoint)
 		if err != nil {
-			return "", false, fmt.Errorf("Options.Endpoint %q: %w", endpoint, err)
+			var urlErr *url.Error
+			if errors.As(err, &urlErr) {
+				err = urlErr.Err // without the URL
+			}
+			return "", false, fmt.Errorf("Options.Endpoint %s: %w", quoted, err)
 		}
 		switch u.Scheme {
 		case "https":
 			secure = true
 		case "http":
 			if secure {
-				return "", false, fmt.Errorf("Options.Endpoint %q: http:// contradicts Options.Secure", endpoint)
+				return "", false, fmt.Errorf("Options.Endpoint %s: http:// contradicts Options.Secure", quoted)
 			}
 		default:
-			return "", false, fmt.Errorf("Options.Endpoint %q: scheme must be http or https", endpoint)
+			return "", false, fmt.Errorf("Options.Endpoint %s: scheme must be http or https", quoted)
+		}
+		if u.User != nil {
+			return "", false, credentialsInEndpoint(endpoint)
 		}
 		if u.Host == "" {
-			return "", false, fmt.Errorf("Options.Endpoint %q: no host", endpoint)
+			return "", false, fmt.Errorf("Options.Endpoint %s: no host", quoted)
 		}
-		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return "", false, fmt.Errorf("Options.Endpoint %q: must be scheme://host[:port] without path, query or user", endpoint)
+		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return "", false, fmt.Errorf("Options.Endpoint %s: must be scheme://host[:port] without path or query", quoted)
 		}
 		return u.Host, secure, nil
 	}
-	if strings.ContainsAny(endpoint, "/?#@ ") {
-		return "", false, fmt.Errorf("Options.Endpoint %q: must be host[:port] or scheme://host[:port]", endpoint)
+	if strings.Contains(endpoint, "@") {
+		return "", false, credentialsInEndpoint(endpoint)
+	}
+	if strings.ContainsAny(endpoint, "/?# ") {
+		return "", false, fmt.Errorf("Options.Endpoint %s: must be host[:port] or scheme://host[:port]", quoted)
 	}
 	return endpoint, secure, nil
+}
+
+// credentialsInEndpoint is the error of an endpoint that holds user
+// information (user:password@): minio-go has no use for it, and an
+// endpoint is printed and logged, which is no place for a password.
+func credentialsInEndpoint(endpoint string) error {
+	return fmt.Errorf("Options.Endpoint %q must not contain credentials (user:password@): "+
+		"set Options.AccessKeyID and Options.SecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+		storeutil.RedactURL(endpoint))
 }
 
 // maxConnections returns MaxConnections or its default.

@@ -31,7 +31,7 @@ func TestParseEndpoint(t *testing.T) {
 		{"http://", false, "", false, "no host"},
 		{"http://host/bucket", false, "", false, "without path"},
 		{"http://host?x=1", false, "", false, "without path"},
-		{"http://user:pw@host", false, "", false, "without path"},
+		{"http://user:pw@host", false, "", false, "must not contain credentials"},
 		{"host/bucket", false, "", false, "must be host[:port]"},
 	}
 	for _, c := range cases {
