@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,41 +11,75 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestParseAge checks the --older-than parser: the accepted forms, and the
+// values it refuses with an error naming the value and the accepted form:
+// NaN, infinities and other float spellings of days, results that do not
+// fit a time.Duration, and results that are not more than zero (each of
+// which would select every upload).
 func TestParseAge(t *testing.T) {
 	cases := []struct {
 		in   string
 		want time.Duration
-		bad  bool
+		// why is a part of the error message; empty for a valid value.
+		why string
 	}{
 		{in: "90m", want: 90 * time.Minute},
 		{in: "36h", want: 36 * time.Hour},
 		{in: "1h30m", want: 90 * time.Minute},
 		{in: "2d", want: 48 * time.Hour},
 		{in: "1.5d", want: 36 * time.Hour},
+		{in: ".5d", want: 12 * time.Hour},
 		{in: "1d12h", want: 36 * time.Hour},
-		{in: "0d", want: 0},
-		{in: "0", want: 0},
 		{in: "1ms", want: time.Millisecond},
-		{in: "", bad: true},
-		{in: "-1h", bad: true},
-		{in: "-2d", bad: true},
-		{in: "d", bad: true},
-		{in: "xd", bad: true},
-		{in: "1e3d", bad: true},
-		{in: "2dd", bad: true},
-		{in: "1d-1h", bad: true},
-		{in: "3 days", bad: true},
-		{in: "40000000d", bad: true},
-		{in: "1w", bad: true},
+		{in: " 2d ", want: 48 * time.Hour},
+		{in: "106751d", want: 106751 * 24 * time.Hour},
+		{in: "2562047h", want: 2562047 * time.Hour},
+		{in: "", why: "empty"},
+		{in: "-1h", why: "negative"},
+		{in: "-2d", why: "negative"},
+		{in: "d", why: "not a number"},
+		{in: "xd", why: "not a number"},
+		{in: "1e3d", why: "not a number"},
+		{in: "2dd", why: "not a Go duration"},
+		{in: "1d-1h", why: "negative"},
+		{in: "3 days", why: "not a number"},
+		{in: "1w", why: "not a Go duration"},
+		// Float spellings that are not a plain decimal number of days.
+		{in: "NaNd", why: "not a number"},
+		{in: "nand", why: "not a number"},
+		{in: "Infd", why: "not a number"},
+		{in: "+Infd", why: "not a number"},
+		{in: "infinityd", why: "not a number"},
+		{in: "0x1p3d", why: "not a number"},
+		{in: "1_0d", why: "not a number"},
+		// Results that overflow a time.Duration (about 106751.99 days).
+		{in: "40000000d", why: "too long"},
+		{in: "106752d", why: "too long"},
+		{in: "106751d24h", why: "too long"},
+		{in: "36500d2562047h", why: "too long"},
+		{in: "1e300d", why: "not a number"},
+		{in: "2562048h", why: "not a Go duration"},
+		// Results that are not more than zero.
+		{in: "0", why: "not more than zero"},
+		{in: "0s", why: "not more than zero"},
+		{in: "0d", why: "not more than zero"},
+		{in: "0d0h", why: "not more than zero"},
+		{in: "0.00000000000001d", why: "not more than zero"},
 	}
 	for _, tc := range cases {
 		got, err := parseAge(tc.in)
-		if tc.bad {
-			assert.Error(t, err, "%q", tc.in)
+		if tc.why != "" {
+			if !assert.Error(t, err, "%q gives %v", tc.in, got) {
+				continue
+			}
+			assert.Contains(t, err.Error(), strconv.Quote(tc.in), "the message names the value")
+			assert.Contains(t, err.Error(), tc.why, "%q", tc.in)
+			assert.Contains(t, err.Error(), "e.g. 90m, 36h, 2d or 1d12h", "the message shows the accepted form")
 			continue
 		}
-		require.NoError(t, err, "%q", tc.in)
-		assert.Equal(t, tc.want, got, "%q", tc.in)
+		if assert.NoError(t, err, "%q", tc.in) {
+			assert.Equal(t, tc.want, got, "%q", tc.in)
+		}
 	}
 }
 

@@ -64,7 +64,7 @@ type selectOptions struct {
 // addSelectFlags registers the selection flags on cmd.
 func addSelectFlags(cmd *cobra.Command, o *selectOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.olderThan, "older-than", "", "only uploads initiated longer ago than this: a Go duration or days, e.g. 90m, 36h, 2d")
+	f.StringVar(&o.olderThan, "older-than", "", "only uploads initiated longer ago than this: a Go duration or days, more than zero, e.g. 90m, 36h, 2d")
 	f.StringVar(&o.Job, "job", "", "only uploads of this job: keys whose file name carries \"-JOB_ID\" (s3commit's and Hadoop's unique filenames)")
 	f.BoolVar(&o.PrefixOnly, "prefix-only", false, "list by the prefix only (one listing fewer; complete on AWS S3 and versitygw, finds nothing under a prefix on MinIO)")
 }

@@ -38,10 +38,10 @@ JSON output (--json):
 // uploadsSelectHelp explains the prefix and the selection flags.
 const uploadsSelectHelp = `The prefix is a path: s3://bucket/dest selects the upload at key "dest"
 and every upload under "dest/", not those under "dest2/".
---older-than selects uploads initiated longer ago than a duration (Go
-syntax plus days: 90m, 36h, 2d, 1d12h). --job selects the uploads of one
-job: keys whose file name carries "-JOB_ID" where unique filenames put it
-(part-0000-JOB_ID.parquet).
+--older-than selects uploads initiated longer ago than a duration more
+than zero (Go syntax plus days: 90m, 36h, 2d, 1d12h; at most 106751 days).
+--job selects the uploads of one job: keys whose file name carries
+"-JOB_ID" where unique filenames put it (part-0000-JOB_ID.parquet).
 
 To find uploads under a prefix on every store, two listings are made: by
 the prefix (complete on AWS S3 and versitygw) and of the whole bucket,
