@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/committer"
 )
 
 // TestParseAge checks the --older-than parser: the accepted forms, and the
@@ -162,6 +165,41 @@ func TestKeyHasJob(t *testing.T) {
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, keyHasJob(tc.key, tc.job), "%q has %q", tc.key, tc.job)
+	}
+}
+
+// TestAmbiguousJobMatch checks which keys --job matches that could also
+// belong to a job whose ID is longer and ends in "-JOB_ID": those whose file
+// name has, before "-JOB_ID", a '-' and then a word that is not only digits
+// (part numbers are) and could start a job ID.
+func TestAmbiguousJobMatch(t *testing.T) {
+	long := strings.Repeat("x", committer.MaxIDLength-len("-job1")+1)
+	cases := []struct {
+		key, job string
+		want     bool
+	}{
+		{"dest/part-0000-job1.json", "job1", false},
+		{"dest/part-0000-job1", "job1", false},
+		{"dest/part-0000-backfill-job1.json", "job1", true},
+		{"dest/part-0000-backfill-job1", "job1", true},
+		{"dest/part-0000-job-20260101.json", "20260101", true},
+		{"dest/part-00000-c000-job1.snappy.parquet", "job1", true},
+		{"dest/part-0000-abc-def.csv", "def", true},
+		{"dest/part-0000-abc-def.csv", "abc-def", false},
+		{"dest/part-0000-x_y-job1.csv", "job1", true},
+		{"dest/part-2026-01-01-job1.csv", "job1", false},
+		{"dest/backfill-job1.csv", "job1", false},
+		{"dest/part-0000-_x-job1.csv", "job1", false},
+		{"dest/part-0000-a=b-job1.csv", "job1", false},
+		{"dest/part-0000-é-job1.csv", "job1", false},
+		{"dest/part-0000-" + long + "-job1.csv", "job1", false},
+		{"dest/part-0000-" + long[1:] + "-job1.csv", "job1", true},
+		{"dest/part-0000-job1-job1.csv", "job1", true},
+		{"dest/part-0000-backfill-job12.csv", "job1", false},
+		{"dest/part-0000.x-backfill-job1.csv", "job1", false},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, ambiguousJobMatch(tc.key, tc.job), "%q with --job %q", tc.key, tc.job)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/staging"
 )
 
 const uploadsLong = `List and abort uncompleted multipart uploads under an s3:// prefix.
@@ -56,6 +57,9 @@ type selectOptions struct {
 	// Job selects uploads whose key carries this job ID ("-<jobID>" in
 	// the file name, see committer.UniqueFilename).
 	Job string
+	// StagingDir, with Job, keeps only the uploads that the job's records
+	// in this staging dir account for (see jobRecords).
+	StagingDir string
 	// PrefixOnly lists by the prefix only, without the bucket-wide listing
 	// MinIO needs.
 	PrefixOnly bool
@@ -66,6 +70,7 @@ func addSelectFlags(cmd *cobra.Command, o *selectOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.olderThan, "older-than", "", "only uploads initiated longer ago than this: a Go duration or days, more than zero, e.g. 90m, 36h, 2d")
 	f.StringVar(&o.Job, "job", "", "only uploads of this job: keys whose file name carries \"-JOB_ID\" (s3commit's and Hadoop's unique filenames)")
+	f.StringVar(&o.StagingDir, "staging-dir", "", "with --job: keep only the uploads that the job's records in this staging dir account for")
 	f.BoolVar(&o.PrefixOnly, "prefix-only", false, "list by the prefix only (one listing fewer; complete on AWS S3 and versitygw, finds nothing under a prefix on MinIO)")
 }
 
@@ -83,6 +88,9 @@ func (o *selectOptions) validate() error {
 			return &usageError{err: fmt.Errorf("--job: %w", err)}
 		}
 	}
+	if o.StagingDir != "" && o.Job == "" {
+		return usageErrorf("--staging-dir needs --job: give the ID of the job whose records in %s say which uploads are its own", o.StagingDir)
+	}
 	return nil
 }
 
@@ -96,6 +104,10 @@ type uploadInfo struct {
 	// Parts and Bytes are set with --parts.
 	Parts *int   `json:"parts,omitempty"`
 	Bytes *int64 `json:"bytes,omitempty"`
+	// AmbiguousJob is set when --job matched the key by name and the key
+	// could as well carry a longer job ID ending in "-<jobID>" (see
+	// ambiguousJobMatch); never with --staging-dir.
+	AmbiguousJob bool `json:"ambiguous_job_match,omitempty"`
 
 	age time.Duration
 }
@@ -112,26 +124,61 @@ func underPrefix(key, prefix string) bool {
 	return key == prefix || strings.HasPrefix(key, prefix+"/")
 }
 
-// keyHasJob reports whether key's file name carries jobID as
-// committer.UniqueFilename puts it: "-<jobID>" right before the first '.'
-// of the original name, or at the end of a name without '.'. The original
-// name has no '.' before the inserted ID, while the ID itself may contain
-// dots.
-func keyHasJob(key, jobID string) bool {
-	name := key[strings.LastIndexByte(key, '/')+1:]
+// fileName returns the last segment of key.
+func fileName(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
+
+// jobMatchAt returns where the file name carries jobID as
+// committer.UniqueFilename puts it: the index of the "-<jobID>" right
+// before the first '.' of the original name, or at the end of a name
+// without '.'; -1 if it does not. The original name has no '.' before the
+// inserted ID, while the ID itself may contain dots.
+func jobMatchAt(name, jobID string) int {
 	needle := "-" + jobID
 	for i := 0; i+len(needle) <= len(name); i++ {
 		if strings.HasPrefix(name[i:], needle) {
 			rest := name[i+len(needle):]
 			if rest == "" || rest[0] == '.' {
-				return true
+				return i
 			}
 		}
 		if name[i] == '.' {
-			return false
+			return -1
 		}
 	}
-	return false
+	return -1
+}
+
+// keyHasJob reports whether key's file name carries jobID as
+// committer.UniqueFilename puts it (see jobMatchAt).
+func keyHasJob(key, jobID string) bool {
+	return jobMatchAt(fileName(key), jobID) >= 0
+}
+
+// ambiguousJobMatch reports whether key, if it carries jobID, could as
+// well carry a longer job ID that ends in "-<jobID>":
+// "part-0000-backfill-job1.json" carries "job1" as --job matches it, but
+// may be the file "part-0000.json" of job "backfill-job1". That is the
+// case when the file name, before "-<jobID>", has a '-' and then a word
+// that is not only digits (a part number such as the "0000" of
+// "part-0000-job1.json" is taken for the original name's) and that,
+// joined to "-<jobID>", makes a valid job ID. A heuristic: only the job's
+// records tell for sure (--staging-dir).
+func ambiguousJobMatch(key, jobID string) bool {
+	name := fileName(key)
+	i := jobMatchAt(name, jobID)
+	if i < 0 {
+		return false
+	}
+	before := name[:i]
+	dash := strings.LastIndexByte(before, '-')
+	if dash < 0 {
+		return false
+	}
+	word := before[dash+1:]
+	if strings.Trim(word, "0123456789") == "" {
+		return false
+	}
+	return committer.ValidateID("job ID", word+"-"+jobID) == nil
 }
 
 // listUploads returns the uncompleted uploads under prefix: by the prefix
@@ -169,28 +216,149 @@ func listUploads(ctx context.Context, st multipart.Store, prefix string, prefixO
 	return out, nil
 }
 
+// selection is what selectUploads selected, and what it left out.
+type selection struct {
+	// Uploads are the selected uploads, sorted by key, then initiated
+	// time, then upload ID.
+	Uploads []uploadInfo
+	// NotInRecords are, with --staging-dir, the uploads that --job matched
+	// by name (and the other flags selected) but that the job's records do
+	// not account for: left out of Uploads.
+	NotInRecords []uploadInfo
+	// RecordProblems counts, with --staging-dir, the job's pendingsets and
+	// records that could not be read: uploads they name are not selected.
+	RecordProblems int
+}
+
 // selectUploads lists the uploads under prefix and applies the selection
-// flags, computing ages against now.
-func selectUploads(ctx context.Context, st multipart.Store, prefix string, o selectOptions, now time.Time) ([]uploadInfo, error) {
+// flags, computing ages against now. With --job and no --staging-dir, it
+// flags the uploads whose key could carry a longer job ID
+// (ambiguousJobMatch).
+func selectUploads(ctx context.Context, st multipart.Store, prefix string, o selectOptions, now time.Time) (*selection, error) {
+	sel := &selection{Uploads: []uploadInfo{}}
+	var records map[staging.UploadRef]bool
+	if o.StagingDir != "" {
+		var err error
+		if records, sel.RecordProblems, err = jobRecords(ctx, st, o.StagingDir, o.Job); err != nil {
+			return nil, err
+		}
+	}
 	uploads, err := listUploads(ctx, st, prefix, o.PrefixOnly)
 	if err != nil {
 		return nil, err
 	}
-	selected := []uploadInfo{}
 	for _, u := range uploads {
 		age := now.Sub(u.Initiated)
 		if o.OlderThan > 0 && age <= o.OlderThan {
 			continue
 		}
-		if o.Job != "" && !keyHasJob(u.Key, o.Job) {
-			continue
-		}
-		selected = append(selected, uploadInfo{
+		info := uploadInfo{
 			Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated.UTC(),
 			AgeSeconds: seconds(age), age: age,
-		})
+		}
+		if o.Job != "" {
+			switch {
+			case !keyHasJob(u.Key, o.Job):
+				continue
+			case records != nil && !records[staging.UploadRef{Key: u.Key, UploadID: u.UploadID}]:
+				sel.NotInRecords = append(sel.NotInRecords, info)
+				continue
+			case records == nil:
+				info.AmbiguousJob = ambiguousJobMatch(u.Key, o.Job)
+			}
+		}
+		sel.Uploads = append(sel.Uploads, info)
 	}
-	return selected, nil
+	return sel, nil
+}
+
+// jobRecords returns the uploads that the records of job jobID in the
+// staging dir account for, as staging.InspectJob reconciles them with the
+// store: those its committed tasks' pendingsets list and the uploads of
+// its task attempts that no pendingset lists (orphans). It also returns
+// how many of the job's pendingsets and records could not be read. The
+// job must write to st's bucket.
+func jobRecords(ctx context.Context, st multipart.Store, dir, jobID string) (map[staging.UploadRef]bool, int, error) {
+	rep, err := inspectLocal(ctx, dir, jobID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if rep.Bucket != st.Bucket() {
+		return nil, 0, usageErrorf("--staging-dir: job %s of %s writes to %s, not to bucket %q; give an s3:// URL in the job's bucket",
+			jobID, dir, destURL(&rep.JobInfo), st.Bucket())
+	}
+	if rep, err = staging.InspectJob(ctx, st, dir, jobID); err != nil {
+		return nil, 0, storeError(fmt.Sprintf("reconcile job %s of %s with s3://%s", jobID, dir, st.Bucket()), err)
+	}
+	records := make(map[staging.UploadRef]bool)
+	for _, t := range rep.Tasks {
+		for _, f := range t.Files {
+			records[staging.UploadRef{Key: f.Key, UploadID: f.UploadID}] = true
+		}
+	}
+	for _, o := range rep.Orphans {
+		records[staging.UploadRef{Key: o.Key, UploadID: o.UploadID}] = true
+	}
+	return records, len(rep.Problems) + len(rep.RecordProblems), nil
+}
+
+// jobCheckJSON are the fields that --job and --staging-dir add to the JSON
+// documents of "uploads list" and "uploads abort".
+type jobCheckJSON struct {
+	// AmbiguousJobMatches is, with --job, how many selected uploads could
+	// belong to a job whose ID is longer and ends in "-<jobID>"; 0 with
+	// --staging-dir, whose records decide.
+	AmbiguousJobMatches *int `json:"ambiguous_job_matches,omitempty"`
+	// StagingDir is --staging-dir.
+	StagingDir string `json:"staging_dir,omitempty"`
+	// NotInJobRecords is, with --staging-dir, how many uploads --job
+	// matched by name that the job's records do not account for (left
+	// out).
+	NotInJobRecords *int `json:"not_in_job_records,omitempty"`
+	// UnreadableJobRecords is, with --staging-dir, how many of the job's
+	// pendingsets and records could not be read (uploads they name are not
+	// selected).
+	UnreadableJobRecords *int `json:"unreadable_job_records,omitempty"`
+}
+
+// jobCheck returns the JSON fields of --job and --staging-dir for the
+// selected uploads, and prints on stderr what an operator must know
+// about the selection: the uploads that could belong to a job with a
+// longer ID, those the job's records do not account for, the records
+// that could not be read.
+func jobCheck(stderr io.Writer, o selectOptions, sel *selection, uploads []uploadInfo) jobCheckJSON {
+	var out jobCheckJSON
+	if o.Job == "" {
+		return out
+	}
+	ambiguous, example := 0, ""
+	for _, u := range uploads {
+		if u.AmbiguousJob {
+			if ambiguous == 0 {
+				example = u.Key
+			}
+			ambiguous++
+		}
+	}
+	out.AmbiguousJobMatches = &ambiguous
+	if ambiguous > 0 {
+		fmt.Fprintf(stderr, "s3commit: warning: %d of %s selected by --job %s could belong to a job whose ID is longer and ends in %q, e.g. %s; add --staging-dir DIR (the job's staging dir) to keep only the uploads its records account for\n",
+			ambiguous, count(len(uploads), "upload"), o.Job, "-"+o.Job, example)
+	}
+	if o.StagingDir == "" {
+		return out
+	}
+	left, problems := len(sel.NotInRecords), sel.RecordProblems
+	out.StagingDir, out.NotInJobRecords, out.UnreadableJobRecords = o.StagingDir, &left, &problems
+	if left > 0 {
+		fmt.Fprintf(stderr, "s3commit: note: left out %s that --job %s matches by name but that the job's records in %s do not account for, e.g. %s (another job's whose ID ends in %q, or one whose record is lost)\n",
+			count(left, "upload"), o.Job, o.StagingDir, sel.NotInRecords[0].Key, "-"+o.Job)
+	}
+	if problems > 0 {
+		fmt.Fprintf(stderr, "s3commit: warning: %s of job %s in %s could not be read; the uploads they name are not selected; see 's3commit jobs show %s %s'\n",
+			count(problems, "record"), o.Job, o.StagingDir, o.StagingDir, o.Job)
+	}
+	return out
 }
 
 // addPartCounts fills Parts and Bytes of each upload with ListParts, a few

@@ -18,7 +18,9 @@ flags select. Without --force it only prints what it would abort (a dry
 run: nothing changes). With --force it aborts them and prints each result:
 "aborted", "gone" (completed, aborted or expired meanwhile: not an error) or
 "failed" (exit code 1). --expect N checks the number of selected uploads
-first: if it differs, nothing is aborted and the exit code is 3.
+first: if it differs, nothing is aborted and the exit code is 3. Warnings
+about the selection (see --job below) are printed before anything is
+aborted; check them in the dry run.
 
 Aborting the uploads of a job that is still running makes its job commit
 fail; to roll back one job of a staging dir, prefer "s3commit jobs abort".
@@ -32,12 +34,17 @@ JSON output (--json):
     "dry_run": false,
     "count": 1,                        // selected uploads
     "aborted": 1, "gone": 0, "failed": 0,
+    "ambiguous_job_matches": 0,        // with --job, as in 'uploads list'
+    "staging_dir": "/shared/staging",  // with --staging-dir
+    "not_in_job_records": 0,           // with --staging-dir
+    "unreadable_job_records": 0,       // with --staging-dir
     "uploads": [
       {
         "key": "tables/events/part-0000-job1.json",
         "upload_id": "…",
         "initiated": "2026-01-02T03:04:05Z",
         "age_seconds": 7200,
+        "ambiguous_job_match": true,   // only when set
         "result": "aborted",           // "would abort" in a dry run, "gone", "failed"
         "error": "…"                   // when failed
       }
@@ -70,13 +77,14 @@ type abortedUpload struct {
 
 // uploadsAbortResult is the JSON document of "uploads abort".
 type uploadsAbortResult struct {
-	Bucket  string          `json:"bucket"`
-	Prefix  string          `json:"prefix"`
-	DryRun  bool            `json:"dry_run"`
-	Count   int             `json:"count"`
-	Aborted int             `json:"aborted"`
-	Gone    int             `json:"gone"`
-	Failed  int             `json:"failed"`
+	Bucket  string `json:"bucket"`
+	Prefix  string `json:"prefix"`
+	DryRun  bool   `json:"dry_run"`
+	Count   int    `json:"count"`
+	Aborted int    `json:"aborted"`
+	Gone    int    `json:"gone"`
+	Failed  int    `json:"failed"`
+	jobCheckJSON
 	Uploads []abortedUpload `json:"uploads"`
 }
 
@@ -93,7 +101,10 @@ func newUploadsAbortCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.C
   s3commit uploads abort s3://bucket/tables/events --older-than 1d --expect 12 --force
 
   # abort the uploads a dead job left behind
-  s3commit uploads abort s3://bucket/tables/events --job job-20260101 --force`,
+  s3commit uploads abort s3://bucket/tables/events --job job-20260101 --force
+
+  # only those its records in the staging dir account for
+  s3commit uploads abort s3://bucket/tables/events --job job-20260101 --staging-dir /shared/staging --force`,
 		Args: exactArgs(1, "s3://BUCKET[/PREFIX]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(); err != nil {
@@ -121,14 +132,17 @@ func runUploadsAbort(ctx context.Context, g *globalOptions, o *uploadsAbortOptio
 	if err != nil {
 		return err
 	}
-	uploads, err := selectUploads(ctx, st, u.Key, o.selectOptions, time.Now())
+	sel, err := selectUploads(ctx, st, u.Key, o.selectOptions, time.Now())
 	if err != nil {
 		return err
 	}
+	uploads := sel.Uploads
+	// Warnings go out before anything is aborted.
+	check := jobCheck(stderr, o.selectOptions, sel, uploads)
 	if o.Expect >= 0 && o.Expect != len(uploads) {
 		return &countMismatchError{What: "upload", Expected: o.Expect, Selected: len(uploads)}
 	}
-	res := uploadsAbortResult{Bucket: u.Bucket, Prefix: u.Key, DryRun: !o.Force, Count: len(uploads), Uploads: []abortedUpload{}}
+	res := uploadsAbortResult{Bucket: u.Bucket, Prefix: u.Key, DryRun: !o.Force, Count: len(uploads), jobCheckJSON: check, Uploads: []abortedUpload{}}
 	for _, up := range uploads {
 		res.Uploads = append(res.Uploads, abortedUpload{uploadInfo: up, Result: resultWouldAbort})
 	}

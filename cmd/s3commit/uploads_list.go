@@ -23,6 +23,10 @@ JSON output (--json):
     "prefix": "tables/events",
     "count": 1,
     "bytes": 10485760,                 // with --parts: sum over the uploads
+    "ambiguous_job_matches": 0,        // with --job: keys that may carry a longer job ID
+    "staging_dir": "/shared/staging",  // with --staging-dir
+    "not_in_job_records": 0,           // with --staging-dir: --job matches left out
+    "unreadable_job_records": 0,       // with --staging-dir
     "uploads": [
       {
         "key": "tables/events/part-0000-job1.json",
@@ -30,7 +34,8 @@ JSON output (--json):
         "initiated": "2026-01-02T03:04:05Z",
         "age_seconds": 7200,
         "parts": 2,                    // with --parts
-        "bytes": 10485760              // with --parts
+        "bytes": 10485760,             // with --parts
+        "ambiguous_job_match": true    // only when set
       }
     ]
   }`
@@ -41,7 +46,21 @@ and every upload under "dest/", not those under "dest2/".
 --older-than selects uploads initiated longer ago than a duration more
 than zero (Go syntax plus days: 90m, 36h, 2d, 1d12h; at most 106751 days).
 --job selects the uploads of one job: keys whose file name carries
-"-JOB_ID" where unique filenames put it (part-0000-JOB_ID.parquet).
+"-JOB_ID" where unique filenames put it (part-0000-JOB_ID.parquet). Keys
+without it (a job without unique filenames) are not selected; 's3commit
+jobs abort' rolls such a job back.
+
+The match is by name, so a job whose ID is longer and ends in "-JOB_ID"
+matches too: --job job-1 also selects part-0000-backfill-job-1.parquet,
+which may be job backfill-job-1's. When a selected key looks like that
+(a '-' and a word that is not only digits before "-JOB_ID"), a warning on
+stderr names how many and one of them (in --json, "ambiguous_job_matches"
+and "ambiguous_job_match" on each such upload). --staging-dir DIR, with
+--job, settles it: only the uploads that the job's records in the staging
+dir DIR account for are selected (those its committed tasks' pendingsets
+list and those its task attempts recorded, as 's3commit jobs show DIR
+JOB_ID' reports them); the others --job matched are left out, with a note
+on stderr. The job must write to the bucket of the s3:// URL.
 
 To find uploads under a prefix on every store, two listings are made: by
 the prefix (complete on AWS S3 and versitygw) and of the whole bucket,
@@ -59,10 +78,11 @@ type uploadsListOptions struct {
 
 // uploadsListResult is the JSON document of "uploads list".
 type uploadsListResult struct {
-	Bucket  string       `json:"bucket"`
-	Prefix  string       `json:"prefix"`
-	Count   int          `json:"count"`
-	Bytes   *int64       `json:"bytes,omitempty"`
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix"`
+	Count  int    `json:"count"`
+	Bytes  *int64 `json:"bytes,omitempty"`
+	jobCheckJSON
 	Uploads []uploadInfo `json:"uploads"`
 }
 
@@ -80,7 +100,10 @@ func newUploadsListCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Co
 
   # the uploads of one job on MinIO
   s3commit --endpoint-url http://127.0.0.1:9000 --path-style \
-    uploads list s3://bucket/tables/events --job job-20260101`,
+    uploads list s3://bucket/tables/events --job job-20260101
+
+  # only those its records in the staging dir account for
+  s3commit uploads list s3://bucket/tables/events --job job-20260101 --staging-dir /shared/staging`,
 		Args: exactArgs(1, "s3://BUCKET[/PREFIX]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(); err != nil {
@@ -100,10 +123,11 @@ func runUploadsList(ctx context.Context, g *globalOptions, o *uploadsListOptions
 	if err != nil {
 		return err
 	}
-	uploads, err := selectUploads(ctx, st, u.Key, o.selectOptions, time.Now())
+	sel, err := selectUploads(ctx, st, u.Key, o.selectOptions, time.Now())
 	if err != nil {
 		return err
 	}
+	uploads := sel.Uploads
 	res := uploadsListResult{Bucket: u.Bucket, Prefix: u.Key}
 	if o.Parts {
 		if uploads, err = addPartCounts(ctx, st, uploads, stderr); err != nil {
@@ -116,6 +140,7 @@ func runUploadsList(ctx context.Context, g *globalOptions, o *uploadsListOptions
 		res.Bytes = &total
 	}
 	res.Uploads, res.Count = uploads, len(uploads)
+	res.jobCheckJSON = jobCheck(stderr, o.selectOptions, sel, uploads)
 	if g.JSON {
 		return writeJSON(stdout, res)
 	}

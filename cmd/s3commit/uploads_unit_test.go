@@ -50,8 +50,9 @@ func TestSelectUploads(t *testing.T) {
 	createUpload(t, mem, "dest2/part-0000-"+jobA+".json", "")
 
 	now := time.Now().Add(time.Hour)
-	got, err := selectUploads(context.Background(), mem, "dest", selectOptions{}, now)
+	sel, err := selectUploads(context.Background(), mem, "dest", selectOptions{}, now)
 	require.NoError(t, err)
+	got := sel.Uploads
 	require.Len(t, got, 3)
 	assert.Equal(t, []string{a1.Key, a1.Key, b.Key}, []string{got[0].Key, got[1].Key, got[2].Key})
 	assert.ElementsMatch(t, []string{a1.UploadID, a2.UploadID}, []string{got[0].UploadID, got[1].UploadID})
@@ -61,17 +62,18 @@ func TestSelectUploads(t *testing.T) {
 		assert.Equal(t, time.UTC, u.Initiated.Location())
 	}
 
-	got, err = selectUploads(context.Background(), mem, "dest", selectOptions{OlderThan: 2 * time.Hour}, now)
+	sel, err = selectUploads(context.Background(), mem, "dest", selectOptions{OlderThan: 2 * time.Hour}, now)
 	require.NoError(t, err)
-	assert.Empty(t, got)
-	got, err = selectUploads(context.Background(), mem, "dest", selectOptions{OlderThan: 30 * time.Minute, Job: jobB}, now)
+	assert.Empty(t, sel.Uploads)
+	sel, err = selectUploads(context.Background(), mem, "dest", selectOptions{OlderThan: 30 * time.Minute, Job: jobB}, now)
 	require.NoError(t, err)
-	require.Len(t, got, 1)
-	assert.Equal(t, b.UploadID, got[0].UploadID)
+	require.Len(t, sel.Uploads, 1)
+	assert.Equal(t, b.UploadID, sel.Uploads[0].UploadID)
 
 	// Counting parts drops an upload that vanished meanwhile.
-	got, err = selectUploads(context.Background(), mem, "dest", selectOptions{}, now)
+	sel, err = selectUploads(context.Background(), mem, "dest", selectOptions{}, now)
 	require.NoError(t, err)
+	got = sel.Uploads
 	require.NoError(t, mem.AbortUpload(context.Background(), b.Key, b.UploadID))
 	got, err = addPartCounts(context.Background(), mem, got, &bytes.Buffer{})
 	require.NoError(t, err)
