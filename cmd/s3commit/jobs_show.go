@@ -208,7 +208,7 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 		unique = "no unique filenames"
 	}
 	fmt.Fprintf(w, "Job:          %s\n", j.ID)
-	fmt.Fprintf(w, "Destination:  %s\n", destURL(j))
+	fmt.Fprintf(w, "Destination:  %s\n", termText(destURL(j)))
 	fmt.Fprintf(w, "Mode:         %s (conflict %s, %s)\n", j.Mode, j.Conflict, unique)
 	fmt.Fprintf(w, "Created:      %s (%s ago)\n", formatTime(j.Created), formatAge(now.Sub(j.Created)))
 	fmt.Fprintf(w, "State:        %s\n", stateText(j.State))
@@ -255,7 +255,7 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 		fmt.Fprintf(w, "\nRecords that could not be read (%d; uploads they named may be left, 'uploads list --job %s' finds them):\n",
 			len(j.RecordProblems), j.ID)
 		for _, p := range j.RecordProblems {
-			fmt.Fprintf(w, "  %s\n", oneLine(p.Error()))
+			fmt.Fprintf(w, "  %s\n", termText(oneLine(p.Error())))
 		}
 	}
 	if len(rep.Orphans) > 0 {

@@ -1,29 +1,108 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
 
-// writeJSON prints v as one indented JSON document followed by a newline.
+// termText is the one rule by which the human output shows a string that
+// comes from the store, a file or the command line (keys, upload IDs,
+// records' fields, extraData, paths, error messages): as is when it is
+// valid UTF-8 made only of printable characters (unicode.IsPrint: the
+// letters, marks, numbers, punctuation and symbols of every script, and
+// the ASCII space); otherwise quoted by strconv.Quote, which writes
+// control characters as escapes (ESC as \x1b, BEL as \a, a newline as \n),
+// other non-printable characters too (the C1 control \u009b, the
+// right-to-left override \u202e), and bytes that are not UTF-8 as \x
+// escapes. A string that begins with a double quote is quoted too, so that
+// a quoted string on the screen is always a Go string literal. A terminal
+// thus never receives an escape sequence from data (a title change, a
+// cleared screen), and a table row stays one line.
+func termText(s string) string {
+	if strings.HasPrefix(s, `"`) || !printable(s) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// printable reports whether s is valid UTF-8 made only of printable
+// characters (unicode.IsPrint).
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// writeJSON prints v as one indented JSON document followed by a newline,
+// with the non-printable characters JSON leaves raw escaped (see
+// escapeJSON).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write JSON output: %w", err)
 	}
+	return writeEscapedJSON(w, buf.Bytes())
+}
+
+// writeEscapedJSON writes the JSON text data to w through escapeJSON.
+func writeEscapedJSON(w io.Writer, data []byte) error {
+	if _, err := w.Write(escapeJSON(data)); err != nil {
+		return fmt.Errorf("write JSON output: %w", err)
+	}
 	return nil
+}
+
+// escapeJSON returns the JSON text data, as encoding/json writes it, with
+// every character that is not printable (unicode.IsPrint) but the newline
+// written as a \u escape: encoding/json escapes the C0 controls but leaves
+// C1 controls such as U+009B (a CSI to some terminals) and format
+// characters such as U+202E raw. Outside strings, its output holds only
+// printable characters and newlines, so every such character is in a
+// string, where the escape decodes to the same character. Bytes that are
+// not UTF-8 (encoding/json never writes them) become \ufffd.
+func escapeJSON(data []byte) []byte {
+	if printable(strings.ReplaceAll(string(data), "\n", "")) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+64)
+	for len(data) > 0 {
+		r, n := utf8.DecodeRune(data)
+		switch {
+		case r == '\n' || (r != utf8.RuneError || n > 1) && unicode.IsPrint(r):
+			out = append(out, data[:n]...)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		data = data[n:]
+	}
+	return out
 }
 
 // table writes aligned columns with text/tabwriter.
@@ -40,10 +119,12 @@ func newTable(w io.Writer, headers ...string) *table {
 	return t
 }
 
-// row adds one row; tabs and newlines in cells are replaced by spaces.
+// row adds one row; every cell is shown by termText, so that data cannot
+// send escapes to the terminal or break the row (a tab or newline in a
+// cell is quoted as \t or \n).
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		cells[i] = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(c)
+		cells[i] = termText(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }

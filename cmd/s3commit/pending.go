@@ -92,7 +92,7 @@ func runPendingShow(ctx context.Context, g *globalOptions, arg string, stdin io.
 			return &cliError{msg: fmt.Sprintf("%s: %v; check that it is a .pending or .pendingset file", name, err), err: err}
 		}
 		if g.JSON {
-			return one.Encode(stdout)
+			return encodeJSON(stdout, one.Encode)
 		}
 		set := &multipart.PendingSet{Version: one.Version, JobID: one.JobID, Commits: []multipart.PendingUpload{*one}}
 		return printPendingSet(stdout, name, "pending upload", set)
@@ -102,9 +102,19 @@ func runPendingShow(ctx context.Context, g *globalOptions, arg string, stdin io.
 		return &cliError{msg: fmt.Sprintf("%s: %v; check that it is a .pendingset file", name, err), err: err}
 	}
 	if g.JSON {
-		return set.Encode(stdout)
+		return encodeJSON(stdout, set.Encode)
 	}
 	return printPendingSet(stdout, name, "pendingset", set)
+}
+
+// encodeJSON writes to w the JSON that encode writes, with the
+// non-printable characters JSON leaves raw escaped (see escapeJSON).
+func encodeJSON(w io.Writer, encode func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := encode(&buf); err != nil {
+		return err
+	}
+	return writeEscapedJSON(w, buf.Bytes())
 }
 
 // isSinglePending reports whether data is one JSON object with a
@@ -134,7 +144,7 @@ func printPendingSet(w io.Writer, name, what string, s *multipart.PendingSet) er
 	if jobID == "" {
 		jobID = "-"
 	}
-	fmt.Fprintf(w, "%s %s (version %d)\n", what, name, s.Version)
+	fmt.Fprintf(w, "%s %s (version %d)\n", what, termText(name), s.Version)
 	t := newTable(w)
 	t.row("  job ID:", jobID)
 	t.row("  task attempt:", attempt)
@@ -152,7 +162,9 @@ func printPendingSet(w io.Writer, name, what string, s *multipart.PendingSet) er
 		fmt.Fprintf(w, "\nextra data (%d)\n", len(extra))
 		t = newTable(w)
 		for _, k := range extra {
-			t.row("  "+k, s.ExtraData[k])
+			// The empty first cell indents the row by the table's padding,
+			// outside the key (which termText may quote).
+			t.row("", k, s.ExtraData[k])
 		}
 		if err := t.flush(); err != nil {
 			return err

@@ -197,7 +197,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "s3commit: "+oneLine(err.Error()))
+	fmt.Fprintln(stderr, "s3commit: "+termText(oneLine(err.Error())))
 	return exitCode(err)
 }
 

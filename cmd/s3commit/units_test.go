@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -201,6 +202,50 @@ func TestAmbiguousJobMatch(t *testing.T) {
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, ambiguousJobMatch(tc.key, tc.job), "%q with --job %q", tc.key, tc.job)
 	}
+}
+
+// TestTermText checks the one rule of the human output: printable text as
+// is, anything else (and text that begins with a double quote) as a Go
+// string literal.
+func TestTermText(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", ""},
+		{"dest/part-0000-job1.json", "dest/part-0000-job1.json"},
+		{"a b", "a b"},
+		{"tables/événements/日本/ü.csv", "tables/événements/日本/ü.csv"},
+		{`back\slash`, `back\slash`},
+		{"title\x1b]0;pwned\x07", `"title\x1b]0;pwned\a"`},
+		{"\x1b[2J", `"\x1b[2J"`},
+		{"tab\tnew\nline\r", `"tab\tnew\nline\r"`},
+		{"del\x7f", `"del\x7f"`},
+		{"c1\u009b2J", `"c1\u009b2J"`},
+		{"rtl\u202eoverride", `"rtl\u202eoverride"`},
+		{"nbsp\u00a0", `"nbsp\u00a0"`},
+		{"bad\xffutf8", `"bad\xffutf8"`},
+		{`"quoted"`, `"\"quoted\""`},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, termText(tc.in), "%q", tc.in)
+	}
+}
+
+// TestEscapeJSON checks that the JSON output escapes what encoding/json
+// leaves raw and still decodes to the same value.
+func TestEscapeJSON(t *testing.T) {
+	for _, s := range []string{
+		"plain", "é日本", "\x1b]0;pwned\x07", "c1\u009b2J", "rtl\u202e", "tag\U000e0041", "back\\\u202e", "line\u2028sep",
+	} {
+		var buf bytes.Buffer
+		require.NoError(t, writeJSON(&buf, map[string]string{s: s}))
+		out := buf.String()
+		assert.True(t, printable(strings.ReplaceAll(out, "\n", "")), "%q gives %q", s, out)
+		var back map[string]string
+		require.NoError(t, json.Unmarshal(buf.Bytes(), &back), out)
+		assert.Equal(t, map[string]string{s: s}, back)
+	}
+	plain := []byte("{\n  \"a\": \"b\"\n}\n")
+	assert.Equal(t, plain, escapeJSON(plain))
+	assert.Equal(t, `"a\ufffdb"`, string(escapeJSON([]byte("\"a\xffb\""))))
 }
 
 func TestFormat(t *testing.T) {

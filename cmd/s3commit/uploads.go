@@ -343,7 +343,7 @@ func jobCheck(stderr io.Writer, o selectOptions, sel *selection, uploads []uploa
 	out.AmbiguousJobMatches = &ambiguous
 	if ambiguous > 0 {
 		fmt.Fprintf(stderr, "s3commit: warning: %d of %s selected by --job %s could belong to a job whose ID is longer and ends in %q, e.g. %s; add --staging-dir DIR (the job's staging dir) to keep only the uploads its records account for\n",
-			ambiguous, count(len(uploads), "upload"), o.Job, "-"+o.Job, example)
+			ambiguous, count(len(uploads), "upload"), o.Job, "-"+o.Job, termText(example))
 	}
 	if o.StagingDir == "" {
 		return out
@@ -352,11 +352,11 @@ func jobCheck(stderr io.Writer, o selectOptions, sel *selection, uploads []uploa
 	out.StagingDir, out.NotInJobRecords, out.UnreadableJobRecords = o.StagingDir, &left, &problems
 	if left > 0 {
 		fmt.Fprintf(stderr, "s3commit: note: left out %s that --job %s matches by name but that the job's records in %s do not account for, e.g. %s (another job's whose ID ends in %q, or one whose record is lost)\n",
-			count(left, "upload"), o.Job, o.StagingDir, sel.NotInRecords[0].Key, "-"+o.Job)
+			count(left, "upload"), o.Job, termText(o.StagingDir), termText(sel.NotInRecords[0].Key), "-"+o.Job)
 	}
 	if problems > 0 {
 		fmt.Fprintf(stderr, "s3commit: warning: %s of job %s in %s could not be read; the uploads they name are not selected; see 's3commit jobs show %s %s'\n",
-			count(problems, "record"), o.Job, o.StagingDir, o.StagingDir, o.Job)
+			count(problems, "record"), o.Job, termText(o.StagingDir), termText(o.StagingDir), o.Job)
 	}
 	return out
 }

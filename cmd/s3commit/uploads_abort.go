@@ -213,14 +213,14 @@ func printAbortResult(stdout, stderr io.Writer, asJSON bool, u s3URL, res upload
 		return nil
 	}
 	if len(res.Uploads) == 0 {
-		fmt.Fprintf(stdout, "no uploads under %s selected; nothing to abort\n", u)
+		fmt.Fprintf(stdout, "no uploads under %s selected; nothing to abort\n", termText(u.String()))
 		return nil
 	}
 	t := newTable(stdout, "KEY", "UPLOAD ID", "INITIATED", "AGE", "RESULT")
 	for _, up := range res.Uploads {
 		result := up.Result
 		if up.Error != "" {
-			result += ": " + up.Error
+			result += ": " + oneLine(up.Error)
 		}
 		t.row(up.Key, up.UploadID, formatTime(up.Initiated), formatAge(up.age), result)
 	}
@@ -228,9 +228,9 @@ func printAbortResult(stdout, stderr io.Writer, asJSON bool, u s3URL, res upload
 		return err
 	}
 	if res.DryRun {
-		fmt.Fprintf(stdout, "%s under %s would be aborted\n%s\n", count(res.Count, "upload"), u, dryRunNote)
+		fmt.Fprintf(stdout, "%s under %s would be aborted\n%s\n", count(res.Count, "upload"), termText(u.String()), dryRunNote)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s under %s: %d aborted, %d gone already, %d failed\n", count(res.Count, "upload"), u, res.Aborted, res.Gone, res.Failed)
+	fmt.Fprintf(stdout, "%s under %s: %d aborted, %d gone already, %d failed\n", count(res.Count, "upload"), termText(u.String()), res.Aborted, res.Gone, res.Failed)
 	return nil
 }

@@ -145,7 +145,7 @@ func runUploadsList(ctx context.Context, g *globalOptions, o *uploadsListOptions
 		return writeJSON(stdout, res)
 	}
 	if len(uploads) == 0 {
-		fmt.Fprintf(stdout, "no uploads under %s\n", u)
+		fmt.Fprintf(stdout, "no uploads under %s\n", termText(u.String()))
 		return nil
 	}
 	headers := []string{"KEY", "UPLOAD ID", "INITIATED", "AGE"}
@@ -163,7 +163,7 @@ func runUploadsList(ctx context.Context, g *globalOptions, o *uploadsListOptions
 	if err := t.flush(); err != nil {
 		return err
 	}
-	summary := fmt.Sprintf("%s under %s", count(len(uploads), "upload"), u)
+	summary := fmt.Sprintf("%s under %s", count(len(uploads), "upload"), termText(u.String()))
 	if o.Parts {
 		summary += ", " + formatBytes(*res.Bytes)
 	}
