@@ -3,9 +3,6 @@ package memstore
 import (
 	"crypto/md5"
 	"errors"
-	"fmt"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -84,16 +81,17 @@ func New(bucket string) *Store {
 }
 
 // CreateBucket creates an empty bucket. The name must follow the S3 rules
-// for bucket names: 3 to 63 lowercase letters, digits, dots and hyphens,
-// starting and ending with a letter or digit, without two adjacent dots,
-// not an IPv4 address, and without the prefixes and suffixes S3 reserves
-// ("xn--", "sthree-", "amzn-s3-demo-", "-s3alias", "--ol-s3", ".mrap",
-// "--x-s3", "--table-s3"). An invalid name is a [multipart.ErrInvalidArgument]
-// error; an existing bucket is an error that matches [ErrBucketExists].
+// for bucket names that [multipart.ValidateBucketName] checks: 3 to 63
+// lowercase letters, digits, dots and hyphens, starting and ending with a
+// letter or digit, without two adjacent dots, not an IPv4 address, and
+// without the prefixes and suffixes S3 reserves. An invalid name is a
+// [multipart.ErrInvalidArgument] error (its [APIError] has the code
+// InvalidBucketName); an existing bucket is an error that matches
+// [ErrBucketExists].
 func (srv *Server) CreateBucket(name string) error {
-	if msg := checkBucketName(name); msg != "" {
+	if err := multipart.ValidateBucketName(name); err != nil {
 		return &multipart.Error{Op: "CreateBucket", Bucket: name, Kind: multipart.ErrInvalidArgument,
-			Err: &APIError{Code: "InvalidBucketName", Message: "the bucket name " + msg}}
+			Err: &APIError{Code: "InvalidBucketName", Message: err.Error()}}
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
@@ -169,39 +167,31 @@ func (srv *Server) clock() time.Time {
 	return srv.now().UTC()
 }
 
-// checkBucketName returns why name is not a valid S3 bucket name, or "".
-func checkBucketName(name string) string {
-	if len(name) < 3 || len(name) > 63 {
-		return fmt.Sprintf("%q must be 3 to 63 characters long", name)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			return fmt.Sprintf("%q may contain only lowercase letters, digits, dots and hyphens", name)
+// Clone returns a new server holding a copy of s's buckets, objects and
+// uploads (with their upload IDs and parts) and s's credentials. The two
+// servers change independently afterwards: a test forks a world in one
+// state to try two continuations from it. The bytes are shared, not
+// copied: stored bytes are never written in place.
+func (s *Server) Clone() *Server {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := &Server{buckets: make(map[string]*bucket, len(s.buckets)), creds: s.creds, now: s.now, seq: s.seq}
+	for name, b := range s.buckets {
+		nb := &bucket{objects: make(map[string]*object, len(b.objects)), uploads: make(map[string]*upload, len(b.uploads))}
+		for key, o := range b.objects {
+			co := *o
+			nb.objects[key] = &co
 		}
-	}
-	if !isAlnum(name[0]) || !isAlnum(name[len(name)-1]) {
-		return fmt.Sprintf("%q must start and end with a letter or a digit", name)
-	}
-	if strings.Contains(name, "..") {
-		return fmt.Sprintf("%q must not contain two adjacent dots", name)
-	}
-	if addr, err := netip.ParseAddr(name); err == nil && addr.Is4() {
-		return fmt.Sprintf("%q must not be formatted as an IP address", name)
-	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, p) {
-			return fmt.Sprintf("%q must not start with the reserved prefix %q", name, p)
+		for id, u := range b.uploads {
+			cu := *u
+			cu.parts = make(map[int32]*part, len(u.parts))
+			for n, p := range u.parts {
+				cp := *p
+				cu.parts[n] = &cp
+			}
+			nb.uploads[id] = &cu
 		}
+		c.buckets[name] = nb
 	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(name, s) {
-			return fmt.Sprintf("%q must not end with the reserved suffix %q", name, s)
-		}
-	}
-	return ""
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	return c
 }
