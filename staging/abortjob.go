@@ -37,14 +37,12 @@ var ErrDamagedRecords = errors.New("staging: records of the job could not be rea
 // allow and returns an error matching [ErrDamagedRecords].
 func (j *job) AbortJob(ctx context.Context) error {
 	if _, err := j.fs.Lstat(j.l.jobDir); isNotExist(err) {
-		j.removeDirs(ctx, nil)
-		j.setFinished()
+		j.gone(ctx)
 		return nil
 	}
 	lk, err := j.lock()
 	if errors.Is(err, committer.ErrJobNotFound) {
-		j.removeDirs(ctx, nil) // removed meanwhile by a commit or abort
-		j.setFinished()
+		j.gone(ctx) // removed meanwhile by a commit or abort
 		return nil
 	}
 	if err != nil {
@@ -154,15 +152,25 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if s.journal.began {
-		if jl, err := openJournal(j.fs, j.l); err == nil {
-			_ = jl.add(journalEntry{Op: opReverted})
-			_ = jl.Close()
-		}
+	// Journaled before the directory goes: should its removal fail, the
+	// job reads as rolled back, not as one whose tasks could commit.
+	if jl, err := openJournal(j.fs, j.l); err == nil {
+		_ = jl.add(journalEntry{Op: opReverted})
+		_ = jl.Close()
 	}
 	j.removeDirs(ctx, lk)
 	j.setFinished()
 	return nil
+}
+
+// gone finishes an AbortJob of a job whose staging directory is gone: it
+// removes what is left of its buffer directory and of its removal.
+func (j *job) gone(ctx context.Context) {
+	sweepRemnants(j.fs, j.rec.JobID)
+	if err := j.removeBuffer(); err != nil {
+		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's buffer directory", "dir", j.l.bufferDir, "error", err)
+	}
+	j.setFinished()
 }
 
 // undoUpload aborts one upload of a pendingset and says whether its object

@@ -2,10 +2,11 @@ package staging
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"path"
-	"path/filepath"
+	"strings"
 )
 
 // finishCommit cleans up after a committed job: it aborts the uploads of
@@ -52,7 +53,7 @@ func (j *job) sweep(ctx context.Context, s *snapshot, x *uploadIndex) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	listed, err := listUploadsAt(ctx, j.c.store, keys)
+	listed, err := listUploadsAt(ctx, j.c.store, keys, j.c.opts.CommitConcurrency)
 	if err != nil {
 		return err
 	}
@@ -73,34 +74,76 @@ func (j *job) warnRecordProblems(ctx context.Context, s *snapshot) {
 }
 
 // removeDirs removes the job's staging directory and its buffer
-// directory. Every file of the job directory is closed before it is
-// removed (on NFS, removing an open file leaves a .nfs file behind that
-// keeps the directory from being removed): the journal is closed by the
-// caller, and the lock, when held, is released just before its own file
-// is removed, after everything else is gone.
+// directory. The staging directory is first renamed to a hidden name
+// (.trash-<jobID>-<random>), in one step: a crash in the middle of the
+// removal never leaves part of a job's records, which a later process
+// could take for a live job (a journal gone while job.json stays would
+// hide that the job committed). The trash is removed afterwards; a
+// remnant that a crash leaves is removed by the next OpenJob of the job
+// (or SetupJob in the staging dir). Every file of the directory is closed
+// first (on NFS, removing an open file leaves a .nfs file behind that
+// keeps its directory): the caller closes the journal, and the lock, when
+// held, is released right after the rename. Each step is tried twice.
 func (j *job) removeDirs(ctx context.Context, lk *jobLock) {
-	if lk != nil {
-		entries, _ := j.fs.ReadDir(j.l.jobDir)
-		for _, e := range entries {
-			if e.Name() == lockName {
-				continue
-			}
-			p := path.Join(j.l.jobDir, e.Name())
-			if err := j.fs.RemoveAll(p); err != nil {
-				j.c.opts.Logger.WarnContext(ctx, "could not remove a record of the job", "path", p, "error", err)
-			}
+	trash := trashName(j.rec.JobID)
+	err := j.fs.Rename(j.l.jobDir, trash)
+	if err != nil {
+		if _, serr := j.fs.Lstat(trash); serr == nil {
+			err = nil // renamed; only the answer was lost
+		} else if !isNotExist(err) {
+			err = j.fs.Rename(j.l.jobDir, trash)
 		}
-		lk.release()
 	}
-	if removingJobDir != nil {
-		removingJobDir(filepath.Join(j.c.opts.StagingDir, j.l.jobDir))
+	lk.release()
+	switch {
+	case err == nil:
+		if removingJobDir != nil {
+			removingJobDir(j.fs.Path(trash))
+		}
+		if err := j.fs.RemoveAll(trash); err != nil && j.fs.RemoveAll(trash) != nil {
+			j.c.opts.Logger.WarnContext(ctx, "could not remove the job's removed staging directory", "dir", j.fs.Path(trash), "error", err)
+		}
+		_ = j.fs.SyncDir(".")
+	case !isNotExist(err):
+		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's staging directory; CommitJob or AbortJob of the job removes it",
+			"dir", j.fs.Path(j.l.jobDir), "error", err)
 	}
-	if err := j.fs.RemoveAll(j.l.jobDir); err != nil {
-		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's staging directory", "dir", filepath.Join(j.c.opts.StagingDir, j.l.jobDir), "error", err)
-	}
-	_ = j.fs.SyncDir(".")
 	if err := j.removeBuffer(); err != nil {
 		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's buffer directory", "dir", j.l.bufferDir, "error", err)
+	}
+}
+
+// The hidden names of a job's directory while it is set up and once it
+// is removed.
+const (
+	setupPrefix = ".setup-"
+	trashPrefix = ".trash-"
+)
+
+func trashName(jobID string) string { return trashPrefix + jobID + "-" + randomSuffix() }
+func setupName(jobID string) string { return setupPrefix + jobID + "-" + randomSuffix() }
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sweepRemnants removes what a crash left of setting up or removing job
+// jobID ("" for every job): hidden directories that no process uses once
+// the job is gone or set up.
+func sweepRemnants(fsys fsys, jobID string) {
+	entries, err := fsys.ReadDir(".")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		remnant := strings.HasPrefix(name, trashPrefix) && (jobID == "" || strings.HasPrefix(name, trashPrefix+jobID+"-")) ||
+			jobID != "" && strings.HasPrefix(name, setupPrefix+jobID+"-")
+		if remnant {
+			_ = fsys.RemoveAll(name)
+		}
 	}
 }
 

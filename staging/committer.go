@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,22 +95,36 @@ func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, 
 		return nil, fmt.Errorf("staging: setup job %s: open the staging dir: %w", jobID, err)
 	}
 	l := newLayout(c.opts.BufferDir, jobID)
-	if err := fsys.Mkdir(l.jobDir, 0o755); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("staging: setup job %s: %w: %s exists; job IDs must be unique, pick another (or leave it empty for a UUID)",
-				jobID, committer.ErrJobExists, filepath.Join(c.opts.StagingDir, l.jobDir))
-		}
+	exists := func() error {
+		return fmt.Errorf("staging: setup job %s: %w: %s exists; job IDs must be unique, pick another (or leave it empty for a UUID)",
+			jobID, committer.ErrJobExists, fsys.Path(l.jobDir))
+	}
+	if _, err := fsys.Lstat(l.jobDir); err == nil {
+		return nil, exists()
+	}
+	sweepRemnants(fsys, "")
+	// The job's directory is made whole under a hidden name and renamed
+	// into place: a crash never leaves a job directory without its
+	// record. rename(2) fails when a job directory with files is there.
+	tmp := setupName(jobID)
+	if err := fsys.Mkdir(tmp, 0o755); err != nil {
+		_ = fsys.RemoveAll(tmp) // made, if only the answer was lost
 		return nil, fmt.Errorf("staging: setup job %s: %w; give a StagingDir that this process can write", jobID, err)
 	}
-	j, err := c.setupJob(ctx, fsys, jobID, l)
+	j, err := c.setupJob(ctx, fsys, jobID, l, tmp)
 	if err != nil {
-		_ = fsys.RemoveAll(l.jobDir)
+		_ = fsys.RemoveAll(tmp)
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+			return nil, exists()
+		}
 		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
 	}
 	return j, nil
 }
 
-func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l layout) (*job, error) {
+// setupJob probes the store and makes the job's directory in tmp, then
+// renames it into place.
+func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l layout, tmp string) (*job, error) {
 	// Probe the store: a missing bucket or bad credentials show here, and
 	// the directory committer's fail mode needs an empty destination.
 	prefix := c.opts.Destination + "/"
@@ -136,20 +151,36 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 		Created:         now.UnixMilli(),
 		Date:            now.UTC().Format(time.RFC3339),
 	}
-	for _, dir := range []string{l.tasksDir(), l.attemptsDir()} {
+	in := newLayout("", tmp)
+	for _, dir := range []string{in.tasksDir(), in.attemptsDir()} {
 		if err := fsys.Mkdir(dir, 0o755); err != nil {
 			return nil, err
 		}
 	}
-	if err := writeJobRecord(fsys, l.record(), rec); err != nil {
+	if err := writeJobRecord(fsys, in.record(), rec); err != nil {
+		return nil, err
+	}
+	if err := fsys.Rename(tmp, l.jobDir); err != nil && !renamed(fsys, tmp, l.record(), rec) {
 		return nil, err
 	}
 	if err := fsys.SyncDir("."); err != nil {
-		return nil, err
+		// The job is in place; the sync is its durability only.
+		c.opts.Logger.WarnContext(ctx, "could not sync the staging dir after setting up a job", "job", jobID, "error", err)
 	}
 	c.opts.Logger.DebugContext(ctx, "job set up", "job", jobID, "destination", rec.Destination,
 		"mode", rec.Mode, "conflict", rec.Conflict)
 	return &job{c: c, fs: fsys, rec: rec, l: l}, nil
+}
+
+// renamed reports whether a rename of a job's setup directory that failed
+// took effect all the same (its answer was lost): the directory is gone
+// and the job's record in place is this one.
+func renamed(fsys fsys, tmp, record string, rec *jobRecord) bool {
+	if _, err := fsys.Lstat(tmp); !isNotExist(err) {
+		return false
+	}
+	got, err := readJobRecord(fsys, record)
+	return err == nil && *got == *rec
 }
 
 // OpenJob opens a job set up earlier, by this or any other process sharing
@@ -179,6 +210,9 @@ func (c *Committer) openJob(jobID string) (*job, error) {
 	}
 	if err != nil {
 		if isNotExist(err) {
+			if fsys != nil {
+				sweepRemnants(fsys, jobID)
+			}
 			return nil, fmt.Errorf("staging: open job %s: %w: no job record at %s (never set up, or committed or aborted already)",
 				jobID, committer.ErrJobNotFound, where)
 		}

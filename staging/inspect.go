@@ -307,7 +307,7 @@ func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID st
 		return nil, fmt.Errorf("staging: inspect job %s: the job writes to bucket %q but the store is on bucket %q",
 			jobID, s.rec.Bucket, store.Bucket())
 	}
-	listed, err := listUploadsAt(ctx, store, s.allKeys())
+	listed, err := listUploadsAt(ctx, store, s.allKeys(), reconcileConcurrency)
 	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}

@@ -59,13 +59,14 @@ func (j *job) deleteKeys(ctx context.Context, keys []string) error {
 const reconcileConcurrency = 16
 
 // listUploadsAt lists the uploads of each key, by exact key (which works
-// on MinIO, whose listing matches exact keys only), in parallel.
-func listUploadsAt(ctx context.Context, store multipart.Store, keys []string) ([]multipart.Upload, error) {
+// on MinIO, whose listing matches exact keys only), at most limit at a
+// time.
+func listUploadsAt(ctx context.Context, store multipart.Store, keys []string, limit int) ([]multipart.Upload, error) {
 	var (
 		mu  sync.Mutex
 		out []multipart.Upload
 	)
-	err := forEach(ctx, len(keys), reconcileConcurrency, true, func(ctx context.Context, i int) error {
+	err := forEach(ctx, len(keys), limit, true, func(ctx context.Context, i int) error {
 		var found []multipart.Upload
 		for up, err := range store.ListUploads(ctx, keys[i]) {
 			if err != nil {
