@@ -1,6 +1,7 @@
 # s3commit — developer tasks. `make test` on a fresh machine with only Go
 # installs the pinned test servers first.
 
+SHELL     := /bin/bash
 GO        ?= go
 TOOLS_DIR := $(CURDIR)/.tools/bin
 export S3COMMIT_TOOLS_DIR := $(TOOLS_DIR)
@@ -48,7 +49,7 @@ FUZZTIME ?= 15s
 TEST_TIMEOUT ?= 20m
 
 .PHONY: all tools test test-short lint vulncheck fuzz fmt clean help bench bench-full
-.PHONY: demo
+.PHONY: demo explore
 
 all: lint test
 
@@ -61,6 +62,7 @@ help:
 	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
 	@echo "make bench-full  full-size benchmark (writes several GiB)"
 	@echo "make fuzz    run every fuzz target for FUZZTIME ($(FUZZTIME))"
+	@echo "make explore run the crash-point explorer over the whole matrix on memstore, MinIO and versitygw (hours)"
 
 tools: $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.versitygw-$(VERSITYGW_VERSION)
 
@@ -103,6 +105,7 @@ $(VULNDB_STAMP): tools/cmd/vulndbindex/main.go
 test: tools
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	set -o pipefail; $(GO) test -timeout $(TEST_TIMEOUT) -run '^TestExplore$$' -parallel 4 -v ./staging/ -args -explore.servers sample | grep -Ev '^(=== |    --- PASS|        --- PASS)' 
 	cd bench && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd tools && $(GO) test ./...
 
@@ -110,6 +113,14 @@ test: tools
 # (scripts/demo.sh). Installs the pinned MinIO first, as make test does.
 demo: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
 	@GO=$(GO) bash scripts/demo.sh
+
+# The crash-point explorer (staging/explore_test.go) over the whole matrix
+# on memstore and on the real MinIO and versitygw; make test runs it whole
+# on memstore and a sample on the servers. EXPLORE_FLAGS adds its flags,
+# e.g. EXPLORE_FLAGS='-explore.config directory/replace'.
+EXPLORE_FLAGS ?=
+explore: tools
+	$(GO) test -timeout 6h -run '^TestExplore$$' -parallel 4 -v ./staging/ -args -explore.servers all $(EXPLORE_FLAGS)
 
 # Unit tests only: no server is started.
 test-short:

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/s3commit/s3commit/committer"
 )
 
 // finishCommit cleans up after a committed job: it aborts the uploads of
@@ -127,6 +129,28 @@ func randomSuffix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// RemoveRemnants removes from stagingDir what a crash left of setting up
+// or removing job jobID: the hidden directories SetupJob fills before it
+// renames one into place, and those a finished job's directory is renamed
+// to before it is removed. OpenJob of a job that is not there does the
+// same; tools that find a job missing call it. A missing stagingDir has no
+// remnants.
+func RemoveRemnants(stagingDir, jobID string) error {
+	if err := committer.ValidateID("job ID", jobID); err != nil {
+		return fmt.Errorf("staging: remove remnants: %w", err)
+	}
+	fsys, err := openRootFS(stagingDir)
+	if isNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("staging: remove remnants of job %s: %w", jobID, err)
+	}
+	defer fsys.root.Close()
+	sweepRemnants(fsys, jobID)
+	return nil
 }
 
 // sweepRemnants removes what a crash left of setting up or removing job

@@ -32,6 +32,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -42,6 +43,7 @@ import (
 	"time"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
 	"github.com/s3commit/s3commit/success"
@@ -54,6 +56,7 @@ var (
 	exploreRecoveryFlag = flag.String("explore.recovery", "", "explore only this recovery after a crash (commit, abort)")
 	exploreStoryFlag    = flag.String("explore.story", "", "explore only this story (commit, abort)")
 	exploreVerbose      = flag.Bool("explore.v", false, "print every run")
+	exploreServersFlag  = flag.String("explore.servers", "", "explore on the real MinIO and versitygw too: \"sample\" (one configuration per conflict mode, a few points) or \"all\" (the whole matrix)")
 )
 
 // exploreConfig is one configuration of the matrix.
@@ -154,39 +157,66 @@ type world struct {
 	leftByDesign int
 
 	cfg     exploreConfig
-	srv     *memstore.Server
-	store   multipart.Store // for the checks: no faults
+	be      *backend
+	srv     *memstore.Server // the memstore's server; nil on a real server
+	store   multipart.Store  // for the checks: no faults
 	staging string
 	buffer  string
+	root    string // every key of the run starts with it ("" on memstore)
 	dest    string
 	old     map[string][]byte // objects that existed before the job
 }
 
-func newWorld(t testing.TB, cfg exploreConfig) *world {
-	srv := memstore.NewServer()
-	if err := srv.CreateBucket("explore"); err != nil {
-		t.Fatal(err)
+// backend is where the explorer's worlds keep their objects: a memstore of
+// its own per run, or a bucket of a real server shared by the runs, each
+// under a prefix of its own.
+type backend struct {
+	name   string
+	server *testserver.Server // nil: memstore
+	bucket string
+	cli    string // the s3commit binary, for the CLI recoveries on a real server
+}
+
+var memstoreBackend = &backend{name: "memstore"}
+
+func newWorld(t testing.TB, be *backend, cfg exploreConfig) *world {
+	w := &world{cfg: cfg, be: be, staging: fastTempDir(t), buffer: fastTempDir(t), old: map[string][]byte{}}
+	if be.server == nil {
+		w.srv = memstore.NewServer()
+		if err := w.srv.CreateBucket("explore"); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		w.root = "explore-" + randomSuffix() + "/"
 	}
-	opts := memstore.Options{}
-	if cfg.minio {
-		opts = memstore.MinIOOptions()
-	}
-	w := &world{cfg: cfg, srv: srv, store: srv.Store("explore", opts), staging: fastTempDir(t), buffer: fastTempDir(t),
-		dest: "out", old: map[string][]byte{}}
+	w.store = w.rawStore(t)
+	w.dest = w.root + "out"
 	// Older data: a neighbouring destination always; in the destination
 	// (at the root, in a partition the job writes, in one it does not) for
 	// append and replace, and for the partitioned fail mode in a partition
 	// the job does not write.
-	w.put(t, "outx/neighbour.json")
+	w.put(t, w.root+"outx/neighbour.json")
 	switch {
 	case cfg.conflict != committer.ConflictFail:
-		w.put(t, "out/old-root.json")
-		w.put(t, "out/p=1/old.json")
-		w.put(t, "out/p=9/old.json")
+		w.put(t, w.dest+"/old-root.json")
+		w.put(t, w.dest+"/p=1/old.json")
+		w.put(t, w.dest+"/p=9/old.json")
 	case cfg.mode == committer.ModePartitioned:
-		w.put(t, "out/p=9/old.json")
+		w.put(t, w.dest+"/p=9/old.json")
 	}
 	return w
+}
+
+// rawStore returns a store on the world's bucket, without faults.
+func (w *world) rawStore(t testing.TB) multipart.Store {
+	if w.srv == nil {
+		return w.be.server.Store(t, w.be.bucket)
+	}
+	opts := memstore.Options{}
+	if w.cfg.minio {
+		opts = memstore.MinIOOptions()
+	}
+	return w.srv.Store("explore", opts)
 }
 
 // fastTempDir is a temporary directory in memory (tmpfs) where there is
@@ -213,16 +243,16 @@ func (w *world) close() {
 }
 
 // fork returns a copy of the world in its current state: the store's
-// buckets and both directories. Two recoveries from one crash start from
-// the same state without running the story twice.
+// buckets and both directories, so that two recoveries from one crash
+// start from the same state without running the story twice. Only a
+// memstore can be forked: nil on a real server.
 func (w *world) fork(t testing.TB) (*world, error) {
+	if w.srv == nil {
+		return nil, nil
+	}
 	f := *w
 	f.srv = w.srv.Clone()
-	opts := memstore.Options{}
-	if w.cfg.minio {
-		opts = memstore.MinIOOptions()
-	}
-	f.store = f.srv.Store("explore", opts)
+	f.store = f.rawStore(t)
 	f.staging, f.buffer = fastTempDir(t), fastTempDir(t)
 	f.leftByDesign = 0
 	for _, d := range [][2]string{{w.staging, f.staging}, {w.buffer, f.buffer}} {
@@ -244,11 +274,7 @@ func (w *world) put(t testing.TB, key string) {
 // process returns a committer for one process of the job: its store
 // calls and staging-dir writes go through in (nil: no faults).
 func (w *world) process(in *injector) (*Committer, error) {
-	opts := memstore.Options{}
-	if w.cfg.minio {
-		opts = memstore.MinIOOptions()
-	}
-	var st multipart.Store = w.srv.Store("explore", opts)
+	st := w.store
 	if in != nil {
 		st = faultyStore(st, in)
 	}
@@ -389,13 +415,61 @@ func (w *world) finish(ctx context.Context, c *Committer, commit bool) {
 // recoverJob runs the recovery after a crash, in a new process: "commit"
 // resumes the job as a driver told its tasks does (and aborts it when it
 // cannot be committed), "abort" rolls it back (and resumes it when it is
-// past its point of no return).
+// past its point of no return); "cli-commit" and "cli-abort" do the same
+// as an operator does with the s3commit binary (real servers only).
 func (w *world) recoverJob(ctx context.Context, how string) error {
+	if strings.HasPrefix(how, "cli-") {
+		return w.cliFinish(ctx, how == "cli-commit")
+	}
 	c, err := w.process(nil)
 	if err != nil {
 		return err
 	}
 	w.finish(ctx, c, how == "commit")
+	return nil
+}
+
+// cliFinish ends the job with the s3commit binary, as an operator does
+// after reading what jobs show says: jobs commit, told the job's tasks,
+// or jobs abort; a commit that cannot finish the job is followed by an
+// abort, an abort refused past the point of no return by a commit.
+func (w *world) cliFinish(ctx context.Context, commit bool) error {
+	args := []string{"--buffer-dir", w.buffer} // the operator knows the buffer dir the tasks used
+	for _, id := range w.cfg.taskIDs() {
+		args = append(args, "--expect-task", id)
+	}
+	s := w.be.server
+	env := append(os.Environ(), "AWS_ACCESS_KEY_ID="+s.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+s.SecretAccessKey,
+		"AWS_REGION="+s.Region, "AWS_ENDPOINT_URL="+s.Endpoint, "S3COMMIT_PATH_STYLE=true")
+	run := func(cmdArgs ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, w.be.cli, cmdArgs...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("jobs", "show", w.staging, exploreJob); err != nil && !strings.Contains(out, "not found") {
+		return fmt.Errorf("s3commit jobs show: %v: %s", err, out)
+	}
+	for range 4 {
+		if commit {
+			out, err := run(append(append([]string{"jobs", "commit"}, args...), w.staging, exploreJob)...)
+			switch {
+			case err == nil, strings.Contains(out, "not found"):
+				return nil
+			case strings.Contains(out, "point of no return"), strings.Contains(out, "another CommitJob or AbortJob"):
+				continue
+			}
+			commit = false
+			continue
+		}
+		out, err := run("jobs", "abort", "--buffer-dir", w.buffer, w.staging, exploreJob)
+		switch {
+		case err == nil, strings.Contains(out, "not found"), strings.Contains(out, "output stays"):
+			return nil
+		case strings.Contains(out, "s3commit jobs commit"):
+			commit = true
+		}
+	}
 	return nil
 }
 
@@ -406,7 +480,7 @@ func (w *world) check(ctx context.Context) []string {
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 
 	objects := map[string][]byte{}
-	for _, prefix := range []string{"out/", "outx/"} {
+	for _, prefix := range []string{w.dest + "/", w.root + "outx/"} {
 		for o, err := range w.store.ListObjects(ctx, prefix) {
 			if err != nil {
 				return append(bad, "list: "+err.Error())
@@ -414,7 +488,7 @@ func (w *world) check(ctx context.Context) []string {
 			objects[o.Key] = w.read(ctx, o.Key)
 		}
 	}
-	d, err := success.Read(ctx, w.store, "out/_SUCCESS")
+	d, err := success.Read(ctx, w.store, w.dest+"/_SUCCESS")
 	committed := err == nil && d.JobID == exploreJob
 	if err != nil && !errors.Is(err, multipart.ErrNotFound) {
 		fail("_SUCCESS cannot be read: %v", err)
@@ -492,10 +566,10 @@ func (w *world) check(ctx context.Context) []string {
 	for key := range objects {
 		_, isOld := w.old[key]
 		base := key[strings.LastIndexByte(key, '/')+1:]
-		if !isOld && !jobKeys[key] && !(strings.HasPrefix(key, "out/_SUCCESS") && committed) {
+		if !isOld && !jobKeys[key] && !(strings.HasPrefix(key, w.dest+"/_SUCCESS") && committed) {
 			fail("unexpected object %s", key)
 		}
-		if strings.HasPrefix(base, "_SUCCESS") && !committed && key != "out/_SUCCESS" {
+		if strings.HasPrefix(base, "_SUCCESS") && !committed && key != w.dest+"/_SUCCESS" {
 			fail("a sidecar %s of a job that did not commit", key)
 		}
 	}
@@ -506,11 +580,13 @@ func (w *world) check(ctx context.Context) []string {
 	// recorded (its answer lost, or the process stopped before its record
 	// was written) could be another job's, and is left alone.
 	left := map[multipart.Upload]bool{}
-	for up, err := range w.store.ListUploads(ctx, "") {
+	for up, err := range w.store.ListUploads(ctx, "") { // the whole bucket, on MinIO too
 		if err != nil {
 			return append(bad, "list uploads: "+err.Error())
 		}
-		left[multipart.Upload{Key: up.Key, UploadID: up.UploadID}] = true
+		if strings.HasPrefix(up.Key, w.root) {
+			left[multipart.Upload{Key: up.Key, UploadID: up.UploadID}] = true
+		}
 	}
 	for key := range jobKeys {
 		for up, err := range w.store.ListUploads(ctx, key) {
@@ -541,7 +617,7 @@ func (w *world) check(ctx context.Context) []string {
 				if state == StateCommitted && !errors.Is(err, committer.ErrJobFinished) || state == StateReverted && err != nil {
 					fail("AbortJob of the job left %s: %v", state, err)
 				}
-				if _, err := success.ReadManifest(ctx, w.store, "out/_SUCCESS"); (err == nil) != committed {
+				if _, err := success.ReadManifest(ctx, w.store, w.dest+"/_SUCCESS"); (err == nil) != committed {
 					fail("the final AbortJob changed whether the job is committed")
 				}
 			}
@@ -560,13 +636,13 @@ func (w *world) check(ctx context.Context) []string {
 
 // replaced reports whether a committed job replaces the old object key.
 func (w *world) replaced(key string) bool {
-	if w.cfg.conflict != committer.ConflictReplace || !strings.HasPrefix(key, "out/") {
+	if w.cfg.conflict != committer.ConflictReplace || !strings.HasPrefix(key, w.dest+"/") {
 		return false
 	}
 	if w.cfg.mode == committer.ModeDirectory {
 		return true
 	}
-	p := partitionOf(key[len("out/"):])
+	p := partitionOf(key[len(w.dest)+1:])
 	return p == "" || p == "p=0" || p == "p=1"
 }
 
@@ -606,8 +682,15 @@ type exploreRun struct {
 	recovery string // after a crash: "commit" or "abort"; "" otherwise
 }
 
-// recoveries are the recoveries tried after a crash.
-var recoveries = []string{"commit", "abort"}
+// recoveries returns the recoveries tried after a crash: by the library's
+// CommitJob and AbortJob, and on a real server by the CLI's jobs commit
+// and jobs abort too.
+func (be *backend) recoveries() []string {
+	if be.server == nil {
+		return []string{"commit", "abort"}
+	}
+	return []string{"commit", "abort", "cli-commit", "cli-abort"}
+}
 
 func (r exploreRun) String() string {
 	s := fmt.Sprintf("%s story=%s point=%d fault=%s", r.cfg, r.story, r.target, r.fault)
@@ -635,22 +718,13 @@ type result struct {
 	leftByDesign int // uploads left without unique filenames, as documented
 }
 
-// do runs r in a fresh world and returns its result; after a crash, one
-// result per recovery in recs (each from a fork of the crashed world), in
-// the order of recs.
-func (r exploreRun) do(t testing.TB, recs []string) []result {
-	w := newWorld(t, r.cfg)
+// do runs r in a fresh world of be and returns its result; after a crash,
+// one result per recovery in recs, in the order of recs: each from a fork
+// of the crashed world on memstore, from a run of its own on a real
+// server.
+func (r exploreRun) do(t testing.TB, be *backend, recs []string) []result {
+	w, base := r.runStory(t, be)
 	defer w.close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	in := newInjector(r.target, r.fault, cancel)
-	c, err := w.process(in)
-	if err != nil {
-		return []result{{violations: []string{"New: " + err.Error()}}}
-	}
-	w.unrecordable = func(key string) bool { return unrecordable(in.points, r.target, r.fault, key) }
-	w.story(ctx, c, r.story)
-	base := result{points: in.points, fired: in.fired, crashed: in.hasCrashed()}
 	if !base.crashed {
 		base.violations = w.check(context.Background())
 		base.leftByDesign = w.leftByDesign
@@ -660,9 +734,14 @@ func (r exploreRun) do(t testing.TB, recs []string) []result {
 	for i, rec := range recs {
 		rw := w
 		if i < len(recs)-1 {
-			if rw, err = w.fork(t); err != nil {
+			f, err := w.fork(t)
+			if err != nil {
 				t.Fatal(err)
 			}
+			if f == nil { // a real server: crash again in a world of its own
+				f, _ = r.runStory(t, be)
+			}
+			rw = f
 			defer rw.close()
 		}
 		res := base
@@ -675,6 +754,21 @@ func (r exploreRun) do(t testing.TB, recs []string) []result {
 		out = append(out, res)
 	}
 	return out
+}
+
+// runStory runs r's story, with its fault, in a fresh world.
+func (r exploreRun) runStory(t testing.TB, be *backend) (*world, result) {
+	w := newWorld(t, be, r.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := newInjector(r.target, r.fault, cancel)
+	c, err := w.process(in)
+	if err != nil {
+		return w, result{violations: []string{"New: " + err.Error()}}
+	}
+	w.unrecordable = func(key string) bool { return unrecordable(in.points, r.target, r.fault, key) }
+	w.story(ctx, c, r.story)
+	return w, result{points: in.points, fired: in.fired, crashed: in.hasCrashed()}
 }
 
 // unrecordable reports whether the fault at point target may have kept a
@@ -711,11 +805,12 @@ func (x *exploreTotals) countFault(f fault) {
 	v.(*atomic.Int64).Add(1)
 }
 
-// explore runs every point of cfg's stories with every fault and, after a
-// crash, every recovery; it reports each violation with its replay
+// explore runs the points of cfg's stories on be (every point, or, with
+// sample > 0, that many spread over each story) with every fault and,
+// after a crash, every recovery; it reports each violation with its replay
 // command.
-func explore(t *testing.T, cfg exploreConfig, totals *exploreTotals) {
-	probe := newWorld(t, cfg)
+func explore(t *testing.T, be *backend, cfg exploreConfig, sample int, totals *exploreTotals) {
+	probe := newWorld(t, be, cfg)
 	probe.close()
 	if _, err := probe.process(nil); err != nil {
 		// New refuses the configuration (replace without unique
@@ -733,12 +828,20 @@ func explore(t *testing.T, cfg exploreConfig, totals *exploreTotals) {
 		}
 		// The points of the story, from a run without faults; it must
 		// keep every invariant itself.
-		base := exploreRun{cfg: cfg, story: story}.do(t, nil)[0]
+		base := exploreRun{cfg: cfg, story: story}.do(t, be, nil)[0]
 		for _, v := range base.violations {
 			t.Errorf("%s story=%s without faults: %s", cfg, story, v)
 		}
-		totals.points.Add(int64(len(base.points)))
-		for _, p := range base.points {
+		points := base.points
+		if sample > 0 && len(points) > sample {
+			var some []point
+			for i := range sample {
+				some = append(some, points[i*len(points)/sample])
+			}
+			points = some
+		}
+		totals.points.Add(int64(len(points)))
+		for _, p := range points {
 			if *explorePointFlag != 0 && p.n != *explorePointFlag {
 				continue
 			}
@@ -746,11 +849,11 @@ func explore(t *testing.T, cfg exploreConfig, totals *exploreTotals) {
 				if *exploreFaultFlag != "" && string(f) != *exploreFaultFlag {
 					continue
 				}
-				recs := recoveries
+				recs := be.recoveries()
 				if *exploreRecoveryFlag != "" {
 					recs = []string{*exploreRecoveryFlag}
 				}
-				for _, res := range (exploreRun{cfg: cfg, story: story, target: p.n, fault: f}).do(t, recs) {
+				for _, res := range (exploreRun{cfg: cfg, story: story, target: p.n, fault: f}).do(t, be, recs) {
 					run := exploreRun{cfg: cfg, story: story, target: p.n, fault: f, recovery: res.recovery}
 					totals.runs.Add(1)
 					totals.leftByDesign.Add(int64(res.leftByDesign))
@@ -771,6 +874,60 @@ func explore(t *testing.T, cfg exploreConfig, totals *exploreTotals) {
 	}
 }
 
+// exploreSample is how many points of each story the sample on the real
+// servers explores (-explore.servers sample, in make test).
+const exploreSample = 3
+
+// exploreServers explores on the real MinIO and versitygw: with
+// -explore.servers sample one configuration per conflict mode (unique
+// filenames, the directory committer for fail and replace, the
+// partitioned one for append) at a few points of each story, with every
+// fault and every recovery, the CLI's included; with all, the whole
+// matrix at every point.
+func exploreServers(t *testing.T, totals *exploreTotals) {
+	cli := buildCLI(t)
+	for _, s := range []struct {
+		name  string
+		get   func(testing.TB) *testserver.Server
+		minio bool
+	}{{"minio", testserver.MinIO, true}, {"versitygw", testserver.VersityGW, false}} {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.get(t)
+			be := &backend{name: s.name, server: srv, bucket: srv.CreateBucket(t), cli: cli}
+			for _, cfg := range exploreConfigs() {
+				sample := 0
+				if cfg.minio != s.minio {
+					continue // a real server has one behaviour
+				}
+				if *exploreServersFlag == "sample" {
+					sample = exploreSample
+					inSample := cfg.unique && (cfg.mode == committer.ModePartitioned) == (cfg.conflict == committer.ConflictAppend)
+					if !inSample {
+						continue
+					}
+				}
+				if *exploreConfigFlag != "" && !strings.Contains(cfg.String(), *exploreConfigFlag) {
+					continue
+				}
+				t.Run(strings.ReplaceAll(cfg.String(), "/", "-"), func(t *testing.T) {
+					t.Parallel()
+					explore(t, be, cfg, sample, totals)
+				})
+			}
+		})
+	}
+}
+
+// buildCLI builds the s3commit binary for the CLI recoveries.
+func buildCLI(t *testing.T) string {
+	out := filepath.Join(t.TempDir(), "s3commit")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/s3commit/s3commit/cmd/s3commit")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the s3commit binary: %v\n%s", err, b)
+	}
+	return out
+}
+
 func TestExplore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the explorer runs thousands of jobs; it runs in make test without -short")
@@ -783,10 +940,13 @@ func TestExplore(t *testing.T) {
 			}
 			t.Run(strings.ReplaceAll(cfg.String(), "/", "-"), func(t *testing.T) {
 				t.Parallel()
-				explore(t, cfg, totals)
+				explore(t, memstoreBackend, cfg, 0, totals)
 			})
 		}
 	})
+	if *exploreServersFlag != "" {
+		exploreServers(t, totals)
+	}
 	var faults []string
 	totals.byFault.Range(func(k, v any) bool {
 		faults = append(faults, fmt.Sprintf("%s %d", k, v.(*atomic.Int64).Load()))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -119,6 +120,11 @@ func bufferDirFlag(cmd *cobra.Command, op *jobOp) {
 func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp, stderr io.Writer) (*openedJob, error) {
 	keepState, abort := op.keepState, op.abort
 	rep, err := inspectLocal(ctx, dir, jobID)
+	if errors.Is(err, committer.ErrJobNotFound) {
+		// Nothing to commit or abort; what a crash left of setting it up
+		// or removing it goes.
+		_ = staging.RemoveRemnants(dir, jobID)
+	}
 	if err != nil {
 		return nil, err
 	}
