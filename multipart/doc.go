@@ -14,10 +14,14 @@
 // ([PendingUpload], [PendingSet]) that describe such uploads.
 //
 // For those who write a Store backend it offers an exact-length request
-// body ([SizedBody]), a lazy iterator over a paged listing ([Paginate]) and
-// S3's limits on listing and deleting ([MaxListPageSize], [MaxDeleteKeys]).
+// body ([SizedBody]), a lazy iterator over a paged listing ([Paginate]),
+// S3's limits on listing and deleting ([MaxListPageSize], [MaxDeleteKeys])
+// and its rules for bucket names ([ValidateBucketName]).
 //
 // Errors returned by a Store are classified into kinds ([ErrNotFound],
 // [ErrNoSuchUpload], [ErrPreconditionFailed], …) that callers test with
-// [errors.Is]; the backend's own error stays reachable with [errors.As].
+// [errors.Is]; the backend's own error stays reachable with [errors.As]. A
+// store that misbehaves is stopped with errors that match
+// [ErrEndlessListing] (a listing that would not end) or
+// [ErrResponseTooLarge] (an answer far larger than the request calls for).
 package multipart

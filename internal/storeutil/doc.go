@@ -9,7 +9,11 @@
 // library's errors into [*multipart.Error] values whose kinds [Classify]
 // finds. It also works around the quirks of S3-compatible stores in one
 // place: MinIO's silent abort of unknown uploads ([Requests.AbortUpload])
-// and versitygw's upload-listing markers ([Requests.ListUploads]).
+// and versitygw's upload-listing markers ([Requests.ListUploads]). And it
+// keeps a misbehaving store from turning the backends against their user:
+// listings that would not end ([PageGuard], [Listing.Pages]), answers too
+// large to read ([NewTransport]), and endpoints with passwords in errors
+// and logs ([RedactURL]).
 //
 // The package is internal because its shape follows the two backends; the
 // helpers a Store backend outside this module may rely on are in package
