@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
 )
 
 // The records of the staging dir are read back as untrusted input: another
@@ -62,8 +63,8 @@ func (r *jobRecord) validate() error {
 	if err := committer.ValidateID("job ID", r.JobID); err != nil {
 		return err
 	}
-	if r.Bucket == "" {
-		return errors.New("bucket is empty")
+	if err := multipart.ValidateBucketName(r.Bucket); err != nil {
+		return err
 	}
 	if err := validateDestination(r.Destination); err != nil {
 		return err

@@ -26,8 +26,8 @@ func TestStoreRetriesInOneLayer(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"uploads", "list", "s3://b/p/"}, "request throttled"},
-		{[]string{"success", "show", "s3://b/p/_SUCCESS"}, "request throttled"},
+		{[]string{"uploads", "list", "s3://bkt/p/"}, "request throttled"},
+		{[]string{"success", "show", "s3://bkt/p/_SUCCESS"}, "request throttled"},
 	} {
 		for _, attempts := range []int{1, 3} {
 			requests.Store(0)

@@ -84,20 +84,20 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bogus"}, nil, `unknown command "bogus" for "s3commit"`},
 		{[]string{"uploads", "bogus"}, nil, `unknown command "bogus" for "s3commit uploads"`},
 		{[]string{"--bogus"}, nil, "unknown flag: --bogus"},
-		{[]string{"uploads", "list", "--bogus", "s3://b"}, nil, "unknown flag: --bogus"},
+		{[]string{"uploads", "list", "--bogus", "s3://bkt"}, nil, "unknown flag: --bogus"},
 		{[]string{"uploads", "list"}, nil, "takes 1 argument(s) (s3://BUCKET[/PREFIX]), got 0"},
-		{[]string{"uploads", "list", "s3://a", "s3://b"}, nil, "got 2"},
-		{[]string{"uploads", "list", "s3://b/p", "--older-than", "-1h"}, nil, `invalid duration "-1h": negative`},
-		{[]string{"uploads", "list", "s3://b/p", "--older-than", "soon"}, nil, `invalid duration "soon"`},
-		{[]string{"uploads", "list", "s3://b/p", "--job", "bad/id"}, nil, "--job: invalid ID"},
-		{[]string{"uploads", "abort", "s3://b/p", "--expect", "-1"}, nil, "--expect -1 is negative"},
-		{[]string{"uploads", "abort", "s3://b/p", "--expect", "many"}, nil, `invalid argument "many"`},
+		{[]string{"uploads", "list", "s3://abc", "s3://bkt"}, nil, "got 2"},
+		{[]string{"uploads", "list", "s3://bkt/p", "--older-than", "-1h"}, nil, `invalid duration "-1h": negative`},
+		{[]string{"uploads", "list", "s3://bkt/p", "--older-than", "soon"}, nil, `invalid duration "soon"`},
+		{[]string{"uploads", "list", "s3://bkt/p", "--job", "bad/id"}, nil, "--job: invalid ID"},
+		{[]string{"uploads", "abort", "s3://bkt/p", "--expect", "-1"}, nil, "--expect -1 is negative"},
+		{[]string{"uploads", "abort", "s3://bkt/p", "--expect", "many"}, nil, `invalid argument "many"`},
 		{[]string{"uploads", "list", "gs://b/p"}, nil, `unknown URL scheme "gs"`},
-		{[]string{"uploads", "list", "s3://b/p"}, []string{envPathStyle + "=maybe"}, envPathStyle + `="maybe" is not a boolean`},
-		{[]string{"uploads", "list", "s3://b/p"}, []string{envMaxAttempts + "=many"}, envMaxAttempts + `="many" is not a number of attempts`},
-		{[]string{"uploads", "list", "s3://b/p"}, []string{envMaxAttempts + "=0"}, envMaxAttempts + `="0" is not a number of attempts`},
+		{[]string{"uploads", "list", "s3://bkt/p"}, []string{envPathStyle + "=maybe"}, envPathStyle + `="maybe" is not a boolean`},
+		{[]string{"uploads", "list", "s3://bkt/p"}, []string{envMaxAttempts + "=many"}, envMaxAttempts + `="many" is not a number of attempts`},
+		{[]string{"uploads", "list", "s3://bkt/p"}, []string{envMaxAttempts + "=0"}, envMaxAttempts + `="0" is not a number of attempts`},
 		{[]string{"pending", "show", "s3://bucket/"}, nil, "names no object"},
-		{[]string{"--endpoint-url", "ftp://host", "uploads", "list", "s3://b"}, nil, `--endpoint-url "ftp://host" must start with http://`},
+		{[]string{"--endpoint-url", "ftp://host", "uploads", "list", "s3://bkt"}, nil, `--endpoint-url "ftp://host" must start with http://`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -155,8 +155,8 @@ func TestStoreConfigErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"uploads", "list", "s3://b/p"}, "no region configured: set --region, AWS_REGION or a region in the AWS profile"},
-		{[]string{"--profile", "nope", "uploads", "list", "s3://b/p"}, "failed to get shared config profile, nope"},
+		{[]string{"uploads", "list", "s3://bkt/p"}, "no region configured: set --region, AWS_REGION or a region in the AWS profile"},
+		{[]string{"--profile", "nope", "uploads", "list", "s3://bkt/p"}, "failed to get shared config profile, nope"},
 	}
 	for _, tc := range cases {
 		res := runCLI(t, cliRun{Args: tc.args})

@@ -2,6 +2,8 @@ package main
 
 import (
 	"strings"
+
+	"github.com/s3commit/s3commit/multipart"
 )
 
 // s3URL is a parsed s3://BUCKET[/KEY] argument.
@@ -22,8 +24,9 @@ func (u s3URL) String() string {
 }
 
 // parseS3URL parses s3://BUCKET[/KEY] (s3a:// is accepted as a synonym, as
-// Hadoop writes it). Anything else — another scheme, no scheme, no bucket —
-// is a usage error.
+// Hadoop writes it). Anything else — another scheme, no scheme, no bucket,
+// a bucket name that breaks S3's rules (multipart.ValidateBucketName) — is
+// a usage error.
 func parseS3URL(raw string) (s3URL, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -38,8 +41,8 @@ func parseS3URL(raw string) (s3URL, error) {
 	if bucket == "" {
 		return s3URL{}, usageErrorf("no bucket in %q; write s3://BUCKET[/PREFIX]", raw)
 	}
-	if strings.ContainsAny(bucket, "?#:@ ") {
-		return s3URL{}, usageErrorf("invalid bucket name %q in %q; write s3://BUCKET[/PREFIX]", bucket, raw)
+	if err := multipart.ValidateBucketName(bucket); err != nil {
+		return s3URL{}, usageErrorf("%w in %q; write s3://BUCKET[/PREFIX] with the bucket's name", err, raw)
 	}
 	return s3URL{Bucket: bucket, Key: key}, nil
 }

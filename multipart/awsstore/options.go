@@ -100,7 +100,9 @@ func (p PayloadSigning) String() string {
 // [New] uses all fields. [NewFromClient] uses only PayloadSigning,
 // ListPageSize and Logger: the client's own configuration decides the rest.
 type Options struct {
-	// Bucket is the bucket the store operates on. Required.
+	// Bucket is the bucket the store operates on. Required; a name that
+	// breaks S3's naming rules is refused (see
+	// [multipart.ValidateBucketName]).
 	Bucket string
 
 	// EndpointURL is the S3 endpoint with its scheme, for example
@@ -184,6 +186,8 @@ func (o Options) validate() error {
 	var errs []error
 	if o.Bucket == "" {
 		errs = append(errs, errors.New("Options.Bucket is required"))
+	} else if err := multipart.ValidateBucketName(o.Bucket); err != nil {
+		errs = append(errs, fmt.Errorf("Options.Bucket: %w", err))
 	}
 	if o.EndpointURL != "" {
 		if err := validateEndpointURL(o.EndpointURL); err != nil {

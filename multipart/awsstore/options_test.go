@@ -19,23 +19,23 @@ func TestOptionsValidate(t *testing.T) {
 		opts    Options
 		wantErr string // substring; empty means valid
 	}{
-		{"minimal", Options{Bucket: "b"}, ""},
+		{"minimal", Options{Bucket: "bkt"}, ""},
 		{"full", Options{
-			Bucket: "b", EndpointURL: "https://s3.example:9000/", Region: "eu-west-1", UsePathStyle: true,
+			Bucket: "bkt", EndpointURL: "https://s3.example:9000/", Region: "eu-west-1", UsePathStyle: true,
 			Checksums: ChecksumWhenSupported, PayloadSigning: UnsignedPayload, MaxConnections: 10,
 			RetryMaxAttempts: 1, ListPageSize: 1000,
 		}, ""},
 		{"no bucket", Options{}, "Options.Bucket is required"},
-		{"endpoint without scheme", Options{Bucket: "b", EndpointURL: "127.0.0.1:9000"}, "must start with http:// or https://"},
-		{"endpoint with other scheme", Options{Bucket: "b", EndpointURL: "ftp://host"}, "must start with http:// or https://"},
-		{"endpoint without host", Options{Bucket: "b", EndpointURL: "http://"}, "no host"},
-		{"endpoint with query", Options{Bucket: "b", EndpointURL: "http://host?x=1"}, "query"},
-		{"unknown checksums", Options{Bucket: "b", Checksums: 7}, "Options.Checksums"},
-		{"unknown payload signing", Options{Bucket: "b", PayloadSigning: -1}, "Options.PayloadSigning"},
-		{"negative connections", Options{Bucket: "b", MaxConnections: -1}, "MaxConnections"},
-		{"negative attempts", Options{Bucket: "b", RetryMaxAttempts: -2}, "RetryMaxAttempts"},
-		{"page too large", Options{Bucket: "b", ListPageSize: 1001}, "ListPageSize"},
-		{"negative page", Options{Bucket: "b", ListPageSize: -1}, "ListPageSize"},
+		{"endpoint without scheme", Options{Bucket: "bkt", EndpointURL: "127.0.0.1:9000"}, "must start with http:// or https://"},
+		{"endpoint with other scheme", Options{Bucket: "bkt", EndpointURL: "ftp://host"}, "must start with http:// or https://"},
+		{"endpoint without host", Options{Bucket: "bkt", EndpointURL: "http://"}, "no host"},
+		{"endpoint with query", Options{Bucket: "bkt", EndpointURL: "http://host?x=1"}, "query"},
+		{"unknown checksums", Options{Bucket: "bkt", Checksums: 7}, "Options.Checksums"},
+		{"unknown payload signing", Options{Bucket: "bkt", PayloadSigning: -1}, "Options.PayloadSigning"},
+		{"negative connections", Options{Bucket: "bkt", MaxConnections: -1}, "MaxConnections"},
+		{"negative attempts", Options{Bucket: "bkt", RetryMaxAttempts: -2}, "RetryMaxAttempts"},
+		{"page too large", Options{Bucket: "bkt", ListPageSize: 1001}, "ListPageSize"},
+		{"negative page", Options{Bucket: "bkt", ListPageSize: -1}, "ListPageSize"},
 		{"several problems", Options{MaxConnections: -1}, "Options.Bucket is required"},
 	}
 	for _, c := range cases {
@@ -112,7 +112,7 @@ func TestNewConfiguresClient(t *testing.T) {
 	}{
 		{
 			name:         "endpoint without region defaults the region",
-			opts:         Options{Bucket: "b", EndpointURL: "http://127.0.0.1:9000", UsePathStyle: true, Credentials: creds},
+			opts:         Options{Bucket: "bkt", EndpointURL: "http://127.0.0.1:9000", UsePathStyle: true, Credentials: creds},
 			wantRegion:   DefaultRegion,
 			wantEndpoint: "http://127.0.0.1:9000",
 			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
@@ -120,7 +120,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		},
 		{
 			name:         "explicit region and pool",
-			opts:         Options{Bucket: "b", EndpointURL: "http://127.0.0.1:9000", Region: "eu-central-1", Credentials: creds, MaxConnections: 200},
+			opts:         Options{Bucket: "bkt", EndpointURL: "http://127.0.0.1:9000", Region: "eu-central-1", Credentials: creds, MaxConnections: 200},
 			wantRegion:   "eu-central-1",
 			wantEndpoint: "http://127.0.0.1:9000",
 			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
@@ -128,7 +128,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		},
 		{
 			name:         "the SDK makes one attempt whatever AWS_MAX_ATTEMPTS says",
-			opts:         Options{Bucket: "b", EndpointURL: "http://127.0.0.1:9000", Credentials: creds},
+			opts:         Options{Bucket: "bkt", EndpointURL: "http://127.0.0.1:9000", Credentials: creds},
 			env:          map[string]string{"AWS_MAX_ATTEMPTS": "7"},
 			wantRegion:   DefaultRegion,
 			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
@@ -136,7 +136,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		},
 		{
 			name:         "SDK retries when asked for",
-			opts:         Options{Bucket: "b", EndpointURL: "http://127.0.0.1:9000", Credentials: creds, RetryMaxAttempts: 4},
+			opts:         Options{Bucket: "bkt", EndpointURL: "http://127.0.0.1:9000", Credentials: creds, RetryMaxAttempts: 4},
 			wantRegion:   DefaultRegion,
 			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
 			wantIdle:     DefaultMaxConnections,
@@ -144,7 +144,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		},
 		{
 			name:         "region from the environment",
-			opts:         Options{Bucket: "b", Credentials: creds},
+			opts:         Options{Bucket: "bkt", Credentials: creds},
 			env:          map[string]string{"AWS_REGION": "ap-south-1"},
 			wantRegion:   "ap-south-1",
 			wantChecksum: aws.RequestChecksumCalculationWhenRequired,
@@ -152,7 +152,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		},
 		{
 			name:         "AWS_ENDPOINT_URL without region",
-			opts:         Options{Bucket: "b", Credentials: creds, Checksums: ChecksumWhenSupported},
+			opts:         Options{Bucket: "bkt", Credentials: creds, Checksums: ChecksumWhenSupported},
 			env:          map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9100"},
 			wantRegion:   DefaultRegion,
 			wantChecksum: aws.RequestChecksumCalculationWhenSupported,
@@ -160,7 +160,7 @@ func TestNewConfiguresClient(t *testing.T) {
 		},
 		{
 			name:    "no region and no endpoint",
-			opts:    Options{Bucket: "b", Credentials: creds},
+			opts:    Options{Bucket: "bkt", Credentials: creds},
 			wantErr: "no region configured",
 		},
 		{

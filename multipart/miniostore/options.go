@@ -31,7 +31,9 @@ const (
 // [New] uses all fields. [NewFromCore] uses only UnsignedPayload,
 // ListPageSize and Logger: the client's own configuration decides the rest.
 type Options struct {
-	// Bucket is the bucket the store operates on. Required.
+	// Bucket is the bucket the store operates on. Required; a name that
+	// breaks S3's naming rules is refused (see
+	// [multipart.ValidateBucketName]).
 	Bucket string
 
 	// Endpoint is the store's address: "host:port", or a URL
@@ -109,6 +111,8 @@ func (o Options) validate() (host string, secure bool, err error) {
 	var errs []error
 	if o.Bucket == "" {
 		errs = append(errs, errors.New("Options.Bucket is required"))
+	} else if err := multipart.ValidateBucketName(o.Bucket); err != nil {
+		errs = append(errs, fmt.Errorf("Options.Bucket: %w", err))
 	}
 	host, secure, err = parseEndpoint(o.Endpoint, o.Secure)
 	if err != nil {

@@ -51,7 +51,7 @@ func TestParseEndpoint(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	base := Options{Bucket: "b", Endpoint: "127.0.0.1:9000"}
+	base := Options{Bucket: "bkt", Endpoint: "127.0.0.1:9000"}
 	with := func(f func(*Options)) Options { o := base; f(&o); return o }
 	cases := []struct {
 		name    string
@@ -121,15 +121,15 @@ func TestNewConfiguresClient(t *testing.T) {
 		wantURL string
 		wantKey string
 	}{
-		{"static keys over http", Options{Bucket: "b", Endpoint: "http://127.0.0.1:9000", AccessKeyID: "AK", SecretAccessKey: "SK"},
+		{"static keys over http", Options{Bucket: "bkt", Endpoint: "http://127.0.0.1:9000", AccessKeyID: "AK", SecretAccessKey: "SK"},
 			nil, "http://127.0.0.1:9000", "AK"},
-		{"https from the scheme, pool size", Options{Bucket: "b", Endpoint: "https://s3.example", AccessKeyID: "AK", SecretAccessKey: "SK", MaxConnections: 7},
+		{"https from the scheme, pool size", Options{Bucket: "bkt", Endpoint: "https://s3.example", AccessKeyID: "AK", SecretAccessKey: "SK", MaxConnections: 7},
 			nil, "https://s3.example", "AK"},
-		{"keys from AWS env", Options{Bucket: "b", Endpoint: "127.0.0.1:9000"},
+		{"keys from AWS env", Options{Bucket: "bkt", Endpoint: "127.0.0.1:9000"},
 			map[string]string{"AWS_ACCESS_KEY_ID": "ENVAK", "AWS_SECRET_ACCESS_KEY": "ENVSK"}, "http://127.0.0.1:9000", "ENVAK"},
-		{"keys from MinIO env", Options{Bucket: "b", Endpoint: "127.0.0.1:9000", Secure: true},
+		{"keys from MinIO env", Options{Bucket: "bkt", Endpoint: "127.0.0.1:9000", Secure: true},
 			map[string]string{"MINIO_ROOT_USER": "ROOT", "MINIO_ROOT_PASSWORD": "ROOTSECRET"}, "https://127.0.0.1:9000", "ROOT"},
-		{"custom transport", Options{Bucket: "b", Endpoint: "127.0.0.1:9000", Transport: http.DefaultTransport},
+		{"custom transport", Options{Bucket: "bkt", Endpoint: "127.0.0.1:9000", Transport: http.DefaultTransport},
 			nil, "http://127.0.0.1:9000", ""},
 	}
 	for _, c := range cases {
@@ -141,7 +141,7 @@ func TestNewConfiguresClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Bucket() != "b" || st.pageSize != DefaultListPageSize {
+			if st.Bucket() != "bkt" || st.pageSize != DefaultListPageSize {
 				t.Errorf("Bucket %q, page size %d", st.Bucket(), st.pageSize)
 			}
 			if got := st.Core().EndpointURL().String(); got != c.wantURL {
