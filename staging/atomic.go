@@ -61,11 +61,22 @@ func writeFileAtomic(fsys fsys, name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err := fsys.Rename(tmp, name); err != nil {
+	if err := fsys.Rename(tmp, name); err != nil && !renamedTo(fsys, tmp, name, data) {
 		_ = fsys.Remove(tmp)
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return fsys.SyncDir(dir)
+}
+
+// renamedTo reports whether a rename of tmp to name that failed took
+// effect all the same (a retransmitted NFS rename answers ENOENT when the
+// first one did): tmp is gone and name holds data.
+func renamedTo(fsys fsys, tmp, name string, data []byte) bool {
+	if _, err := fsys.Lstat(tmp); !isNotExist(err) {
+		return false
+	}
+	got, err := readFileFS(fsys, name, int64(len(data)))
+	return err == nil && bytes.Equal(got, data)
 }
 
 // publishExclusive creates name with data unless it exists: a temporary

@@ -107,7 +107,9 @@ func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, 
 	// into place: a crash never leaves a job directory without its
 	// record. rename(2) fails when a job directory with files is there.
 	tmp := setupName(jobID)
-	if err := fsys.Mkdir(tmp, 0o755); err != nil {
+	// The name is random, so an existing one is our own: a retransmitted
+	// mkdir (NFS) whose first request made it.
+	if err := fsys.Mkdir(tmp, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		_ = fsys.RemoveAll(tmp) // made, if only the answer was lost
 		return nil, fmt.Errorf("staging: setup job %s: %w; give a StagingDir that this process can write", jobID, err)
 	}
@@ -153,7 +155,7 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 	}
 	in := newLayout("", tmp)
 	for _, dir := range []string{in.tasksDir(), in.attemptsDir()} {
-		if err := fsys.Mkdir(dir, 0o755); err != nil {
+		if err := fsys.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) { // ours: see above
 			return nil, err
 		}
 	}

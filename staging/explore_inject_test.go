@@ -26,7 +26,11 @@ const (
 	// faultError: the call fails with a permanent error and has no effect.
 	faultError fault = "error"
 	// faultLost: the call takes effect, the caller sees an error (a lost
-	// answer).
+	// answer). At a store call the error is a network error. At a change
+	// of the staging dir's names (mkdir, create, rename, link, remove) it
+	// is what an NFS client's retransmitted request gets once the first
+	// took effect (EEXIST, ENOENT); at a write, fsync or truncate, EIO
+	// after the data went out.
 	faultLost fault = "lost"
 	// faultCrash: the process stops before the call takes effect: the call
 	// and everything after it fail, nothing more of the process runs.
@@ -80,6 +84,10 @@ type injector struct {
 	fired   *point
 	points  []point // every point seen (the counting run)
 	cancel  context.CancelFunc
+	// pick, when set, chooses the point by what it is rather than by
+	// its number (the first point it accepts); phase is for pick's use.
+	pick  func(point) bool
+	phase string
 }
 
 func newInjector(target int, f fault, cancel context.CancelFunc) *injector {
@@ -96,7 +104,8 @@ func (in *injector) at(kind, op, name string) action {
 	in.n++
 	p := point{n: in.n, kind: kind, op: op, name: name}
 	in.points = append(in.points, p)
-	if in.n != in.target {
+	hit := in.n == in.target || in.pick != nil && in.fired == nil && in.pick(p)
+	if !hit {
 		return actPass
 	}
 	in.fired = &p
@@ -182,6 +191,21 @@ type faultFS struct {
 
 var _ fsys = (*faultFS)(nil)
 
+// retransmitted is the error an NFS client's retransmission of op gets
+// once the first request took effect; nil where a retransmission is
+// answered as the first was.
+func retransmitted(op string) error {
+	switch op {
+	case "mkdir", "link":
+		return syscall.EEXIST
+	case "rename", "remove":
+		return syscall.ENOENT
+	case "create", "lock":
+		return nil
+	}
+	return syscall.EIO
+}
+
 func (f *faultFS) do(op, name string, errno error, call func() error) error {
 	switch f.in.at("fs", op, name) {
 	case actCrash:
@@ -192,7 +216,10 @@ func (f *faultFS) do(op, name string, errno error, call func() error) error {
 		if err := call(); err != nil {
 			return err
 		}
-		return &fs.PathError{Op: op, Path: name, Err: syscall.EIO}
+		if lost := retransmitted(op); lost != nil {
+			return &fs.PathError{Op: op, Path: name, Err: lost}
+		}
+		return nil
 	case actCrashAfter:
 		_ = call()
 		f.in.crashNow()

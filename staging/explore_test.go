@@ -39,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -634,6 +635,12 @@ func (w *world) check(ctx context.Context) []string {
 	return bad
 }
 
+// committed reports whether the destination's _SUCCESS names the job.
+func (w *world) committed(ctx context.Context) bool {
+	d, err := success.ReadManifest(ctx, w.store, w.dest+"/_SUCCESS")
+	return err == nil && d.JobID == exploreJob
+}
+
 // replaced reports whether a committed job replaces the old object key.
 func (w *world) replaced(key string) bool {
 	if w.cfg.conflict != committer.ConflictReplace || !strings.HasPrefix(key, w.dest+"/") {
@@ -727,6 +734,12 @@ func (r exploreRun) do(t testing.TB, be *backend, recs []string) []result {
 	defer w.close()
 	if !base.crashed {
 		base.violations = w.check(context.Background())
+		// Ambiguity is not failure: a lost answer alone must not cost a
+		// job its commit. The call took effect; the committer finds out.
+		if r.story == "commit" && r.fault == faultLost && base.fired != nil &&
+			(base.fired.kind == "store" || retransmitted(base.fired.op) != syscall.EIO) && !w.committed(context.Background()) {
+			base.violations = append(base.violations, "a lost answer made the job fail: it was not committed")
+		}
 		base.leftByDesign = w.leftByDesign
 		return []result{base}
 	}
