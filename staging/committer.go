@@ -52,6 +52,9 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: the store is nil", ErrInvalidOptions)
 	}
+	if err := multipart.ValidateBucketName(store.Bucket()); err != nil {
+		return nil, fmt.Errorf("%w: the store's bucket: %w; its job records could not be read back", ErrInvalidOptions, err)
+	}
 	bufferDefault := opts.BufferDir == ""
 	if err := opts.validate(); err != nil {
 		return nil, err

@@ -759,10 +759,16 @@ func (r exploreRun) do(t testing.TB, be *backend, recs []string) []result {
 		}
 		res := base
 		res.recovery = rec
+		// A job whose _SUCCESS was visible is committed: readers may have
+		// read its output. No recovery may take it back.
+		visible := rw.committed(context.Background())
 		if err := rw.recoverJob(context.Background(), rec); err != nil {
 			res.violations = append(res.violations, "recovery: "+err.Error())
 		}
 		res.violations = append(res.violations, rw.check(context.Background())...)
+		if visible && !rw.committed(context.Background()) {
+			res.violations = append(res.violations, "the job's _SUCCESS was visible after the crash, and the recovery took the job back")
+		}
 		res.leftByDesign = rw.leftByDesign
 		out = append(out, res)
 	}

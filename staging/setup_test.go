@@ -41,6 +41,8 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 	_, err := staging.New(nil, e.options(nil))
 	require.ErrorIs(t, err, staging.ErrInvalidOptions)
+	_, err = staging.New(badBucket{e.mem}, e.options(nil))
+	require.ErrorIs(t, err, staging.ErrInvalidOptions, "a bucket name S3 refuses, which the job record could not be read back with")
 	_, err = staging.New(e.mem, e.options(func(o *staging.Options) { o.Destination = "events/" }))
 	require.NoError(t, err, "a trailing slash is trimmed")
 }
@@ -117,3 +119,9 @@ func TestSetupJob(t *testing.T) {
 		assert.Contains(t, err.Error(), `bucket "lake"`)
 	})
 }
+
+// badBucket is a store on a bucket whose name S3's rules refuse (a store
+// made from a client the caller configured may carry one).
+type badBucket struct{ multipart.Store }
+
+func (badBucket) Bucket() string { return "Bad_Bucket" }
