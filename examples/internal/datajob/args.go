@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/internal/storeutil"
 )
 
 // Subcommand names.
@@ -350,7 +351,7 @@ func (c *config) validate(set, vared map[string]bool) error {
 		return usagef("%s needs --staging-dir DIR: a directory shared by the driver and every task", sub)
 	}
 	if e := c.endpointURL; e != "" && !vared["endpoint-url"] && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
-		return usagef("--endpoint-url %q must start with http:// or https://", e)
+		return usagef("--endpoint-url %q must start with http:// or https://", storeutil.RedactURL(e))
 	}
 	if c.jobID == "" && sub != cmdRun {
 		return usagef("%s needs --job-id ID: the ID the job was (or will be) set up with", sub)
