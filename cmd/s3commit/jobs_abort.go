@@ -92,6 +92,6 @@ func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, op jobO
 		return writeJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "Aborted job %s (%s): %s aborted, %s deleted\n",
-		jobID, out.Destination, count(out.UploadsAborted, "upload"), count(out.ObjectsDeleted, "completed object"))
+		jobID, termText(out.Destination), count(out.UploadsAborted, "upload"), count(out.ObjectsDeleted, "completed object"))
 	return nil
 }

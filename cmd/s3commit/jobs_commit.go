@@ -132,7 +132,7 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp,
 		if !abort {
 			return nil, err
 		}
-		fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", termText(oneLine(err.Error())))
 	}
 	st, err := g.store(ctx, rep.Bucket)
 	if err != nil {
@@ -216,8 +216,8 @@ func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, op job
 	if g.JSON {
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "Committed job %s: %s completed (%s) in %s\n", jobID, count(out.FilesCompleted, "file"), formatBytes(out.Bytes), out.Destination)
-	fmt.Fprintf(stdout, "Manifest: %s\n", out.Success)
+	fmt.Fprintf(stdout, "Committed job %s: %s completed (%s) in %s\n", jobID, count(out.FilesCompleted, "file"), formatBytes(out.Bytes), termText(out.Destination))
+	fmt.Fprintf(stdout, "Manifest: %s\n", termText(out.Success))
 	if out.OrphanUploadsAborted > 0 {
 		fmt.Fprintf(stdout, "Orphan uploads aborted: %d\n", out.OrphanUploadsAborted)
 	}

@@ -194,7 +194,7 @@ func verifySuccess(ctx context.Context, st multipart.Store, u s3URL, d *success.
 		if !asJSON {
 			fmt.Fprintf(stdout, "\ndifferences between s3://%s/%s and the manifest:\n", u.Bucket, dest)
 			for _, diff := range ve.Differences {
-				fmt.Fprintln(stdout, "  "+diff.String())
+				fmt.Fprintln(stdout, "  "+termText(diff.String()))
 			}
 		}
 		summary, _, _ := strings.Cut(ve.Error(), "\n")
