@@ -1,0 +1,146 @@
+package chaos
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// toolsDirEnv names the directory that holds the pinned binaries, as the
+// Makefile exports it; testserver looks there too.
+const toolsDirEnv = "S3COMMIT_TOOLS_DIR"
+
+// ModuleRoot returns the nearest directory at or above the working
+// directory that holds a go.mod file.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && fi.Mode().IsRegular() {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// FindToxiproxy returns the path of the pinned toxiproxy-server: in
+// $S3COMMIT_TOOLS_DIR, in .tools/bin of the module root, or on $PATH.
+// When it finds none, the error says where it looked and how to install
+// it.
+func FindToxiproxy() (string, error) {
+	const name = "toxiproxy-server"
+	var looked []string
+	if dir := os.Getenv(toolsDirEnv); dir != "" {
+		p := filepath.Join(dir, name)
+		if isExecutable(p) {
+			return p, nil
+		}
+		looked = append(looked, fmt.Sprintf("%s (from $%s)", p, toolsDirEnv))
+	}
+	root, rootErr := ModuleRoot()
+	gobin := "<repository root>/.tools/bin"
+	if rootErr == nil {
+		gobin = filepath.Join(root, ".tools", "bin")
+		p := filepath.Join(gobin, name)
+		if isExecutable(p) {
+			return p, nil
+		}
+		looked = append(looked, p)
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	looked = append(looked, "$PATH")
+	return "", fmt.Errorf("chaos: %s not found; looked in %s; install the pinned toxiproxy with `make tools` in the repository root, "+
+		"or directly: GOBIN=/tmp/toxiproxy go install %s && mv /tmp/toxiproxy/server %s/%s",
+		name, strings.Join(looked, ", "), ToxiproxyInstallPath, gobin, name)
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// Binaries are the commands a run starts as processes.
+type Binaries struct {
+	Datajob  string // examples/datajob
+	S3commit string // cmd/s3commit
+}
+
+// Build builds the example data job and the s3commit CLI of the module at
+// root into dir with `go build` (the go command on $PATH, with the
+// environment's GOTOOLCHAIN and GOFLAGS).
+func Build(ctx context.Context, root, dir string) (Binaries, error) {
+	b := Binaries{Datajob: filepath.Join(dir, "datajob"), S3commit: filepath.Join(dir, "s3commit")}
+	for pkg, out := range map[string]string{"./examples/datajob": b.Datajob, "./cmd/s3commit": b.S3commit} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return Binaries{}, fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+		}
+	}
+	return b, nil
+}
+
+// SourceVersion returns the commit of the module at root, with "-dirty"
+// when tracked files differ from it (the binaries are built from the
+// working tree), or "unknown".
+func SourceVersion(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	v := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		v += "-dirty"
+	}
+	return v
+}
+
+// BinaryVersion returns the module version a Go binary was built from
+// (its main module's, as `go version -m` shows it), or "unknown".
+func BinaryVersion(path string) string {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	return v
+}
+
+// ThisMachine describes the machine: CPU model, cores, OS, kernel and the
+// Go release of the harness.
+func ThisMachine() Machine {
+	m := Machine{CPU: "unknown", Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, Kernel: "unknown", Go: runtime.Version()}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}
