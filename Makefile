@@ -22,8 +22,9 @@ MINIO_MODULE      := github.com/minio/minio
 MINIO_VERSION     := v0.0.0-20260212201848-7aac2a2c5b7c
 VERSITYGW_MODULE  := github.com/versity/versitygw/cmd/versitygw
 VERSITYGW_VERSION := v1.8.0
-# The latency-shaping proxy of `make bench BENCH_FLAGS=--latency=20ms`; its
-# command is installed as toxiproxy-server.
+# The latency-shaping proxy of `make bench BENCH_FLAGS=--latency=20ms` and the
+# fault-injecting proxy of the chaos run (internal/chaos, part of `make test`);
+# its command is installed as toxiproxy-server.
 TOXIPROXY_MODULE  := github.com/Shopify/toxiproxy/v2/cmd/server
 TOXIPROXY_VERSION := v2.5.0
 
@@ -62,9 +63,10 @@ help:
 	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
 	@echo "make bench-full  full-size benchmark (writes several GiB)"
 	@echo "make fuzz    run every fuzz target for FUZZTIME ($(FUZZTIME))"
+	@echo "make chaos   the chaos run: RUNS jobs as real processes on MinIO and versitygw through toxiproxy, faults from SEED; report under chaos/results/"
 	@echo "make explore run the crash-point explorer over the whole matrix on memstore, MinIO and versitygw (hours)"
 
-tools: $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.versitygw-$(VERSITYGW_VERSION)
+tools: $(TOOLS_DIR)/.minio-$(MINIO_VERSION) $(TOOLS_DIR)/.versitygw-$(VERSITYGW_VERSION) $(TOOLS_DIR)/.toxiproxy-$(TOXIPROXY_VERSION)
 
 # A stamp file per version re-installs a server when its pin changes.
 $(TOOLS_DIR)/.minio-$(MINIO_VERSION):
@@ -158,6 +160,28 @@ bench: $(BENCH_TOOLS)
 
 bench-full: $(BENCH_TOOLS)
 	cd bench && S3BENCH_MINIO_VERSION=$(MINIO_VERSION) $(GO) run ./cmd/s3bench --mode full --profile --repeat $(BENCH_REPEAT) $(BENCH_FLAGS)
+
+# The chaos run (internal/chaos): RUNS small jobs, each as real processes of
+# the example data job and the s3commit CLI, against MinIO and versitygw
+# through toxiproxy, with network faults and SIGKILLs drawn from SEED (0: a
+# seed drawn from the clock, printed), stopped after CHAOS_DURATION (0: no
+# limit); then checks every job against the store. The report (report.md,
+# report.json, the logs of jobs with violations) goes to
+# chaos/results/<UTC time>-seed<SEED>/. ONLY=12,40 replays those jobs of
+# SEED; SCENARIOS=cut-completion runs only that scenario; TARGETS=minio runs
+# on one server. `make test` runs a short run (TestChaosShort).
+RUNS           ?= 300
+SEED           ?= 0
+CHAOS_DURATION ?= 0
+ONLY           ?=
+SCENARIOS      ?=
+TARGETS        ?= minio,versitygw
+CHAOS_TIMEOUT  ?= 3h
+chaos: tools
+	$(GO) test -count=1 -v -timeout $(CHAOS_TIMEOUT) -run 'TestChaos$$' ./internal/chaos \
+		-chaos.jobs $(RUNS) -chaos.seed $(SEED) -chaos.duration $(CHAOS_DURATION) \
+		-chaos.only '$(ONLY)' -chaos.scenarios '$(SCENARIOS)' -chaos.targets '$(TARGETS)' \
+		-chaos.results $(CURDIR)/chaos/results
 
 # Runs each fuzz target of each package for FUZZTIME.
 fuzz:
