@@ -23,7 +23,7 @@ var (
 	flagJobs      = flag.Int("chaos.jobs", 0, "jobs of the run; 0 skips TestChaos")
 	flagDuration  = flag.Duration("chaos.duration", 0, "start no job after this time (0: no limit)")
 	flagOnly      = flag.String("chaos.only", "", "comma-separated job indexes to run alone (replay a job of a seed)")
-	flagScenarios = flag.String("chaos.scenarios", "", "comma-separated scenarios to draw from (mixed, cut-completion; default both)")
+	flagScenarios = flag.String("chaos.scenarios", "", "comma-separated scenarios to draw from (mixed, cut-completion, lost-answers; default all)")
 	flagTargets   = flag.String("chaos.targets", "minio,versitygw", "comma-separated servers")
 	flagResults   = flag.String("chaos.results", "", "directory under which a run writes <UTC time>-seed<seed>/report.md, report.json and the logs of jobs with violations")
 	flagKeepLogs  = flag.Bool("chaos.keep-logs", false, "keep every job's log in the results (or the test's temporary) directory")

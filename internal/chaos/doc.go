@@ -66,6 +66,15 @@
 // disabled as soon as the journal shows the first of 28 completions, while
 // the others are in flight.
 //
+// # Lost answers
+//
+// [ScenarioLostAnswers] resets, from the moment the driver commits, a
+// share of the connections when the store's answer comes back: calls take
+// effect without their callers learning it. The commit must tell such
+// calls apart from failures (DESIGN.md 4.5, ambiguous answers) and, when
+// it gives up, revert under the same lossy network; the operator then
+// finishes the job.
+//
 // # Entry points
 //
 // The tests of this package run it: TestChaosShort, a run of about a

@@ -20,10 +20,16 @@ const (
 	// MinIO may then keep an upload whose completion was cut but drop its
 	// parts; the commit must report it and revert.
 	ScenarioCutCompletion Scenario = "cut-completion"
+	// ScenarioLostAnswers loses answers of the store at random during the
+	// job commit (reset_peer on the way back, on a share of the
+	// connections): completions and deletions take effect but their
+	// callers do not learn it, the commit may give up and revert under
+	// the same lossy network, and the operator finishes the job.
+	ScenarioLostAnswers Scenario = "lost-answers"
 )
 
 // Scenarios lists every scenario, for flags and reports.
-var Scenarios = []Scenario{ScenarioMixed, ScenarioCutCompletion}
+var Scenarios = []Scenario{ScenarioMixed, ScenarioCutCompletion, ScenarioLostAnswers}
 
 // FaultKind is a kind of network fault.
 type FaultKind string
@@ -278,20 +284,34 @@ func NewPlan(seed uint64, index int, targets []string, scenarios []Scenario) *Jo
 		FailTask:  -1,
 		CrashTask: -1,
 	}
-	p.Scenario = ScenarioMixed
-	cut := hasMinIO && contains(scenarios, ScenarioCutCompletion)
-	switch {
-	case cut && !contains(scenarios, ScenarioMixed):
-		p.Scenario = ScenarioCutCompletion
-	case cut && p.Target == "minio" && rng.IntN(8) == 0:
-		p.Scenario = ScenarioCutCompletion
+	// The special scenarios this job may draw: cut-completion runs on
+	// MinIO only. Without the mixed scenario a job draws one of them;
+	// with it, a job draws each with 1 in 8.
+	var special []Scenario
+	if hasMinIO && contains(scenarios, ScenarioCutCompletion) {
+		special = append(special, ScenarioCutCompletion)
 	}
-	if p.Scenario == ScenarioCutCompletion {
+	if contains(scenarios, ScenarioLostAnswers) {
+		special = append(special, ScenarioLostAnswers)
+	}
+	p.Scenario = ScenarioMixed
+	switch r := rng.IntN(8); {
+	case !contains(scenarios, ScenarioMixed) && len(special) > 0:
+		p.Scenario = special[r%len(special)]
+	case r == 0 && contains(special, ScenarioCutCompletion) && p.Target == "minio":
+		p.Scenario = ScenarioCutCompletion
+	case r == 1 && contains(special, ScenarioLostAnswers):
+		p.Scenario = ScenarioLostAnswers
+	}
+	switch p.Scenario {
+	case ScenarioCutCompletion:
 		p.Target = "minio"
 		p.drawCutCompletion(rng)
-		return p
+	case ScenarioLostAnswers:
+		p.drawLostAnswers(rng)
+	default:
+		p.drawMixed(rng)
 	}
-	p.drawMixed(rng)
 	return p
 }
 
@@ -326,6 +346,27 @@ func (p *JobPlan) drawCutCompletion(rng *rand.Rand) {
 		Kind: FaultCut,
 		At:   Trigger{Kind: TriggerCompleted, N: 1, Delay: between(rng, 0, 2*time.Millisecond)},
 		For:  300 * time.Millisecond,
+	}}
+	p.Recovery = pick(rng, ActionCommitTasks, ActionCommitCount, ActionAbort)
+	p.Missing = LostAbort
+}
+
+// drawLostAnswers is the lost-answers scenario: 6 or 12 files; from the
+// moment the driver's commit process starts, for 2 to 6 s, 50 to 90 % of
+// the connections are reset when the store's answer comes back, so calls
+// take effect without their caller knowing; then the operator's
+// recovery.
+func (p *JobPlan) drawLostAnswers(rng *rand.Rand) {
+	p.Tasks, p.Days = pick(rng, 2, 4), 3
+	p.Events = 300 + rng.IntN(900)
+	p.Mode = pick(rng, "directory", "partitioned")
+	p.Conflict = pick(rng, "fail", "append", "replace")
+	p.Parallel, p.Attempts, p.GiveUp = p.Tasks, 2, LostAbort
+	p.CommitFaults = []Fault{{
+		Kind: FaultResetPeer, Stream: "downstream", Toxicity: 0.5 + 0.4*rng.Float64(),
+		Attributes: map[string]int64{"timeout": 0},
+		At:         Trigger{Kind: TriggerStart}, // the driver's process starts: before its first call
+		For:        between(rng, 2*time.Second, 6*time.Second),
 	}}
 	p.Recovery = pick(rng, ActionCommitTasks, ActionCommitCount, ActionAbort)
 	p.Missing = LostAbort

@@ -36,6 +36,18 @@ func TestPlanReproducible(t *testing.T) {
 	}
 }
 
+// TestPlanScenarioMix: with every scenario, most jobs are mixed and each
+// special scenario is drawn.
+func TestPlanScenarioMix(t *testing.T) {
+	counts := map[Scenario]int{}
+	for i := range 400 {
+		counts[NewPlan(9, i, []string{"minio", "versitygw"}, nil).Scenario]++
+	}
+	assert.Greater(t, counts[ScenarioMixed], 300, "%v", counts)
+	assert.Positive(t, counts[ScenarioCutCompletion], "%v", counts)
+	assert.Positive(t, counts[ScenarioLostAnswers], "%v", counts)
+}
+
 func TestPlanTargetsAndScenarios(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -59,8 +71,15 @@ func TestPlanTargetsAndScenarios(t *testing.T) {
 			assert.Equal(t, TriggerCompleted, p.CommitFaults[0].At.Kind)
 		}},
 		{"no MinIO: no cut completion", []string{"versitygw"}, nil, func(t *testing.T, i int, p *JobPlan) {
-			assert.Equal(t, ScenarioMixed, p.Scenario)
+			assert.NotEqual(t, ScenarioCutCompletion, p.Scenario)
 			assert.Equal(t, "versitygw", p.Target)
+		}},
+		{"lost answers only", []string{"minio", "versitygw"}, []Scenario{ScenarioLostAnswers}, func(t *testing.T, i int, p *JobPlan) {
+			assert.Equal(t, ScenarioLostAnswers, p.Scenario)
+			assert.Equal(t, []string{"minio", "versitygw"}[i%2], p.Target)
+			require.Len(t, p.CommitFaults, 1)
+			assert.Equal(t, FaultResetPeer, p.CommitFaults[0].Kind)
+			assert.Equal(t, "downstream", p.CommitFaults[0].Stream)
 		}},
 		{"mixed only", []string{"minio"}, []Scenario{ScenarioMixed}, func(t *testing.T, i int, p *JobPlan) {
 			assert.Equal(t, ScenarioMixed, p.Scenario)
@@ -183,6 +202,17 @@ func TestSignals(t *testing.T) {
 	assert.False(t, s.await(ctx, more, "tasks"), "a cancelled wait")
 }
 
+func TestCut(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"short", "short"},
+		{strings.Repeat("a", 12), "aaaaaaaaaa …"},
+		{"aaaaaaaaaéb", "aaaaaaaaa …"}, // not in the middle of é
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, cut(tt.in, 10), tt.in)
+	}
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
@@ -207,7 +237,8 @@ func TestReportTable(t *testing.T) {
 		"| kill: driver (SIGKILL) | 1 | 0 | 1 |",
 		"| recovery: s3commit jobs abort | 1 | 0 | 1 |",
 		"| commits that reported a completion cut off in flight | 1 | 0 | 1 |",
-		"| **violations** | 0 | 1 | 1 |",
+		"| **jobs with violations** | 0 | 1 | 1 |",
+		"| violations (broken checks) | 0 | 1 | 1 |",
 		"| cut-completion | 1 | 0 | 1 | 1 |",
 		"seed 5",
 	} {
@@ -216,6 +247,9 @@ func TestReportTable(t *testing.T) {
 	for _, k := range FaultKinds {
 		assert.Contains(t, table, "| fault: "+string(k)+" |")
 	}
+	md := r.Markdown()
+	assert.Contains(t, md, "- job 1 (``, versitygw), 1 violations — replay: `make chaos SEED=5 ONLY=1`")
+	assert.Contains(t, md, "  - something")
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, "make chaos SEED=5 ONLY=1", r.Violations[0].Replay)
 	assert.True(t, strings.Contains(r.ViolationsText(), "job 1"))

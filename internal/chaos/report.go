@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Counts are the totals of a set of jobs.
@@ -28,7 +29,9 @@ type Counts struct {
 	// ToxiproxyRestarts counts the restarts of a toxiproxy whose API
 	// hung (see Toxiproxy); each cut every connection through it.
 	ToxiproxyRestarts int `json:"toxiproxy_restarts"`
-	Violations        int `json:"violations"`
+	// Violations counts the broken checks, FailedJobs the jobs with any.
+	Violations int `json:"violations"`
+	FailedJobs int `json:"failed_jobs"`
 }
 
 func newCounts() *Counts {
@@ -60,6 +63,9 @@ func (c *Counts) add(r *JobResult) {
 	c.Phantoms += r.Phantoms
 	c.ToxiproxyRestarts += r.ToxiproxyRestarts
 	c.Violations += len(r.Violations)
+	if len(r.Violations) > 0 {
+		c.FailedJobs++
+	}
 }
 
 // Violation is one broken invariant, with what replays it.
@@ -199,7 +205,8 @@ func (r *Report) Table() string {
 	}
 	row("commits that reported a completion cut off in flight", func(c *Counts) int { return c.CutCompletions })
 	row("MinIO phantom uploads (listed, unknown to ListParts)", func(c *Counts) int { return c.Phantoms })
-	row("**violations**", func(c *Counts) int { return c.Violations })
+	row("**jobs with violations**", func(c *Counts) int { return c.FailedJobs })
+	row("violations (broken checks)", func(c *Counts) int { return c.Violations })
 	if len(r.ByScenario) > 1 || r.ByScenario[ScenarioCutCompletion] != nil {
 		b.WriteString("\n| scenario | jobs | committed | rolled back | cut completion reported |\n|---|---:|---:|---:|---:|\n")
 		for _, s := range sortedKeys(r.ByScenario) {
@@ -236,18 +243,68 @@ func (r *Report) Markdown() string {
 	b.WriteString("\n## Violations\n\n")
 	if len(r.Violations) == 0 {
 		b.WriteString("None.\n")
-	} else {
-		for _, v := range r.Violations {
-			fmt.Fprintf(&b, "- job %d (`%s`, %s): %s — replay: `%s`\n", v.Job, v.JobID, v.Target, v.What, v.Replay)
+		return b.String()
+	}
+	// One item per job: its first violations, cut short; report.json
+	// and the job's log have them all.
+	var jobs []int
+	byJob := map[int][]Violation{}
+	for _, v := range r.Violations {
+		if byJob[v.Job] == nil {
+			jobs = append(jobs, v.Job)
+		}
+		byJob[v.Job] = append(byJob[v.Job], v)
+	}
+	for _, j := range jobs {
+		vs := byJob[j]
+		v := vs[0]
+		fmt.Fprintf(&b, "- job %d (`%s`, %s), %d violations — replay: `%s`", v.Job, v.JobID, v.Target, len(vs), v.Replay)
+		if v.Log != "" {
+			fmt.Fprintf(&b, ", log: `%s`", v.Log)
+		}
+		b.WriteString("\n")
+		for i, v := range vs {
+			if i == maxListed {
+				fmt.Fprintf(&b, "  - … %d more\n", len(vs)-maxListed)
+				break
+			}
+			fmt.Fprintf(&b, "  - %s\n", cut(v.What, 300))
 		}
 	}
 	return b.String()
 }
 
-// WriteFiles writes report.md and report.json into dir.
+// maxListed is how many violations of a job Markdown lists.
+const maxListed = 3
+
+// cut shortens s to about n bytes, on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + " …"
+}
+
+// WriteFiles writes report.md and report.json into dir. The paths of
+// logs under dir are made relative to it.
 func (r *Report) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results dir: %w", err)
+	}
+	relative := func(p string) string {
+		if rel, err := filepath.Rel(dir, p); err == nil && filepath.IsAbs(p) && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+		return p
+	}
+	for i := range r.Violations {
+		r.Violations[i].Log = relative(r.Violations[i].Log)
+	}
+	for _, j := range r.Jobs {
+		j.Log = relative(j.Log)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(r.Markdown()), 0o644); err != nil {
 		return fmt.Errorf("write report.md: %w", err)
