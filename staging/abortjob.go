@@ -118,6 +118,21 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	c := j.c
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
+	// Journaled first: once objects the commit completed start to go, the
+	// job must never be resumed as a commit (it would write a _SUCCESS
+	// listing them). A rollback that cannot say so does not begin.
+	// (A journal that cannot be read cannot be resumed from either.)
+	if !s.journal.reverting && !s.journal.unreadable {
+		jl, err := openJournal(j.fs, j.l)
+		if err == nil {
+			err = jl.add(journalEntry{Op: opReverting})
+			_ = jl.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("journal the rollback before it begins: %w", err)
+		}
+		s.journal.reverting = true
+	}
 	ups := s.uploads()
 	type verdict struct {
 		del bool

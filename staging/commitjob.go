@@ -103,6 +103,9 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 	case commitRefuseReverted:
 		return fmt.Errorf("%w: it was rolled back; its staging directory %s is left over: AbortJob removes it",
 			committer.ErrJobFinished, j.l.jobDir)
+	case commitRefuseReverting:
+		return fmt.Errorf("%w: a rollback of it began and did not finish (objects it had completed may be gone): AbortJob finishes the rollback",
+			committer.ErrJobFinished)
 	case commitFinishCleanup:
 		return j.finishCommit(ctx, s, nil, lk) // committed by an earlier run that stopped before its cleanup
 	}
@@ -374,13 +377,18 @@ func (j *job) failCommit(ctx context.Context, r *commitRun, cause error, lk *job
 		}
 	}
 	_ = r.jl.Close()
-	switch r.s.failureAction(interrupted, j.c.opts.KeepStateOnFailure) {
+	transient := multipart.IsRetryable(cause)
+	switch r.s.failureAction(interrupted, transient, j.c.opts.KeepStateOnFailure) {
 	case failRollForward:
 		return fmt.Errorf("%w; %w: replace mode had begun deleting the old objects, so the job's state is kept and only CommitJob may finish it (AbortJob refuses)",
 			cause, ErrPastPointOfNoReturn)
 	case failKeep:
 		if interrupted {
 			return fmt.Errorf("%w; the commit was interrupted: CommitJob resumes it, AbortJob rolls it back", cause)
+		}
+		if transient {
+			return fmt.Errorf("%w; the store did not answer after the retries, so what the calls did is not known and nothing is undone: "+
+				"the job's state is kept, CommitJob resumes it once the store answers, AbortJob rolls it back", cause)
 		}
 		return fmt.Errorf("%w; the job's state is kept (KeepStateOnFailure): CommitJob resumes it, AbortJob rolls it back", cause)
 	}

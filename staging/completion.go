@@ -10,6 +10,10 @@ import (
 	"github.com/s3commit/s3commit/multipart"
 )
 
+// errObjectGone is the cause of a resumed commit's failure when an object
+// its journal says it completed is not there.
+var errObjectGone = errors.New("an object the commit completed is gone")
+
 // completeTimeout bounds one CompleteUpload call, which runs on after
 // CommitJob's context ends.
 const completeTimeout = 2 * time.Minute
@@ -23,6 +27,19 @@ func (r *commitRun) complete(ctx context.Context, p *multipart.PendingUpload) (s
 	done, ok := r.st.completed[p.Key]
 	r.mu.Unlock()
 	if ok && done.UploadID == p.UploadID {
+		if r.resumed {
+			// An earlier run completed it: the object must still be the
+			// one it made before a _SUCCESS lists it.
+			own, err := j.ownObject(ctx, p, done.ETag, r.st.beganAt)
+			switch {
+			case err != nil:
+				return "", fmt.Errorf("check the object an earlier run completed at s3://%s/%s: %w", p.Bucket, p.Key, err)
+			case !own:
+				return "", fmt.Errorf("%w: s3://%s/%s, which an earlier run of this commit completed, is gone or replaced (deleted by someone, "+
+					"or by a rollback that did not finish); the job's output is incomplete: abort it and write it again",
+					errObjectGone, p.Bucket, p.Key)
+			}
+		}
 		return done.ETag, nil
 	}
 	opts := multipart.CompleteOptions{IfNoneMatch: j.rec.Conflict == committer.ConflictFail}

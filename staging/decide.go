@@ -29,6 +29,10 @@ const (
 	// a rollback would lose the old and the new data, so it can only be
 	// finished (CommitJob).
 	phaseRollForward
+	// phaseReverting: a rollback began and did not finish: objects the
+	// commit had completed may be deleted already, so the job can no
+	// longer be committed; AbortJob finishes the rollback.
+	phaseReverting
 	// phaseCommitted: _SUCCESS of the job was written; only cleanup is
 	// left.
 	phaseCommitted
@@ -45,6 +49,8 @@ func (s *snapshot) phase(successOwned bool) phase {
 		return phaseReverted
 	case st.succeeded || successOwned:
 		return phaseCommitted
+	case st.reverting:
+		return phaseReverting
 	case s.pastPointOfNoReturn():
 		return phaseRollForward
 	case st.began || st.unreadable:
@@ -107,6 +113,9 @@ const (
 	commitFinishCleanup
 	// commitRefuseReverted: the job was rolled back; it cannot commit.
 	commitRefuseReverted
+	// commitRefuseReverting: a rollback of the job began; only AbortJob
+	// may finish it.
+	commitRefuseReverting
 )
 
 func (s *snapshot) commitAction() commitAction {
@@ -115,6 +124,8 @@ func (s *snapshot) commitAction() commitAction {
 		return commitFinishCleanup
 	case phaseReverted:
 		return commitRefuseReverted
+	case phaseReverting:
+		return commitRefuseReverting
 	}
 	return commitProceed
 }
@@ -133,13 +144,16 @@ const (
 )
 
 // failureAction decides after a failed commit run: interrupted says the
-// caller's context ended (a crash: nothing is undone), keep is
+// caller's context ended (a crash: nothing is undone), transient that the
+// store did not answer (network errors, 5xx, throttling, until the
+// retries ran out): the calls may have taken effect and a later CommitJob
+// finds out, so nothing is undone either; keep is
 // Options.KeepStateOnFailure.
-func (s *snapshot) failureAction(interrupted, keep bool) failureAction {
+func (s *snapshot) failureAction(interrupted, transient, keep bool) failureAction {
 	switch {
 	case s.pastPointOfNoReturn():
 		return failRollForward
-	case interrupted || keep:
+	case interrupted || transient || keep:
 		return failKeep
 	}
 	return failRevert
@@ -156,6 +170,8 @@ func (s *snapshot) state(lockHeld, successOwned bool) JobState {
 		return StateCommitted
 	case phaseReverted:
 		return StateReverted
+	case phaseReverting:
+		return StateReverting
 	case phaseRollForward:
 		return StateMustResume
 	case phaseCommitting:

@@ -124,6 +124,10 @@ func TestPhaseAndActions(t *testing.T) {
 		{"success written, journal missed it", newSnap(fail).task("t", "t_0", "a=1").journal(`{"op":"begin"}`).build(), true, StateCommitted, commitProceed, abortFinishCleanup, failRevert},
 		{"succeeded", newSnap(fail).journal(`{"op":"begin"}`, `{"op":"success"}`).build(), false, StateCommitted, commitFinishCleanup, abortFinishCleanup, failRevert},
 		{"reverted", newSnap(fail).journal(`{"op":"begin"}`, `{"op":"reverted"}`).build(), false, StateReverted, commitRefuseReverted, abortRemoveOnly, failRevert},
+		{"reverting", newSnap(fail).task("t", "t_0", "a=1").journal(`{"op":"begin"}`, `{"op":"completed","key":"out/a-J","uploadId":"1","etag":"e"}`, `{"op":"reverting"}`).build(),
+			false, StateReverting, commitRefuseReverting, abortRollback, failRevert},
+		{"reverting an open job", newSnap(fail).task("t", "t_0", "a=1").journal(`{"op":"reverting"}`).build(),
+			false, StateReverting, commitRefuseReverting, abortRollback, failRevert},
 		{"replace listing old objects", newSnap(replace).task("t", "t_0", "a=1").journal(`{"op":"begin"}`, `{"op":"delete-keys","keys":["out/old"]}`).build(),
 			false, StateInterrupted, commitProceed, abortRollback, failRevert},
 		{"replace deleting", newSnap(replace).task("t", "t_0", "a=1").journal(`{"op":"begin"}`, `{"op":"delete-keys","keys":["out/old"]}`, `{"op":"delete"}`).build(),
@@ -143,10 +147,11 @@ func TestPhaseAndActions(t *testing.T) {
 			assert.Equal(t, StateCommitting, tt.s.state(true, tt.owned), "a held lock")
 			assert.Equal(t, tt.commit, tt.s.commitAction(), "CommitJob")
 			assert.Equal(t, tt.abort, tt.s.abortAction(tt.owned), "AbortJob")
-			assert.Equal(t, tt.fail, tt.s.failureAction(false, false), "a failed commit")
+			assert.Equal(t, tt.fail, tt.s.failureAction(false, false, false), "a failed commit")
 			if tt.fail != failRollForward {
-				assert.Equal(t, failKeep, tt.s.failureAction(true, false), "an interrupted commit")
-				assert.Equal(t, failKeep, tt.s.failureAction(false, true), "KeepStateOnFailure")
+				assert.Equal(t, failKeep, tt.s.failureAction(true, false, false), "an interrupted commit")
+				assert.Equal(t, failKeep, tt.s.failureAction(false, true, false), "a store that did not answer")
+				assert.Equal(t, failKeep, tt.s.failureAction(false, false, true), "KeepStateOnFailure")
 			}
 		})
 	}

@@ -44,6 +44,11 @@ const (
 	// point): CommitJob finishes it; AbortJob refuses, as a rollback
 	// would lose the old and the new data.
 	StateMustResume JobState = "must_resume"
+	// StateReverting: a rollback of the job (a failed commit's revert, or
+	// an AbortJob) began and did not finish: objects the commit had
+	// completed may be deleted already. AbortJob finishes the rollback;
+	// CommitJob refuses.
+	StateReverting JobState = "reverting"
 	// StateCommitted: the journal records that _SUCCESS was written (or,
 	// when InspectJob was given a store, the destination's _SUCCESS names
 	// the job); only the cleanup is left, which CommitJob or AbortJob

@@ -17,6 +17,7 @@ const (
 	opDelete     = "delete"      // replace mode: the list of old objects is whole; deleting begins
 	opDeleted    = "deleted"     // replace mode: the old objects are deleted
 	opSuccess    = "success"     // _SUCCESS is written: the job is committed
+	opReverting  = "reverting"   // a rollback began: the job can no longer be committed
 	opReverted   = "reverted"    // the job was rolled back
 )
 
@@ -54,6 +55,7 @@ type journalState struct {
 	deleteListed bool
 	deleted      bool
 	succeeded    bool
+	reverting    bool
 	reverted     bool
 	// unreadable is set when the journal exists but could not be read at
 	// all (too large, not a regular file, an I/O error): nothing of it is
@@ -120,6 +122,8 @@ func (st *journalState) apply(data []byte) error {
 		st.deleted = true
 	case opSuccess:
 		st.succeeded = true
+	case opReverting:
+		st.reverting = true
 	case opReverted:
 		st.reverted = true
 	default:

@@ -576,3 +576,87 @@ func TestCompletionOfAVanishedUploadOverAnotherObject(t *testing.T) {
 	assert.Contains(t, err.Error(), "not the upload's")
 	assert.Equal(t, map[string]string{key: "another writer's"}, e.objects(t, e.dest+"/"), "no _SUCCESS claims the other writer's object")
 }
+
+// Found by the chaos run: a job commit that failed because the store did
+// not answer (network errors until the retries ran out) reverted at once,
+// during the outage; the revert failed half-way, and a later CommitJob
+// resumed and wrote a _SUCCESS listing objects the revert had deleted.
+// Now a store that does not answer undoes nothing: the state is kept and
+// a later CommitJob commits.
+func TestCommitJobKeepsItsStateWhenTheStoreDoesNotAnswer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	j, err := e.committer(t, func(o *staging.Options) { o.CommitConcurrency = 1 }).SetupJob(ctx, "job")
+	require.NoError(t, err)
+	want := sixFiles(t, e, j)
+	// The network goes down after two completions, for every call.
+	var n int
+	var mu sync.Mutex
+	e.fault.Add(faultstore.Rule{Err: multipart.ErrNetwork, Match: func(c faultstore.Call) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Op == faultstore.OpCompleteUpload {
+			n++
+		}
+		return n > 2
+	}})
+	err = j.CommitJob(ctx)
+	require.ErrorIs(t, err, multipart.ErrNetwork)
+	assert.Contains(t, err.Error(), "nothing is undone")
+	e.fault.Clear()
+	assert.Len(t, e.objects(t, e.dest+"/"), 2, "the two completed objects stay")
+
+	j2, err := e.committer(t, nil).OpenJob(ctx, "job")
+	require.NoError(t, err)
+	require.NoError(t, j2.CommitJob(ctx))
+	e.requireCommitted(t, "job", want, nil)
+}
+
+// Found by the chaos run: a revert that deleted some of the completed
+// objects and then failed left a job that a later CommitJob resumed,
+// writing a _SUCCESS that listed the deleted objects. A rollback is now
+// journaled before it begins: CommitJob refuses such a job and AbortJob
+// finishes the rollback. A resumed commit also checks that every object
+// its journal says it completed is still there.
+func TestHalfRevertedJobIsNotResumed(t *testing.T) {
+	for _, how := range []string{"revert", "deleted-behind-its-back"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			j, err := e.committer(t, func(o *staging.Options) { o.CommitConcurrency = 1 }).SetupJob(context.Background(), "job")
+			require.NoError(t, err)
+			want := sixFiles(t, e, j)
+			if how == "revert" {
+				// A permanent error at the fourth completion; the revert
+				// deletes the three completed objects, then fails.
+				e.fault.Add(faultstore.FailNth(faultstore.OpCompleteUpload, 4, multipart.ErrAccessDenied))
+				e.fault.Add(faultstore.Rule{Op: faultstore.OpAbortUpload, Err: multipart.ErrAccessDenied})
+				err = j.CommitJob(context.Background())
+				require.ErrorIs(t, err, multipart.ErrAccessDenied)
+				assert.Contains(t, err.Error(), "reverting failed too")
+			} else {
+				crash(e, 4, cancel)
+				require.Error(t, j.CommitJob(ctx))
+				for k := range e.objects(t, e.dest+"/") {
+					require.NoError(t, e.mem.DeleteObjects(context.Background(), []string{k}))
+				}
+			}
+			e.fault.Clear()
+
+			j2, err := e.committer(t, nil).OpenJob(context.Background(), "job")
+			require.NoError(t, err)
+			err = j2.CommitJob(context.Background())
+			require.Error(t, err, "a job whose completed objects are gone is not committed")
+			_, serr := e.mem.HeadObject(context.Background(), e.dest+"/"+staging.SuccessMarker)
+			require.ErrorIs(t, serr, multipart.ErrNotFound, "no _SUCCESS lists the missing objects")
+			j3, err := e.committer(t, nil).OpenJob(context.Background(), "job")
+			if err == nil {
+				require.NoError(t, j3.AbortJob(context.Background()))
+			}
+			e.requireNothing(t, "job", keysOf(want)...)
+			assert.Empty(t, e.objects(t, e.dest+"/"))
+			e.requireDirsGone(t, "job")
+		})
+	}
+}

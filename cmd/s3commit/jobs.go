@@ -175,6 +175,8 @@ func stateText(s staging.JobState) string {
 		return "tasks committed"
 	case staging.StateMustResume:
 		return "must resume (replace mode began deleting old objects: only 'jobs commit' can finish it)"
+	case staging.StateReverting:
+		return "reverting (a rollback began: only 'jobs abort' can finish it)"
 	}
 	return string(s)
 }
