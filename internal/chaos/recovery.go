@@ -17,6 +17,8 @@ const (
 	msgMissingTasks = "expected tasks have not committed"
 	msgRolledBack   = "rolled back"
 	msgReverted     = "the job was reverted"
+	// A job whose rollback began: only an abort may finish it.
+	msgRollbackBegun = "a rollback of it began"
 	// The datajob's commit when the job committed but reading its
 	// _SUCCESS back failed.
 	msgCommittedUnread = "committed, but its _SUCCESS cannot be read"
@@ -42,8 +44,10 @@ func (j *jobRun) cli(ctx context.Context, args ...string) (result, error) {
 // back: `s3commit jobs show`, then `jobs commit` (expecting every task)
 // or `jobs abort` as the plan says. A commit refused because a task has
 // not committed leads to running the task again or to an abort, as the
-// plan says; a command that fails for another reason is repeated. It
-// returns what the last command that finished the job reported.
+// plan says; a commit refused because the job was (or began to be)
+// rolled back leads to an abort; a command that fails for another reason
+// is repeated. It returns what the last command that finished the job
+// reported.
 func (j *jobRun) recover(ctx context.Context) Outcome {
 	dir, id := j.t.stagingDir, j.p.JobID
 	action := j.p.Recovery
@@ -107,6 +111,8 @@ func (j *jobRun) recover(ctx context.Context) Outcome {
 				action = ActionAbort // removes what is left of the staging dir
 			case strings.Contains(out, msgRolledBack):
 				reported = OutcomeRolledBack
+				action = ActionAbort
+			case strings.Contains(out, msgRollbackBegun):
 				action = ActionAbort
 			}
 		case ActionAbort:
