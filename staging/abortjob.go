@@ -189,9 +189,14 @@ func (j *job) gone(ctx context.Context) {
 }
 
 // undoUpload aborts one upload of a pendingset and says whether its object
-// must be deleted: when the journal shows it completed, or when the upload
-// is gone (completed by a run that crashed before journaling it), and the
-// object at its key is the one it made.
+// must be deleted: when the journal shows it completed, or when a commit
+// had begun (its completion may have taken effect unjournaled: a crash, a
+// lost answer), and the object at its key is the one it made.
+//
+// A successful abort does not prove that the upload was not completed:
+// MinIO answers 204 to aborting an upload it does not know, which the
+// backends catch with a ListParts first, but not when that check's answer
+// is lost. So once a commit had begun the object is checked either way.
 func (j *job) undoUpload(ctx context.Context, s *snapshot, p *multipart.PendingUpload) (bool, error) {
 	st := s.journal
 	if done, ok := st.completed[p.Key]; ok && done.UploadID == p.UploadID {
@@ -199,9 +204,7 @@ func (j *job) undoUpload(ctx context.Context, s *snapshot, p *multipart.PendingU
 	}
 	err := j.c.store.AbortUpload(ctx, p.Key, p.UploadID)
 	switch {
-	case err == nil:
-		return false, nil
-	case !errors.Is(err, multipart.ErrNoSuchUpload):
+	case err != nil && !errors.Is(err, multipart.ErrNoSuchUpload):
 		return false, err
 	case !st.began && !st.unreadable:
 		return false, nil // no commit ran: nothing was completed

@@ -69,7 +69,9 @@ func (c *Committer) CommitJob(ctx context.Context, jobID string, opts CommitOpti
 // still exists and whether the object at its key is the one it made. A
 // permanent store error reverts the job unless Options.KeepStateOnFailure
 // is set, or unless replace mode had begun deleting the old objects: from
-// there on the commit only rolls forward ([ErrPastPointOfNoReturn]). While
+// there on the commit only rolls forward ([ErrPastPointOfNoReturn]). A
+// failure the store did not answer (after the retries) keeps the state, as
+// a crash does. While
 // another CommitJob or AbortJob of the job runs (in any process sharing
 // the staging dir) it returns [ErrJobBusy]; there is no waiting.
 func (j *job) CommitJob(ctx context.Context) error {

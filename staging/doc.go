@@ -61,6 +61,12 @@
 // [Committer.OpenJob]) resumes, and a later AbortJob rolls back. A
 // permanent store error during CommitJob reverts the job (deletes what it
 // completed and aborts the rest) unless [Options.KeepStateOnFailure] is set.
+// A failure the store did not answer (network errors, 5xx or throttling
+// until the retries ran out) reverts nothing: what the calls did is not
+// known, so the state is kept as after a crash, for CommitJob or AbortJob
+// once the store answers. A rollback journals that it began; a job whose
+// rollback did not finish is never resumed as a commit: CommitJob refuses
+// it and AbortJob finishes the rollback.
 //
 // Two states are not rolled back. A job whose _SUCCESS naming it reached
 // the store is committed, whatever its journal says: AbortJob finishes its
