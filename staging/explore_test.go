@@ -160,7 +160,8 @@ type world struct {
 	cfg     exploreConfig
 	be      *backend
 	srv     *memstore.Server // the memstore's server; nil on a real server
-	store   multipart.Store  // for the checks: no faults
+	store   multipart.Store  // the processes' store, before faults
+	checks  multipart.Store  // for the checks: no faults, retried
 	staging string
 	buffer  string
 	root    string // every key of the run starts with it ("" on memstore)
@@ -191,6 +192,7 @@ func newWorld(t testing.TB, be *backend, cfg exploreConfig) *world {
 		w.root = "explore-" + randomSuffix() + "/"
 	}
 	w.store = w.rawStore(t)
+	w.checks = checkStore(w.store)
 	w.dest = w.root + "out"
 	// Older data: a neighbouring destination always; in the destination
 	// (at the root, in a partition the job writes, in one it does not) for
@@ -218,6 +220,14 @@ func (w *world) rawStore(t testing.TB) multipart.Store {
 		opts = memstore.MinIOOptions()
 	}
 	return w.srv.Store("explore", opts)
+}
+
+// checkStore wraps the store the checks read with retries: a check must
+// not fail because the server hiccuped (versitygw answers 500 at times to
+// a ListMultipartUploads of the whole bucket while other configurations
+// complete and abort uploads in it).
+func checkStore(s multipart.Store) multipart.Store {
+	return multipart.NewRetryingStore(s, multipart.RetryPolicy{MaxAttempts: 5, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, nil)
 }
 
 // fastTempDir is a temporary directory in memory (tmpfs) where there is
@@ -254,6 +264,7 @@ func (w *world) fork(t testing.TB) (*world, error) {
 	f := *w
 	f.srv = w.srv.Clone()
 	f.store = f.rawStore(t)
+	f.checks = checkStore(f.store)
 	f.staging, f.buffer = fastTempDir(t), fastTempDir(t)
 	f.leftByDesign = 0
 	for _, d := range [][2]string{{w.staging, f.staging}, {w.buffer, f.buffer}} {
@@ -482,14 +493,14 @@ func (w *world) check(ctx context.Context) []string {
 
 	objects := map[string][]byte{}
 	for _, prefix := range []string{w.dest + "/", w.root + "outx/"} {
-		for o, err := range w.store.ListObjects(ctx, prefix) {
+		for o, err := range w.checks.ListObjects(ctx, prefix) {
 			if err != nil {
 				return append(bad, "list: "+err.Error())
 			}
 			objects[o.Key] = w.read(ctx, o.Key)
 		}
 	}
-	d, err := success.Read(ctx, w.store, w.dest+"/_SUCCESS")
+	d, err := success.Read(ctx, w.checks, w.dest+"/_SUCCESS")
 	committed := err == nil && d.JobID == exploreJob
 	if err != nil && !errors.Is(err, multipart.ErrNotFound) {
 		fail("_SUCCESS cannot be read: %v", err)
@@ -581,7 +592,7 @@ func (w *world) check(ctx context.Context) []string {
 	// recorded (its answer lost, or the process stopped before its record
 	// was written) could be another job's, and is left alone.
 	left := map[multipart.Upload]bool{}
-	for up, err := range w.store.ListUploads(ctx, "") { // the whole bucket, on MinIO too
+	for up, err := range w.checks.ListUploads(ctx, "") { // the whole bucket, on MinIO too
 		if err != nil {
 			return append(bad, "list uploads: "+err.Error())
 		}
@@ -590,7 +601,7 @@ func (w *world) check(ctx context.Context) []string {
 		}
 	}
 	for key := range jobKeys {
-		for up, err := range w.store.ListUploads(ctx, key) {
+		for up, err := range w.checks.ListUploads(ctx, key) {
 			if err == nil && up.Key == key {
 				left[multipart.Upload{Key: up.Key, UploadID: up.UploadID}] = true
 			}
@@ -618,7 +629,7 @@ func (w *world) check(ctx context.Context) []string {
 				if state == StateCommitted && !errors.Is(err, committer.ErrJobFinished) || state == StateReverted && err != nil {
 					fail("AbortJob of the job left %s: %v", state, err)
 				}
-				if _, err := success.ReadManifest(ctx, w.store, w.dest+"/_SUCCESS"); (err == nil) != committed {
+				if _, err := success.ReadManifest(ctx, w.checks, w.dest+"/_SUCCESS"); (err == nil) != committed {
 					fail("the final AbortJob changed whether the job is committed")
 				}
 			}
@@ -637,7 +648,7 @@ func (w *world) check(ctx context.Context) []string {
 
 // committed reports whether the destination's _SUCCESS names the job.
 func (w *world) committed(ctx context.Context) bool {
-	d, err := success.ReadManifest(ctx, w.store, w.dest+"/_SUCCESS")
+	d, err := success.ReadManifest(ctx, w.checks, w.dest+"/_SUCCESS")
 	return err == nil && d.JobID == exploreJob
 }
 
@@ -654,7 +665,7 @@ func (w *world) replaced(key string) bool {
 }
 
 func (w *world) read(ctx context.Context, key string) []byte {
-	rc, _, err := w.store.GetObject(ctx, key)
+	rc, _, err := w.checks.GetObject(ctx, key)
 	if err != nil {
 		return nil
 	}
