@@ -28,7 +28,9 @@ type Options struct {
 	// and every task must see the same directory (a shared volume such as
 	// NFS when they run on different machines). Required. Hadoop:
 	// fs.s3a.committer.staging.tmp.path (which Hadoop keeps on the cluster
-	// filesystem).
+	// filesystem). A URL (s3://bucket/prefix) is refused with
+	// [ErrInvalidOptions]: it is not a directory, and a staging dir in the
+	// store is not supported.
 	StagingDir string
 	// BufferDir is the local directory under which task attempts write
 	// their files before task commit. Default: a directory of the user's
@@ -127,6 +129,13 @@ func (o *Options) validate() error {
 	if o.StagingDir == "" {
 		return bad("StagingDir is empty; give a directory that the driver and every task can reach")
 	}
+	if scheme, ok := urlScheme(o.StagingDir); ok {
+		return bad("StagingDir %q is a %s:// URL, not a directory: a staging dir in the store is not supported; "+
+			"give a directory that the driver and every task can reach (a shared volume such as NFS)", o.StagingDir, scheme)
+	}
+	if scheme, ok := urlScheme(o.BufferDir); ok {
+		return bad("BufferDir %q is a %s:// URL, not a directory: give a local directory", o.BufferDir, scheme)
+	}
 	if o.BufferDir == "" {
 		o.BufferDir = defaultBufferDir()
 	}
@@ -192,4 +201,21 @@ func validateDestination(dest string) error {
 		return fmt.Errorf("the destination: %w", err)
 	}
 	return nil
+}
+
+// urlScheme reports whether dir is a URL ("s3://bucket/x", "file:///x")
+// rather than a path, with its scheme. Taken as a path, "s3://b/x" would
+// be the relative directory "s3:/b/x".
+func urlScheme(dir string) (string, bool) {
+	scheme, _, ok := strings.Cut(dir, "://")
+	if !ok || scheme == "" {
+		return "", false
+	}
+	for i, r := range scheme {
+		letter := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+		if !letter && (i == 0 || !('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return "", false
+		}
+	}
+	return scheme, true
 }

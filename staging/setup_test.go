@@ -22,6 +22,9 @@ func TestNewValidatesOptions(t *testing.T) {
 		want string
 	}{
 		{"no staging dir", func(o *staging.Options) { o.StagingDir = "" }, "StagingDir is empty"},
+		{"staging dir in the store", func(o *staging.Options) { o.StagingDir = "s3://bucket/_staging" }, `StagingDir "s3://bucket/_staging" is a s3:// URL`},
+		{"staging dir as a file URL", func(o *staging.Options) { o.StagingDir = "file:///mnt/staging" }, "is a file:// URL"},
+		{"buffer dir in the store", func(o *staging.Options) { o.BufferDir = "s3://bucket/buffer" }, "BufferDir"},
 		{"no destination", func(o *staging.Options) { o.Destination = "" }, "is empty"},
 		{"only slashes", func(o *staging.Options) { o.Destination = "//" }, "is empty"},
 		{"leading slash", func(o *staging.Options) { o.Destination = "/events" }, "starts with '/'"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,6 +52,9 @@ func newJobsCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 // checkStagingDir fails with a one-line error when dir is not an existing
 // directory.
 func checkStagingDir(dir string) error {
+	if strings.Contains(dir, "://") {
+		return usageErrorf("staging dir %s is a URL; give the directory (a local path or a mounted shared volume) the job was set up with: a staging dir in the store is not supported", dir)
+	}
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

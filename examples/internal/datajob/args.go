@@ -350,6 +350,9 @@ func (c *config) validate(set, vared map[string]bool) error {
 	if c.stagingDir == "" {
 		return usagef("%s needs --staging-dir DIR: a directory shared by the driver and every task", sub)
 	}
+	if strings.Contains(c.stagingDir, "://") {
+		return usagef("--staging-dir %s is a URL: give a directory shared by the driver and every task (a mounted volume); a staging dir in the store is not supported", c.stagingDir)
+	}
 	if e := c.endpointURL; e != "" && !vared["endpoint-url"] && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 		return usagef("--endpoint-url %q must start with http:// or https://", storeutil.RedactURL(e))
 	}

@@ -58,6 +58,7 @@ func TestCheckArgs(t *testing.T) {
 		{"dest without prefix", []string{"run", "--dest", "s3://lake/", "--staging-dir", "/s"}, "has no prefix"},
 		{"dest without bucket", []string{"run", "--dest", "s3:///x", "--staging-dir", "/s"}, "has no valid bucket"},
 		{"missing staging dir", []string{"run", "--dest", "s3://lake/e"}, "run needs --staging-dir DIR"},
+		{"staging dir URL", []string{"run", "--dest", "s3://lake/e", "--staging-dir", "s3://lake/_staging"}, "--staging-dir s3://lake/_staging is a URL"},
 		{"missing job id", args("setup"), "setup needs --job-id ID"},
 		{"bad job id", args("setup", "--job-id", "a/b"), `--job-id "a/b"`},
 		{"bad endpoint", args("run", "--endpoint-url", "minio:9000"), "must start with http:// or https://"},
