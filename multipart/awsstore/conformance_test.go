@@ -70,7 +70,7 @@ var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true, Preconditi
 // (It rejects S3's upload-listing markers with 400 InvalidArgument,
 // versity/versitygw#2149; the backend falls back to a key marker, so paging
 // works.) memstore.VersityGWOptions emulates the same.
-var versityGWBehavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true}
+var versityGWBehavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true, ListsControlCharactersAsReplacement: true}
 
 func TestConformanceMinIO(t *testing.T) {
 	h := harness(t, testserver.MinIO(t), same)

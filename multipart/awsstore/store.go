@@ -285,7 +285,7 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 // listings.
 func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multipart.Upload, error] {
 	return s.requests.ListUploads(ctx, prefix, func(keyMarker, uploadIDMarker string) (storeutil.UploadPage, error) {
-		in := &s3.ListMultipartUploadsInput{Bucket: &s.bucket, MaxUploads: aws.Int32(s.pageSize)}
+		in := &s3.ListMultipartUploadsInput{Bucket: &s.bucket, MaxUploads: aws.Int32(s.pageSize), EncodingType: types.EncodingTypeUrl}
 		if prefix != "" {
 			in.Prefix = aws.String(prefix)
 		}
@@ -299,13 +299,22 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multip
 		if err != nil {
 			return storeutil.UploadPage{}, err
 		}
+		encoded := out.EncodingType == types.EncodingTypeUrl
+		next, err := listedKey(out.NextKeyMarker, encoded)
+		if err != nil {
+			return storeutil.UploadPage{}, err
+		}
 		page := storeutil.UploadPage{
 			Truncated:          aws.ToBool(out.IsTruncated),
-			NextKeyMarker:      aws.ToString(out.NextKeyMarker),
+			NextKeyMarker:      next,
 			NextUploadIDMarker: aws.ToString(out.NextUploadIdMarker),
 		}
 		for _, u := range out.Uploads {
-			up := multipart.Upload{Key: aws.ToString(u.Key), UploadID: aws.ToString(u.UploadId)}
+			key, err := listedKey(u.Key, encoded)
+			if err != nil {
+				return storeutil.UploadPage{}, err
+			}
+			up := multipart.Upload{Key: key, UploadID: aws.ToString(u.UploadId)}
 			if u.Initiated != nil {
 				up.Initiated = *u.Initiated
 			}
@@ -441,7 +450,7 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 	objects := storeutil.Listing[multipart.ObjectInfo, string]{
 		Op: "ListObjectsV2", Key: prefix, Marker: "continuation token",
 		Fetch: func(token string) (multipart.ListPage[multipart.ObjectInfo, string], error) {
-			in := &s3.ListObjectsV2Input{Bucket: &s.bucket, MaxKeys: aws.Int32(s.pageSize)}
+			in := &s3.ListObjectsV2Input{Bucket: &s.bucket, MaxKeys: aws.Int32(s.pageSize), EncodingType: types.EncodingTypeUrl}
 			if prefix != "" {
 				in.Prefix = aws.String(prefix)
 			}
@@ -457,7 +466,11 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 				Next: aws.ToString(out.NextContinuationToken),
 			}
 			for _, o := range out.Contents {
-				page.Items = append(page.Items, objectInfo(aws.ToString(o.Key), o.Size, o.ETag, o.LastModified))
+				key, err := listedKey(o.Key, out.EncodingType == types.EncodingTypeUrl)
+				if err != nil {
+					return multipart.ListPage[multipart.ObjectInfo, string]{}, err
+				}
+				page.Items = append(page.Items, objectInfo(key, o.Size, o.ETag, o.LastModified))
 			}
 			return page, nil
 		},

@@ -61,7 +61,7 @@ func TestConformanceMinIOEmulation(t *testing.T) {
 // suite asserts on the real versitygw.
 func TestConformanceVersityGWEmulation(t *testing.T) {
 	h := withOptions(conformanceHarness(), memstore.VersityGWOptions())
-	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true}
+	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true, ListsControlCharactersAsReplacement: true}
 	storetest.Run(t, h)
 }
 

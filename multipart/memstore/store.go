@@ -87,6 +87,14 @@ type Options struct {
 	// means a repeated completion to succeed, as AWS's does, but does not
 	// check that the upload made the object.) Checked on versitygw v1.8.0.
 	CompleteUnknownUploadSucceedsIfObjectExists bool
+
+	// ListControlCharactersAsReplacement emulates versitygw, which ignores
+	// a listing's encoding-type=url and lists each control character of a
+	// key that XML 1.0 cannot carry (U+0000 to U+001F but tab, newline and
+	// carriage return) as U+FFFD: ListObjects and ListUploads yield such
+	// keys changed, so that the key as listed names no object or upload.
+	// Checked on versitygw v1.8.0.
+	ListControlCharactersAsReplacement bool
 }
 
 // MinIOOptions returns the options that make a [Store] answer as MinIO
@@ -108,12 +116,27 @@ func MinIOOptions() Options {
 
 // VersityGWOptions returns the options that make a [Store] answer as
 // versitygw (posix backend) does where it departs from S3:
-// [Options.CompleteUnknownUploadSucceedsIfObjectExists]. Checked against
-// versitygw v1.8.0 by the conformance suite, which asserts the same flag
-// on the real server. Set the other fields (credentials, page size) on the
+// [Options.CompleteUnknownUploadSucceedsIfObjectExists] and
+// [Options.ListControlCharactersAsReplacement]. Checked against versitygw
+// v1.8.0 by the conformance suite, which asserts the same flags on the
+// real server. Set the other fields (credentials, page size) on the
 // result.
 func VersityGWOptions() Options {
-	return Options{CompleteUnknownUploadSucceedsIfObjectExists: true}
+	return Options{CompleteUnknownUploadSucceedsIfObjectExists: true, ListControlCharactersAsReplacement: true}
+}
+
+// listed returns key as a listing shows it (see
+// [Options.ListControlCharactersAsReplacement]).
+func (s *Store) listed(key string) string {
+	if !s.opts.ListControlCharactersAsReplacement {
+		return key
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+			return utf8.RuneError
+		}
+		return r
+	}, key)
 }
 
 // APIError is the S3 error a real store would have answered. It is the Err
@@ -402,7 +425,7 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multip
 				return
 			}
 			for _, pos := range page {
-				if !yield(multipart.Upload{Key: pos.key, UploadID: pos.id, Initiated: pos.initiated}, nil) {
+				if !yield(multipart.Upload{Key: s.listed(pos.key), UploadID: pos.id, Initiated: pos.initiated}, nil) {
 					return
 				}
 			}
@@ -610,7 +633,9 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 				return
 			}
 			for _, info := range page {
-				if !yield(info, nil) {
+				shown := info
+				shown.Key = s.listed(info.Key)
+				if !yield(shown, nil) {
 					return
 				}
 			}

@@ -67,6 +67,6 @@ func TestConformanceMinIO(t *testing.T) {
 // back to a key marker, so paging works.
 func TestConformanceVersityGW(t *testing.T) {
 	h := harness(t, testserver.VersityGW(t))
-	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true}
+	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true, ListsControlCharactersAsReplacement: true}
 	storetest.Run(t, h)
 }

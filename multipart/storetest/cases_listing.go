@@ -3,7 +3,9 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,7 +70,11 @@ func (s *suite) testListUploads(t *testing.T) {
 	assert.Len(t, uploadIDs(ctx, t, st, z), 1)
 }
 
-// testSpecialKeys: spaces, unicode and '=' (Hive partitions) in keys.
+// testSpecialKeys: spaces, unicode, '=' (Hive partitions), URL escapes
+// and control characters in keys. XML 1.0 cannot carry most control
+// characters, so a store lists them as they are only when the listing asks
+// for URL-encoded keys (encoding-type=url); without it MinIO lists ESC and
+// BEL as U+FFFD, and an upload listed so cannot be aborted by its key.
 func (s *suite) testSpecialKeys(t *testing.T) {
 	ctx := testContext(t)
 	st, prefix := s.store(t)
@@ -76,11 +82,30 @@ func (s *suite) testSpecialKeys(t *testing.T) {
 		prefix + "year=2026/month=11/part 0000.parquet",
 		prefix + "städte/日本語/ünïcødé-🚀.json",
 		prefix + "a+b&c%20d/q?x=1#frag",
+		prefix + "ctl/\x1b]0;title\x07\x1b[2J\u009b-\u202e.json",
+	}
+	listed := func(key string) string {
+		if !s.h.Behavior.ListsControlCharactersAsReplacement {
+			return key
+		}
+		return strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+				return utf8.RuneError
+			}
+			return r
+		}, key)
 	}
 	for i, key := range keys {
 		data := payload(uint64(100+i), 64)
 		id := createUpload(ctx, t, st, key)
-		assert.Equal(t, []string{id}, uploadIDs(ctx, t, st, key), "ListUploads by exact key %q", key)
+		var ids []string
+		for u, err := range st.ListUploads(ctx, key) {
+			require.NoError(t, err, "ListUploads %q", key)
+			if u.Key == listed(key) {
+				ids = append(ids, u.UploadID)
+			}
+		}
+		assert.Equal(t, []string{id}, ids, "ListUploads by exact key %q lists the key as it is (or as Behavior says)", key)
 		parts := uploadParts(ctx, t, st, key, id, data)
 		_, err := st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{})
 		require.NoError(t, err, "CompleteUpload %q", key)
@@ -91,17 +116,17 @@ func (s *suite) testSpecialKeys(t *testing.T) {
 		require.NoError(t, err, "PutObject %q", small)
 		requireContent(ctx, t, st, small, []byte(key))
 	}
-	var listed []string
+	var got []string
 	for o, err := range st.ListObjects(ctx, prefix) {
 		require.NoError(t, err)
-		listed = append(listed, o.Key)
+		got = append(got, o.Key)
 	}
 	want := []string{}
 	for _, k := range keys {
-		want = append(want, k, k+".meta")
+		want = append(want, listed(k), listed(k+".meta"))
 	}
 	slices.Sort(want)
-	assert.Equal(t, want, listed, "ListObjects returns the exact keys in order")
+	assert.Equal(t, want, got, "ListObjects returns the exact keys in order")
 }
 
 // testListObjectsPaging: more objects than a page, with sizes and ETags.

@@ -56,6 +56,11 @@ type Behavior struct {
 	// IgnoresIfNoneMatchOnPut: PutObject accepts If-None-Match: * and
 	// overwrites an existing object anyway.
 	IgnoresIfNoneMatchOnPut bool
+	// ListsControlCharactersAsReplacement: listings ignore encoding-type=url
+	// and show each C0 control character of a key (but tab, newline and
+	// carriage return) as U+FFFD, so that a key as listed names nothing
+	// (versitygw).
+	ListsControlCharactersAsReplacement bool
 	// IgnoresIfMatchOnComplete: CompleteMultipartUpload accepts If-Match
 	// with a wrong ETag and overwrites anyway.
 	IgnoresIfMatchOnComplete bool
