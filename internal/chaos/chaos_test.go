@@ -117,7 +117,7 @@ func runChaos(t *testing.T, cfg Config, replay string) *Report {
 		})
 	}
 
-	root, err := ModuleRoot()
+	root, err := testserver.ModuleRoot()
 	require.NoError(t, err)
 	cfg.WorkDir = t.TempDir()
 	cfg.Source = SourceVersion(ctx, root)

@@ -308,14 +308,7 @@ func (j *jobRun) runTasks(ctx context.Context) bool {
 		})
 	}
 	wg.Wait()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, c := range j.committed {
-		if !c {
-			return false
-		}
-	}
-	return true
+	return len(j.missingTasks()) == 0
 }
 
 // missingTasks returns the tasks not known to have committed.

@@ -135,10 +135,8 @@ func startProc(name, bin string, args, env []string, onLine func(name, line stri
 // kill sends SIGKILL to the process if it is still running and reports
 // whether it did.
 func (p *proc) kill() bool {
-	select {
-	case <-p.done:
+	if !p.running() {
 		return false
-	default:
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -106,12 +106,9 @@ func (j *jobRun) recover(ctx context.Context) Outcome {
 					continue
 				}
 				action = ActionAbort
-			case strings.Contains(out, msgReverted):
+			case strings.Contains(out, msgReverted), strings.Contains(out, msgRolledBack):
 				reported = OutcomeRolledBack
 				action = ActionAbort // removes what is left of the staging dir
-			case strings.Contains(out, msgRolledBack):
-				reported = OutcomeRolledBack
-				action = ActionAbort
 			case strings.Contains(out, msgRollbackBegun):
 				action = ActionAbort
 			}

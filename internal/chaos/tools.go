@@ -5,74 +5,24 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/s3commit/s3commit/internal/testserver"
 )
 
-// toolsDirEnv names the directory that holds the pinned binaries, as the
-// Makefile exports it; testserver looks there too.
-const toolsDirEnv = "S3COMMIT_TOOLS_DIR"
-
-// ModuleRoot returns the nearest directory at or above the working
-// directory that holds a go.mod file.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && fi.Mode().IsRegular() {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// FindToxiproxy returns the path of the pinned toxiproxy-server: in
-// $S3COMMIT_TOOLS_DIR, in .tools/bin of the module root, or on $PATH.
-// When it finds none, the error says where it looked and how to install
-// it.
+// FindToxiproxy returns the path of the pinned toxiproxy-server, looked
+// up as testserver looks up its servers ([testserver.FindBinary]). When
+// it finds none, the error says where it looked and how to install it.
 func FindToxiproxy() (string, error) {
 	const name = "toxiproxy-server"
-	var looked []string
-	if dir := os.Getenv(toolsDirEnv); dir != "" {
-		p := filepath.Join(dir, name)
-		if isExecutable(p) {
-			return p, nil
-		}
-		looked = append(looked, fmt.Sprintf("%s (from $%s)", p, toolsDirEnv))
-	}
-	root, rootErr := ModuleRoot()
-	gobin := "<repository root>/.tools/bin"
-	if rootErr == nil {
-		gobin = filepath.Join(root, ".tools", "bin")
-		p := filepath.Join(gobin, name)
-		if isExecutable(p) {
-			return p, nil
-		}
-		looked = append(looked, p)
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	looked = append(looked, "$PATH")
-	return "", fmt.Errorf("chaos: %s not found; looked in %s; install the pinned toxiproxy with `make tools` in the repository root, "+
-		"or directly: GOBIN=/tmp/toxiproxy go install %s && mv /tmp/toxiproxy/server %s/%s",
-		name, strings.Join(looked, ", "), ToxiproxyInstallPath, gobin, name)
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+	return testserver.FindBinary(name, func(gobin string) string {
+		return fmt.Sprintf("GOBIN=/tmp/toxiproxy go install %s && mv /tmp/toxiproxy/server %s/%s", ToxiproxyInstallPath, gobin, name)
+	})
 }
 
 // Binaries are the commands a run starts as processes.

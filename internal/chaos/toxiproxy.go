@@ -160,9 +160,8 @@ func (t *Toxiproxy) Restart(ctx context.Context, gen int) error {
 		return fmt.Errorf("restart toxiproxy: %w", err)
 	}
 	for name, upstream := range t.proxies {
-		body := map[string]any{"name": name, "listen": t.listens[name], "upstream": upstream, "enabled": true}
-		if err := t.do(ctx, http.MethodPost, "/proxies", body, nil); err != nil {
-			return fmt.Errorf("restart toxiproxy: create proxy %s: %w", name, err)
+		if err := t.createProxy(ctx, name, t.listens[name], upstream); err != nil {
+			return fmt.Errorf("restart toxiproxy: %w", err)
 		}
 	}
 	return nil
@@ -197,14 +196,23 @@ func (t *Toxiproxy) CreateProxy(ctx context.Context, name, upstream string) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"name": name, "listen": listen, "upstream": upstream, "enabled": true}
-	if err := t.do(ctx, http.MethodPost, "/proxies", body, nil); err != nil {
-		return nil, fmt.Errorf("create proxy %s: %w", name, err)
+	if err := t.createProxy(ctx, name, listen, upstream); err != nil {
+		return nil, err
 	}
 	t.mu.Lock()
 	t.proxies[name], t.listens[name] = upstream, listen
 	t.mu.Unlock()
 	return &Proxy{t: t, Name: name, Listen: listen}, nil
+}
+
+// createProxy asks the server for an enabled proxy from listen to
+// upstream.
+func (t *Toxiproxy) createProxy(ctx context.Context, name, listen, upstream string) error {
+	body := map[string]any{"name": name, "listen": listen, "upstream": upstream, "enabled": true}
+	if err := t.do(ctx, http.MethodPost, "/proxies", body, nil); err != nil {
+		return fmt.Errorf("create proxy %s: %w", name, err)
+	}
+	return nil
 }
 
 // Toxic is a toxic as toxiproxy's API takes it.

@@ -75,11 +75,10 @@ func (s *signals) fired(t Trigger, phase string) bool {
 		name := fmt.Sprintf("%s_%d.intents", taskID(t.Task), t.Attempt)
 		return countIn(filepath.Join(s.jobDir, "attempts", name), `"uploadId"`) >= t.N
 	case TriggerCompleted:
-		n := countIn(filepath.Join(s.jobDir, "commit", "journal"), `"op":"completed"`)
 		if t.N == 0 {
 			return countIn(filepath.Join(s.jobDir, "commit", "journal"), `"op":"begin"`) > 0
 		}
-		return n >= t.N
+		return countIn(filepath.Join(s.jobDir, "commit", "journal"), `"op":"completed"`) >= t.N
 	case TriggerSuccess:
 		return countIn(filepath.Join(s.jobDir, "commit", "journal"), `"op":"success"`) > 0
 	}

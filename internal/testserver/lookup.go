@@ -22,11 +22,20 @@ const (
 	VersityGWInstallPath = "github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 )
 
-// findBinary looks for the executable name in $S3COMMIT_TOOLS_DIR, in
+// findBinary looks for the server binary name, installed from installPath
+// with `go install`, as [FindBinary] does.
+func findBinary(name, installPath string) (string, error) {
+	return FindBinary(name, func(gobin string) string {
+		return fmt.Sprintf("GOBIN=%s go install %s", gobin, installPath)
+	})
+}
+
+// FindBinary looks for the executable name in $S3COMMIT_TOOLS_DIR, in
 // .tools/bin of the module root and on $PATH, in that order. When it finds
 // nothing, the error names every place it looked and how to install the
-// binary.
-func findBinary(name, installPath string) (string, error) {
+// binary: with `make tools`, or directly with the command install returns
+// for the directory the binary belongs in.
+func FindBinary(name string, install func(gobin string) string) (string, error) {
 	exe := name
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
@@ -43,7 +52,7 @@ func findBinary(name, installPath string) (string, error) {
 		looked = append(looked, fmt.Sprintf("$%s (not set)", ToolsDirEnv))
 	}
 
-	root, rootErr := moduleRoot()
+	root, rootErr := ModuleRoot()
 	if rootErr == nil {
 		p := filepath.Join(root, ".tools", "bin", exe)
 		if isExecutable(p) {
@@ -72,13 +81,13 @@ func findBinary(name, installPath string) (string, error) {
 	if rootErr == nil {
 		gobin = filepath.Join(root, ".tools", "bin")
 	}
-	fmt.Fprintf(&b, ",\nor directly: GOBIN=%s go install %s", gobin, installPath)
+	fmt.Fprintf(&b, ",\nor directly: %s", install(gobin))
 	return "", errors.New(b.String())
 }
 
-// moduleRoot returns the nearest directory at or above the working directory
+// ModuleRoot returns the nearest directory at or above the working directory
 // that holds a go.mod file.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
