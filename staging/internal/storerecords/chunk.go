@@ -166,10 +166,8 @@ func checkClaimToken(t string) error {
 	case !utf8.ValidString(t):
 		return errors.New("claim token is not valid UTF-8")
 	}
-	for _, c := range t {
-		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) {
-			return fmt.Errorf("claim token holds the control character %U", c)
-		}
+	if c, ok := controlChar(t); ok {
+		return fmt.Errorf("claim token holds the control character %U", c)
 	}
 	return nil
 }

@@ -56,7 +56,9 @@ func CheckConditionalWrites(ctx context.Context, store multipart.Store, probeKey
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeDeleteTimeout)
 		defer cancel()
 		if derr := store.DeleteObjects(dctx, []string{probeKey}); derr != nil {
-			err = errors.Join(err, fmt.Errorf("delete the conditional-write probe %s: %w", where, derr))
+			// A delete whose answer was lost may have taken effect: the
+			// probe may be left, and the error says so.
+			err = errors.Join(err, fmt.Errorf("delete the conditional-write probe %s: %w; it may be left there: delete it", where, derr))
 		}
 	}()
 	if cerr != nil {

@@ -100,12 +100,6 @@ func New(store multipart.Store, prefix string, opts Options) (*Records, error) {
 	return &Records{store: store, prefix: prefix, policy: opts.policy()}, nil
 }
 
-// Store returns the store the records are kept in.
-func (r *Records) Store() multipart.Store { return r.store }
-
-// Prefix returns the key prefix of the records, without a trailing '/'.
-func (r *Records) Prefix() string { return r.prefix }
-
 // Key returns the object key of the record name, or an error matching
 // [ErrInvalidName].
 func (r *Records) Key(name string) (string, error) {
@@ -335,10 +329,8 @@ func checkPath(p string, max int) error {
 	case p[0] == '/':
 		return fmt.Errorf("%w: it starts with '/'", ErrInvalidName)
 	}
-	for _, c := range p {
-		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) {
-			return fmt.Errorf("%w: it holds the control character %U", ErrInvalidName, c)
-		}
+	if c, ok := controlChar(p); ok {
+		return fmt.Errorf("%w: it holds the control character %U", ErrInvalidName, c)
 	}
 	for seg := range strings.SplitSeq(p, "/") {
 		switch seg {
@@ -349,6 +341,17 @@ func checkPath(p string, max int) error {
 		}
 	}
 	return nil
+}
+
+// controlChar returns the first control character of s (C0, DEL or C1),
+// if any.
+func controlChar(s string) (rune, bool) {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // objectURL names key in the store's bucket for messages.
