@@ -68,9 +68,10 @@ func writeFileAtomic(fsys fsys, name string, data []byte) error {
 	return fsys.SyncDir(dir)
 }
 
-// renamedTo reports whether a rename of tmp to name that failed took
-// effect all the same (a retransmitted NFS rename answers ENOENT when the
-// first one did): tmp is gone and name holds data.
+// renamedTo reports whether a rename of tmp that failed took effect all
+// the same (its answer was lost; a retransmitted NFS rename answers ENOENT
+// when the first one did): tmp is gone and name (the renamed file, or a
+// file of the renamed directory) holds data.
 func renamedTo(fsys fsys, tmp, name string, data []byte) bool {
 	if _, err := fsys.Lstat(tmp); !isNotExist(err) {
 		return false

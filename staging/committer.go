@@ -162,10 +162,16 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 			return nil, err
 		}
 	}
-	if err := writeJobRecord(fsys, in.record(), rec); err != nil {
+	data, err := encodeJobRecord(rec)
+	if err != nil {
 		return nil, err
 	}
-	if err := fsys.Rename(tmp, l.jobDir); err != nil && !renamed(fsys, tmp, l.record(), rec) {
+	if err := writeFileAtomic(fsys, in.record(), data); err != nil {
+		return nil, err
+	}
+	// A rename whose answer was lost took effect when tmp is gone and the
+	// record in place is this one.
+	if err := fsys.Rename(tmp, l.jobDir); err != nil && !renamedTo(fsys, tmp, l.record(), data) {
 		return nil, err
 	}
 	if err := fsys.SyncDir("."); err != nil {
@@ -175,17 +181,6 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 	c.opts.Logger.DebugContext(ctx, "job set up", "job", jobID, "destination", rec.Destination,
 		"mode", rec.Mode, "conflict", rec.Conflict)
 	return &job{c: c, fs: fsys, rec: rec, l: l}, nil
-}
-
-// renamed reports whether a rename of a job's setup directory that failed
-// took effect all the same (its answer was lost): the directory is gone
-// and the job's record in place is this one.
-func renamed(fsys fsys, tmp, record string, rec *jobRecord) bool {
-	if _, err := fsys.Lstat(tmp); !isNotExist(err) {
-		return false
-	}
-	got, err := readJobRecord(fsys, record)
-	return err == nil && *got == *rec
 }
 
 // OpenJob opens a job set up earlier, by this or any other process sharing

@@ -78,12 +78,13 @@ func (r *jobRecord) validate() error {
 	return nil
 }
 
-func writeJobRecord(fsys fsys, name string, r *jobRecord) error {
+// encodeJobRecord returns the bytes of job.json for r.
+func encodeJobRecord(r *jobRecord) ([]byte, error) {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFileAtomic(fsys, name, append(data, '\n'))
+	return append(data, '\n'), nil
 }
 
 // readJobRecord reads job.json; a missing file is fs.ErrNotExist.
