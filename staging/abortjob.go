@@ -36,11 +36,11 @@ var ErrDamagedRecords = errors.New("staging: records of the job could not be rea
 // Damaged records do not stop AbortJob: it does what the readable ones
 // allow and returns an error matching [ErrDamagedRecords].
 func (j *job) AbortJob(ctx context.Context) error {
-	if _, err := j.fs.Lstat(j.l.jobDir); isNotExist(err) {
+	if ok, err := j.h.jobExists(ctx, j.l); err == nil && !ok {
 		j.gone(ctx)
 		return nil
 	}
-	lk, err := j.lock()
+	lk, err := j.lock(ctx)
 	if errors.Is(err, committer.ErrJobNotFound) {
 		j.gone(ctx) // removed meanwhile by a commit or abort
 		return nil
@@ -49,7 +49,7 @@ func (j *job) AbortJob(ctx context.Context) error {
 		return fmt.Errorf("staging: abort job: %w", err)
 	}
 	defer lk.release()
-	if _, err := j.fs.Lstat(j.l.record()); isNotExist(err) {
+	if _, err := j.h.readJobRecord(ctx, j.l); isNotExist(err) {
 		j.removeDirs(ctx, lk) // committed or aborted meanwhile, or never set up completely
 		j.setFinished()
 		return nil
@@ -61,10 +61,10 @@ func (j *job) AbortJob(ctx context.Context) error {
 }
 
 func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
-	if err := j.seal(); err != nil {
+	if err := j.seal(ctx); err != nil {
 		return err
 	}
-	s, err := j.snapshot()
+	s, err := j.snapshot(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,8 +87,8 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		return nil
 	case abortFinishCleanup:
 		if owned && !s.journal.succeeded {
-			if jl, err := openJournal(j.fs, j.l); err == nil {
-				_ = jl.add(journalEntry{Op: opSuccess})
+			if jl, err := j.h.openJournal(ctx, j.l, lk); err == nil {
+				_ = jl.add(ctx, journalEntry{Op: opSuccess})
 				_ = jl.Close()
 			}
 		}
@@ -123,9 +123,9 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	// listing them). A rollback that cannot say so does not begin.
 	// (A journal that cannot be read cannot be resumed from either.)
 	if !s.journal.reverting && !s.journal.unreadable {
-		jl, err := openJournal(j.fs, j.l)
+		jl, err := j.h.openJournal(ctx, j.l, lk)
 		if err == nil {
-			err = jl.add(journalEntry{Op: opReverting})
+			err = jl.add(ctx, journalEntry{Op: opReverting})
 			_ = jl.Close()
 		}
 		if err != nil {
@@ -169,8 +169,8 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	}
 	// Journaled before the directory goes: should its removal fail, the
 	// job reads as rolled back, not as one whose tasks could commit.
-	if jl, err := openJournal(j.fs, j.l); err == nil {
-		_ = jl.add(journalEntry{Op: opReverted})
+	if jl, err := j.h.openJournal(ctx, j.l, lk); err == nil {
+		_ = jl.add(ctx, journalEntry{Op: opReverted})
 		_ = jl.Close()
 	}
 	j.removeDirs(ctx, lk)
@@ -181,7 +181,7 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 // gone finishes an AbortJob of a job whose staging directory is gone: it
 // removes what is left of its buffer directory and of its removal.
 func (j *job) gone(ctx context.Context) {
-	sweepRemnants(j.fs, j.rec.JobID)
+	j.h.sweepRemnants(ctx, j.rec.JobID)
 	if err := j.removeBuffer(); err != nil {
 		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's buffer directory", "dir", j.l.bufferDir, "error", err)
 	}

@@ -75,41 +75,10 @@ func (j *job) warnRecordProblems(ctx context.Context, s *snapshot) {
 	}
 }
 
-// removeDirs removes the job's staging directory and its buffer
-// directory. The staging directory is first renamed to a hidden name
-// (.trash-<jobID>-<random>), in one step: a crash in the middle of the
-// removal never leaves part of a job's records, which a later process
-// could take for a live job (a journal gone while job.json stays would
-// hide that the job committed). The trash is removed afterwards; a
-// remnant that a crash leaves is removed by the next OpenJob of the job
-// (or SetupJob in the staging dir). Every file of the directory is closed
-// first (on NFS, removing an open file leaves a .nfs file behind that
-// keeps its directory): the caller closes the journal, and the lock, when
-// held, is released right after the rename. Each step is tried twice.
+// removeDirs removes the job's records from the staging dir (see
+// home.removeJob) and its buffer directory.
 func (j *job) removeDirs(ctx context.Context, lk *jobLock) {
-	trash := trashName(j.rec.JobID)
-	err := j.fs.Rename(j.l.jobDir, trash)
-	if err != nil {
-		if _, serr := j.fs.Lstat(trash); serr == nil {
-			err = nil // renamed; only the answer was lost
-		} else if !isNotExist(err) {
-			err = j.fs.Rename(j.l.jobDir, trash)
-		}
-	}
-	lk.release()
-	switch {
-	case err == nil:
-		if removingJobDir != nil {
-			removingJobDir(j.fs.Path(trash))
-		}
-		if err := j.fs.RemoveAll(trash); err != nil && j.fs.RemoveAll(trash) != nil {
-			j.c.opts.Logger.WarnContext(ctx, "could not remove the job's removed staging directory", "dir", j.fs.Path(trash), "error", err)
-		}
-		_ = j.fs.SyncDir(".")
-	case !isNotExist(err):
-		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's staging directory; CommitJob or AbortJob of the job removes it",
-			"dir", j.fs.Path(j.l.jobDir), "error", err)
-	}
+	j.h.removeJob(ctx, j.l, lk)
 	if err := j.removeBuffer(); err != nil {
 		j.c.opts.Logger.WarnContext(ctx, "could not remove the job's buffer directory", "dir", j.l.bufferDir, "error", err)
 	}

@@ -27,7 +27,7 @@ type commitRun struct {
 	start   time.Time
 	ups     []*multipart.PendingUpload
 	st      *journalState // s.journal, updated as the run goes
-	jl      *journal
+	jl      journalWriter
 	resumed bool
 	// writingSuccess is set once the run has sent _SUCCESS: a failure
 	// from then on may have taken effect.
@@ -48,7 +48,7 @@ func (c *Committer) CommitJob(ctx context.Context, jobID string, opts CommitOpti
 	if err := opts.validate(); err != nil {
 		return fmt.Errorf("staging: commit job %s: %w", jobID, err)
 	}
-	j, err := c.openJob(jobID)
+	j, err := c.openJob(ctx, jobID)
 	if err != nil {
 		return err
 	}
@@ -79,15 +79,15 @@ func (j *job) CommitJob(ctx context.Context) error {
 }
 
 func (j *job) commit(ctx context.Context, opts CommitOptions) error {
-	if err := j.checkOpen(); err != nil {
+	if err := j.checkOpen(ctx); err != nil {
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
-	lk, err := j.lock()
+	lk, err := j.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
 	defer lk.release()
-	if err := j.checkOpen(); err != nil { // finished while we waited
+	if err := j.checkOpen(ctx); err != nil { // finished while we waited
 		return fmt.Errorf("staging: commit job: %w", err)
 	}
 	if err := j.commitLocked(ctx, opts, lk); err != nil {
@@ -97,7 +97,7 @@ func (j *job) commit(ctx context.Context, opts CommitOptions) error {
 }
 
 func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock) error {
-	s, err := j.snapshot()
+	s, err := j.snapshot(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,14 +117,14 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 			ErrInvalidOptions)
 	}
 	if !s.journal.began && !s.journal.unreadable {
-		if s, err = j.sealForCommit(s, opts); err != nil {
+		if s, err = j.sealForCommit(ctx, s, opts); err != nil {
 			return err
 		}
 	} else if len(s.setProblems) > 0 {
 		return s.setProblems[0]
 	}
 	r := &commitRun{j: j, s: s, start: time.Now(), ups: s.uploads(), st: s.journal, etags: make(map[string]string)}
-	if r.jl, err = openJournal(j.fs, j.l); err != nil {
+	if r.jl, err = j.h.openJournal(ctx, j.l, lk); err != nil {
 		return err
 	}
 	defer r.jl.Close()
@@ -133,7 +133,7 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 		j.c.opts.Logger.InfoContext(ctx, "resuming an interrupted job commit", "job", j.rec.JobID,
 			"completed_before", len(r.st.completed))
 	} else {
-		if err := r.jl.add(journalEntry{Op: opBegin}); err != nil {
+		if err := r.jl.add(ctx, journalEntry{Op: opBegin}); err != nil {
 			return err
 		}
 		r.st.began, r.st.beganAt = true, time.Now()
@@ -148,12 +148,8 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 // tasks, valid pendingsets), seals it against late task commits and reads
 // it again: a task may have published in between. A check that fails
 // after the seal unseals the job, so that nothing has changed.
-func (j *job) sealForCommit(s *snapshot, opts CommitOptions) (*snapshot, error) {
-	dir := j.l.tasksDir()
-	if s.sealed {
-		dir = j.l.sealedDir()
-	}
-	if err := opts.checkExpected(j.fs, s, dir); err != nil {
+func (j *job) sealForCommit(ctx context.Context, s *snapshot, opts CommitOptions) (*snapshot, error) {
+	if err := opts.checkExpected(ctx, j.h, j.l, s); err != nil {
 		return nil, err
 	}
 	if len(s.setProblems) > 0 {
@@ -162,18 +158,18 @@ func (j *job) sealForCommit(s *snapshot, opts CommitOptions) (*snapshot, error) 
 	if s.sealed {
 		return s, nil
 	}
-	if err := j.seal(); err != nil {
+	if err := j.seal(ctx); err != nil {
 		return nil, err
 	}
-	s, err := j.snapshot()
+	s, err := j.snapshot(ctx)
 	if err == nil {
-		err = opts.checkExpected(j.fs, s, j.l.sealedDir())
+		err = opts.checkExpected(ctx, j.h, j.l, s)
 	}
 	if err == nil && len(s.setProblems) > 0 {
 		err = s.setProblems[0]
 	}
 	if err != nil {
-		if uerr := j.unseal(); uerr != nil {
+		if uerr := j.unseal(ctx); uerr != nil {
 			return nil, errors.Join(err, uerr)
 		}
 		return nil, err
@@ -197,7 +193,7 @@ func (r *commitRun) run(ctx context.Context) error {
 
 // committed journals that the job is committed and cleans up.
 func (j *job) committed(ctx context.Context, r *commitRun, lk *jobLock) error {
-	if err := r.jl.add(journalEntry{Op: opSuccess}); err != nil {
+	if err := r.jl.add(ctx, journalEntry{Op: opSuccess}); err != nil {
 		// _SUCCESS is written: the job is committed whatever the journal says.
 		j.c.opts.Logger.WarnContext(ctx, "could not journal the end of the commit", "error", err)
 	}
@@ -243,7 +239,7 @@ func (r *commitRun) deleteOld(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := r.jl.addDeleteList(keys); err != nil {
+		if err := addDeleteList(ctx, r.jl, keys); err != nil {
 			return err
 		}
 		r.st.deleting, r.st.deleteListed = keys, true
@@ -257,7 +253,7 @@ func (r *commitRun) deleteOld(ctx context.Context) error {
 	r.mu.Lock()
 	r.deleted = len(keys)
 	r.mu.Unlock()
-	if err := r.jl.add(journalEntry{Op: opDeleted}); err != nil {
+	if err := r.jl.add(ctx, journalEntry{Op: opDeleted}); err != nil {
 		return err
 	}
 	r.st.deleted = true

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,6 +31,17 @@ type Committer struct {
 	// wrapFS, when not nil, wraps the staging dir's file operations
 	// (tests inject faults there).
 	wrapFS func(fsys) fsys
+
+	// stagingURL is the StagingDir of a store home (nil for a
+	// directory), kept by stagingStore (the retry layer over
+	// Options.StagingStore or the output store).
+	stagingURL   *stagingURL
+	stagingStore multipart.Store
+	// condChecked holds the store home's capability check once it passed.
+	condMu      sync.Mutex
+	condChecked bool
+	// lease is the store home's job lease (0: defaultLease).
+	lease time.Duration
 
 	progressMu sync.Mutex
 	mountCheck sync.Once
@@ -59,11 +68,35 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts,
-		bufferDefault: bufferDefault}, nil
+	c := &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts,
+		bufferDefault: bufferDefault}
+	if scheme, ok := urlScheme(opts.StagingDir); ok && scheme == "s3" {
+		u, err := parseStagingURL(opts.StagingDir)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		}
+		st := opts.StagingStore
+		if st == nil {
+			st = store
+		}
+		if st.Bucket() != u.bucket {
+			return nil, fmt.Errorf("%w: StagingDir %s is on bucket %q, but the store is on bucket %q; give a StagingStore on %q, or a StagingDir on %q",
+				ErrInvalidOptions, u, u.bucket, st.Bucket(), u.bucket, st.Bucket())
+		}
+		if u.overlaps(store.Bucket(), opts.Destination) {
+			return nil, fmt.Errorf("%w: StagingDir %s and the destination s3://%s/%s contain one another: the job's records would be taken for its output; "+
+				"give a staging prefix outside the destination, such as s3://%s/_staging", ErrInvalidOptions, u, store.Bucket(), opts.Destination, u.bucket)
+		}
+		c.stagingURL = u
+		c.stagingStore = multipart.NewRetryingStore(st, opts.Retry, opts.Logger)
+	} else if opts.StagingStore != nil {
+		return nil, fmt.Errorf("%w: StagingStore is given but StagingDir %q is a directory; give StagingDir as s3://bucket/prefix, or no StagingStore",
+			ErrInvalidOptions, opts.StagingDir)
+	}
+	return c, nil
 }
 
-// stagingFS opens the staging dir.
+// stagingFS opens the staging dir of a filesystem home.
 func (c *Committer) stagingFS() (fsys, error) {
 	r, err := openRootFS(c.opts.StagingDir)
 	if err != nil {
@@ -75,13 +108,33 @@ func (c *Committer) stagingFS() (fsys, error) {
 	return r, nil
 }
 
+// home opens the staging dir: a directory (made when create is set) or a
+// prefix of the store.
+func (c *Committer) home(ctx context.Context, create bool) (home, error) {
+	if c.stagingURL != nil {
+		return c.storeHome(ctx)
+	}
+	if create {
+		if err := os.MkdirAll(c.opts.StagingDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create the staging dir: %w; give a StagingDir that this process can write", err)
+		}
+	}
+	fsys, err := c.stagingFS()
+	if err != nil {
+		return nil, fmt.Errorf("open the staging dir: %w", err)
+	}
+	return &fsHome{fs: fsys, log: c.opts.Logger}, nil
+}
+
 // SetupJob creates a job: its directory in the staging dir and its job
 // record, with the settings of the Committer's Options. An empty jobID
 // gets a new UUID. A job ID whose staging directory exists already is
 // refused with [committer.ErrJobExists]: job IDs are never reused. In
 // directory mode with the fail conflict mode, a destination that holds any
-// object is refused with [committer.ErrDestinationExists]. A failed
-// SetupJob leaves nothing behind.
+// object is refused with [committer.ErrDestinationExists]. A staging dir
+// in the store is first checked to enforce conditional writes
+// ([ErrConditionalWritesIgnored]). A failed SetupJob leaves nothing
+// behind.
 func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, error) {
 	if jobID == "" {
 		jobID = uuid.NewString()
@@ -90,46 +143,43 @@ func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, 
 		return nil, fmt.Errorf("staging: setup job: %w", err)
 	}
 	c.warnMountOptions(ctx)
-	if err := os.MkdirAll(c.opts.StagingDir, 0o755); err != nil {
-		return nil, fmt.Errorf("staging: setup job %s: create the staging dir: %w; give a StagingDir that this process can write", jobID, err)
-	}
-	fsys, err := c.stagingFS()
+	h, err := c.home(ctx, true)
 	if err != nil {
-		return nil, fmt.Errorf("staging: setup job %s: open the staging dir: %w", jobID, err)
+		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
 	}
 	l := newLayout(c.opts.BufferDir, jobID)
 	exists := func() error {
 		return fmt.Errorf("staging: setup job %s: %w: %s exists; job IDs must be unique, pick another (or leave it empty for a UUID)",
-			jobID, committer.ErrJobExists, fsys.Path(l.jobDir))
+			jobID, committer.ErrJobExists, h.where(l.jobDir))
 	}
-	if _, err := fsys.Lstat(l.jobDir); err == nil {
+	switch ok, err := h.jobExists(ctx, l); {
+	case err != nil:
+		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
+	case ok:
 		return nil, exists()
 	}
-	sweepRemnants(fsys, "")
-	// The job's directory is made whole under a hidden name and renamed
-	// into place: a crash never leaves a job directory without its
-	// record. rename(2) fails when a job directory with files is there.
-	tmp := setupName(jobID)
-	// The name is random, so an existing one is our own: a retransmitted
-	// mkdir (NFS) whose first request made it.
-	if err := fsys.Mkdir(tmp, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		_ = fsys.RemoveAll(tmp) // made, if only the answer was lost
-		return nil, fmt.Errorf("staging: setup job %s: %w; give a StagingDir that this process can write", jobID, err)
-	}
-	j, err := c.setupJob(ctx, fsys, jobID, l, tmp)
+	h.sweepRemnants(ctx, "")
+	rec, err := c.newJobRecord(ctx, jobID)
 	if err != nil {
-		_ = fsys.RemoveAll(tmp)
-		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
+	}
+	data, err := encodeJobRecord(rec)
+	if err != nil {
+		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
+	}
+	if err := h.createJob(ctx, l, data); err != nil {
+		if errors.Is(err, errTargetExists) {
 			return nil, exists()
 		}
 		return nil, fmt.Errorf("staging: setup job %s: %w", jobID, err)
 	}
-	return j, nil
+	c.opts.Logger.DebugContext(ctx, "job set up", "job", jobID, "destination", rec.Destination,
+		"mode", rec.Mode, "conflict", rec.Conflict)
+	return &job{c: c, h: h, rec: rec, l: l}, nil
 }
 
-// setupJob probes the store and makes the job's directory in tmp, then
-// renames it into place.
-func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l layout, tmp string) (*job, error) {
+// newJobRecord probes the store and returns the record of a new job.
+func (c *Committer) newJobRecord(ctx context.Context, jobID string) (*jobRecord, error) {
 	// Probe the store: a missing bucket or bad credentials show here, and
 	// the directory committer's fail mode needs an empty destination.
 	prefix := c.opts.Destination + "/"
@@ -144,7 +194,7 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 		break
 	}
 	now := time.Now()
-	rec := &jobRecord{
+	return &jobRecord{
 		Version:         jobRecordVersion,
 		JobID:           jobID,
 		Bucket:          c.store.Bucket(),
@@ -155,32 +205,8 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 		PartSize:        c.opts.PartSize,
 		Created:         now.UnixMilli(),
 		Date:            now.UTC().Format(time.RFC3339),
-	}
-	in := newLayout("", tmp)
-	for _, dir := range []string{in.tasksDir(), in.attemptsDir()} {
-		if err := fsys.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) { // ours: see above
-			return nil, err
-		}
-	}
-	data, err := encodeJobRecord(rec)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(fsys, in.record(), data); err != nil {
-		return nil, err
-	}
-	// A rename whose answer was lost took effect when tmp is gone and the
-	// record in place is this one.
-	if err := fsys.Rename(tmp, l.jobDir); err != nil && !renamedTo(fsys, tmp, l.record(), data) {
-		return nil, err
-	}
-	if err := fsys.SyncDir("."); err != nil {
-		// The job is in place; the sync is its durability only.
-		c.opts.Logger.WarnContext(ctx, "could not sync the staging dir after setting up a job", "job", jobID, "error", err)
-	}
-	c.opts.Logger.DebugContext(ctx, "job set up", "job", jobID, "destination", rec.Destination,
-		"mode", rec.Mode, "conflict", rec.Conflict)
-	return &job{c: c, fs: fsys, rec: rec, l: l}, nil
+		Setup:           randomSuffix(),
+	}, nil
 }
 
 // OpenJob opens a job set up earlier, by this or any other process sharing
@@ -190,34 +216,36 @@ func (c *Committer) setupJob(ctx context.Context, fsys fsys, jobID string, l lay
 // set up, or committed or aborted since) is [committer.ErrJobNotFound].
 func (c *Committer) OpenJob(ctx context.Context, jobID string) (committer.Job, error) {
 	c.warnMountOptions(ctx)
-	j, err := c.openJob(jobID)
+	j, err := c.openJob(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}
 	return j, nil
 }
 
-func (c *Committer) openJob(jobID string) (*job, error) {
+func (c *Committer) openJob(ctx context.Context, jobID string) (*job, error) {
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: open job: %w", err)
 	}
 	l := newLayout(c.opts.BufferDir, jobID)
-	where := filepath.Join(c.opts.StagingDir, filepath.FromSlash(l.record()))
 	var rec *jobRecord
-	fsys, err := c.stagingFS()
+	h, err := c.home(ctx, false)
 	if err == nil {
-		rec, err = readJobRecord(fsys, l.record())
+		rec, err = h.readJobRecord(ctx, l)
 	}
 	if err != nil {
 		if isNotExist(err) {
-			if fsys != nil {
-				sweepRemnants(fsys, jobID)
+			where := filepath.Join(c.opts.StagingDir, filepath.FromSlash(l.record()))
+			if h != nil {
+				h.sweepRemnants(ctx, jobID)
+				where = h.where(l.record())
 			}
 			return nil, fmt.Errorf("staging: open job %s: %w: no job record at %s (never set up, or committed or aborted already)",
 				jobID, committer.ErrJobNotFound, where)
 		}
 		return nil, fmt.Errorf("staging: open job %s: %w", jobID, err)
 	}
+	where := h.where(l.record())
 	if rec.JobID != jobID {
 		return nil, fmt.Errorf("staging: open job %s: the job record %s names job %q", jobID, where, rec.JobID)
 	}
@@ -225,7 +253,7 @@ func (c *Committer) openJob(jobID string) (*job, error) {
 		return nil, fmt.Errorf("staging: open job %s: the job writes to bucket %q but the store is on bucket %q; open it with a store on %q",
 			jobID, rec.Bucket, c.store.Bucket(), rec.Bucket)
 	}
-	return &job{c: c, fs: fsys, rec: rec, l: l}, nil
+	return &job{c: c, h: h, rec: rec, l: l}, nil
 }
 
 // progress reports to Options.Progress, one call at a time.

@@ -61,7 +61,7 @@ func (r *commitRun) complete(ctx context.Context, p *multipart.PendingUpload) (s
 		return "", err
 	}
 	etag = multipart.NormalizeETag(etag)
-	if err := r.jl.add(journalEntry{Op: opCompleted, Key: p.Key, UploadID: p.UploadID, ETag: etag}); err != nil {
+	if err := r.jl.addCompleted(ctx, journalEntry{Op: opCompleted, Key: p.Key, UploadID: p.UploadID, ETag: etag}); err != nil {
 		return "", err
 	}
 	r.mu.Lock()

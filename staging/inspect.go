@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -267,7 +268,7 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 		if !e.IsDir() || committer.ValidateID("job ID", e.Name()) != nil {
 			continue
 		}
-		s, held, err := inspectLocal(fsys, e.Name())
+		s, held, err := inspectLocal(context.Background(), &fsHome{fs: fsys, log: discardLogger}, fsys.root.Name(), e.Name())
 		if errors.Is(err, committer.ErrJobNotFound) {
 			continue
 		}
@@ -295,12 +296,12 @@ func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID st
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: inspect job: %w", err)
 	}
-	fsys, err := openRootFS(stagingDir)
+	h, closeHome, err := openHomeFor(store, stagingDir)
 	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
-	defer fsys.root.Close()
-	s, held, err := inspectLocal(fsys, jobID)
+	defer closeHome()
+	s, held, err := inspectLocal(ctx, h, stagingDir, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
@@ -330,10 +331,10 @@ func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID st
 
 // inspectLocal reads one job's records and probes its lock. A directory
 // without job record is committer.ErrJobNotFound.
-func inspectLocal(fsys *rootFS, jobID string) (*snapshot, bool, error) {
+func inspectLocal(ctx context.Context, h home, dir, jobID string) (*snapshot, bool, error) {
 	l := newLayout("", jobID)
-	where := filepath.Join(fsys.root.Name(), filepath.FromSlash(l.record()))
-	rec, err := readJobRecord(fsys, l.record())
+	where := h.where(l.record())
+	rec, err := h.readJobRecord(ctx, l)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, false, fmt.Errorf("%w: no job record at %s", committer.ErrJobNotFound, where)
@@ -343,12 +344,12 @@ func inspectLocal(fsys *rootFS, jobID string) (*snapshot, bool, error) {
 	if rec.JobID != jobID {
 		return nil, false, fmt.Errorf("the job record %s names job %q", where, rec.JobID)
 	}
-	s, err := loadSnapshot(fsys, l, rec)
+	s, err := loadSnapshot(ctx, h, l, rec)
 	if err != nil {
 		return nil, false, err
 	}
-	s.dir = fsys.root.Name()
-	return s, lockHeld(fsys, l.lock()), nil
+	s.dir = dir
+	return s, h.lockHeld(ctx, l), nil
 }
 
 // report describes the snapshot's job from its records: the pure part of
@@ -448,4 +449,29 @@ func splitAttemptName(name string) (string, int) {
 		return name, -1
 	}
 	return name[:i], n
+}
+
+// discardLogger logs nothing.
+var discardLogger = slog.New(slog.DiscardHandler)
+
+// openHomeFor opens a staging dir for the tools: a directory, or
+// s3://bucket/prefix on store.
+func openHomeFor(store multipart.Store, stagingDir string) (home, func(), error) {
+	if scheme, ok := urlScheme(stagingDir); ok && scheme == "s3" {
+		u, err := parseStagingURL(stagingDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if store == nil || store.Bucket() != u.bucket {
+			return nil, nil, fmt.Errorf("the staging dir %s is in the store: give a store on bucket %q", u, u.bucket)
+		}
+		c := &Committer{stagingURL: u, stagingStore: store, opts: Options{Logger: discardLogger}}
+		h, err := c.storeHome(context.Background())
+		return h, func() {}, err
+	}
+	fsys, err := openRootFS(stagingDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &fsHome{fs: fsys, log: discardLogger}, func() { fsys.root.Close() }, nil
 }

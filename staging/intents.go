@@ -41,16 +41,28 @@ func openIntentLog(fsys fsys, path string) (*intentLog, error) {
 	return &intentLog{f: f}, nil
 }
 
-func (l *intentLog) record(in ...intent) error {
+func (l *intentLog) record(_ context.Context, in ...intent) error {
+	buf, err := encodeIntents(in)
+	if err != nil {
+		return err
+	}
+	return l.f.append(buf)
+}
+
+// flush has nothing to do: record writes and fsyncs each line.
+func (l *intentLog) flush(context.Context) error { return nil }
+
+// encodeIntents encodes intents as lines of JSON.
+func encodeIntents(in []intent) ([]byte, error) {
 	var buf []byte
 	for _, i := range in {
 		line, err := json.Marshal(i)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		buf = append(append(buf, line...), '\n')
 	}
-	return l.f.append(buf)
+	return buf, nil
 }
 
 func (l *intentLog) Close() error { return l.f.Close() }
@@ -63,20 +75,24 @@ func readIntents(fsys fsys, path string) (in []intent, problems []error, err err
 	if err != nil {
 		return nil, nil, err
 	}
+	in, bad := decodeIntents(lines, fsys.Path(path))
+	return in, append(problems, bad...), nil
+}
+
+// decodeIntents decodes the lines of an intent record read from where; a
+// line that is not an intent is reported and left out.
+func decodeIntents(lines []line, where string) (in []intent, problems []error) {
 	for _, l := range lines {
 		var i intent
 		if err := json.Unmarshal(l.data, &i); err != nil {
-			problems = append(problems, fmt.Errorf("%s line %d: %w: the record is left out", fsys.Path(path), l.n, err))
+			problems = append(problems, fmt.Errorf("%s line %d: %w: the record is left out", where, l.n, err))
 			continue
 		}
 		in = append(in, i)
 	}
-	return in, problems, nil
+	return in, problems
 }
 
-// readIntentsByAttempt reads every intents file of a job's attempts
-// directory, by attempt name ("<taskID>_<attempt>"). A file that cannot
-// be read is a problem, not an error: the others are still read.
 func readIntentsByAttempt(fsys fsys, dir string) (map[string][]intent, []error) {
 	entries, err := fsys.ReadDir(dir)
 	if err != nil {
@@ -113,7 +129,7 @@ func readIntentsByAttempt(fsys fsys, dir string) (map[string][]intent, []error) 
 // failed is recorded as uncertain (the store may have carried it out).
 type recordingStore struct {
 	multipart.Store
-	log *intentLog
+	log intentWriter
 }
 
 func (s *recordingStore) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
@@ -121,12 +137,12 @@ func (s *recordingStore) CreateUpload(ctx context.Context, key string, opts mult
 	if err != nil {
 		// The store may have created the upload and lost the answer:
 		// mark the key so that the job sweeps it for orphans.
-		if rerr := s.log.record(intent{Key: key, Uncertain: true}); rerr != nil {
+		if rerr := s.log.record(ctx, intent{Key: key, Uncertain: true}); rerr != nil {
 			return "", errors.Join(err, fmt.Errorf("record the uncertain creation of an upload of %s: %w", key, rerr))
 		}
 		return id, err
 	}
-	if err := s.log.record(intent{Key: key, UploadID: id}); err != nil {
+	if err := s.log.record(ctx, intent{Key: key, UploadID: id}); err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if aerr := s.Store.AbortUpload(actx, key, id); aerr != nil && !errors.Is(aerr, multipart.ErrNoSuchUpload) {

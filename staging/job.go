@@ -12,7 +12,7 @@ import (
 // job is a committer.Job of the staging committer.
 type job struct {
 	c   *Committer
-	fs  fsys // the staging dir
+	h   home // the staging dir
 	rec *jobRecord
 	l   layout
 
@@ -28,24 +28,26 @@ func (j *job) ID() string { return j.rec.JobID }
 func (j *job) prefix() string { return j.rec.prefix() }
 
 // snapshot loads what the staging dir says about the job.
-func (j *job) snapshot() (*snapshot, error) { return loadSnapshot(j.fs, j.l, j.rec) }
+func (j *job) snapshot(ctx context.Context) (*snapshot, error) {
+	return loadSnapshot(ctx, j.h, j.l, j.rec)
+}
 
 func (j *job) successKey() string { return j.prefix() + SuccessMarker }
 
 // checkOpen returns committer.ErrJobFinished once this job value committed
 // or aborted, and committer.ErrJobNotFound when its staging directory is
 // gone (another process committed or aborted it).
-func (j *job) checkOpen() error {
+func (j *job) checkOpen(ctx context.Context) error {
 	j.mu.Lock()
 	finished := j.finished
 	j.mu.Unlock()
 	if finished {
 		return fmt.Errorf("job %s: %w", j.rec.JobID, committer.ErrJobFinished)
 	}
-	if _, err := j.fs.Lstat(j.l.record()); err != nil {
+	if _, err := j.h.readJobRecord(ctx, j.l); err != nil {
 		if isNotExist(err) {
 			return fmt.Errorf("job %s: %w: its record %s is gone (committed or aborted by another process?)",
-				j.rec.JobID, committer.ErrJobNotFound, filepath.Join(j.c.opts.StagingDir, filepath.FromSlash(j.l.record())))
+				j.rec.JobID, committer.ErrJobNotFound, j.h.where(j.l.record()))
 		}
 		return fmt.Errorf("job %s: %w", j.rec.JobID, err)
 	}
@@ -69,7 +71,7 @@ func (j *job) SetupTask(ctx context.Context, taskID string, attempt int) (commit
 	if err := committer.ValidateAttempt(attempt); err != nil {
 		return nil, fmt.Errorf("staging: setup task %s: %w", taskID, err)
 	}
-	if err := j.checkOpen(); err != nil {
+	if err := j.checkOpen(ctx); err != nil {
 		return nil, fmt.Errorf("staging: setup task %s: %w", taskID, err)
 	}
 	buf, err := j.c.bufferRoot()

@@ -1,6 +1,7 @@
 package staging
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ const (
 	opSuccess    = "success"     // _SUCCESS is written: the job is committed
 	opReverting  = "reverting"   // a rollback began: the job can no longer be committed
 	opReverted   = "reverted"    // the job was rolled back
+	opHeartbeat  = "heartbeat"   // store home: the journal's holder is alive
+	opReleased   = "released"    // store home: the holder let the journal go
 )
 
 // deleteBatch is how many keys one delete-keys entry holds, so that no
@@ -126,6 +129,8 @@ func (st *journalState) apply(data []byte) error {
 		st.reverting = true
 	case opReverted:
 		st.reverted = true
+	case opHeartbeat, opReleased:
+		// the store home's lease: no state of the job
 	default:
 		return fmt.Errorf("unknown journal operation %q", e.Op)
 	}
@@ -149,7 +154,7 @@ func openJournal(fsys fsys, l layout) (*journal, error) {
 }
 
 // add appends entries and returns once they are durable.
-func (j *journal) add(entries ...journalEntry) error {
+func (j *journal) add(_ context.Context, entries ...journalEntry) error {
 	now := time.Now().UnixMilli()
 	var buf []byte
 	for _, e := range entries {
@@ -170,14 +175,20 @@ func (j *journal) add(entries ...journalEntry) error {
 // batches of keys, then the entry that says the list is whole, in one
 // write and one fsync. A crash that tears it leaves no opDelete entry, and
 // no deletion has begun.
-func (j *journal) addDeleteList(keys []string) error {
+func addDeleteList(ctx context.Context, jl journalWriter, keys []string) error {
 	var entries []journalEntry
 	for len(keys) > 0 {
 		n := min(len(keys), deleteBatch)
 		entries = append(entries, journalEntry{Op: opDeleteKeys, Keys: keys[:n]})
 		keys = keys[n:]
 	}
-	return j.add(append(entries, journalEntry{Op: opDelete})...)
+	return jl.add(ctx, append(entries, journalEntry{Op: opDelete})...)
 }
+
+// addCompleted appends a completion at once: a line is cheap here.
+func (j *journal) addCompleted(ctx context.Context, e journalEntry) error { return j.add(ctx, e) }
+
+// flush has nothing to do: add writes and fsyncs each entry.
+func (j *journal) flush(context.Context) error { return nil }
 
 func (j *journal) Close() error { return j.f.Close() }

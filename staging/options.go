@@ -23,15 +23,23 @@ var ErrInvalidOptions = errors.New("staging: invalid options")
 // Options configure a [Committer]. The Hadoop S3A option with the same
 // meaning is named for each field where one exists.
 type Options struct {
-	// StagingDir is the directory that holds the job records, the
-	// pendingsets of committed tasks and the job-commit journal. The driver
-	// and every task must see the same directory (a shared volume such as
-	// NFS when they run on different machines). Required. Hadoop:
+	// StagingDir holds the job records, the pendingsets of committed
+	// tasks, the attempts' intents and the job-commit journal. It is
+	// either a directory that the driver and every task see (a shared
+	// volume such as NFS when they run on different machines), or
+	// s3://bucket/prefix: the records are then objects under
+	// prefix/<jobID>/ in the store, and nothing but the store is shared
+	// between processes (see the package doc, "Two homes"). The bucket is
+	// the output store's, or StagingStore's when it is given; the prefix
+	// must not overlap Destination. Required. Hadoop:
 	// fs.s3a.committer.staging.tmp.path (which Hadoop keeps on the cluster
-	// filesystem). A URL (s3://bucket/prefix) is refused with
-	// [ErrInvalidOptions]: it is not a directory, and a staging dir in the
-	// store is not supported.
+	// filesystem).
 	StagingDir string
+	// StagingStore is the store of a StagingDir s3://bucket/prefix whose
+	// bucket is not the output's (on the same or another endpoint); nil
+	// means the output store. Its retries should be off, as for the
+	// output store: the committer retries.
+	StagingStore multipart.Store
 	// BufferDir is the local directory under which task attempts write
 	// their files before task commit. Default: a directory of the user's
 	// own, filepath.Join(os.TempDir(), "s3commit-buffer-<uid>"), created
@@ -129,9 +137,9 @@ func (o *Options) validate() error {
 	if o.StagingDir == "" {
 		return bad("StagingDir is empty; give a directory that the driver and every task can reach")
 	}
-	if scheme, ok := urlScheme(o.StagingDir); ok {
-		return bad("StagingDir %q is a %s:// URL, not a directory: a staging dir in the store is not supported; "+
-			"give a directory that the driver and every task can reach (a shared volume such as NFS)", o.StagingDir, scheme)
+	if scheme, ok := urlScheme(o.StagingDir); ok && scheme != "s3" {
+		return bad("StagingDir %q is a %s:// URL: give a directory that the driver and every task can reach (a shared volume such as NFS), "+
+			"or s3://bucket/prefix for a staging dir in the store", o.StagingDir, scheme)
 	}
 	if scheme, ok := urlScheme(o.BufferDir); ok {
 		return bad("BufferDir %q is a %s:// URL, not a directory: give a local directory", o.BufferDir, scheme)

@@ -1,8 +1,9 @@
 package staging
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -29,33 +30,29 @@ func (s taskSet) attempt() string { return s.set.ExtraData[multipart.TaskAttempt
 // are returned apart; the sets returned hold only the commits that are
 // valid for this job: in its bucket, under its destination, each key once.
 // A missing dir holds no pendingset. err is an error listing dir.
-func readPendingSets(fsys fsys, rec *jobRecord, dir string) (sets []taskSet, problems []error, err error) {
-	entries, err := fsys.ReadDir(dir)
-	if err != nil {
-		if isNotExist(err) {
-			return nil, nil, nil
-		}
-		return nil, nil, fmt.Errorf("list the committed tasks in %s: %w", fsys.Path(dir), err)
-	}
+func readPendingSets(ctx context.Context, h home, rec *jobRecord, paths []string) (sets []taskSet, problems []error, err error) {
 	owner := make(map[string]string) // key → file
-	for _, e := range entries {
-		name := e.Name()
+	for _, path := range paths {
+		name := path[strings.LastIndexByte(path, '/')+1:]
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, pendingSetSuffix) {
 			continue
 		}
-		path := path.Join(dir, name)
+		where := h.where(path)
 		invalid := func(format string, args ...any) error {
 			return fmt.Errorf("%w %s: %s; the job cannot be committed: abort it, or remove the file if it does not belong to this job",
-				committer.ErrInvalidPendingSet, fsys.Path(path), fmt.Sprintf(format, args...))
+				committer.ErrInvalidPendingSet, where, fmt.Sprintf(format, args...))
 		}
 		if err := committer.ValidateID("task ID", strings.TrimSuffix(name, pendingSetSuffix)); err != nil {
 			problems = append(problems, invalid("%v", err))
 			continue
 		}
-		ps, err := readPendingSet(fsys, path)
+		ps, err := readPendingSetFrom(ctx, h, path)
+		if isNotExist(err) {
+			continue // removed since the listing: the job is being removed
+		}
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%w %s: %w; the job cannot be committed: abort it, or remove the file if it does not belong to this job",
-				committer.ErrInvalidPendingSet, fsys.Path(path), err))
+				committer.ErrInvalidPendingSet, where, err))
 			continue
 		}
 		if ps.JobID != "" && ps.JobID != rec.JobID {
@@ -95,6 +92,15 @@ func readPendingSets(fsys fsys, rec *jobRecord, dir string) (sets []taskSet, pro
 
 // readPendingSet reads and decodes one pendingset of at most
 // maxPendingSetBytes.
+// readPendingSetFrom reads and decodes a pendingset record of a home.
+func readPendingSetFrom(ctx context.Context, h home, name string) (*multipart.PendingSet, error) {
+	data, err := h.read(ctx, name, maxPendingSetBytes)
+	if err != nil {
+		return nil, err
+	}
+	return multipart.DecodePendingSet(bytes.NewReader(data))
+}
+
 func readPendingSet(fsys fsys, path string) (*multipart.PendingSet, error) {
 	f, err := openRecord(fsys, path, maxPendingSetBytes)
 	if err != nil {

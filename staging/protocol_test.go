@@ -1,6 +1,11 @@
 package staging_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"testing"
 	"time"
 
@@ -86,4 +91,92 @@ func TestProtocolMinIO(t *testing.T) {
 
 func TestProtocolVersityGW(t *testing.T) {
 	committertest.Run(t, serverHarness(t, testserver.VersityGW(t)))
+}
+
+// storeHomeHarness runs the suite with the staging dir in the store
+// (StagingDir s3://<bucket>/_staging/<n>). The records live on a bucket of
+// their own, through stagingStore, so that the faults the suite injects
+// into the output store do not hit them.
+func storeHomeHarness(newStore func(testing.TB) multipart.Store, stagingBucket string, stagingStore func(testing.TB) multipart.Store) committertest.Harness {
+	prefix := func(stagingDir string) string {
+		sum := sha256.Sum256([]byte(stagingDir))
+		return "_staging/" + hex.EncodeToString(sum[:8])
+	}
+	key := func(stagingDir, jobID, taskID string) string {
+		return prefix(stagingDir) + "/" + jobID + "/tasks/" + taskID + ".pendingset"
+	}
+	return committertest.Harness{
+		NewStore: newStore,
+		NewCommitter: func(t testing.TB, cfg committertest.Config) (committer.Committer, error) {
+			return staging.New(cfg.Store, staging.Options{
+				StagingDir:         "s3://" + stagingBucket + "/" + prefix(cfg.StagingDir),
+				StagingStore:       stagingStore(t),
+				BufferDir:          cfg.BufferDir,
+				Destination:        cfg.Destination,
+				Mode:               cfg.Mode,
+				Conflict:           cfg.Conflict,
+				KeepStateOnFailure: cfg.KeepStateOnFailure,
+				Retry:              multipart.RetryPolicy{InitialBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond},
+			})
+		},
+		ReadPendingSet: func(t testing.TB, stagingDir, jobID, taskID string) ([]byte, error) {
+			rc, _, err := stagingStore(t).GetObject(context.Background(), key(stagingDir, jobID, taskID))
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			return io.ReadAll(rc)
+		},
+		WritePendingSet: func(t testing.TB, stagingDir, jobID, taskID string, data []byte) error {
+			_, err := stagingStore(t).PutObject(context.Background(), key(stagingDir, jobID, taskID), bytes.NewReader(data), int64(len(data)), multipart.PutOptions{})
+			return err
+		},
+	}
+}
+
+// memstoreStoreHomeHarness is storeHomeHarness on memstore with the given
+// options.
+func memstoreStoreHomeHarness(opts memstore.Options) committertest.Harness {
+	srv := memstore.NewServer()
+	for _, b := range []string{"protocol", "records"} {
+		if err := srv.CreateBucket(b); err != nil {
+			panic(err)
+		}
+	}
+	opts.ListPageSize = 3
+	return storeHomeHarness(func(testing.TB) multipart.Store { return srv.Store("protocol", opts) },
+		"records", func(testing.TB) multipart.Store { return srv.Store("records", opts) })
+}
+
+// TestProtocolStoreHome runs the suite with the staging dir in the store,
+// on memstore with AWS's, MinIO's and versitygw's semantics, and on the
+// real MinIO and versitygw.
+func TestProtocolStoreHome(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts memstore.Options
+	}{
+		{"memstore", memstore.Options{}},
+		{"memstore-minio", memstore.MinIOOptions()},
+		{"memstore-versitygw", memstore.VersityGWOptions()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			committertest.Run(t, memstoreStoreHomeHarness(tc.opts))
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		srv  func(testing.TB) *testserver.Server
+	}{
+		{"minio", testserver.MinIO},
+		{"versitygw", testserver.VersityGW},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tc.srv(t)
+			out, records := srv.CreateBucket(t), srv.CreateBucket(t)
+			committertest.Run(t, storeHomeHarness(func(t testing.TB) multipart.Store { return srv.Store(t, out) },
+				records, func(t testing.TB) multipart.Store { return srv.Store(t, records) }))
+		})
+	}
 }

@@ -49,6 +49,10 @@ type jobRecord struct {
 	PartSize        int64                  `json:"partSize"`
 	Created         int64                  `json:"created"` // ms since the epoch
 	Date            string                 `json:"date"`
+	// Setup is random, unique to the SetupJob that wrote the record: in
+	// the store home, the record's bytes are its writer's identity (see
+	// storerecords.Records.CreateExclusive).
+	Setup string `json:"setup,omitempty"`
 }
 
 func (r *jobRecord) createdTime() time.Time { return time.UnixMilli(r.Created) }
@@ -93,12 +97,17 @@ func readJobRecord(fsys fsys, path string) (*jobRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeJobRecord(data, fsys.Path(path))
+}
+
+// decodeJobRecord parses and validates a job record read from where.
+func decodeJobRecord(data []byte, where string) (*jobRecord, error) {
 	var r jobRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("job record %s is not valid JSON: %w", fsys.Path(path), err)
+		return nil, fmt.Errorf("job record %s is not valid JSON: %w", where, err)
 	}
 	if err := r.validate(); err != nil {
-		return nil, fmt.Errorf("job record %s: %w", fsys.Path(path), err)
+		return nil, fmt.Errorf("job record %s: %w", where, err)
 	}
 	return &r, nil
 }

@@ -1,10 +1,9 @@
 package staging
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
@@ -20,32 +19,19 @@ import (
 // holds across processes and hosts.
 
 // seal renames the tasks directory; a job sealed already stays sealed.
-func (j *job) seal() error {
-	err := j.fs.Rename(j.l.tasksDir(), j.l.sealedDir())
-	switch {
-	case err == nil:
-	case isNotExist(err):
-		if _, serr := j.fs.Lstat(j.l.sealedDir()); serr == nil {
-			return nil // sealed already
-		}
-		// No tasks directory: a job set up by a release without one, or
-		// damaged; an empty sealed directory says the same.
-		if err := j.fs.Mkdir(j.l.sealedDir(), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("seal the committed tasks of job %s: %w", j.rec.JobID, err)
-		}
-	default:
-		return fmt.Errorf("seal the committed tasks of job %s (rename %s): %w", j.rec.JobID, j.l.tasksDir(), err)
+func (j *job) seal(ctx context.Context) error {
+	if err := j.h.seal(ctx, j.l); err != nil {
+		return fmt.Errorf("seal the committed tasks of job %s: %w", j.rec.JobID, err)
 	}
-	return j.fs.SyncDir(j.l.jobDir)
+	return nil
 }
 
-// unseal undoes seal, for a job commit that stopped before it changed
-// anything, so that tasks can commit again.
-func (j *job) unseal() error {
-	if err := j.fs.Rename(j.l.sealedDir(), j.l.tasksDir()); err != nil {
+// unseal undoes seal, for a commit that found the job not ready.
+func (j *job) unseal(ctx context.Context) error {
+	if err := j.h.unseal(ctx, j.l); err != nil {
 		return fmt.Errorf("unseal the committed tasks of job %s: %w", j.rec.JobID, err)
 	}
-	return j.fs.SyncDir(j.l.jobDir)
+	return nil
 }
 
 // CommitOptions are the options of [Committer.CommitJob].
@@ -97,7 +83,7 @@ func (o *CommitOptions) validate() error {
 
 // checkExpected checks the committed tasks of s, whose pendingsets are in
 // dir of fsys, against o.
-func (o *CommitOptions) checkExpected(fsys fsys, s *snapshot, dir string) error {
+func (o *CommitOptions) checkExpected(ctx context.Context, h home, l layout, s *snapshot) error {
 	committed := make(map[string]bool)
 	for _, t := range s.sets {
 		committed[t.taskID()] = true
@@ -111,9 +97,9 @@ func (o *CommitOptions) checkExpected(fsys fsys, s *snapshot, dir string) error 
 				continue
 			}
 			// Not in the listing: look it up by name.
-			if _, err := fsys.Lstat(path.Join(dir, id+pendingSetSuffix)); err == nil {
+			if h.published(ctx, l, id) {
 				return fmt.Errorf("%w: the pendingset of task %s exists but the listing of %s does not show it yet (NFS attribute caching?); commit again in a few seconds",
-					ErrMissingTasks, id, dir)
+					ErrMissingTasks, id, h.where(l.tasksDir()))
 			}
 			missing = append(missing, id)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,7 +23,11 @@ func TestNewValidatesOptions(t *testing.T) {
 		want string
 	}{
 		{"no staging dir", func(o *staging.Options) { o.StagingDir = "" }, "StagingDir is empty"},
-		{"staging dir in the store", func(o *staging.Options) { o.StagingDir = "s3://bucket/_staging" }, `StagingDir "s3://bucket/_staging" is a s3:// URL`},
+		{"staging dir on another bucket", func(o *staging.Options) { o.StagingDir = "s3://bucket/_staging" }, `give a StagingStore on "bucket"`},
+		{"staging dir without prefix", func(o *staging.Options) { o.StagingDir = "s3://lake" }, "has no prefix"},
+		{"staging dir in the destination", func(o *staging.Options) { o.StagingDir = "s3://lake/" + o.Destination + "/_staging" }, "contain one another"},
+		{"staging dir above the destination", func(o *staging.Options) { o.StagingDir = "s3://lake/" + strings.SplitN(o.Destination, "/", 2)[0] }, "contain one another"},
+		{"staging store without URL", func(o *staging.Options) { o.StagingStore = memstore.New("lake") }, "StagingStore is given"},
 		{"staging dir as a file URL", func(o *staging.Options) { o.StagingDir = "file:///mnt/staging" }, "is a file:// URL"},
 		{"buffer dir in the store", func(o *staging.Options) { o.BufferDir = "s3://bucket/buffer" }, "BufferDir"},
 		{"no destination", func(o *staging.Options) { o.Destination = "" }, "is empty"},

@@ -1,6 +1,7 @@
 package staging
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
@@ -62,22 +63,22 @@ func newAttemptIntents(name string) *attemptIntents {
 // loadSnapshot reads job rec's records in layout l. Damaged records are
 // problems of the snapshot, not errors: the error is only for a tasks
 // directory that cannot be listed, without which nothing can be decided.
-func loadSnapshot(fsys fsys, l layout, rec *jobRecord) (*snapshot, error) {
+func loadSnapshot(ctx context.Context, h home, l layout, rec *jobRecord) (*snapshot, error) {
 	s := &snapshot{rec: rec, attempts: make(map[string]*attemptIntents)}
-	dir := l.tasksDir()
-	if _, err := fsys.Lstat(l.sealedDir()); err == nil {
-		s.sealed, dir = true, l.sealedDir()
-	}
-	var err error
-	if s.sets, s.setProblems, err = readPendingSets(fsys, rec, dir); err != nil {
+	sealed, names, err := h.pendingSets(ctx, l)
+	if err != nil {
 		return nil, err
 	}
-	byAttempt, problems := readIntentsByAttempt(fsys, l.attemptsDir())
+	s.sealed = sealed
+	if s.sets, s.setProblems, err = readPendingSets(ctx, h, rec, names); err != nil {
+		return nil, err
+	}
+	byAttempt, problems := h.intents(ctx, l)
 	s.recordProblems = append(s.recordProblems, problems...)
 	for name, ins := range byAttempt {
 		s.addIntents(name, ins)
 	}
-	s.journal = readJournal(fsys, l.journal())
+	s.journal = h.readJournal(ctx, l)
 	s.recordProblems = append(s.recordProblems, s.journal.problems...)
 	s.validateJournal()
 	return s, nil

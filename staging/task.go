@@ -143,28 +143,24 @@ func (a *taskAttempt) NeedsTaskCommit(ctx context.Context) (bool, error) {
 // winner returns the attempt that published the task's pendingset, or ""
 // if none did. It looks in the tasks directory and, once the job commit
 // sealed it, in the sealed one.
-func (a *taskAttempt) winner() (string, error) {
-	for _, name := range []string{a.j.l.pendingSet(a.taskID), path.Join(a.j.l.sealedDir(), a.taskID+pendingSetSuffix)} {
-		ps, err := readPendingSet(a.j.fs, name)
-		if isNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("read the pendingset of task %s: %w", a.taskID, err)
-		}
-		if w := ps.ExtraData[multipart.TaskAttemptIDKey]; w != "" {
-			return w, nil
-		}
-		return "an unknown attempt", nil
+func (a *taskAttempt) winner(ctx context.Context) (string, error) {
+	ps, err := a.j.h.taskPendingSet(ctx, a.j.l, a.taskID)
+	switch {
+	case isNotExist(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("read the pendingset of task %s: %w", a.taskID, err)
 	}
-	return "", nil
+	if w := ps.ExtraData[multipart.TaskAttemptIDKey]; w != "" {
+		return w, nil
+	}
+	return "an unknown attempt", nil
 }
 
 // sealed reports whether the job commit (or abort) has begun: the tasks
-// directory is sealed.
-func (a *taskAttempt) sealed() bool {
-	_, err := a.j.fs.Lstat(a.j.l.sealedDir())
-	return err == nil
+// are sealed, or being sealed.
+func (a *taskAttempt) sealed(ctx context.Context) (bool, error) {
+	return a.j.h.sealing(ctx, a.j.l)
 }
 
 func (a *taskAttempt) errJobCommitting() error {
@@ -201,11 +197,14 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 	case a.committed:
 		return fmt.Errorf("staging: commit task %s attempt %d: %w: it committed already", a.taskID, a.attempt, committer.ErrAttemptFinished)
 	}
-	if err := a.j.checkOpen(); err != nil {
+	if err := a.j.checkOpen(ctx); err != nil {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 	}
 	start := time.Now()
-	switch w, err := a.winner(); {
+	sealed, serr := a.sealed(ctx)
+	switch w, err := a.winner(ctx); {
+	case err == nil && serr != nil:
+		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, serr)
 	case err != nil:
 		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 	case w == a.name():
@@ -214,7 +213,7 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 			a.taskID, a.attempt, committer.ErrAttemptFinished)
 	case w != "":
 		return a.errCommitted(w)
-	case a.sealed():
+	case sealed:
 		return a.errJobCommitting()
 	}
 	files, err := a.files()
@@ -232,18 +231,25 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 			a.taskID, a.attempt, err, a.dir)
 	}
 	if err := a.publish(ctx, files, pending, time.Since(start)); err != nil {
+		if errors.Is(err, errSealUndecided) {
+			// The job commit may have taken the pendingset: its uploads
+			// are the job's to complete or to sweep.
+			return fmt.Errorf("staging: commit task %s attempt %d: %w: %w; whether its output is part of the job is the job commit's to say "+
+				"(its uploads are completed with the job or aborted by its cleanup); the local files are kept in %s",
+				a.taskID, a.attempt, committer.ErrJobCommitting, err, a.dir)
+		}
 		a.abortUploads(ctx, pending)
 		switch {
 		case errors.Is(err, errTargetExists):
-			w, werr := a.winner()
+			w, werr := a.winner(ctx)
 			if werr != nil {
 				w = "another attempt"
 			}
 			return a.errCommitted(w)
-		case isNotExist(err):
-			// The tasks directory is gone: the job commit sealed it, or the
-			// job was committed or aborted and removed.
-			if oerr := a.j.checkOpen(); oerr != nil {
+		case errors.Is(err, errSealed):
+			// The job commit sealed the tasks, or the job was committed or
+			// aborted and removed.
+			if oerr := a.j.checkOpen(ctx); oerr != nil {
 				return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, oerr)
 			}
 			return a.errJobCommitting()
@@ -282,7 +288,7 @@ func (a *taskAttempt) removeLocalFiles(ctx context.Context, files []localFile) {
 // created.
 func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipart.PendingUpload, error) {
 	c := a.j.c
-	log, err := openIntentLog(a.j.fs, a.j.l.intents(a.taskID, a.attempt))
+	log, err := a.j.h.openIntents(ctx, a.j.l, a.taskID, a.attempt)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +298,7 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		planned[i] = intent{Key: f.key}
 	}
 	if len(planned) > 0 {
-		if err := log.record(planned...); err != nil {
+		if err := log.record(ctx, planned...); err != nil {
 			return nil, fmt.Errorf("record the planned uploads: %w", err)
 		}
 	}
@@ -327,6 +333,14 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		c.progress(PhaseUpload, n, len(files))
 		return nil
 	})
+	if err == nil {
+		// The uploads' IDs, for an abort of the attempt and the job's
+		// cleanup; without them the cleanup lists the planned keys.
+		if ferr := log.flush(ctx); ferr != nil {
+			c.opts.Logger.WarnContext(ctx, "could not record the attempt's upload IDs; the job's cleanup lists its keys instead",
+				"task", a.taskID, "attempt", a.attempt, "error", ferr)
+		}
+	}
 	if err != nil {
 		a.abortUploads(ctx, pending)
 		return nil, err
@@ -408,7 +422,7 @@ func (a *taskAttempt) publish(ctx context.Context, files []localFile, pending []
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return publishExclusive(a.j.fs, a.j.l.pendingSet(a.taskID), buf.Bytes())
+	return a.j.h.publish(ctx, a.j.l, a.taskID, buf.Bytes())
 }
 
 // partitionOf is the partition of a file: its directory relative to the
@@ -430,12 +444,12 @@ func (a *taskAttempt) AbortTask(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var errs []error
-	w, err := a.winner()
+	w, err := a.winner(ctx)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if !a.committed && w != a.name() && err == nil {
-		in, problems, err := readIntents(a.j.fs, a.j.l.intents(a.taskID, a.attempt))
+		in, problems, err := a.j.h.attemptIntents(ctx, a.j.l, a.taskID, a.attempt)
 		for _, p := range problems {
 			a.j.c.opts.Logger.WarnContext(ctx, "a damaged intent record is left to the job's abort", "task", a.taskID, "attempt", a.attempt, "problem", p)
 		}

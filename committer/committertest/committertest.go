@@ -85,6 +85,12 @@ type Harness struct {
 	// leaves in the staging dir. The suite rewrites it to check that job
 	// commit refuses corrupt or hostile pendingsets.
 	PendingSetPath func(stagingDir, jobID, taskID string) string
+	// ReadPendingSet and WritePendingSet, when set, read and write the
+	// pendingset of a task for a committer that keeps its records
+	// elsewhere than in files under the staging directory (in the store);
+	// PendingSetPath is then unused. stagingDir is Config.StagingDir.
+	ReadPendingSet  func(t testing.TB, stagingDir, jobID, taskID string) ([]byte, error)
+	WritePendingSet func(t testing.TB, stagingDir, jobID, taskID string, data []byte) error
 	// Modes lists the committer modes to run the suite in; empty means
 	// both directory and partitioned.
 	Modes []committer.Mode
@@ -118,8 +124,8 @@ var (
 // scenario.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
-	if h.NewStore == nil || h.NewCommitter == nil || h.PendingSetPath == nil {
-		t.Fatal("committertest: Harness.NewStore, Harness.NewCommitter and Harness.PendingSetPath are required")
+	if h.NewStore == nil || h.NewCommitter == nil || (h.PendingSetPath == nil && (h.ReadPendingSet == nil || h.WritePendingSet == nil)) {
+		t.Fatal("committertest: Harness.NewStore, Harness.NewCommitter and Harness.PendingSetPath (or ReadPendingSet and WritePendingSet) are required")
 	}
 	modes := h.Modes
 	if len(modes) == 0 {

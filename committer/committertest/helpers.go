@@ -576,3 +576,23 @@ func (e *env) requireAbsent(key string) {
 	_, err := e.store.HeadObject(e.ctx, key)
 	require.ErrorIs(e.t, err, multipart.ErrNotFound, "HeadObject %s", key)
 }
+
+// readPendingSet reads the pendingset of a committed task.
+func (e *env) readPendingSet(jobID, taskID string) ([]byte, error) {
+	if h := e.s.h; h.ReadPendingSet != nil {
+		return h.ReadPendingSet(e.t, e.staging, jobID, taskID)
+	}
+	return os.ReadFile(e.s.h.PendingSetPath(e.staging, jobID, taskID))
+}
+
+// writePendingSet writes (plants) the pendingset of a task.
+func (e *env) writePendingSet(jobID, taskID string, data []byte) error {
+	if h := e.s.h; h.WritePendingSet != nil {
+		return h.WritePendingSet(e.t, e.staging, jobID, taskID, data)
+	}
+	target := e.s.h.PendingSetPath(e.staging, jobID, taskID)
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(target, data, 0o644)
+}
