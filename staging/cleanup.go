@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
 )
 
 // finishCommit cleans up after a committed job: it aborts the uploads of
@@ -107,6 +108,24 @@ func randomSuffix() string {
 // same; tools that find a job missing call it. A missing stagingDir has no
 // remnants.
 func RemoveRemnants(stagingDir, jobID string) error {
+	return RemoveRemnantsContext(context.Background(), nil, stagingDir, jobID)
+}
+
+// RemoveRemnantsContext is [RemoveRemnants] for a staging dir on a
+// filesystem or in the store (s3://bucket/prefix, read through store):
+// there, the records left of job jobID once its job record is gone.
+func RemoveRemnantsContext(ctx context.Context, store multipart.Store, stagingDir, jobID string) error {
+	if scheme, ok := urlScheme(stagingDir); ok && scheme == "s3" {
+		if err := committer.ValidateID("job ID", jobID); err != nil {
+			return fmt.Errorf("staging: remove remnants: %w", err)
+		}
+		h, _, err := openHomeFor(store, stagingDir)
+		if err != nil {
+			return fmt.Errorf("staging: remove remnants of job %s: %w", jobID, err)
+		}
+		h.sweepRemnants(ctx, jobID)
+		return nil
+	}
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return fmt.Errorf("staging: remove remnants: %w", err)
 	}

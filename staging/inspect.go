@@ -247,6 +247,17 @@ type JobReport struct {
 // and can be retried. Where flock is not available a running commit shows
 // as interrupted.
 func ListJobs(stagingDir string) ([]JobInfo, error) {
+	return ListJobsContext(context.Background(), nil, stagingDir)
+}
+
+// ListJobsContext is [ListJobs] for a staging dir on a filesystem or in
+// the store (s3://bucket/prefix): then store, on that bucket, reads the
+// records (one listing of the prefix and a few reads per job), and a job
+// shows as committing while its journal is claimed and not released.
+func ListJobsContext(ctx context.Context, store multipart.Store, stagingDir string) ([]JobInfo, error) {
+	if scheme, ok := urlScheme(stagingDir); ok && scheme == "s3" {
+		return listStoreJobs(ctx, store, stagingDir)
+	}
 	fi, err := os.Stat(stagingDir)
 	if err != nil {
 		return nil, fmt.Errorf("staging: list jobs: %w", err)
@@ -290,6 +301,9 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 // it reads the destination's _SUCCESS to learn whether the job committed.
 // It decides with the same functions as CommitJob and AbortJob, so that
 // what it reports is what they do.
+//
+// A stagingDir s3://bucket/prefix (a staging dir in the store) is read
+// through store, which is then required and must be on that bucket.
 //
 // A job that does not exist is [committer.ErrJobNotFound].
 func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID string) (*JobReport, error) {
@@ -474,4 +488,37 @@ func openHomeFor(store multipart.Store, stagingDir string) (home, func(), error)
 		return nil, nil, err
 	}
 	return &fsHome{fs: fsys, log: discardLogger}, func() { fsys.root.Close() }, nil
+}
+
+// listStoreJobs lists the jobs of a staging dir in the store: the
+// prefixes that hold a job record.
+func listStoreJobs(ctx context.Context, store multipart.Store, stagingDir string) ([]JobInfo, error) {
+	h, _, err := openHomeFor(store, stagingDir)
+	if err != nil {
+		return nil, fmt.Errorf("staging: list jobs: %w", err)
+	}
+	sh := h.(*storeHome)
+	var ids []string
+	for name, err := range sh.r.List(ctx, "") {
+		if err != nil && name == "" {
+			return nil, fmt.Errorf("staging: list jobs in %s: %w", sh.url, err)
+		}
+		id, rest, ok := strings.Cut(name, "/")
+		if err == nil && ok && rest == jobRecordName && committer.ValidateID("job ID", id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	var out []JobInfo
+	for _, id := range ids {
+		s, held, err := inspectLocal(ctx, h, stagingDir, id)
+		if errors.Is(err, committer.ErrJobNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("staging: list jobs: %w", err)
+		}
+		out = append(out, s.report(held, false).JobInfo)
+	}
+	return out, nil
 }
