@@ -40,11 +40,8 @@ type Committer struct {
 	// condChecked holds the store home's capability check once it passed.
 	condMu      sync.Mutex
 	condChecked bool
-	// lease is the store home's job lease (0: defaultLease).
-	lease time.Duration
-
-	progressMu sync.Mutex
-	mountCheck sync.Once
+	progressMu  sync.Mutex
+	mountCheck  sync.Once
 }
 
 var _ committer.Committer = (*Committer)(nil)

@@ -119,8 +119,8 @@ func (h *storeHome) checkConditions(ctx context.Context) error {
 	probe := h.key(".probe-" + randomSuffix())
 	if err := storerecords.CheckConditionalWrites(ctx, h.store, probe); err != nil {
 		if errors.Is(err, storerecords.ErrConditionsIgnored) {
-			return fmt.Errorf("%w: %s (%s): %w; with it, two attempts of a task could both commit and two drivers could both commit a job: "+
-				"use a store that enforces conditional writes (AWS S3, MinIO, versitygw do), or a staging dir on a shared filesystem",
+			return fmt.Errorf("%w: %s (%s): %w; use a store that enforces conditional writes (AWS S3, MinIO and versitygw do) "+
+				"for the staging dir, or a staging dir on a shared filesystem",
 				ErrConditionalWritesIgnored, h.url, endpointOf(h.store), err)
 		}
 		return fmt.Errorf("check that %s enforces conditional writes: %w", h.url, err)

@@ -47,8 +47,8 @@ type storeJournal struct {
 }
 
 func (c *Committer) leaseTime() time.Duration {
-	if c.lease > 0 {
-		return c.lease
+	if c.opts.LockLease > 0 {
+		return c.opts.LockLease
 	}
 	return defaultLease
 }

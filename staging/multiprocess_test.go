@@ -120,21 +120,31 @@ func TestWorkerProcess(t *testing.T) {
 	require.NoError(t, a.CommitTask(ctx))
 }
 
-// TestMultiProcess runs task attempts in separate processes that share a
-// staging dir, against MinIO. One worker is killed with SIGKILL in the
+// TestMultiProcess runs task attempts in separate processes against
+// MinIO, with the staging dir in a directory they share, and with no
+// shared directory at all (the staging dir in the bucket; every process
+// has a buffer dir of its own). One worker is killed with SIGKILL in the
 // middle of its task commit, after it created uploads; its task is retried
 // as a new attempt. The driver commits, and the invariants hold: exactly
 // the committed attempts' files with their bytes, no upload left, a
-// _SUCCESS that lists exactly the files.
+// _SUCCESS that lists exactly the files, no record left.
 func TestMultiProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes and MinIO")
 	}
+	t.Run("shared directory", func(t *testing.T) { testMultiProcess(t, false) })
+	t.Run("no shared directory", func(t *testing.T) { testMultiProcess(t, true) })
+}
+
+func testMultiProcess(t *testing.T, inStore bool) {
 	srv := testserver.MinIO(t)
 	bucket := srv.CreateBucket(t)
 	store := minioStore(t, srv.Endpoint, srv.Region, srv.AccessKeyID, srv.SecretAccessKey, bucket)
 	ctx := context.Background()
 	stagingDir := t.TempDir()
+	if inStore {
+		stagingDir = "s3://" + bucket + "/_staging"
+	}
 	const dest = "multiprocess/out"
 	c, err := staging.New(store, staging.Options{
 		StagingDir: stagingDir, BufferDir: t.TempDir(), Destination: dest,
@@ -171,16 +181,27 @@ func TestMultiProcess(t *testing.T) {
 	victim, victimOut := start("task-3", 0, 3, bigSize, 2*time.Second)
 
 	// Kill the victim once it has created an upload (its intent record
-	// names an upload ID) and before it could publish its pendingset.
+	// names an upload ID; in the store, the upload is listed at its key)
+	// and before it could publish its pendingset.
 	intents := filepath.Join(stagingDir, j.ID(), "attempts", "task-3_0.intents")
 	require.Eventually(t, func() bool {
+		if inStore {
+			return len(uploadsAt(t, store, dest, j.ID(), "task-3", 3)) > 0
+		}
 		data, err := os.ReadFile(intents)
 		return err == nil && bytes.Contains(data, []byte(`"uploadId"`))
 	}, 60*time.Second, 10*time.Millisecond, "the victim creates uploads; its output:\n%s", victimOut)
 	require.NoError(t, victim.Process.Signal(syscall.SIGKILL))
 	err = victim.Wait()
 	require.Error(t, err, "the victim was killed")
-	assert.NoFileExists(t, staging.PendingSetPath(stagingDir, j.ID(), "task-3"), "killed before publishing")
+	if inStore {
+		_, err := store.HeadObject(ctx, "_staging/"+j.ID()+"/tasks/task-3.pendingset")
+		require.ErrorIs(t, err, multipart.ErrNotFound, "killed before publishing")
+		_, err = store.HeadObject(ctx, "_staging/"+j.ID()+"/attempts/task-3_0.intents")
+		require.NoError(t, err, "the planned keys were recorded before the first upload")
+	} else {
+		assert.NoFileExists(t, staging.PendingSetPath(stagingDir, j.ID(), "task-3"), "killed before publishing")
+	}
 	leaked := uploadsAt(t, store, dest, j.ID(), "task-3", 3)
 	require.NotEmpty(t, leaked, "the killed attempt left uploads")
 
@@ -228,7 +249,16 @@ func TestMultiProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, success.Verify(ctx, store, dest, d))
 	assert.Len(t, d.Files, len(want))
-	assert.NoDirExists(t, filepath.Join(stagingDir, j.ID()))
+	if inStore {
+		var left []string
+		for obj, err := range store.ListObjects(ctx, "_staging/") {
+			require.NoError(t, err)
+			left = append(left, obj.Key)
+		}
+		assert.Empty(t, left, "no record is left in the store")
+	} else {
+		assert.NoDirExists(t, filepath.Join(stagingDir, j.ID()))
+	}
 }
 
 // uploadsAt lists the uploads at the exact keys of a task's files (MinIO

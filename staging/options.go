@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
@@ -94,6 +95,16 @@ type Options struct {
 	// back (AbortJob) later. Hadoop has no such option: it aborts what it
 	// has not completed and leaves what it has.
 	KeepStateOnFailure bool
+	// LockLease is, with the staging dir in the store, the lease of the
+	// driver that commits or aborts a job: it writes a heartbeat to the
+	// job's journal every LockLease/3, and a CommitJob or AbortJob that
+	// finds the journal claimed and not released watches it for LockLease
+	// before it takes it over (a chunk written meanwhile means the holder
+	// lives: ErrJobBusy). The store cannot tell that a process died, as a
+	// flock on a shared filesystem does, so a driver that resumes the job
+	// of one that crashed waits this long. 0 means 15 seconds. Unused with
+	// a staging dir on a filesystem.
+	LockLease time.Duration
 	// Retry is the policy for transient store errors (throttling, 5xx,
 	// connection resets) in task and job commit. Hadoop: fs.s3a.retry.limit
 	// and fs.s3a.retry.interval.
@@ -178,6 +189,9 @@ func (o *Options) validate() error {
 	}
 	if _, err := multipart.PlanParts(0, o.PartSize); err != nil {
 		return bad("PartSize: %v", err)
+	}
+	if o.LockLease < 0 {
+		return bad("LockLease %v must not be negative; 0 means the default, %v", o.LockLease, defaultLease)
 	}
 	if o.UploadConcurrency < 0 || o.CommitConcurrency < 0 || o.Retry.MaxAttempts < 0 {
 		return bad("UploadConcurrency (%d), CommitConcurrency (%d) and Retry.MaxAttempts (%d) must not be negative",

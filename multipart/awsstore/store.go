@@ -512,3 +512,13 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 		return failed, nil, nil
 	})
 }
+
+// Endpoint returns the store's endpoint URL (without credentials), or
+// names the AWS region when the standard AWS endpoint is used.
+func (s *Store) Endpoint() string {
+	o := s.client.Options()
+	if o.BaseEndpoint != nil && *o.BaseEndpoint != "" {
+		return storeutil.RedactURL(*o.BaseEndpoint)
+	}
+	return "AWS S3 in " + o.Region
+}

@@ -474,3 +474,6 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 		return failed, undone, err
 	})
 }
+
+// Endpoint returns the store's endpoint URL, without credentials.
+func (s *Store) Endpoint() string { return storeutil.RedactURL(s.core.EndpointURL().String()) }
