@@ -40,8 +40,11 @@ type Committer struct {
 	// condChecked holds the store home's capability check once it passed.
 	condMu      sync.Mutex
 	condChecked bool
-	progressMu  sync.Mutex
-	mountCheck  sync.Once
+	// leaseWatch, when not nil, replaces the wait of a lease (the
+	// explorer's processes do not wait).
+	leaseWatch func(ctx context.Context, d time.Duration) error
+	progressMu sync.Mutex
+	mountCheck sync.Once
 }
 
 var _ committer.Committer = (*Committer)(nil)

@@ -66,6 +66,7 @@ type exploreConfig struct {
 	conflict committer.ConflictMode
 	unique   bool
 	minio    bool // memstore with MinIO's semantics, else AWS's
+	inStore  bool // the staging dir in the store (s3://…), else a directory
 }
 
 func (c exploreConfig) String() string {
@@ -76,18 +77,25 @@ func (c exploreConfig) String() string {
 	if c.minio {
 		p = "minio"
 	}
-	return fmt.Sprintf("%s/%s/%s/%s", c.mode, c.conflict, u, p)
+	name := fmt.Sprintf("%s/%s/%s/%s", c.mode, c.conflict, u, p)
+	if c.inStore {
+		name += "/store"
+	}
+	return name
 }
 
 // exploreConfigs is the matrix: directory and partitioned × fail, append,
-// replace × unique filenames on and off × AWS's and MinIO's semantics.
+// replace × unique filenames on and off × AWS's and MinIO's semantics ×
+// the staging dir in a directory and in the store.
 func exploreConfigs() []exploreConfig {
 	var out []exploreConfig
-	for _, mode := range []committer.Mode{committer.ModeDirectory, committer.ModePartitioned} {
-		for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend, committer.ConflictReplace} {
-			for _, unique := range []bool{true, false} {
-				for _, minio := range []bool{false, true} {
-					out = append(out, exploreConfig{mode, cm, unique, minio})
+	for _, inStore := range []bool{false, true} {
+		for _, mode := range []committer.Mode{committer.ModeDirectory, committer.ModePartitioned} {
+			for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend, committer.ConflictReplace} {
+				for _, unique := range []bool{true, false} {
+					for _, minio := range []bool{false, true} {
+						out = append(out, exploreConfig{mode, cm, unique, minio, inStore})
+					}
 				}
 			}
 		}
@@ -165,6 +173,9 @@ type world struct {
 	staging string
 	buffer  string
 	root    string // every key of the run starts with it ("" on memstore)
+	// records is the staging dir in the store, s3://bucket/<root>_staging
+	// (cfg.inStore), else "".
+	records string
 	dest    string
 	old     map[string][]byte // objects that existed before the job
 }
@@ -194,6 +205,9 @@ func newWorld(t testing.TB, be *backend, cfg exploreConfig) *world {
 	w.store = w.rawStore(t)
 	w.checks = checkStore(w.store)
 	w.dest = w.root + "out"
+	if cfg.inStore {
+		w.records = "s3://" + w.store.Bucket() + "/" + w.root + "_staging"
+	}
 	// Older data: a neighbouring destination always; in the destination
 	// (at the root, in a partition the job writes, in one it does not) for
 	// append and replace, and for the partitioned fail mode in a partition
@@ -291,8 +305,9 @@ func (w *world) process(in *injector) (*Committer, error) {
 		st = faultyStore(st, in)
 	}
 	c, err := New(st, Options{
-		StagingDir:             w.staging,
+		StagingDir:             w.stagingDir(),
 		BufferDir:              w.buffer,
+		LockLease:              time.Hour, // no heartbeat within a run: the points stay numbered alike
 		Destination:            w.dest,
 		Mode:                   w.cfg.mode,
 		Conflict:               w.cfg.conflict,
@@ -307,7 +322,18 @@ func (w *world) process(in *injector) (*Committer, error) {
 	if in != nil {
 		c.wrapFS = func(f fsys) fsys { return &faultFS{inner: f, in: in} }
 	}
+	// A process that finds the journal claimed by a crashed one takes it
+	// over at once: the crashed one's calls all fail.
+	c.leaseWatch = func(context.Context, time.Duration) error { return nil }
 	return c, nil
+}
+
+// stagingDir is the StagingDir of the world's processes.
+func (w *world) stagingDir() string {
+	if w.records != "" {
+		return w.records
+	}
+	return w.staging
 }
 
 // story is what the job's program does: set up, run the tasks, then
@@ -319,6 +345,9 @@ func (w *world) story(ctx context.Context, c *Committer, story string) {
 		return // a failed SetupJob leaves nothing to commit or abort
 	}
 	j, err := c.OpenJob(ctx, exploreJob)
+	if err != nil && ctx.Err() == nil {
+		j, err = c.OpenJob(ctx, exploreJob) // a driver tries again: the fault hits once
+	}
 	if err != nil {
 		return
 	}
@@ -619,7 +648,7 @@ func (w *world) check(ctx context.Context) []string {
 	// job whose cleanup failed may be left, recorded as finished: one
 	// more AbortJob (an operator's s3commit jobs abort) must then remove
 	// it without changing the store.
-	if jobs, err := ListJobs(w.staging); err == nil && len(jobs) == 1 {
+	if jobs, err := ListJobsContext(ctx, w.checks, w.stagingDir()); err == nil && len(jobs) == 1 {
 		state := jobs[0].State
 		if state != StateCommitted && state != StateReverted {
 			fail("the job is left in state %s", state)
@@ -638,6 +667,14 @@ func (w *world) check(ctx context.Context) []string {
 	if entries, err := os.ReadDir(w.staging); err == nil {
 		for _, e := range entries {
 			fail("the staging dir still holds %s", describeTree(filepath.Join(w.staging, e.Name())))
+		}
+	}
+	if w.records != "" {
+		for o, err := range w.checks.ListObjects(ctx, w.root+"_staging/") {
+			if err != nil {
+				return append(bad, "list the records: "+err.Error())
+			}
+			fail("the staging dir in the store still holds %s", o.Key)
 		}
 	}
 	if _, err := os.Lstat(filepath.Join(w.buffer, exploreJob)); err == nil {
@@ -796,7 +833,7 @@ func (r exploreRun) runStory(t testing.TB, be *backend) (*world, result) {
 	if err != nil {
 		return w, result{violations: []string{"New: " + err.Error()}}
 	}
-	w.unrecordable = func(key string) bool { return unrecordable(in.points, r.target, r.fault, key) }
+	w.unrecordable = func(key string) bool { return unrecordable(in.points, r.target, r.fault, key, r.cfg.inStore) }
 	w.story(ctx, c, r.story)
 	return w, result{points: in.points, fired: in.fired, crashed: in.hasCrashed()}
 }
@@ -804,13 +841,32 @@ func (r exploreRun) runStory(t testing.TB, be *backend) (*world, result) {
 // unrecordable reports whether the fault at point target may have kept a
 // creation of an upload at key from being recorded: the CreateUpload of
 // key took effect without its answer (lost, or a crash after it), or the
-// write of the intents that follows such a creation failed.
-func unrecordable(points []point, target int, f fault, key string) bool {
+// write of the intents that follows such a creation failed; in the store
+// home (inStore), a crash before the attempt wrote its upload IDs.
+func unrecordable(points []point, target int, f fault, key string, inStore bool) bool {
 	if target < 1 || target > len(points) {
 		return false
 	}
 	p := points[target-1]
 	switch {
+	case inStore && p.kind == "store" && (f == faultCrash || f == faultCrashAfter):
+		// The store home records an attempt's upload IDs once, after its
+		// last creation: a crash in between leaves every creation since
+		// the last write of its intents unrecorded.
+		last := target - 1 // the points that took effect: before target, and target itself after a crash-after
+		if f == faultCrashAfter {
+			last = target
+		}
+		created := false
+		for _, q := range points[:last] {
+			switch {
+			case q.kind == "store" && q.op == "CreateUpload" && q.name == key:
+				created = true
+			case q.kind == "store" && q.op == "PutObject" && strings.HasSuffix(q.name, intentsSuffix):
+				created = false
+			}
+		}
+		return created
 	case p.kind == "store" && p.op == "CreateUpload":
 		return p.name == key && (f == faultLost || f == faultCrashAfter)
 	case p.kind == "fs" && strings.HasSuffix(p.name, intentsSuffix):

@@ -97,7 +97,7 @@ func (h *storeHome) jobExists(ctx context.Context, l layout) (bool, error) {
 // createJob checks once per Committer that the store enforces conditional
 // writes, then creates the job record with If-None-Match: *.
 func (h *storeHome) createJob(ctx context.Context, l layout, data []byte) error {
-	if err := h.checkConditions(ctx); err != nil {
+	if err := h.checkConditions(ctx, l); err != nil {
 		return err
 	}
 	err := h.r.CreateExclusive(ctx, l.record(), data)
@@ -108,16 +108,24 @@ func (h *storeHome) createJob(ctx context.Context, l layout, data []byte) error 
 }
 
 // checkConditions runs storerecords.CheckConditionalWrites on a probe key
-// of its own under the staging prefix, once it passes per Committer.
-func (h *storeHome) checkConditions(ctx context.Context) error {
+// of its own under the job's prefix (a probe that a crash leaves is swept
+// with the job's remnants), once it passes per Committer.
+func (h *storeHome) checkConditions(ctx context.Context, l layout) error {
 	c := h.c
 	c.condMu.Lock()
 	defer c.condMu.Unlock()
 	if c.condChecked {
 		return nil
 	}
-	probe := h.key(".probe-" + randomSuffix())
+	probe := h.key(l.jobDir + "/.probe-" + randomSuffix())
 	if err := storerecords.CheckConditionalWrites(ctx, h.store, probe); err != nil {
+		// The check deletes its probe; a deletion that failed is tried
+		// once more, so that a failed SetupJob leaves nothing.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		if derr := h.store.DeleteObjects(dctx, []string{probe}); derr == nil {
+			err = fmt.Errorf("%w (the probe is deleted)", err)
+		}
+		cancel()
 		if errors.Is(err, storerecords.ErrConditionsIgnored) {
 			return fmt.Errorf("%w: %s (%s): %w; use a store that enforces conditional writes (AWS S3, MinIO and versitygw do) "+
 				"for the staging dir, or a staging dir on a shared filesystem",
@@ -162,11 +170,12 @@ func (h *storeHome) removeJob(ctx context.Context, l layout, lk *jobLock) {
 	lk.release()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	if err := h.r.Remove(ctx, l.record()); err != nil {
+	// Each step is tried twice.
+	if err := h.r.Remove(ctx, l.record()); err != nil && h.r.Remove(ctx, l.record()) != nil {
 		h.log.WarnContext(ctx, "could not remove the job's record; CommitJob or AbortJob of the job removes it", "record", h.where(l.record()), "error", err)
 		return
 	}
-	if err := h.removeAll(ctx, l.jobDir); err != nil {
+	if err := h.removeAll(ctx, l.jobDir); err != nil && h.removeAll(ctx, l.jobDir) != nil {
 		h.log.WarnContext(ctx, "could not remove every record of the finished job; OpenJob of the job removes them", "dir", h.where(l.jobDir), "error", err)
 	}
 }

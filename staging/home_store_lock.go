@@ -46,6 +46,22 @@ type storeJournal struct {
 	abandoned bool // the job is being removed: no released entry
 }
 
+// watchLease waits a lease out (tests replace it through
+// Committer.leaseWatch).
+func (c *Committer) watchLease(ctx context.Context, d time.Duration) error {
+	if c.leaseWatch != nil {
+		return c.leaseWatch(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 func (c *Committer) leaseTime() time.Duration {
 	if c.opts.LockLease > 0 {
 		return c.opts.LockLease
@@ -71,10 +87,8 @@ func (h *storeHome) lock(ctx context.Context, l layout, jobID string) (*jobLock,
 		next := rep.Next
 		h.log.InfoContext(ctx, "the job's journal is claimed and not released: watching it for a lease before claiming it",
 			"job", jobID, "lease", lease)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(lease):
+		if err := h.c.watchLease(ctx, lease); err != nil {
+			return nil, err
 		}
 		if j, rep, err = storerecords.OpenJournal(ctx, h.r, l.journalDir(), journalOptions()); err != nil {
 			return nil, err
