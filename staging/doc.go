@@ -43,6 +43,42 @@
 // append-only: a last record torn by a crash is cut off before anything is
 // appended.
 //
+// # Two homes
+//
+// The staging dir is a directory that the driver and every task share
+// (NFS, a ReadWriteMany volume), or a prefix of the object store
+// (StagingDir s3://bucket/prefix), where nothing is shared between
+// processes but the store. The protocol is written once over the records
+// it needs (home.go); each home keeps its guarantees with its own
+// primitives:
+//
+//	                       directory                     store (s3://bucket/prefix)
+//	job ID taken           rename(2) of a whole dir      PutObject If-None-Match: *
+//	first attempt wins     link(2) of the pendingset     PutObject If-None-Match: *
+//	seal the tasks         rename tasks/ to tasks.sealed commit/sealing, then commit/sealed naming
+//	                                                     the pendingsets taken (a task that published
+//	                                                     meanwhile waits for it)
+//	intents                lines, fsynced per creation   one object per attempt: the planned keys
+//	                                                     before the first upload, with the upload IDs
+//	                                                     after the last
+//	journal                lines, fsynced per entry      numbered chunk objects, If-None-Match: *,
+//	                                                     500 entries or 200 ms per chunk
+//	one driver at a time   flock on <job>/lock           a claim on the journal (fencing) and a lease
+//	                                                     kept by a heartbeat (Options.LockLease)
+//	torn record            cut off when read             none: a PUT is whole or absent
+//
+// SetupJob with a store home checks once per Committer that the store
+// enforces If-None-Match (ErrConditionalWritesIgnored). The flock is
+// released by the kernel when a driver dies; a lease is not: a driver that
+// resumes the job of a crashed one watches the journal for a lease first.
+// A driver stalled for longer than a lease is fenced at its next chunk,
+// within a batch interval; the completions it made meanwhile are of the
+// job's own uploads, which the new holder settles by asking the store, as
+// after a lost answer. In the store home the uploads of an attempt that
+// crashes before it wrote their IDs are found by listing its planned keys
+// (with unique filenames; without them they are left to the bucket's
+// lifecycle rule, as lost creation answers are in the directory home).
+//
 // # One model of a job's state
 //
 // Every record of a job is read back as untrusted input (size-limited, keys
