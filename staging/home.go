@@ -109,5 +109,5 @@ type journalWriter interface {
 // Errors of home.publish.
 var (
 	errSealed        = errors.New("the job commit sealed the tasks")
-	errSealUndecided = errors.New("the job commit began while the pendingset was published and has not said whether it took it")
+	errSealUndecided = errors.New("the pendingset is published, but whether the job commit takes it is not known")
 )

@@ -90,8 +90,17 @@ func (h *storeHome) exists(ctx context.Context, name string) (bool, error) {
 	return false, fmt.Errorf("look up %s: %w", h.where(name), err)
 }
 
+// jobExists reports whether any record of the job is there: a job ID
+// whose removal a crash cut short is not taken again before OpenJob of it
+// sweeps what is left.
 func (h *storeHome) jobExists(ctx context.Context, l layout) (bool, error) {
-	return h.exists(ctx, l.record())
+	for _, err := range h.store.ListObjects(ctx, h.key(l.jobDir)+"/") {
+		if err != nil {
+			return false, fmt.Errorf("look up %s: %w", h.where(l.jobDir), err)
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // createJob checks once per Committer that the store enforces conditional
@@ -242,7 +251,7 @@ func (h *storeHome) publish(ctx context.Context, l layout, taskID string, data [
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		sealing, err := h.sealing(ctx, l)
 		if err != nil {
-			return fmt.Errorf("%w: %w", errSealUndecided, err)
+			return fmt.Errorf("%w: could not learn whether a job commit began: %w", errSealUndecided, err)
 		}
 		if !sealing {
 			return nil
@@ -257,7 +266,7 @@ func (h *storeHome) publish(ctx context.Context, l layout, taskID string, data [
 			// Not taken: the pendingset is left for the job's removal.
 			return fmt.Errorf("%w: it was published after the job commit listed the tasks", errSealed)
 		case time.Now().After(deadline):
-			return fmt.Errorf("%w (waited %v for %s)", errSealUndecided, sealWait, h.where(l.sealedRecord()))
+			return fmt.Errorf("%w: a job commit began while it was published and did not say in %v whether it took it (no %s)", errSealUndecided, sealWait, h.where(l.sealedRecord()))
 		}
 		select {
 		case <-ctx.Done():
