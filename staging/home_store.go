@@ -234,9 +234,10 @@ func (h *storeHome) sealing(ctx context.Context, l layout) (bool, error) {
 }
 
 // publish creates the pendingset with If-None-Match: *, then looks for
-// the job commit's sealing record. Absent, the pendingset is the job's:
-// a job commit writes sealing before it lists the pendingsets, and the
-// listing, after this publish, shows it. Present, the job commit may have
+// the job commit's sealing record. Absent while the job record is still
+// there, the pendingset is the job's: a job commit writes sealing before
+// it lists the pendingsets, and the listing, after this publish, shows
+// it. Present, the job commit may have
 // listed before this publish or after it: the task waits for the sealed
 // record that names the pendingsets it took.
 func (h *storeHome) publish(ctx context.Context, l layout, taskID string, data []byte) error {
@@ -254,6 +255,16 @@ func (h *storeHome) publish(ctx context.Context, l layout, taskID string, data [
 			return fmt.Errorf("%w: could not learn whether a job commit began: %w", errSealUndecided, err)
 		}
 		if !sealing {
+			// No seal: none began, or the job was finished and its
+			// records removed meanwhile (the removal deletes the job
+			// record first, the sealing record after it), which the job
+			// record, read after, tells.
+			switch live, err := h.exists(ctx, l.record()); {
+			case err != nil:
+				return fmt.Errorf("%w: %w", errSealUndecided, err)
+			case !live:
+				return fmt.Errorf("%w: the job was committed or aborted while the pendingset was published", errSealed)
+			}
 			return nil
 		}
 		taken, ok, err := h.sealedSet(ctx, l)

@@ -268,3 +268,91 @@ func TestStoreHomeLeaseOfACrashedDriver(t *testing.T) {
 	assert.Equal(t, want, objectsUnder(t, e.mem, e.dest+"/"))
 	assert.Empty(t, keysUnder(t, e.mem, "_staging/"), "no record left")
 }
+
+// TestStoreHomeTaskPublishingWhileTheJobCommitSeals publishes a task's
+// pendingset while the job commit seals the tasks in the store: after the
+// job commit wrote its sealing record, before it listed the pendingsets
+// (the job takes the task: CommitTask succeeds and the job commits its
+// file) or after (the job does not take it: CommitTask fails with
+// ErrJobCommitting, or ErrJobNotFound once the job is removed, aborts its
+// uploads, and the job commits without it).
+func TestStoreHomeTaskPublishingWhileTheJobCommitSeals(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		at    faultstore.Op // the job commit's call before which the task publishes
+		match string        // in its key
+		taken bool
+	}{
+		{"before the listing", faultstore.OpListObjects, "/tasks", true},
+		{"after the listing", faultstore.OpPutObject, "/commit/sealed", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			opts := e.storeHomeOptions(nil)
+			c, err := staging.New(e.mem, opts)
+			require.NoError(t, err)
+			j, want := commitTasks(t, c, e.dest, 1, 2)
+			lateKey := "_staging/" + j.ID() + "/tasks/late.pendingset"
+
+			// The late task, stopped right before it publishes.
+			arrived, release := make(chan struct{}), make(chan struct{})
+			taskStore := faultstore.New(e.mem, faultstore.Rule{Op: faultstore.OpPutObject, Match: func(call faultstore.Call) bool {
+				if call.Key == lateKey {
+					close(arrived)
+					<-release
+				}
+				return false
+			}})
+			tc2, err := staging.New(taskStore, opts)
+			require.NoError(t, err)
+			tj, err := tc2.OpenJob(ctx, j.ID())
+			require.NoError(t, err)
+			a, err := tj.SetupTask(ctx, "late", 0)
+			require.NoError(t, err)
+			w, err := a.Create("late.txt")
+			require.NoError(t, err)
+			_, err = w.Write([]byte("late\n"))
+			require.NoError(t, err)
+			require.NoError(t, w.Close())
+			lateObject := committer.DestinationKey(e.dest, "late.txt", j.ID(), true)
+			taskDone := make(chan error, 1)
+			go func() { taskDone <- a.CommitTask(ctx) }()
+			<-arrived
+
+			// The job commit lets the task publish at the chosen call.
+			var once sync.Once
+			driverStore := faultstore.New(e.mem, faultstore.Rule{Op: tc.at, Match: func(call faultstore.Call) bool {
+				if strings.Contains(call.Key, tc.match) {
+					once.Do(func() {
+						close(release)
+						require.Eventually(t, func() bool {
+							_, err := e.mem.HeadObject(ctx, lateKey)
+							return err == nil
+						}, 10*time.Second, time.Millisecond)
+					})
+				}
+				return false
+			}})
+			dc, err := staging.New(driverStore, opts)
+			require.NoError(t, err)
+			dj, err := dc.OpenJob(ctx, j.ID())
+			require.NoError(t, err)
+			require.NoError(t, dj.CommitJob(ctx))
+			err = <-taskDone
+			if tc.taken {
+				require.NoError(t, err)
+				want[lateObject] = []byte("late\n")
+			} else {
+				require.Error(t, err)
+				require.True(t, errors.Is(err, committer.ErrJobCommitting) || errors.Is(err, committer.ErrJobNotFound), "%v", err)
+			}
+			assert.Equal(t, want, objectsUnder(t, e.mem, e.dest+"/"))
+			for up, err := range e.mem.ListUploads(ctx, "") {
+				require.NoError(t, err)
+				t.Errorf("upload left at %s", up.Key)
+			}
+			assert.Empty(t, keysUnder(t, e.mem, "_staging/"), "no record left")
+		})
+	}
+}
