@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,13 +16,25 @@ import (
 )
 
 const jobsLong = `Inspect, finish and abort the jobs of a staging dir (the StagingDir the
-job's driver and tasks share).
+job's driver and tasks share): a directory, or s3://BUCKET/PREFIX for a
+staging dir in the store, whose records are objects under PREFIX/JOB_ID/
+(s3a:// is taken for s3://; any other URL is refused).
+
+A staging dir in the store is read through a store on BUCKET, configured
+like every other store (--endpoint-url, --region, --profile, --path-style
+and the AWS_* variables): every jobs command needs the store settings then,
+'jobs list' included, which reads a directory without any store. A job
+whose staging dir is in another bucket than its output (the library's
+Options.StagingStore) is listed, and shown by 'jobs show --local'; 'jobs
+show', 'jobs commit' and 'jobs abort' cannot reconcile it with the store yet
+and refuse it.
 
 A job's state is derived from its records in the staging dir:
   set_up           the job is set up, no task has committed
   tasks_committed  tasks committed (pendingsets published), no job commit began
   committing       a job commit or abort is running now: a process holds the
-                   job's lock (flock on STAGING_DIR/JOB_ID/lock)
+                   job's lock (flock on STAGING_DIR/JOB_ID/lock; in the store,
+                   a claim on the job's journal that was not released)
   interrupted      a job commit began (its journal says so) but no process
                    holds the lock: the driver died or gave up. 'jobs commit'
                    resumes it, 'jobs abort' rolls it back
@@ -32,6 +43,13 @@ A job's state is derived from its records in the staging dir:
 
 The probe of the lock is non-blocking and released at once; a job commit
 starting in that very instant fails as busy and can be retried.
+
+In the store the lock is a lease kept by a heartbeat, not an flock that the
+kernel releases: a driver that gives up releases it (the job shows as
+interrupted), but one killed in its job commit leaves it claimed, and the job
+shows as committing. 'jobs commit' and 'jobs abort' then watch the journal
+for a lease (15 seconds) and take the job over when no heartbeat came, or
+fail as busy when its driver is alive.
 
 MinIO deletes uncompleted uploads 24 hours after their creation by default
 (MINIO_API_STALE_UPLOADS_EXPIRY); a job whose oldest pending upload is older
@@ -50,11 +68,8 @@ func newJobsCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 }
 
 // checkStagingDir fails with a one-line error when dir is not an existing
-// directory.
+// directory. A URL is parsed by parseStagingDir before.
 func checkStagingDir(dir string) error {
-	if strings.Contains(dir, "://") {
-		return usageErrorf("staging dir %s is a URL; give the directory (a local path or a mounted shared volume) the job was set up with: a staging dir in the store is not supported", dir)
-	}
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -80,7 +95,7 @@ func jobError(err error, dir, jobID string) error {
 	return err
 }
 
-// inspectLocal reads a job's records without a store.
+// inspectLocal reads a job's records in a directory without a store.
 func inspectLocal(ctx context.Context, dir, jobID string) (*staging.JobReport, error) {
 	if err := checkStagingDir(dir); err != nil {
 		return nil, err

@@ -24,7 +24,9 @@ begun deleting the old objects is not rolled back either (that would lose
 the old and the new data): finish it with 'jobs commit'.
 
 The store is on the bucket of the job record; store settings come from the
-global flags and AWS_* variables.
+global flags and AWS_* variables. A staging dir in the store
+(s3://BUCKET/PREFIX) is read and cleaned through the same store, and must be
+in the job's bucket; the job's records under PREFIX/JOB_ID/ are removed.
 
 JSON shape (--json):
   {
@@ -36,7 +38,8 @@ JSON shape (--json):
 
 const jobsAbortExample = `  s3commit jobs abort /shared/staging job-1
   AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
-    s3commit jobs abort --json /shared/staging job-1`
+    s3commit jobs abort --json /shared/staging job-1
+  s3commit jobs abort s3://lake/_staging job-1`
 
 // jobsAbortJSON is the --json output of "jobs abort".
 type jobsAbortJSON struct {

@@ -23,7 +23,9 @@ job commit is resumed where its journal says it stopped.
 
 The store is on the bucket of the job record; the destination, mode and
 conflict mode come from the job record too, so no s3:// URL is needed. Store
-settings come from the global flags and AWS_* variables.
+settings come from the global flags and AWS_* variables. A staging dir in the
+store (s3://BUCKET/PREFIX) is read and written through the same store, and
+must be in the job's bucket.
 
 With --expect-task (once per task ID) or --expect-tasks N, the commit
 refuses to begin, changing nothing, unless exactly those tasks have
@@ -51,7 +53,8 @@ JSON shape (--json):
 const jobsCommitExample = `  s3commit jobs commit /shared/staging job-1
   s3commit jobs commit --expect-tasks 16 /shared/staging job-1
   AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
-    s3commit jobs commit --json /shared/staging job-1`
+    s3commit jobs commit --json /shared/staging job-1
+  s3commit jobs commit s3://lake/_staging job-1`
 
 // jobsCommitJSON is the --json output of "jobs commit".
 type jobsCommitJSON struct {
@@ -116,31 +119,31 @@ func bufferDirFlag(cmd *cobra.Command, op *jobOp) {
 // pendingsets is refused unless op.abort (AbortJob rolls such a job back).
 // The committer's buffer dir is op.bufferDir or, when empty, a temporary
 // directory of its own that holds nothing of the job: no buffer dir on
-// this machine is removed unless the operator names it.
+// this machine is removed unless the operator names it. A staging dir in
+// the store is on the job's bucket (see crossBucketError) and is kept
+// through the same store.
 func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp, stderr io.Writer) (*openedJob, error) {
 	keepState, abort := op.keepState, op.abort
-	rep, err := inspectLocal(ctx, dir, jobID)
+	d, err := parseStagingDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep, st, err := reconcileJob(ctx, g, d, jobID, func(rep *staging.JobReport) error {
+		if err := problemsError(&rep.JobInfo); err != nil {
+			if !abort {
+				return err
+			}
+			fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", termText(oneLine(err.Error())))
+		}
+		return nil
+	})
 	if errors.Is(err, committer.ErrJobNotFound) {
 		// Nothing to commit or abort; what a crash left of setting it up
 		// or removing it goes.
-		_ = staging.RemoveRemnants(dir, jobID)
+		removeRemnants(ctx, g, d, jobID)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if err := problemsError(&rep.JobInfo); err != nil {
-		if !abort {
-			return nil, err
-		}
-		fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", termText(oneLine(err.Error())))
-	}
-	st, err := g.store(ctx, rep.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	bucket := rep.Bucket
-	if rep, err = staging.InspectJob(ctx, st, dir, jobID); err != nil {
-		return nil, fmt.Errorf("reconcile job %s with s3://%s: %w", jobID, bucket, jobError(err, dir, jobID))
 	}
 	prog := &commitProgress{stderr: stderr}
 	// The committer retries its store calls itself, with Options.Retry:
@@ -160,7 +163,7 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp,
 		bufferDir = tmp
 	}
 	c, err := staging.New(st.Unwrap(), staging.Options{
-		StagingDir:         dir,
+		StagingDir:         d.path(),
 		BufferDir:          bufferDir,
 		Destination:        rep.Destination,
 		KeepStateOnFailure: keepState,

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/s3commit/s3commit/staging"
 )
 
 const jobsListLong = `List the jobs of a staging dir: ID, destination, mode, state, committed
 tasks, files, bytes and the age of the oldest pending upload. Reads the
-staging dir only; no store is needed.
+staging dir only: a directory needs no store; a staging dir in the store,
+s3://BUCKET/PREFIX, is read through a store on BUCKET (one listing of PREFIX
+and a few reads per job), which needs the store settings (--endpoint-url,
+--region, --profile, --path-style, AWS_* variables) like every other store.
 
 A job whose oldest pending upload is 20 hours old or more gets a warning on
 stderr (and in the "warning" field of --json): MinIO deletes uploads 24 hours
@@ -22,7 +23,7 @@ after their creation by default.
 
 JSON shape (--json):
   {
-    "staging_dir": "/shared/staging",
+    "staging_dir": "/shared/staging",   // as given: a directory or s3://bucket/prefix
     "jobs": [{
       "id": "job-1",
       "destination": "s3://bucket/tables/events",
@@ -41,7 +42,9 @@ JSON shape (--json):
   }`
 
 const jobsListExample = `  s3commit jobs list /shared/staging
-  s3commit jobs list --json /shared/staging | jq '.jobs[] | select(.state == "interrupted") | .id'`
+  s3commit jobs list --json /shared/staging | jq '.jobs[] | select(.state == "interrupted") | .id'
+  AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
+    s3commit jobs list s3://lake/_staging`
 
 // jobsListJSON is the --json output of "jobs list".
 type jobsListJSON struct {
@@ -63,13 +66,14 @@ func newJobsListCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Comma
 }
 
 // jobsList prints the jobs of dir.
-func jobsList(_ context.Context, g *globalOptions, dir string, stdout, stderr io.Writer) error {
-	if err := checkStagingDir(dir); err != nil {
+func jobsList(ctx context.Context, g *globalOptions, dir string, stdout, stderr io.Writer) error {
+	d, err := parseStagingDir(dir)
+	if err != nil {
 		return err
 	}
-	jobs, err := staging.ListJobs(dir)
+	jobs, err := listJobs(ctx, g, d)
 	if err != nil {
-		return fmt.Errorf("list the jobs of %s: %w", dir, err)
+		return err
 	}
 	now := time.Now()
 	out := jobsListJSON{StagingDir: dir, Jobs: make([]jobJSON, 0, len(jobs))}

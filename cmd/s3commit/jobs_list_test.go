@@ -143,25 +143,3 @@ func TestJobsBadInput(t *testing.T) {
 	assert.Empty(t, e.uploadsAt(t, keysOf(want)...))
 	assert.NoDirExists(t, filepath.Join(e.stagingDir, "job-bad"))
 }
-
-// A staging dir given as an s3:// URL was taken as the relative path
-// "s3:/bucket/_staging". Every jobs command now refuses it as a usage
-// error and creates nothing.
-func TestJobsRefuseAStagingDirURL(t *testing.T) {
-	for _, args := range [][]string{
-		{"jobs", "list", "s3://bucket/_staging"},
-		{"jobs", "show", "s3://bucket/_staging", "job"},
-		{"jobs", "commit", "s3://bucket/_staging", "job"},
-		{"jobs", "abort", "s3://bucket/_staging", "job"},
-	} {
-		t.Run(args[1], func(t *testing.T) {
-			wd := t.TempDir()
-			res := runCLI(t, cliRun{Args: args, Dir: wd})
-			assert.Equal(t, 2, res.Code)
-			assert.Contains(t, res.Stderr, "staging dir s3://bucket/_staging is a URL")
-			entries, err := os.ReadDir(wd)
-			require.NoError(t, err)
-			assert.Empty(t, entries, "nothing created in the working directory")
-		})
-	}
-}

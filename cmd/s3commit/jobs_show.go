@@ -30,13 +30,14 @@ and AWS_* variables):
 
 Every key of the job (those of its pendingsets and of its attempts' intent
 records) is listed by its exact key, which also works on MinIO. --local skips
-the store.
+the store; a staging dir in the store (s3://BUCKET/PREFIX) is still read
+through it, then, but no upload is listed and no _SUCCESS read.
 
 JSON shape (--json): the fields of a job in 'jobs list --json', plus
   {
     "reconciled": true,                // false with --local
     "pending": 2, "vanished": 1, "completed": 0,
-    "tasks": [{"id": "t0", "attempt": "t0_0", "pendingset": "/path",
+    "tasks": [{"id": "t0", "attempt": "t0_0", "pendingset": "/path", // or s3://…
                "bytes": 5, "files": [{"key": "...", "size": 3, "parts": 1,
                "upload_id": "...", "created": "...", "age_seconds": 60,
                "status": "pending"}]}],     // status "" with --local
@@ -52,7 +53,8 @@ JSON shape (--json): the fields of a job in 'jobs list --json', plus
 const jobsShowExample = `  s3commit jobs show /shared/staging job-1
   AWS_ENDPOINT_URL=http://127.0.0.1:9000 S3COMMIT_PATH_STYLE=true \
     s3commit jobs show --json /shared/staging job-1 | jq '.orphans'
-  s3commit jobs show --local /shared/staging job-1`
+  s3commit jobs show --local /shared/staging job-1
+  s3commit jobs show s3://lake/_staging job-1`
 
 // jobsShowJSON is the --json output of "jobs show".
 type jobsShowJSON struct {
@@ -126,22 +128,24 @@ func newJobsShowCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Comma
 
 // jobsShow prints one job, reconciled with the store unless local.
 func jobsShow(ctx context.Context, g *globalOptions, dir, jobID string, local bool, stdout, stderr io.Writer) error {
-	rep, err := inspectLocal(ctx, dir, jobID)
+	d, err := parseStagingDir(dir)
 	if err != nil {
 		return err
 	}
-	if err := problemsError(&rep.JobInfo); err != nil {
+	check := func(rep *staging.JobReport) error { return problemsError(&rep.JobInfo) }
+	var rep *staging.JobReport
+	if local {
+		if rep, err = readJob(ctx, g, d, jobID); err == nil {
+			err = check(rep)
+		}
+	} else {
+		rep, _, err = reconcileJob(ctx, g, d, jobID, check)
+	}
+	if err != nil {
 		return err
 	}
-	if !local {
-		st, err := g.store(ctx, rep.Bucket)
-		if err != nil {
-			return err
-		}
-		bucket := rep.Bucket
-		if rep, err = staging.InspectJob(ctx, st, dir, jobID); err != nil {
-			return fmt.Errorf("reconcile job %s with s3://%s: %w", jobID, bucket, jobError(err, dir, jobID))
-		}
+	for i := range rep.Tasks {
+		rep.Tasks[i].PendingSet = pendingSetName(d, rep.Tasks[i].PendingSet)
 	}
 	now := time.Now()
 	out := showJSON(rep, now)

@@ -58,8 +58,11 @@ type selectOptions struct {
 	// the file name, see committer.UniqueFilename).
 	Job string
 	// StagingDir, with Job, keeps only the uploads that the job's records
-	// in this staging dir account for (see jobRecords).
+	// in this staging dir account for (see jobRecords): a directory, or
+	// s3://BUCKET/PREFIX in the bucket of the uploads.
 	StagingDir string
+	// stagingDir is StagingDir parsed by validate.
+	stagingDir stagingDir
 	// PrefixOnly lists by the prefix only, without the bucket-wide listing
 	// MinIO needs.
 	PrefixOnly bool
@@ -70,7 +73,7 @@ func addSelectFlags(cmd *cobra.Command, o *selectOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.olderThan, "older-than", "", "only uploads initiated longer ago than this: a Go duration or days, more than zero, e.g. 90m, 36h, 2d")
 	f.StringVar(&o.Job, "job", "", "only uploads of this job: keys whose file name carries \"-JOB_ID\" (s3commit's and Hadoop's unique filenames)")
-	f.StringVar(&o.StagingDir, "staging-dir", "", "with --job: keep only the uploads that the job's records in this staging dir account for")
+	f.StringVar(&o.StagingDir, "staging-dir", "", "with --job: keep only the uploads that the job's records in this staging dir account for (a directory, or s3://BUCKET/PREFIX in the uploads' bucket)")
 	f.BoolVar(&o.PrefixOnly, "prefix-only", false, "list by the prefix only (one listing fewer; complete on AWS S3 and versitygw, finds nothing under a prefix on MinIO)")
 }
 
@@ -90,6 +93,13 @@ func (o *selectOptions) validate() error {
 	}
 	if o.StagingDir != "" && o.Job == "" {
 		return usageErrorf("--staging-dir needs --job: give the ID of the job whose records in %s say which uploads are its own", o.StagingDir)
+	}
+	if o.StagingDir != "" {
+		d, err := parseStagingDir(o.StagingDir)
+		if err != nil {
+			return fmt.Errorf("--staging-dir: %w", err)
+		}
+		o.stagingDir = d
 	}
 	return nil
 }
@@ -239,7 +249,14 @@ func selectUploads(ctx context.Context, st multipart.Store, prefix string, o sel
 	var records map[staging.UploadRef]bool
 	if o.StagingDir != "" {
 		var err error
-		if records, sel.RecordProblems, err = jobRecords(ctx, st, o.StagingDir, o.Job); err != nil {
+		d := o.stagingDir
+		if d.arg == "" {
+			// Options built without validate.
+			if d, err = parseStagingDir(o.StagingDir); err != nil {
+				return nil, err
+			}
+		}
+		if records, sel.RecordProblems, err = jobRecords(ctx, st, d, o.Job); err != nil {
 			return nil, err
 		}
 	}
@@ -277,18 +294,50 @@ func selectUploads(ctx context.Context, st multipart.Store, prefix string, o sel
 // store: those its committed tasks' pendingsets list and the uploads of
 // its task attempts that no pendingset lists (orphans). It also returns
 // how many of the job's pendingsets and records could not be read. The
-// job must write to st's bucket.
-func jobRecords(ctx context.Context, st multipart.Store, dir, jobID string) (map[staging.UploadRef]bool, int, error) {
-	rep, err := inspectLocal(ctx, dir, jobID)
-	if err != nil {
-		return nil, 0, err
+// job must write to st's bucket, and a staging dir in the store must be in
+// that bucket too: its records are read through st.
+func jobRecords(ctx context.Context, st multipart.Store, d stagingDir, jobID string) (map[staging.UploadRef]bool, int, error) {
+	otherBucket := func(j *staging.JobInfo) error {
+		return usageErrorf("--staging-dir: job %s of %s writes to %s, not to bucket %q; give an s3:// URL in the job's bucket",
+			jobID, d, destURL(j), st.Bucket())
 	}
-	if rep.Bucket != st.Bucket() {
-		return nil, 0, usageErrorf("--staging-dir: job %s of %s writes to %s, not to bucket %q; give an s3:// URL in the job's bucket",
-			jobID, dir, destURL(&rep.JobInfo), st.Bucket())
-	}
-	if rep, err = staging.InspectJob(ctx, st, dir, jobID); err != nil {
-		return nil, 0, storeError(fmt.Sprintf("reconcile job %s of %s with s3://%s", jobID, dir, st.Bucket()), err)
+	var rep *staging.JobReport
+	var err error
+	if !d.inStore() {
+		if rep, err = inspectLocal(ctx, d.arg, jobID); err != nil {
+			return nil, 0, err
+		}
+		if rep.Bucket != st.Bucket() {
+			return nil, 0, otherBucket(&rep.JobInfo)
+		}
+		if rep, err = staging.InspectJob(ctx, st, d.arg, jobID); err != nil {
+			return nil, 0, storeError(fmt.Sprintf("reconcile job %s of %s with s3://%s", jobID, d, st.Bucket()), err)
+		}
+	} else {
+		if d.bucket != st.Bucket() {
+			return nil, 0, usageErrorf("--staging-dir %s is in bucket %q, not in bucket %q of the uploads: "+
+				"the job must write to that bucket, and the records of a job are read only from a staging dir in its own bucket for now (%w); "+
+				"give the job's staging dir in bucket %q, or leave --staging-dir out", d, d.bucket, st.Bucket(), errStagingElsewhere, st.Bucket())
+		}
+		if err := committer.ValidateID("job ID", jobID); err != nil {
+			return nil, 0, jobError(err, d.arg, jobID)
+		}
+		if rep, err = staging.InspectJob(ctx, st, d.path(), jobID); err != nil {
+			if errors.Is(err, committer.ErrJobNotFound) {
+				return nil, 0, jobError(err, d.arg, jobID)
+			}
+			// InspectJob refuses a job that writes to another bucket
+			// than the store's: the records say whether that is the
+			// failure.
+			if jobs, lerr := staging.ListJobsContext(ctx, st, d.path()); lerr == nil {
+				for i := range jobs {
+					if jobs[i].ID == jobID && jobs[i].Bucket != st.Bucket() {
+						return nil, 0, otherBucket(&jobs[i])
+					}
+				}
+			}
+			return nil, 0, storeReadError(fmt.Sprintf("read job %s of %s and reconcile it with s3://%s", jobID, d, st.Bucket()), err)
+		}
 	}
 	records := make(map[staging.UploadRef]bool)
 	for _, t := range rep.Tasks {

@@ -60,7 +60,9 @@ and "ambiguous_job_match" on each such upload). --staging-dir DIR, with
 dir DIR account for are selected (those its committed tasks' pendingsets
 list and those its task attempts recorded, as 's3commit jobs show DIR
 JOB_ID' reports them); the others --job matched are left out, with a note
-on stderr. The job must write to the bucket of the s3:// URL.
+on stderr. The job must write to the bucket of the s3:// URL. DIR may be a
+staging dir in the store, s3://BUCKET/PREFIX, in that same bucket: its
+records are read through the same store.
 
 To find uploads under a prefix on every store, two listings are made: by
 the prefix (complete on AWS S3 and versitygw) and of the whole bucket,
