@@ -4,9 +4,12 @@
 // The report states the machine, the versions and the settings of the run,
 // one table per workload, the concurrency sweep of the staging strategy,
 // and the ratios the benchmark exists to check — staging against direct
-// writes and against the rename protocol — each marked "holds" or "does
-// not hold" (or "not measured" when the run lacks the data, as quick runs
-// lack a 1 GiB job-commit point). The charts are drawn with
+// writes and against the rename protocol, staging with its staging dir in
+// the object store against staging with it on the filesystem — each marked
+// "holds" or "does not hold" (or "not measured" when the run lacks the
+// data, as quick runs lack a 1 GiB job-commit point). Where a workload was
+// measured with both staging homes, a section compares their times and
+// their requests per file by phase and operation. The charts are drawn with
 // gonum.org/v1/plot: throughput by strategy and workload, and job-commit
 // time against bytes per file for staging and rename.
 //

@@ -69,7 +69,7 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 				continue
 			}
 			if r.Error != "" {
-				p("| %s | %s | %d | %s | %s | failed: %s ||||||||||||", r.Strategy, cell(formatMap(r.Settings)), r.Files,
+				p("| %s | %s | %d | %s | %s | failed: %s ||||||||||||", strategyLabel(r), cell(formatMap(r.Settings)), r.Files,
 					formatBytes(r.BytesPerFile), formatBytes(r.TotalBytes), cell(r.Error))
 				continue
 			}
@@ -82,13 +82,15 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 				perFile = fmt.Sprintf("%.2f", float64(reqs)/float64(r.Files))
 			}
 			p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %.2f | %s | %s | %s |",
-				r.Strategy, cell(formatMap(r.Settings)), r.Files, formatBytes(r.BytesPerFile), formatBytes(r.TotalBytes),
+				strategyLabel(r), cell(formatMap(r.Settings)), r.Files, formatBytes(r.BytesPerFile), formatBytes(r.TotalBytes),
 				phase(r, results.PhaseWrite), phase(r, results.PhaseTaskCommit), phase(r, results.PhaseJobCommit),
 				phase(r, results.PhaseTotal), r.MiBPerSecond, rate(r.CompletionsPerSecond), cell(formatMap(r.Requests)),
 				perFile, r.CPUSeconds, seconds(r.ServerCPUSeconds), formatMiB(r.PeakHeapBytes), formatMiB(r.PeakRSSBytes))
 		}
 		p("")
 	}
+
+	homesSection(p, run)
 
 	p("## Closing note")
 	p("")
@@ -155,4 +157,87 @@ func formatValue(r Ratio) string {
 	default:
 		return fmt.Sprintf("%.2f", r.Value)
 	}
+}
+
+// homesSection writes the comparison of the staging homes: for each
+// workload measured with both, the times and their ratio, then the
+// requests per file by phase and operation, with those of the store home
+// that went to its staging dir. Nothing when no workload has both.
+func homesSection(p func(string, ...any), run *results.Run) {
+	type pair struct {
+		workload  string
+		fs, store results.Result
+	}
+	var pairs []pair
+	for _, w := range workloads(run) {
+		fs, okF := pickHome(run, w, results.StagingHomeFS)
+		st, okS := pickHome(run, w, results.StagingHomeStore)
+		if okF && okS {
+			pairs = append(pairs, pair{w, fs, st})
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	p("## Staging homes")
+	p("")
+	p("The staging strategy with its staging dir on the filesystem (fs home, a local directory here) and in the object store (store home, `s3://<bucket>/<prefix>` beside the destination). Times in seconds; CPU s is the client's CPU time, server CPU s the local MinIO's, other CPU s that of every other process of the machine during the measurement (work that competed with it for the cores; – where not measured). Requests are per file, by phase and operation; \"to the staging dir\" counts the store home's requests whose key lies in the staging dir (its records); a `HeadBucket` follows each `HeadObject` answered 404 (the store tells a missing object from a missing bucket that way).")
+	p("")
+	p("| Workload | Files | Home | Task commit | Job commit | Total time | store ÷ fs | Requests/file | To the staging dir | CPU s | Server CPU s | Other CPU s |")
+	p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, pr := range pairs {
+		for _, r := range []results.Result{pr.fs, pr.store} {
+			ratio := "–"
+			if r.Settings[results.SettingStagingHome] == results.StagingHomeStore && commitSeconds(pr.fs) > 0 {
+				ratio = fmt.Sprintf("%.3f", commitSeconds(r)/commitSeconds(pr.fs))
+			}
+			var staged int64
+			for _, m := range r.StagingDirRequests {
+				staged += totalRequests(m)
+			}
+			p("| %s | %d | %s | %s | %s | %.3f | %s | %s | %s | %.2f | %s | %s |", pr.workload, r.Files, stagingHome(r),
+				phase(r, results.PhaseTaskCommit), phase(r, results.PhaseJobCommit), commitSeconds(r), ratio,
+				perFile(totalRequests(r.Requests), r.Files), perFile(staged, r.Files),
+				r.CPUSeconds, seconds(r.ServerCPUSeconds), seconds(r.OtherCPUSeconds))
+		}
+	}
+	p("")
+	for _, pr := range pairs {
+		p("### %s: requests per file by phase and operation", pr.workload)
+		p("")
+		p("| Phase | Operation | fs home | store home | of which to the staging dir | store home, count | fs home, count |")
+		p("|---|---|---:|---:|---:|---:|---:|")
+		for _, ph := range []string{results.PhaseTaskCommit, results.PhaseJobCommit} {
+			fsOps, stOps := pr.fs.PhaseRequests[ph], pr.store.PhaseRequests[ph]
+			staged := pr.store.StagingDirRequests[ph]
+			ops := map[string]bool{}
+			for _, m := range []map[string]int64{fsOps, stOps} {
+				for op := range m {
+					ops[op] = true
+				}
+			}
+			for _, op := range sortedKeys(ops) {
+				p("| %s | %s | %s | %s | %s | %d | %d |", ph, op, perFile(fsOps[op], pr.fs.Files), perFile(stOps[op], pr.store.Files),
+					perFile(staged[op], pr.store.Files), stOps[op], fsOps[op])
+			}
+			p("| %s | **all** | %s | %s | %s | %d | %d |", ph, perFile(totalRequests(fsOps), pr.fs.Files),
+				perFile(totalRequests(stOps), pr.store.Files), perFile(totalRequests(staged), pr.store.Files),
+				totalRequests(stOps), totalRequests(fsOps))
+		}
+		p("")
+		for _, r := range []results.Result{pr.fs, pr.store} {
+			if r.Trace != "" {
+				p("Every request of the %s home's measurement, with its start and duration: [%s](%s).", stagingHome(r), r.Trace, r.Trace)
+				p("")
+			}
+		}
+	}
+}
+
+// perFile formats n requests per file.
+func perFile(n int64, files int) string {
+	if files <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", float64(n)/float64(files))
 }

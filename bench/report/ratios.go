@@ -38,6 +38,16 @@ const (
 	// MinDefaultOverBest is how close to the best measured rate the
 	// default concurrency must come to count as near-best.
 	MinDefaultOverBest = 0.90
+	// MaxStoreHomeOverFS bounds staging's task+job commit time with the
+	// staging dir in the object store over its time with the staging dir
+	// on the filesystem, on the small-file and large-file workloads.
+	MaxStoreHomeOverFS = 1.05
+	// MaxSmallFileRequests bounds the HTTP requests per file of a staging
+	// commit (task + job) of small files, with either home: a small file
+	// needs three (CreateMultipartUpload and UploadPart at task commit,
+	// CompleteMultipartUpload at job commit); the records of the job and
+	// its tasks may add 5 % to them.
+	MaxSmallFileRequests = 3.15
 )
 
 // Ratio is one checked target.
@@ -67,7 +77,54 @@ func Ratios(run *results.Run) []Ratio {
 	out = append(out, taskCommitHeap(run))
 	out = append(out, defaultNearBest(run, "task-commit MiB/s", results.SettingUploadConcurrency, uploadRate))
 	out = append(out, defaultNearBest(run, "job-commit completions/s", results.SettingCommitConcurrency, completionRate))
+	out = append(out, storeHomeOverFS(run, results.WorkloadSmallFiles))
+	out = append(out, storeHomeOverFS(run, results.WorkloadLargeFiles))
+	out = append(out, smallFileRequests(run, results.StagingHomeFS))
+	out = append(out, smallFileRequests(run, results.StagingHomeStore))
 	return out
+}
+
+// storeHomeOverFS compares staging's commit time with the staging dir in
+// the store and on the filesystem, on a workload.
+func storeHomeOverFS(run *results.Run, workload string) Ratio {
+	name := fmt.Sprintf("staging, store home ÷ fs home, task + job commit time, %s", workload)
+	target := fmt.Sprintf("≤ %.2f", MaxStoreHomeOverFS)
+	st, okS := pickHome(run, workload, results.StagingHomeStore)
+	fs, okF := pickHome(run, workload, results.StagingHomeFS)
+	if !okS || !okF || commitSeconds(fs) <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of staging with both homes", workload))
+	}
+	v := commitSeconds(st) / commitSeconds(fs)
+	return Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v <= MaxStoreHomeOverFS),
+		Detail: fmt.Sprintf("store home %.3f s (task %.3f, job %.3f), fs home %.3f s (task %.3f, job %.3f)",
+			commitSeconds(st), st.Phases[results.PhaseTaskCommit], st.Phases[results.PhaseJobCommit],
+			commitSeconds(fs), fs.Phases[results.PhaseTaskCommit], fs.Phases[results.PhaseJobCommit])}
+}
+
+// smallFileRequests is the HTTP requests per file of a staging commit of
+// the small-file workload with a staging home.
+func smallFileRequests(run *results.Run, home string) Ratio {
+	name := fmt.Sprintf("staging requests per file, task + job commit, small-files, %s home", home)
+	target := fmt.Sprintf("≤ %.2f", MaxSmallFileRequests)
+	r, found := pickHome(run, results.WorkloadSmallFiles, home)
+	if !found || r.Files == 0 || len(r.Requests) == 0 {
+		return notMeasured(name, target, fmt.Sprintf("no small-files result of staging with the %s home", home))
+	}
+	n := totalRequests(r.Requests)
+	v := float64(n) / float64(r.Files)
+	detail := fmt.Sprintf("%d requests for %d files", n, r.Files)
+	if len(r.PhaseRequests) > 0 {
+		detail += fmt.Sprintf(": task commit %d, job commit %d",
+			totalRequests(r.PhaseRequests[results.PhaseTaskCommit]), totalRequests(r.PhaseRequests[results.PhaseJobCommit]))
+	}
+	var staged int64
+	for _, m := range r.StagingDirRequests {
+		staged += totalRequests(m)
+	}
+	if staged > 0 {
+		detail += fmt.Sprintf("; %d of them to the staging dir", staged)
+	}
+	return Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v <= MaxSmallFileRequests), Detail: detail}
 }
 
 func notMeasured(name, target, why string) Ratio {

@@ -34,13 +34,21 @@ func TestRatiosSample(t *testing.T) {
 		{"peak client heap, staging task commit of ≥ 1 GiB, default settings", 100 << 20, DoesNotHold},
 		{"default ÷ best task-commit MiB/s over the upload_concurrency values tried", 62.5 / 64, Holds},
 		{"default ÷ best job-commit completions/s over the commit_concurrency values tried", 800.0 / 850, Holds},
+		{"staging, store home ÷ fs home, task + job commit time, small-files", math.NaN(), NotMeasured},
+		{"staging, store home ÷ fs home, task + job commit time, large-files", math.NaN(), NotMeasured},
+		{"staging requests per file, task + job commit, small-files, fs home", 3, Holds},
+		{"staging requests per file, task + job commit, small-files, store home", math.NaN(), NotMeasured},
 	}
 	require.Len(t, ratios, len(tests))
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := ratios[i]
 			assert.Equal(t, tt.name, r.Name)
-			assert.InDelta(t, tt.value, r.Value, 1e-9)
+			if math.IsNaN(tt.value) {
+				assert.True(t, math.IsNaN(r.Value), "not measured: %v", r.Value)
+			} else {
+				assert.InDelta(t, tt.value, r.Value, 1e-9)
+			}
 			assert.Equal(t, tt.verdict, r.Verdict, r.Detail)
 			assert.NotEmpty(t, r.Detail)
 		})
@@ -51,6 +59,15 @@ func TestRatiosSample(t *testing.T) {
 func result(workload, strategy string, files int, bytesPerFile int64, phases map[string]float64) results.Result {
 	return results.Result{Workload: workload, Strategy: strategy, Files: files, BytesPerFile: bytesPerFile,
 		TotalBytes: int64(files) * bytesPerFile, Phases: phases}
+}
+
+// home sets the staging home of a result.
+func home(r results.Result, h string) results.Result {
+	if r.Settings == nil {
+		r.Settings = map[string]string{}
+	}
+	r.Settings[results.SettingStagingHome] = h
+	return r
 }
 
 func TestRatiosEdgeCases(t *testing.T) {
@@ -186,6 +203,61 @@ func TestRatiosEdgeCases(t *testing.T) {
 				{Workload: "small-files", Strategy: "staging", CompletionsPerSecond: 100, Settings: map[string]string{results.SettingCommitConcurrency: "128"}},
 			},
 			index: 7, verdict: NotMeasured,
+		},
+		{
+			name: "store home exactly at the bound holds",
+			results: []results.Result{
+				home(result("small-files", "staging", 10, 1, tc(8, 2)), results.StagingHomeFS),
+				home(result("small-files", "staging", 10, 1, tc(8, 2.5)), results.StagingHomeStore),
+			},
+			index: 8, value: 1.05, verdict: Holds,
+		},
+		{
+			name: "a staging result without a home is of the filesystem home",
+			results: []results.Result{
+				result("large-files", "staging", 2, 1<<30, tc(10, 0)),
+				home(result("large-files", "staging", 2, 1<<30, tc(11, 0)), results.StagingHomeStore),
+			},
+			index: 9, value: 1.1, verdict: DoesNotHold,
+		},
+		{
+			name: "the store home is not staging's result against direct",
+			results: []results.Result{
+				home(result("small-files", "staging", 10, 1, tc(30, 0)), results.StagingHomeStore),
+				home(result("small-files", "staging", 10, 1, tc(10, 1)), results.StagingHomeFS),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, value: 1.10, verdict: Holds,
+		},
+		{
+			name: "a store home at a non-default concurrency is not compared",
+			results: []results.Result{
+				home(result("small-files", "staging", 10, 1, tc(8, 2)), results.StagingHomeFS),
+				func() results.Result {
+					r := home(result("small-files", "staging", 10, 1, tc(8, 2)), results.StagingHomeStore)
+					r.Settings[results.SettingCommitConcurrency] = "128"
+					return r
+				}(),
+			},
+			index: 8, verdict: NotMeasured,
+		},
+		{
+			name: "requests of the store home above three per file and the records' 5 % do not hold",
+			results: []results.Result{
+				func() results.Result {
+					r := home(result("small-files", "staging", 100, 1, tc(1, 1)), results.StagingHomeStore)
+					r.Requests = map[string]int64{"CreateMultipartUpload": 100, "UploadPart": 100, "CompleteMultipartUpload": 100, "GetObject": 16}
+					return r
+				}(),
+			},
+			index: 11, value: 3.16, verdict: DoesNotHold,
+		},
+		{
+			name: "requests are not measured without counts",
+			results: []results.Result{
+				home(result("small-files", "staging", 100, 1, tc(1, 1)), results.StagingHomeFS),
+			},
+			index: 10, verdict: NotMeasured,
 		},
 	}
 	for _, tt := range tests {

@@ -80,3 +80,52 @@ func TestWriteErrors(t *testing.T) {
 	_, err = WriteFromResults(filepath.Join(t.TempDir(), "missing.json"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestWriteStagingHomes(t *testing.T) {
+	dir := t.TempDir()
+	staged := func(h string, task, job float64, reqs map[string]map[string]int64, dirReqs map[string]map[string]int64) results.Result {
+		r := results.Result{Workload: results.WorkloadSmallFiles, Strategy: results.StrategyStaging, Files: 100, BytesPerFile: 1 << 10,
+			TotalBytes: 100 << 10, Settings: map[string]string{results.SettingStagingHome: h},
+			Phases:        map[string]float64{results.PhaseTaskCommit: task, results.PhaseJobCommit: job, results.PhaseTotal: task + job},
+			PhaseRequests: reqs, StagingDirRequests: dirReqs, Requests: map[string]int64{}, OtherCPUSeconds: 0.25,
+			Trace: "requests/001-small-files-staging-" + h + ".csv.gz"}
+		for _, m := range reqs {
+			for op, n := range m {
+				r.Requests[op] += n
+			}
+		}
+		return r
+	}
+	fs := staged(results.StagingHomeFS, 2, 1, map[string]map[string]int64{
+		results.PhaseTaskCommit: {"CreateMultipartUpload": 100, "UploadPart": 100},
+		results.PhaseJobCommit:  {"CompleteMultipartUpload": 100, "PutObject": 1},
+	}, nil)
+	st := staged(results.StagingHomeStore, 2, 1.2, map[string]map[string]int64{
+		results.PhaseTaskCommit: {"CreateMultipartUpload": 100, "UploadPart": 100, "GetObject": 4, "HeadObject": 2, "HeadBucket": 2},
+		results.PhaseJobCommit:  {"CompleteMultipartUpload": 100, "PutObject": 5, "GetObject": 10},
+	}, map[string]map[string]int64{
+		results.PhaseTaskCommit: {"GetObject": 4, "HeadObject": 2},
+		results.PhaseJobCommit:  {"PutObject": 4, "GetObject": 10},
+	})
+	_, err := Write(dir, &results.Run{Mode: results.ModeQuick, Results: []results.Result{fs, st}})
+	require.NoError(t, err)
+	md, err := os.ReadFile(filepath.Join(dir, FileName))
+	require.NoError(t, err)
+	text := string(md)
+	for _, want := range []string{
+		"| staging, store home ÷ fs home, task + job commit time, small-files | ≤ 1.05 | 1.07 | **does not hold** |",
+		"| staging requests per file, task + job commit, small-files, fs home | ≤ 3.15 | 3.01 | **holds** |",
+		"| staging requests per file, task + job commit, small-files, store home | ≤ 3.15 | 3.23 | **does not hold** | 323 requests for 100 files: task commit 208, job commit 115; 20 of them to the staging dir |",
+		"## Staging homes",
+		"| small-files | 100 | fs | 2.000 | 1.000 | 3.000 | – | 3.010 | 0.000 | 0.00 | – | 0.25 |",
+		"| small-files | 100 | store | 2.000 | 1.200 | 3.200 | 1.067 | 3.230 | 0.200 | 0.00 | – | 0.25 |",
+		"### small-files: requests per file by phase and operation",
+		"| task_commit | HeadBucket | 0.000 | 0.020 | 0.000 | 2 | 0 |",
+		"| job_commit | GetObject | 0.000 | 0.100 | 0.100 | 10 | 0 |",
+		"| job_commit | **all** | 1.010 | 1.150 | 0.140 | 115 | 101 |",
+		"[requests/001-small-files-staging-store.csv.gz](requests/001-small-files-staging-store.csv.gz)",
+		"| staging (store home) | ",
+	} {
+		assert.Contains(t, text, want)
+	}
+}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/s3commit/s3commit/bench/internal/results"
@@ -18,9 +20,15 @@ func settingInt(r results.Result, key string) (int, bool) {
 	return n, err == nil
 }
 
-// isDefault reports whether r ran at the library's default concurrency: a
-// concurrency setting that is absent or 0 counts as default.
+// isDefault reports whether r ran at the library's default concurrency
+// (a concurrency setting that is absent or 0 counts as default) and, for
+// staging, with the staging dir on the filesystem: the comparisons with
+// the other strategies and the sweeps are of the filesystem home, and the
+// store home has targets of its own.
 func isDefault(r results.Result) bool {
+	if stagingHome(r) == results.StagingHomeStore {
+		return false
+	}
 	if n, ok := settingInt(r, results.SettingUploadConcurrency); ok && n != 0 && n != multipart.DefaultConcurrency {
 		return false
 	}
@@ -93,4 +101,52 @@ func commitSeconds(r results.Result) float64 {
 		return r.Phases[results.PhaseTotal]
 	}
 	return tc + jc
+}
+
+// stagingHome returns where a staging result kept its staging dir: the
+// setting, or the filesystem for a result of a run that did not record it;
+// "" for the other strategies.
+func stagingHome(r results.Result) string {
+	if r.Strategy != results.StrategyStaging {
+		return ""
+	}
+	if h := r.Settings[results.SettingStagingHome]; h != "" {
+		return h
+	}
+	return results.StagingHomeFS
+}
+
+// pickHome returns the first successful staging result of workload with
+// the staging home at the default concurrency, and whether there is one.
+func pickHome(run *results.Run, workload, home string) (results.Result, bool) {
+	for _, r := range run.Results {
+		if r.Workload != workload || stagingHome(r) != home || !ok(r) {
+			continue
+		}
+		d := r
+		d.Settings = maps.Clone(r.Settings)
+		delete(d.Settings, results.SettingStagingHome)
+		if isDefault(d) {
+			return r, true
+		}
+	}
+	return results.Result{}, false
+}
+
+// strategyLabel names r's strategy in tables: a staging result that
+// recorded its home says which.
+func strategyLabel(r results.Result) string {
+	if h := r.Settings[results.SettingStagingHome]; h != "" && r.Strategy == results.StrategyStaging {
+		return fmt.Sprintf("%s (%s home)", r.Strategy, h)
+	}
+	return r.Strategy
+}
+
+// totalRequests is the sum of the counts of m.
+func totalRequests(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +26,11 @@ type config struct {
 	tasks       int
 	workloads   string
 	strategies  string
+	homes       string
 	sweep       bool
 	keepObjects bool
 	profile     bool
+	trace       bool
 	repeat      int
 }
 
@@ -46,9 +49,13 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.tasks, "tasks", 4, "task attempts that write and commit at the same time")
 	fs.StringVar(&c.workloads, "workloads", "", "comma-separated workloads to run (default all): "+strings.Join(workloadNames, ","))
 	fs.StringVar(&c.strategies, "strategies", "", "comma-separated strategies to run (default all): staging,direct,rename")
+	fs.StringVar(&c.homes, "staging-homes", results.StagingHomeFS+","+results.StagingHomeStore,
+		"comma-separated staging homes the staging strategy is measured with on small-files and large-files: "+
+			"fs (a local directory) and store (s3://<bucket>/<prefix> beside the destination); the other workloads use fs")
 	fs.BoolVar(&c.sweep, "sweep", true, "run the concurrency sweep of the staging strategy")
 	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
 	fs.BoolVar(&c.profile, "profile", false, "write a CPU profile of the run and a heap profile (cpu.pprof, heap.pprof) into --out")
+	fs.BoolVar(&c.trace, "trace-requests", false, "write every request of each measured repetition (phase, start, duration, operation, status, key) as CSV into --out/requests/")
 	fs.IntVar(&c.repeat, "repeat", 1, "measure each workload and strategy this many times and keep the run with the median total time")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -82,10 +89,35 @@ func parseFlags(args []string) (*config, error) {
 	if c.tasks < 1 {
 		return nil, fmt.Errorf("--tasks %d: want at least 1", c.tasks)
 	}
+	if err := checkHomes(c.homes); err != nil {
+		return nil, err
+	}
 	if c.out == "" {
 		c.out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+c.mode)
 	}
 	return c, nil
+}
+
+// stagingHomes lists the staging homes in run order.
+var stagingHomes = []string{results.StagingHomeFS, results.StagingHomeStore}
+
+// checkHomes checks the list of --staging-homes.
+func checkHomes(list string) error {
+	n := 0
+	for _, h := range strings.Split(list, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if !slices.Contains(stagingHomes, h) {
+			return fmt.Errorf("--staging-homes: unknown home %q: want %s", h, strings.Join(stagingHomes, ", "))
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("--staging-homes is empty: give %s, or both", strings.Join(stagingHomes, " or "))
+	}
+	return nil
 }
 
 // selected reports whether name is in the comma-separated list, an empty

@@ -29,6 +29,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "no repeats", args: []string{"--repeat", "0"}, wantErr: "at least 1"},
 		{name: "no tasks", args: []string{"--tasks", "0"}, wantErr: "at least 1"},
 		{name: "arguments", args: []string{"extra"}, wantErr: "flags only"},
+		{name: "store home alone", args: []string{"--staging-homes", "store"}},
+		{name: "unknown home", args: []string{"--staging-homes", "fs,nfs"}, wantErr: `unknown home "nfs"`},
+		{name: "no home", args: []string{"--staging-homes", " , "}, wantErr: "--staging-homes is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,4 +82,29 @@ func TestTaskFiles(t *testing.T) {
 	}
 	assert.Equal(t, 10, n)
 	assert.Equal(t, "p=0003/part-00007.bin", workload{partitions: 4}.relPath(7))
+}
+
+func TestHomesOf(t *testing.T) {
+	both, err := parseFlags(nil)
+	require.NoError(t, err)
+	store, err := parseFlags([]string{"--staging-homes", "store"})
+	require.NoError(t, err)
+	for _, w := range workloads(results.ModeQuick) {
+		switch w.name {
+		case results.WorkloadSmallFiles, results.WorkloadLargeFiles:
+			assert.Equal(t, []string{results.StagingHomeFS, results.StagingHomeStore}, homesOf(both, w), w.name)
+			assert.Equal(t, []string{results.StagingHomeStore}, homesOf(store, w), w.name)
+		default:
+			assert.Equal(t, []string{results.StagingHomeFS}, homesOf(both, w), w.name)
+			assert.Equal(t, []string{results.StagingHomeFS}, homesOf(store, w), "%s keeps the filesystem home", w.name)
+		}
+	}
+}
+
+func TestLabelAndStagingPrefix(t *testing.T) {
+	assert.Equal(t, "staging", params{strategy: results.StrategyStaging, home: results.StagingHomeFS}.label())
+	assert.Equal(t, "staging-store", params{strategy: results.StrategyStaging, home: results.StagingHomeStore}.label())
+	assert.Equal(t, "direct", params{strategy: results.StrategyDirect}.label())
+	dest := "s3bench/x/002-small-files-staging-store"
+	assert.False(t, strings.HasPrefix(stagingPrefix(dest)+"/", dest+"/"), "the staging dir lies beside the destination, not in it")
 }

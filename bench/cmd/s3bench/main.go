@@ -19,6 +19,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -89,8 +90,14 @@ func run(ctx context.Context, c *config) error {
 		if p.commitConcurrency == 0 {
 			p.commitConcurrency = staging.DefaultCommitConcurrency
 		}
-		p.dest = fmt.Sprintf("s3bench/%s/%03d-%s-%s", r.Started.Format("20060102T150405Z"), seq, p.workload.name, p.strategy)
+		if p.strategy == results.StrategyStaging && p.home == "" {
+			p.home = results.StagingHomeFS
+		}
+		p.dest = fmt.Sprintf("s3bench/%s/%03d-%s-%s", r.Started.Format("20060102T150405Z"), seq, p.workload.name, p.label())
 		p.work = filepath.Join(work, fmt.Sprintf("%03d", seq))
+		if c.trace {
+			p.traceDir = filepath.Join(c.out, "requests")
+		}
 		*g = append(*g, p)
 	}
 	for _, w := range workloads(c.mode) {
@@ -99,8 +106,15 @@ func run(ctx context.Context, c *config) error {
 		}
 		var g []params
 		for _, s := range strategyNames {
-			if selected(c.strategies, s) {
+			if !selected(c.strategies, s) {
+				continue
+			}
+			if s != results.StrategyStaging {
 				add(&g, params{strategy: s, workload: w})
+				continue
+			}
+			for _, h := range homesOf(c, w) {
+				add(&g, params{strategy: s, workload: w, home: h})
 			}
 		}
 		if len(g) > 0 {
@@ -125,13 +139,19 @@ func run(ctx context.Context, c *config) error {
 	// measurement of every selected strategy that is not recorded.
 	if len(plan) > 0 {
 		var warm []params
-		for _, s := range strategyNames {
-			if selected(c.strategies, s) {
+		seen := map[string]bool{}
+		for _, g := range plan {
+			for _, q := range g {
+				if seen[q.label()] {
+					continue
+				}
+				seen[q.label()] = true
 				p := plan[0][0]
-				p.strategy = s
+				p.strategy, p.home = q.strategy, q.home
 				p.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
-				p.dest += "-warm-up-" + s
-				p.work += "-warm-up-" + s
+				p.dest += "-warm-up-" + q.label()
+				p.work += "-warm-up-" + q.label()
+				p.traceDir = ""
 				warm = append(warm, p)
 			}
 		}
@@ -163,10 +183,26 @@ func run(ctx context.Context, c *config) error {
 	return writeReport(path)
 }
 
+// homesOf returns the staging homes the staging strategy is measured with
+// on workload w: those of --staging-homes on small-files and large-files,
+// the filesystem elsewhere.
+func homesOf(c *config, w workload) []string {
+	if w.name != workloadSmall && w.name != workloadLarge {
+		return []string{results.StagingHomeFS}
+	}
+	var out []string
+	for _, h := range stagingHomes {
+		if selected(c.homes, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // progressLine describes measurement n of total when it is done.
 func progressLine(n, total int, p params, res results.Result) string {
-	line := fmt.Sprintf("[%d/%d] %-20s %-8s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
-		n, total, p.workload.name, p.strategy, p.workload.files, size(p.workload.bytesPerFile),
+	line := fmt.Sprintf("[%d/%d] %-20s %-13s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
+		n, total, p.workload.name, p.label(), p.workload.files, size(p.workload.bytesPerFile),
 		res.Phases[results.PhaseTaskCommit], res.Phases[results.PhaseJobCommit], res.Phases[results.PhaseTotal],
 		res.MiBPerSecond, size(res.PeakHeapBytes))
 	if p.workload.name == workloadSweepUpload || p.workload.name == workloadSweepCommit {
@@ -213,8 +249,15 @@ func measureGroup(ctx context.Context, t *target, g []params, n int, keep bool) 
 			}
 			res := measureOnce(ctx, t, q)
 			if !keep {
-				if err := deletePrefix(context.WithoutCancel(ctx), t, q.dest); err != nil {
-					log.Printf("cleanup: %v", err)
+				prefixes := []string{q.dest}
+				if q.home == results.StagingHomeStore {
+					// Empty after a commit; what a failed one left.
+					prefixes = append(prefixes, stagingPrefix(q.dest))
+				}
+				for _, prefix := range prefixes {
+					if err := deletePrefix(context.WithoutCancel(ctx), t, prefix); err != nil {
+						log.Printf("cleanup: %v", err)
+					}
 				}
 				if err := t.reclaim(); err != nil {
 					log.Printf("cleanup: %v", err)
@@ -237,6 +280,12 @@ func measureGroup(ctx context.Context, t *target, g []params, n int, keep bool) 
 		med := median(runs[i])
 		med.Settings[results.SettingRepeats] = itoa(n)
 		out[i] = &med
+		// The trace of the repetition kept stays.
+		for _, r := range runs[i] {
+			if r.Trace != "" && r.Trace != med.Trace {
+				os.Remove(filepath.Join(g[i].traceDir, path.Base(r.Trace)))
+			}
+		}
 	}
 	return out
 }
@@ -277,6 +326,13 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	if w.partitions > 0 {
 		res.Settings[results.SettingPartitions] = itoa(w.partitions)
 	}
+	if p.home != "" {
+		res.Settings[results.SettingStagingHome] = p.home
+	}
+	if p.home == results.StagingHomeStore {
+		t.counter.watchPrefix(stagingPrefix(p.dest))
+		defer t.counter.watchPrefix("")
+	}
 	fail := func(err error) results.Result {
 		res.Error = err.Error()
 		return res
@@ -296,22 +352,36 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	heap := startHeapSampler(5 * time.Millisecond)
 	resetPeakRSS()
 	cpu0 := cpuSeconds()
+	var other otherCPU
 	var serverCPU0 float64
 	serverCPUKnown := false
 	if t.serverCPU != nil {
 		serverCPU0, serverCPUKnown = t.serverCPU()
 	}
+	if p.traceDir != "" {
+		t.counter.setTracing(true)
+		defer t.counter.setTracing(false)
+	}
+	var trace []tracePhase
+	other.begin(t)
 	start = time.Now()
 	err = e.taskCommit(ctx)
 	taskTime := time.Since(start)
+	other.end(t)
 	res.Phases[results.PhaseTaskCommit] = taskTime.Seconds()
+	phaseRequests := map[string]requestCounts{results.PhaseTaskCommit: t.counter.take()}
+	trace = append(trace, tracePhase{name: results.PhaseTaskCommit, start: start, reqs: t.counter.takeTrace()})
 	var jobTime time.Duration
 	if err == nil {
 		flushDirtyPages()
+		other.begin(t)
 		start = time.Now()
 		err = e.jobCommit(ctx)
 		jobTime = time.Since(start)
+		other.end(t)
 		res.Phases[results.PhaseJobCommit] = jobTime.Seconds()
+		phaseRequests[results.PhaseJobCommit] = t.counter.take()
+		trace = append(trace, tracePhase{name: results.PhaseJobCommit, start: start, reqs: t.counter.takeTrace()})
 	}
 	res.Phases[results.PhaseTotal] = (taskTime + jobTime).Seconds()
 	res.CPUSeconds = cpuSeconds() - cpu0
@@ -320,9 +390,35 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 			res.ServerCPUSeconds = v - serverCPU0
 		}
 	}
+	res.OtherCPUSeconds = other.seconds()
 	res.PeakHeapBytes = heap.stop()
 	res.PeakRSSBytes = peakRSS()
-	res.Requests = t.counter.take()
+	res.Requests = map[string]int64{}
+	res.PhaseRequests = map[string]map[string]int64{}
+	for phase, n := range phaseRequests {
+		ops := n.byOperation()
+		res.PhaseRequests[phase] = ops
+		for op, v := range ops {
+			res.Requests[op] += v
+		}
+		if w := n.watched(); w != nil {
+			if res.StagingDirRequests == nil {
+				res.StagingDirRequests = map[string]map[string]int64{}
+			}
+			res.StagingDirRequests[phase] = w
+		}
+	}
+	if p.traceDir != "" {
+		dir := ""
+		if p.home == results.StagingHomeStore {
+			dir = stagingPrefix(p.dest)
+		}
+		name := path.Base(p.dest) + ".csv.gz"
+		if terr := writeTrace(filepath.Join(p.traceDir, name), p.dest, dir, trace); terr != nil && err == nil {
+			err = terr
+		}
+		res.Trace = path.Join(filepath.Base(p.traceDir), name)
+	}
 	if err != nil {
 		return fail(err)
 	}

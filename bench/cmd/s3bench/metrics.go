@@ -8,49 +8,10 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/aws/smithy-go/middleware"
 )
-
-// requestCounter counts requests by S3 operation: a middleware at the end
-// of the SDK's finalize step sees every attempt, retries included.
-type requestCounter struct {
-	mu sync.Mutex
-	n  map[string]int64
-}
-
-func newRequestCounter() *requestCounter {
-	return &requestCounter{n: map[string]int64{}}
-}
-
-// add installs the counting middleware on an operation's stack; it is an
-// entry of s3.Options.APIOptions.
-func (c *requestCounter) add(stack *middleware.Stack) error {
-	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("S3BenchCountRequests",
-		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			op := middleware.GetOperationName(ctx)
-			if op == "" {
-				op = "Unknown"
-			}
-			c.mu.Lock()
-			c.n[op]++
-			c.mu.Unlock()
-			return next.HandleFinalize(ctx, in)
-		}), middleware.After)
-}
-
-// take returns the counts since the last take and resets them.
-func (c *requestCounter) take() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.n
-	c.n = map[string]int64{}
-	return n
-}
 
 // cpuSeconds returns the user and system CPU time of this process.
 func cpuSeconds() float64 {
@@ -95,6 +56,86 @@ func parseProcStatCPU(stat string) (float64, bool) {
 		return 0, false
 	}
 	return float64(utime+stime) / clockTicksPerSecond, true
+}
+
+// systemCPUSeconds returns the CPU time every process of the machine has
+// used since boot (user, nice, system, irq, softirq and steal of the
+// "cpu" line of /proc/stat); false where there is no /proc.
+func systemCPUSeconds() (float64, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	return parseProcStatTotal(string(b))
+}
+
+// parseProcStatTotal reads the busy time of the "cpu" line of /proc/stat.
+func parseProcStatTotal(stat string) (float64, bool) {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, false
+	}
+	var busy int64
+	// user nice system idle iowait irq softirq steal: all but idle and
+	// iowait (guest time is counted in user already).
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		busy += v
+	}
+	return float64(busy) / clockTicksPerSecond, true
+}
+
+// otherCPU sums the CPU time of the machine's other processes (neither
+// this one nor the local server) over the timed phases of a measurement,
+// each between begin and end: the flush between the phases, whose kernel
+// write-back is the measurement's own, is left out.
+type otherCPU struct {
+	sum     float64
+	known   bool
+	started bool
+	sys0    float64
+	self0   float64
+	server0 float64
+}
+
+// sample reads the machine's, this process's and the server's CPU time;
+// false when the machine's or a server's cannot be read.
+func (o *otherCPU) sample(t *target) (sys, self, server float64, ok bool) {
+	sys, ok = systemCPUSeconds()
+	self = cpuSeconds()
+	if t.serverCPU != nil {
+		var sok bool
+		server, sok = t.serverCPU()
+		ok = ok && sok
+	}
+	return sys, self, server, ok
+}
+
+func (o *otherCPU) begin(t *target) {
+	o.sys0, o.self0, o.server0, o.started = o.sample(t)
+}
+
+func (o *otherCPU) end(t *target) {
+	sys, self, server, ok := o.sample(t)
+	if !ok || !o.started {
+		return
+	}
+	// Clock ticks are coarse: a few hundredths below zero are none.
+	o.sum += max((sys-o.sys0)-(self-o.self0)-(server-o.server0), 0)
+	o.known = true
+	o.started = false
+}
+
+// seconds is the sum, 0 when it could not be measured.
+func (o *otherCPU) seconds() float64 {
+	if !o.known {
+		return 0
+	}
+	return o.sum
 }
 
 // resetPeakRSS resets the kernel's peak resident set size of this process

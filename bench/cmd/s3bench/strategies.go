@@ -32,11 +32,32 @@ type params struct {
 	uploadConcurrency int
 	commitConcurrency int
 	partSize          int64
+	// home is where the staging strategy keeps its staging dir
+	// (results.StagingHomeFS or StagingHomeStore); "" for the other
+	// strategies.
+	home string
 	// dest is the key prefix of the output; work is a local directory of
 	// its own.
 	dest string
 	work string
+	// traceDir, when not empty, is where each repetition's requests are
+	// written (see writeTrace), as <base of dest>.csv.
+	traceDir string
 }
+
+// label names the strategy of p, with the staging home when it is the
+// store: staging, staging-store, direct, rename.
+func (p params) label() string {
+	if p.home == results.StagingHomeStore {
+		return p.strategy + "-" + p.home
+	}
+	return p.strategy
+}
+
+// stagingPrefix is the key prefix of the staging dir of a measurement with
+// the store home: beside its destination, not under it (the committer
+// refuses a staging dir that overlaps the destination).
+func stagingPrefix(dest string) string { return dest + "-staging-dir" }
 
 // execution is one measurement in progress: its phases run in order.
 type execution interface {
@@ -114,8 +135,16 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 	// SDK's retries, their only layer.
 	client := s3.New(t.client.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	store := awsstore.NewFromClient(client, t.bucket, awsstore.Options{})
+	// The filesystem home is a local directory; the store home a prefix of
+	// the output's bucket, reached through the same store (no
+	// StagingStore), as a job that keeps its staging dir beside its output
+	// configures it.
+	stagingDir := filepath.Join(p.work, "staging")
+	if p.home == results.StagingHomeStore {
+		stagingDir = "s3://" + t.bucket + "/" + stagingPrefix(p.dest)
+	}
 	c, err := staging.New(store, staging.Options{
-		StagingDir:        filepath.Join(p.work, "staging"),
+		StagingDir:        stagingDir,
 		BufferDir:         filepath.Join(p.work, "buffer"),
 		Destination:       p.dest,
 		Mode:              mode,

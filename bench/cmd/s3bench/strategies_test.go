@@ -1,10 +1,13 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
@@ -30,39 +33,119 @@ func TestStrategiesOnMinIO(t *testing.T) {
 	// The large file takes the multipart copy path of rename.
 	defer func(size, part int64) { maxCopyObjectSize, copyPartSize = size, part }(maxCopyObjectSize, copyPartSize)
 	maxCopyObjectSize, copyPartSize = 10<<20, 5<<20
+	var ps []params
 	for _, w := range ws {
 		for _, s := range strategyNames {
-			t.Run(w.name+"/"+s, func(t *testing.T) {
-				p := params{
-					strategy: s, workload: w, tasks: 2, uploadConcurrency: 4, commitConcurrency: 4,
-					partSize: 5 << 20, dest: fmt.Sprintf("test/%s-%s", w.name, s), work: t.TempDir(),
-				}
-				res := measure(ctx, tg, p)
-				require.Empty(t, res.Error)
-				assert.Equal(t, w.totalBytes(), res.TotalBytes)
-				for _, ph := range []string{results.PhaseWrite, results.PhaseTaskCommit, results.PhaseJobCommit, results.PhaseTotal} {
-					assert.Contains(t, res.Phases, ph)
-				}
-				assert.Positive(t, res.MiBPerSecond)
-				assert.Positive(t, res.PeakHeapBytes)
-				assert.NotEmpty(t, res.Requests)
-				if s == results.StrategyRename && w.bytesPerFile > maxCopyObjectSize {
-					assert.Equal(t, int64(3), res.Requests["UploadPartCopy"])
-				}
-				if s == results.StrategyStaging {
-					assert.Positive(t, res.CompletionsPerSecond)
-					assert.Equal(t, int64(w.files), res.Requests["CompleteMultipartUpload"])
-				}
-				// Every strategy removed the local files it uploaded.
-				assert.Empty(t, regularFiles(t, p.work), "local files left after the task commit")
-				// The destination holds the files and _SUCCESS, nothing else.
-				keys := listKeys(t, tg, p.dest)
-				assert.Len(t, keys, w.files+1, "objects under %s: %v", p.dest, keys)
-				require.NoError(t, deletePrefix(ctx, tg, p.dest))
-				assert.Empty(t, listKeys(t, tg, p.dest))
-			})
+			p := params{strategy: s, workload: w, tasks: 2, uploadConcurrency: 4, commitConcurrency: 4, partSize: 5 << 20}
+			if s != results.StrategyStaging {
+				ps = append(ps, p)
+				continue
+			}
+			for _, h := range stagingHomes {
+				p.home = h
+				ps = append(ps, p)
+			}
 		}
 	}
+	for _, p := range ps {
+		w, s := p.workload, p.strategy
+		t.Run(w.name+"/"+p.label(), func(t *testing.T) {
+			p.dest, p.work = fmt.Sprintf("test/%s-%s", w.name, p.label()), t.TempDir()
+			res := measure(ctx, tg, p)
+			require.Empty(t, res.Error)
+			assert.Equal(t, p.home, res.Settings[results.SettingStagingHome])
+			phases := map[string]int64{}
+			for _, m := range res.PhaseRequests {
+				for op, n := range m {
+					phases[op] += n
+				}
+			}
+			assert.Equal(t, res.Requests, phases, "the phases' requests add up to the requests")
+			if p.home == results.StagingHomeStore {
+				// The records are objects, counted apart; the job's
+				// removal leaves none.
+				assert.NotEmpty(t, res.StagingDirRequests[results.PhaseTaskCommit])
+				assert.NotEmpty(t, res.StagingDirRequests[results.PhaseJobCommit])
+				assert.Positive(t, res.StagingDirRequests[results.PhaseTaskCommit]["PutObject"], "intents and pendingsets")
+				assert.Empty(t, listKeys(t, tg, stagingPrefix(p.dest)), "records left in the staging dir")
+			} else {
+				assert.Nil(t, res.StagingDirRequests)
+			}
+			assert.Equal(t, w.totalBytes(), res.TotalBytes)
+			for _, ph := range []string{results.PhaseWrite, results.PhaseTaskCommit, results.PhaseJobCommit, results.PhaseTotal} {
+				assert.Contains(t, res.Phases, ph)
+			}
+			assert.Positive(t, res.MiBPerSecond)
+			assert.Positive(t, res.PeakHeapBytes)
+			assert.NotEmpty(t, res.Requests)
+			if s == results.StrategyRename && w.bytesPerFile > maxCopyObjectSize {
+				assert.Equal(t, int64(3), res.Requests["UploadPartCopy"])
+			}
+			if s == results.StrategyStaging {
+				assert.Positive(t, res.CompletionsPerSecond)
+				assert.Equal(t, int64(w.files), res.Requests["CompleteMultipartUpload"])
+			}
+			// Every strategy removed the local files it uploaded.
+			assert.Empty(t, regularFiles(t, p.work), "local files left after the task commit")
+			// The destination holds the files and _SUCCESS, nothing else.
+			keys := listKeys(t, tg, p.dest)
+			assert.Len(t, keys, w.files+1, "objects under %s: %v", p.dest, keys)
+			require.NoError(t, deletePrefix(ctx, tg, p.dest))
+			assert.Empty(t, listKeys(t, tg, p.dest))
+		})
+	}
+}
+
+// TestTraceKeepsTheMedianRepetition measures the store home twice with
+// requests traced and checks that the trace of the repetition kept is
+// there, lists the records' requests as such, and is the only one.
+func TestTraceKeepsTheMedianRepetition(t *testing.T) {
+	ctx := context.Background()
+	tg := startLocalTarget(t)
+	out := t.TempDir()
+	p := params{
+		strategy: results.StrategyStaging, home: results.StagingHomeStore,
+		workload: workload{name: results.WorkloadSmallFiles, files: 5, bytesPerFile: 10 << 10},
+		tasks:    2, uploadConcurrency: 4, commitConcurrency: 4, partSize: 5 << 20,
+		dest: "trace/001-small-files-staging-store", work: filepath.Join(t.TempDir(), "work"),
+		traceDir: filepath.Join(out, "requests"),
+	}
+	res := measureGroup(ctx, tg, []params{p}, 2, false)
+	require.Len(t, res, 1)
+	require.NotNil(t, res[0])
+	require.Empty(t, res[0].Error)
+	require.NotEmpty(t, res[0].Trace)
+	entries, err := os.ReadDir(p.traceDir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the kept repetition's trace stays")
+	assert.Equal(t, path.Base(res[0].Trace), entries[0].Name())
+
+	f, err := os.Open(filepath.Join(out, filepath.FromSlash(res[0].Trace)))
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(zr).ReadAll()
+	require.NoError(t, err)
+	var total int64
+	for _, n := range res[0].Requests {
+		total += n
+	}
+	assert.Len(t, rows, int(total)+1, "a line per request, and the header")
+	records := 0
+	for _, row := range rows[1:] {
+		if row[5] == "true" {
+			records++
+			assert.NotContains(t, row[6], "staging-dir", "keys in the staging dir are relative to it")
+		}
+	}
+	var staged int64
+	for _, m := range res[0].StagingDirRequests {
+		for _, n := range m {
+			staged += n
+		}
+	}
+	assert.Equal(t, int(staged), records)
 }
 
 // startLocalTarget starts the pinned local MinIO as a run's target, stopped

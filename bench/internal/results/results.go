@@ -53,6 +53,20 @@ const (
 	// SettingRepeats is how many times the measurement ran; the result
 	// is the repetition with the median total time.
 	SettingRepeats = "repeats"
+	// SettingStagingHome is where the staging strategy keeps its staging
+	// dir: StagingHomeFS or StagingHomeStore. A staging result without
+	// it (runs before the store home existed) used the filesystem.
+	SettingStagingHome = "staging_home"
+)
+
+// Values of SettingStagingHome.
+const (
+	// StagingHomeFS is a staging dir on the filesystem (a local directory
+	// here; a shared volume such as NFS in a distributed job).
+	StagingHomeFS = "fs"
+	// StagingHomeStore is a staging dir in the object store
+	// (StagingDir s3://bucket/prefix), beside the destination.
+	StagingHomeStore = "store"
 )
 
 // Mode names.
@@ -96,16 +110,35 @@ type Result struct {
 	MiBPerSecond float64 `json:"mib_per_second"`
 	// CompletionsPerSecond is the job commit rate (staging only).
 	CompletionsPerSecond float64 `json:"completions_per_second,omitempty"`
-	// Requests counts HTTP requests by S3 operation.
-	Requests   map[string]int64 `json:"requests"`
-	CPUSeconds float64          `json:"cpu_seconds"`
+	// Requests counts HTTP requests by S3 operation, task and job commit
+	// together.
+	Requests map[string]int64 `json:"requests"`
+	// PhaseRequests splits Requests by phase (PhaseTaskCommit,
+	// PhaseJobCommit), then by operation.
+	PhaseRequests map[string]map[string]int64 `json:"phase_requests,omitempty"`
+	// StagingDirRequests counts, by phase and operation, the requests
+	// among PhaseRequests whose key or prefix lies in the staging dir in
+	// the store (SettingStagingHome StagingHomeStore): what keeping the
+	// records in the store costs. Absent for every other result.
+	StagingDirRequests map[string]map[string]int64 `json:"staging_dir_requests,omitempty"`
+	CPUSeconds         float64                     `json:"cpu_seconds"`
 	// ServerCPUSeconds is the CPU time the local MinIO used during the
 	// measurement (task and job commit); 0 for an endpoint, whose server
 	// the harness cannot see.
 	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
-	PeakHeapBytes    int64   `json:"peak_heap_bytes"`
-	PeakRSSBytes     int64   `json:"peak_rss_bytes"`
-	Error            string  `json:"error,omitempty"`
+	// OtherCPUSeconds is the CPU time every other process of the machine
+	// (neither the client nor the local MinIO; the latency proxy, with
+	// one) used during the task and the job commit, from /proc/stat
+	// (Linux only): work that competed with the measurement for the
+	// cores. 0 where it is not measured.
+	OtherCPUSeconds float64 `json:"other_cpu_seconds,omitempty"`
+	PeakHeapBytes   int64   `json:"peak_heap_bytes"`
+	PeakRSSBytes    int64   `json:"peak_rss_bytes"`
+	// Trace, when requests were traced (s3bench --trace-requests), is the
+	// path, relative to the run's directory, of the gzipped CSV that
+	// lists every request of the measurement.
+	Trace string `json:"trace,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // Read decodes a results document from path.
