@@ -222,9 +222,22 @@ func (h *storeHome) openJournal(_ context.Context, l layout, lk *jobLock) (journ
 	return storeJournalWriter{lk.journal}, nil
 }
 
-// lockHeld reports whether the journal is claimed and not released: a
-// commit runs, or its driver died within a lease.
+// lockHeld reports whether the journal is claimed and not released, and
+// its holder wrote to it within a lease (the default lease, give or take
+// the clock skew): a commit runs. A claim whose holder has been silent
+// longer is a driver that died: the job reads as interrupted.
 func (h *storeHome) lockHeld(ctx context.Context, l layout) bool {
 	rep, err := storerecords.ReadJournal(ctx, h.r, l.journalDir(), journalOptions())
-	return err == nil && held(rep)
+	if err != nil || !held(rep) {
+		return false
+	}
+	last := rep.Claims[len(rep.Claims)-1]
+	if len(rep.Entries) == last.Entries {
+		return true // claimed, nothing written since: its time is not known
+	}
+	var e journalEntry
+	if json.Unmarshal(rep.Entries[len(rep.Entries)-1], &e) != nil {
+		return true
+	}
+	return time.Since(time.UnixMilli(e.Time)) < h.c.leaseTime()+timeSkew
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -307,10 +306,29 @@ func ListJobsContext(ctx context.Context, store multipart.Store, stagingDir stri
 //
 // A job that does not exist is [committer.ErrJobNotFound].
 func InspectJob(ctx context.Context, store multipart.Store, stagingDir, jobID string) (*JobReport, error) {
+	return InspectJobWith(ctx, store, stagingDir, jobID, InspectOptions{})
+}
+
+// InspectOptions configure [InspectJobWith].
+type InspectOptions struct {
+	// StagingStore reads a staging dir in the store (s3://bucket/prefix)
+	// whose bucket is not the job's, as Options.StagingStore does for the
+	// committer; nil means the store given to InspectJobWith.
+	StagingStore multipart.Store
+}
+
+// InspectJobWith is [InspectJob] with options: a staging dir in another
+// bucket than the job's output is read through opts.StagingStore, and the
+// job reconciled with store (nil: the records only, as with no store).
+func InspectJobWith(ctx context.Context, store multipart.Store, stagingDir, jobID string, opts InspectOptions) (*JobReport, error) {
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: inspect job: %w", err)
 	}
-	h, closeHome, err := openHomeFor(store, stagingDir)
+	records := opts.StagingStore
+	if records == nil {
+		records = store
+	}
+	h, closeHome, err := openHomeFor(records, stagingDir)
 	if err != nil {
 		return nil, fmt.Errorf("staging: inspect job %s: %w", jobID, err)
 	}
@@ -362,7 +380,7 @@ func inspectLocal(ctx context.Context, h home, dir, jobID string) (*snapshot, bo
 	if err != nil {
 		return nil, false, err
 	}
-	s.dir = dir
+	s.dir, s.where = dir, h.where
 	return s, h.lockHeld(ctx, l), nil
 }
 
@@ -380,7 +398,7 @@ func (s *snapshot) report(lockHeld, successOwned bool) JobReport {
 	info := &rep.JobInfo
 	winners := s.winners()
 	for _, set := range s.sets {
-		t := TaskInfo{ID: set.taskID(), Attempt: set.attempt(), PendingSet: filepath.Join(s.dir, filepath.FromSlash(set.path))}
+		t := TaskInfo{ID: set.taskID(), Attempt: set.attempt(), PendingSet: s.recordPath(set.path)}
 		for i := range set.set.Commits {
 			c := &set.set.Commits[i]
 			f := FileInfo{Key: c.Key, Size: c.Length, UploadID: c.UploadID, Parts: len(c.ETags), Created: c.CreatedTime()}

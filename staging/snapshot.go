@@ -3,6 +3,7 @@ package staging
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 
 	"github.com/s3commit/s3commit/committer"
@@ -20,6 +21,9 @@ type snapshot struct {
 	rec *jobRecord
 	// dir is the staging dir, for the paths tools show; "" where unknown.
 	dir string
+	// where names a record for people (a path or an s3:// URL); set by
+	// the tools' reads, nil in a committer.
+	where func(name string) string
 	// sealed says that a job commit or abort has begun: the tasks
 	// directory was renamed, no task commit can publish any more.
 	sealed bool
@@ -207,4 +211,12 @@ func (s *snapshot) attemptNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// recordPath names the record name of the snapshot's staging dir.
+func (s *snapshot) recordPath(name string) string {
+	if s.where != nil {
+		return s.where(name)
+	}
+	return filepath.Join(s.dir, filepath.FromSlash(name))
 }

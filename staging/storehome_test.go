@@ -356,3 +356,49 @@ func TestStoreHomeTaskPublishingWhileTheJobCommitSeals(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreHomeInspection reads a job whose staging dir is in another
+// bucket than its output (Options.StagingStore), and tells a running
+// commit from one whose driver died by the age of the journal's last
+// entry.
+func TestStoreHomeInspection(t *testing.T) {
+	ctx := context.Background()
+	srv := memstore.NewServer()
+	require.NoError(t, srv.CreateBucket(bucket))
+	require.NoError(t, srv.CreateBucket("records"))
+	out, rec := srv.Store(bucket, memstore.Options{}), srv.Store("records", memstore.Options{})
+	e := newEnv(t)
+	dir := "s3://records/_staging"
+	c, err := staging.New(out, e.options(func(o *staging.Options) { o.StagingDir, o.StagingStore = dir, rec }))
+	require.NoError(t, err)
+	j, _ := commitTasks(t, c, e.dest, 2, 1)
+
+	_, err = staging.InspectJob(ctx, out, dir, j.ID())
+	require.Error(t, err, "the output store cannot read the records")
+	rep, err := staging.InspectJobWith(ctx, out, dir, j.ID(), staging.InspectOptions{StagingStore: rec})
+	require.NoError(t, err)
+	assert.True(t, rep.Reconciled)
+	assert.Equal(t, staging.StateTasksCommitted, rep.State)
+	require.Len(t, rep.Tasks, 2)
+	assert.Equal(t, dir+"/"+j.ID()+"/tasks/task-0.pendingset", rep.Tasks[0].PendingSet)
+	assert.Equal(t, 2, rep.Pending)
+
+	// A driver claimed the journal and began the commit: running while
+	// its last entry is recent, interrupted once it is older than a lease.
+	r, err := storerecords.New(rec, "_staging", storerecords.Options{})
+	require.NoError(t, err)
+	jl, _, err := storerecords.OpenJournal(ctx, r, j.ID()+"/commit/journal", storerecords.JournalOptions{})
+	require.NoError(t, err)
+	require.NoError(t, jl.Claim(ctx, "a driver"))
+	state := func(entryTime time.Time) staging.JobState {
+		require.NoError(t, jl.Append(ctx, fmt.Appendf(nil, `{"op":"heartbeat","time":%d}`, entryTime.UnixMilli())))
+		require.NoError(t, jl.Flush(ctx))
+		jobs, err := staging.ListJobsContext(ctx, rec, dir)
+		require.NoError(t, err)
+		require.Len(t, jobs, 1)
+		return jobs[0].State
+	}
+	require.NoError(t, jl.Append(ctx, []byte(`{"op":"begin","time":1}`)))
+	assert.Equal(t, staging.StateCommitting, state(time.Now()))
+	assert.Equal(t, staging.StateInterrupted, state(time.Now().Add(-time.Hour)))
+}
