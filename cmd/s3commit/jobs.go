@@ -25,9 +25,8 @@ like every other store (--endpoint-url, --region, --profile, --path-style
 and the AWS_* variables): every jobs command needs the store settings then,
 'jobs list' included, which reads a directory without any store. A job
 whose staging dir is in another bucket than its output (the library's
-Options.StagingStore) is listed, and shown by 'jobs show --local'; 'jobs
-show', 'jobs commit' and 'jobs abort' cannot reconcile it with the store yet
-and refuse it.
+Options.StagingStore) is read through a store on the staging bucket and
+reconciled with one on the output's, with the same settings.
 
 A job's state is derived from its records in the staging dir:
   set_up           the job is set up, no task has committed

@@ -120,8 +120,8 @@ func bufferDirFlag(cmd *cobra.Command, op *jobOp) {
 // The committer's buffer dir is op.bufferDir or, when empty, a temporary
 // directory of its own that holds nothing of the job: no buffer dir on
 // this machine is removed unless the operator names it. A staging dir in
-// the store is on the job's bucket (see crossBucketError) and is kept
-// through the same store.
+// the store is kept through a store on its bucket, the job's or another
+// (staging.Options.StagingStore).
 func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp, stderr io.Writer) (*openedJob, error) {
 	keepState, abort := op.keepState, op.abort
 	d, err := parseStagingDir(dir)
@@ -162,8 +162,18 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp,
 		}
 		bufferDir = tmp
 	}
+	var records multipart.Store
+	if d.inStore() && d.bucket != rep.Bucket {
+		// The records are in another bucket than the output.
+		rs, err := g.stagingStore(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		records = rs.Unwrap()
+	}
 	c, err := staging.New(st.Unwrap(), staging.Options{
 		StagingDir:         d.path(),
+		StagingStore:       records,
 		BufferDir:          bufferDir,
 		Destination:        rep.Destination,
 		KeepStateOnFailure: keepState,

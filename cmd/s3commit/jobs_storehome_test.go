@@ -486,9 +486,10 @@ func TestJobsAbortStoreHome(t *testing.T) {
 }
 
 // A job whose staging dir is in another bucket than its output
-// (Options.StagingStore) is listed and shown with --local; the commands
-// that reconcile it with the store refuse it with one line saying why and
-// what to do, and change nothing.
+// (Options.StagingStore) is listed, shown, committed and aborted: its
+// records are read through a store on their bucket and the job is
+// reconciled with one on the output's. uploads --staging-dir, which lists
+// the uploads of one bucket, refuses a staging dir in another.
 func TestJobsStagingInOtherBucket(t *testing.T) {
 	srv := testserver.MinIO(t)
 	e := newJobsEnv(t, srv)
@@ -527,16 +528,49 @@ func TestJobsStagingInOtherBucket(t *testing.T) {
 	require.Len(t, local.Tasks, 1)
 	assert.Equal(t, e.stagingDir+"/"+jobID+"/tasks/t0.pendingset", local.Tasks[0].PendingSet)
 
-	for _, cmd := range []string{"show", "commit", "abort"} {
-		res := runCLI(t, cliRun{Args: []string{"jobs", cmd, e.stagingDir, jobID}, Env: serverEnv(srv)})
-		oneLineError(t, res, exitError, "the staging dir is in another bucket than the job's output: job "+jobID+" writes to s3://"+e.bucket+"/"+e.dest+", its staging dir "+e.stagingDir+" is in bucket",
-			"cannot reconcile such a job with the store yet", "jobs show --local")
-	}
+	stdout, stderr, code = e.run(t, "jobs", "show", "--json", e.stagingDir, jobID)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	var shown jobsShowJSON
+	require.NoError(t, json.Unmarshal([]byte(stdout), &shown), stdout)
+	assert.True(t, shown.Reconciled, "reconciled with a store on the output's bucket")
 	res := runCLI(t, cliRun{Args: []string{"uploads", "list", "s3://" + e.bucket + "/" + e.dest, "--job", jobID, "--staging-dir", e.stagingDir}, Env: serverEnv(srv)})
 	oneLineError(t, res, exitUsage, "--staging-dir "+e.stagingDir+" is in bucket")
 	assert.Equal(t, before, e.uploadsAt(t, key), "nothing changed")
 	assert.Empty(t, e.objects(t))
-	require.NoError(t, j.AbortJob(ctx))
+
+	// commit: the output in its bucket, no upload, no record in the other.
+	_, stderr, code = e.run(t, "jobs", "commit", e.stagingDir, jobID)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	assert.Equal(t, map[string]string{key: "a"}, e.objects(t))
+	assert.Empty(t, e.uploadsAt(t, key))
+	records := srv.Store(t, stagingBucket)
+	for o, err := range records.ListObjects(ctx, "") {
+		require.NoError(t, err)
+		t.Errorf("record left in the staging bucket: %s", o.Key)
+	}
+
+	// abort of a second job (append mode: the destination holds the
+	// first one's output): nothing of it anywhere.
+	c2, err := staging.New(e.store, staging.Options{
+		StagingDir:   e.stagingDir,
+		StagingStore: srv.Store(t, stagingBucket),
+		BufferDir:    e.bufferDir,
+		Destination:  e.dest,
+		Conflict:     committer.ConflictAppend,
+	})
+	require.NoError(t, err)
+	j2, err := c2.SetupJob(ctx, "job-elsewhere-2")
+	require.NoError(t, err)
+	a2 := writeAttempt(t, j2, "t0", map[string]string{"b.csv": "b"})
+	require.NoError(t, a2.CommitTask(ctx))
+	_, stderr, code = e.run(t, "jobs", "abort", e.stagingDir, j2.ID())
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	assert.Empty(t, e.uploadsAt(t, committer.DestinationKey(e.dest, "b.csv", j2.ID(), true)))
+	assert.Equal(t, map[string]string{key: "a"}, e.objects(t))
+	for o, err := range records.ListObjects(ctx, "") {
+		require.NoError(t, err)
+		t.Errorf("record left in the staging bucket: %s", o.Key)
+	}
 }
 
 // A staging dir given as a URL of another scheme, or an s3:// URL without
@@ -655,14 +689,4 @@ func TestJobsBadInputStoreHome(t *testing.T) {
 	assert.Contains(t, stderr, "warning")
 	assert.Empty(t, e.allUploads(t))
 	assert.Empty(t, e.stagingLeft(t))
-}
-
-// The error of a job whose staging dir is in another bucket is
-// classifiable.
-func TestCrossBucketErrorIs(t *testing.T) {
-	d, err := parseStagingDir("s3://staging/_staging")
-	require.NoError(t, err)
-	err = crossBucketError(d, &staging.JobInfo{ID: "job-1", Bucket: "out", Destination: "tables/events"})
-	assert.ErrorIs(t, err, errStagingElsewhere)
-	assert.Contains(t, err.Error(), "job job-1 writes to s3://out/tables/events, its staging dir s3://staging/_staging is in bucket \"staging\"")
 }

@@ -11,10 +11,9 @@ import (
 	"github.com/s3commit/s3commit/staging"
 )
 
-// errStagingElsewhere says that a job's staging dir is in the store but in
-// another bucket than the job's output: the staging package reconciles a
-// job only with the store it reads the records through (see
-// crossBucketError).
+// errStagingElsewhere says that --staging-dir names a staging dir in the
+// store in another bucket than the uploads listed: uploads reads a job's
+// records only through the store of the uploads' bucket.
 var errStagingElsewhere = errors.New("the staging dir is in another bucket than the job's output")
 
 // stagingDir is a STAGING_DIR argument (or --staging-dir): a directory the
@@ -120,18 +119,18 @@ func readJob(ctx context.Context, g *globalOptions, d stagingDir, jobID string) 
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, jobError(err, d.arg, jobID)
 	}
-	// InspectJob reconciles a job whose records it reads through a store;
-	// the listing describes every job from its records alone.
-	jobs, err := listJobs(ctx, g, d)
+	st, err := g.stagingStore(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	for i := range jobs {
-		if jobs[i].ID == jobID {
-			return &staging.JobReport{JobInfo: jobs[i]}, nil
-		}
+	rep, err := staging.InspectJobWith(ctx, nil, d.path(), jobID, staging.InspectOptions{StagingStore: st})
+	switch {
+	case errors.Is(err, committer.ErrJobNotFound), errors.Is(err, committer.ErrInvalidID):
+		return nil, jobError(err, d.arg, jobID)
+	case err != nil:
+		return nil, storeReadError(fmt.Sprintf("read job %s of %s", jobID, d), err)
 	}
-	return nil, jobError(fmt.Errorf("%w: no job record at %s/%s/job.json", committer.ErrJobNotFound, d.path(), jobID), d.arg, jobID)
+	return rep, nil
 }
 
 // reconcileJob describes job jobID of a staging dir and reconciles it with
@@ -164,42 +163,37 @@ func reconcileJob(ctx context.Context, g *globalOptions, d stagingDir, jobID str
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, nil, jobError(err, d.arg, jobID)
 	}
-	st, err := g.stagingStore(ctx, d)
+	records, err := g.stagingStore(ctx, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := staging.InspectJob(ctx, st, d.path(), jobID)
-	if err == nil {
-		if err := check(rep); err != nil {
+	opts := staging.InspectOptions{StagingStore: records}
+	local, err := staging.InspectJobWith(ctx, nil, d.path(), jobID, opts)
+	if err != nil {
+		if errors.Is(err, committer.ErrJobNotFound) || errors.Is(err, committer.ErrInvalidID) {
+			return nil, nil, jobError(err, d.arg, jobID)
+		}
+		return nil, nil, storeReadError(fmt.Sprintf("read job %s of %s", jobID, d), err)
+	}
+	if err := check(local); err != nil {
+		return nil, nil, err
+	}
+	// The job's output may be in another bucket than its records
+	// (staging.Options.StagingStore): it is reconciled with a store there.
+	st := records
+	if local.Bucket != d.bucket {
+		if st, err = g.store(ctx, local.Bucket); err != nil {
 			return nil, nil, err
 		}
-		return rep, st, nil
 	}
-	if errors.Is(err, committer.ErrJobNotFound) || errors.Is(err, committer.ErrInvalidID) {
-		return nil, nil, jobError(err, d.arg, jobID)
-	}
-	// InspectJob refuses a job that writes to another bucket than its
-	// staging dir's: the records say whether that is the failure.
-	if local, lerr := readJob(ctx, g, d, jobID); lerr == nil && local.Bucket != d.bucket {
-		if err := check(local); err != nil {
-			return nil, nil, err
+	rep, err := staging.InspectJobWith(ctx, st, d.path(), jobID, opts)
+	if err != nil {
+		if errors.Is(err, committer.ErrJobNotFound) {
+			return nil, nil, jobError(err, d.arg, jobID)
 		}
-		return nil, nil, crossBucketError(d, &local.JobInfo)
+		return nil, nil, storeReadError(fmt.Sprintf("reconcile job %s of %s with s3://%s", jobID, d, local.Bucket), err)
 	}
-	return nil, nil, storeReadError(fmt.Sprintf("read job %s of %s and reconcile it with the store", jobID, d), err)
-}
-
-// crossBucketError is the error of a job whose staging dir is in another
-// bucket than its output (staging.Options.StagingStore): its records can
-// be read, but the staging package reconciles a job only with the store it
-// reads the records through, and the jobs commands that act on a job
-// reconcile it first.
-func crossBucketError(d stagingDir, j *staging.JobInfo) error {
-	return fmt.Errorf("%w: job %s writes to %s, its staging dir %s is in bucket %q; "+
-		"'jobs show', 'jobs commit' and 'jobs abort' cannot reconcile such a job with the store yet; "+
-		"'s3commit jobs show --local %s %s' shows its records, and a program with the staging package "+
-		"(Options.StagingDir %s and Options.StagingStore on bucket %q) commits or aborts it",
-		errStagingElsewhere, j.ID, destURL(j), d, d.bucket, d, j.ID, d.path(), d.bucket)
+	return rep, st, nil
 }
 
 // removeRemnants removes what a crash left of setting up or removing job
