@@ -6,6 +6,11 @@
 # the _SUCCESS manifest, datajob verify reads every file back, and the
 # multipart uploads left pending in the bucket are listed: none.
 #
+# STAGING says where the job keeps its staging dir: "dir" (the default), a
+# local directory, as a shared volume would be; "bucket", the prefix
+# s3://demo/_staging of the bucket, so that the driver and the task
+# processes share nothing but the store (`make demo STAGING=bucket`).
+#
 # MinIO runs with a fresh temporary data dir and random credentials and is
 # stopped, and every temporary file removed, when the script exits, also on
 # failure or Ctrl-C. Run through `make demo`, which installs the pinned
@@ -34,6 +39,12 @@ show() {
 }
 
 [ -x "$minio" ] || die "no MinIO at $minio; run make demo (it installs the pinned MinIO with make tools)"
+
+staging=${STAGING:-dir}
+case $staging in
+dir | bucket) ;;
+*) die "STAGING=$staging: give STAGING=dir (a local directory, the default) or STAGING=bucket (s3://demo/_staging)" ;;
+esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3commit-demo.XXXXXX")
 minio_pid=
@@ -129,11 +140,19 @@ t0=$SECONDS
 start_minio
 
 dest=s3://demo/events
+if [ "$staging" = bucket ]; then
+	staging_dir=s3://demo/_staging
+	where="the staging dir is in the bucket, $staging_dir: the driver and the tasks share nothing but the store (STAGING=bucket)"
+else
+	staging_dir=$work/staging
+	where="the staging dir is a local directory, \$DEMO/staging, as a shared volume would be (make demo STAGING=bucket keeps it in the bucket)"
+fi
 job_id=demo-$(date -u +%Y%m%dT%H%M%SZ)-$$
 common=(--dest "$dest" --endpoint-url "$endpoint" --path-style
-	--staging-dir "$work/staging" --job-id "$job_id" --mode partitioned --tasks 4)
+	--staging-dir "$staging_dir" --job-id "$job_id" --mode partitioned --tasks 4)
 
 step "running the job: 4 tasks in worker processes, 2 at a time; task 1 fails on its first attempt, task 2 is killed (SIGKILL) in the middle of its task commit"
+echo "$where"
 show datajob run "${common[@]}" --buffer-dir "$work/buffer" --create-bucket --fail-task 1 --crash-task 2 2>&1
 
 step "the _SUCCESS manifest, checked against a listing of the destination"
@@ -150,7 +169,7 @@ pending=$(s3commit --endpoint-url "$endpoint" --path-style --json uploads list s
 echo "pending uploads: 0"
 
 step "jobs left in the staging dir (a committed job leaves none)"
-jobs=$(show s3commit jobs list "$work/staging")
+jobs=$(show s3commit --endpoint-url "$endpoint" --path-style jobs list "$staging_dir")
 printf '%s\n' "$jobs"
 [ "$(printf '%s\n' "$jobs" | grep -c "$job_id")" = 0 ] || die "job $job_id is still in the staging dir"
 echo "jobs in the staging dir: 0"

@@ -165,13 +165,39 @@ var knownKinds = map[string]string{
 	"Workflow":              "argoproj.io/v1alpha1",
 }
 
-func loadManifests(t *testing.T) *manifests {
+// variant is one set of manifests, applied alone: a directory's YAML
+// files and the files of other directories it applies too.
+type variant struct {
+	name string // its subtest name
+	dir  string // its directory, relative to this package's
+	// shared are files of other directories the variant applies too,
+	// relative to this package's directory.
+	shared []string
+	// inBucket says that the staging dir is in the bucket: no pod mounts
+	// a PersistentVolumeClaim, and the variant defines none.
+	inBucket bool
+}
+
+// variants are the sets of manifests of the directory: the staging dir on
+// a ReadWriteMany volume, and in the bucket with no shared volume.
+var variants = []variant{
+	{name: "shared-volume", dir: "."},
+	{name: "bucket-staging", dir: "bucket-staging", shared: []string{"s3-config.yaml", "run-config.yaml"}, inBucket: true},
+}
+
+// files returns the manifest files of the variant.
+func (v variant) files(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("*.yaml")
+	files, err := filepath.Glob(filepath.Join(v.dir, "*.yaml"))
 	require.NoError(t, err)
-	require.NotEmpty(t, files, "no manifest in the directory")
+	require.NotEmpty(t, files, "no manifest in %s", v.dir)
+	return append(files, v.shared...)
+}
+
+func loadManifests(t *testing.T, v variant) *manifests {
+	t.Helper()
 	m := &manifests{configMaps: map[string]*object{}, secrets: map[string]*object{}, pvcs: map[string]pvcSpec{}}
-	for _, file := range files {
+	for _, file := range v.files(t) {
 		f, err := os.Open(file)
 		require.NoError(t, err)
 		dec := yaml.NewDecoder(f)
@@ -571,11 +597,11 @@ func under(p, dir string) bool {
 // flowFlags are the settings every step of one run must agree on.
 var flowFlags = []string{"dest", "staging-dir", "job-id", "mode", "conflict", "tasks"}
 
-// collectWorkloads returns the manifests, every container they run and
-// the runs of the Workflows, by the Workflow's String.
-func collectWorkloads(t *testing.T) (*manifests, []workload, map[string]workflowRun) {
+// collectWorkloads returns the manifests of a variant, every container
+// they run and the runs of the Workflows, by the Workflow's String.
+func collectWorkloads(t *testing.T, v variant) (*manifests, []workload, map[string]workflowRun) {
 	t.Helper()
-	m := loadManifests(t)
+	m := loadManifests(t, v)
 	var (
 		workloads []workload
 		runs      = map[string]workflowRun{}
@@ -595,8 +621,17 @@ func collectWorkloads(t *testing.T) (*manifests, []workload, map[string]workflow
 }
 
 func TestManifests(t *testing.T) {
-	m, workloads, runs := collectWorkloads(t)
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) { testManifests(t, v) })
+	}
+}
+
+func testManifests(t *testing.T, v variant) {
+	m, workloads, runs := collectWorkloads(t, v)
 	docker := loadDockerfile(t)
+	if v.inBucket {
+		assert.Empty(t, m.pvcs, "the variant with the staging dir in the bucket defines no PersistentVolumeClaim")
+	}
 
 	// The flags of each container, by flow, for the checks across steps.
 	type step struct {
@@ -670,9 +705,19 @@ func TestManifests(t *testing.T) {
 				}
 				return best, best != ""
 			}
+			if v.inBucket {
+				for _, vol := range w.volumes {
+					assert.Nil(t, vol.PersistentVolumeClaim, "volume %s: no volume of the pod is a PersistentVolumeClaim: nothing but the store is shared", vol.Name)
+				}
+				require.True(t, strings.HasPrefix(args.flags["staging-dir"], "s3://"), "--staging-dir %s is in the bucket", args.flags["staging-dir"])
+			}
 			for _, flag := range []string{"staging-dir", "buffer-dir"} {
 				p, given := args.flags[flag]
 				if !given {
+					continue
+				}
+				if flag == "staging-dir" && strings.HasPrefix(p, "s3://") {
+					checkStagingInBucket(t, p, args.flags["dest"])
 					continue
 				}
 				require.True(t, path.IsAbs(p) && path.Clean(p) == p, "--%s %q: a clean absolute path", flag, p)
@@ -737,13 +782,116 @@ func TestManifests(t *testing.T) {
 	}
 }
 
-// TestReadme checks that the directory's README.md names every manifest.
+// checkStagingInBucket checks a --staging-dir in the bucket: an
+// s3://BUCKET/PREFIX on the destination's bucket (the job makes no second
+// store) whose prefix lies outside the destination's.
+func checkStagingInBucket(t *testing.T, stagingDir, dest string) {
+	t.Helper()
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(stagingDir, "s3://"), "/")
+	destBucket, destPrefix, _ := strings.Cut(strings.TrimPrefix(dest, "s3://"), "/")
+	prefix, destPrefix = strings.Trim(prefix, "/"), strings.Trim(destPrefix, "/")
+	require.NotEmpty(t, prefix, "--staging-dir %s: a prefix of the bucket", stagingDir)
+	assert.Equal(t, destBucket, bucket, "--staging-dir %s is on the bucket of --dest %s", stagingDir, dest)
+	assert.False(t, strings.HasPrefix(prefix+"/", destPrefix+"/") || strings.HasPrefix(destPrefix+"/", prefix+"/"),
+		"--staging-dir %s lies outside --dest %s", stagingDir, dest)
+}
+
+// TestReadme checks that the directory's README.md names every manifest,
+// those of a variant's directory with their directory.
 func TestReadme(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	require.NoError(t, err)
-	files, err := filepath.Glob("*.yaml")
-	require.NoError(t, err)
-	for _, f := range append(files, "Dockerfile") {
-		assert.Contains(t, string(b), f, "README.md explains %s", f)
+	for _, v := range variants {
+		files, err := filepath.Glob(filepath.Join(v.dir, "*.yaml"))
+		require.NoError(t, err)
+		for _, f := range files {
+			assert.True(t, strings.Contains(string(b), filepath.ToSlash(f)), "README.md names %s", filepath.ToSlash(f))
+		}
 	}
+	assert.True(t, strings.Contains(string(b), "Dockerfile"), "README.md names the Dockerfile")
+}
+
+// TestVariantsAgree checks that each file of a variant in a directory of
+// its own is the file of the same name of the directory's first variant
+// with only the staging dir, the buffer dir and their volumes changed:
+// the variants cannot drift apart in anything else (retries, resources,
+// security settings, the job's flags).
+func TestVariantsAgree(t *testing.T) {
+	base := variants[0]
+	for _, v := range variants[1:] {
+		files, err := filepath.Glob(filepath.Join(v.dir, "*.yaml"))
+		require.NoError(t, err)
+		for _, f := range files {
+			t.Run(filepath.ToSlash(f), func(t *testing.T) {
+				want := withoutStagingAndBuffer(t, filepath.Join(base.dir, filepath.Base(f)))
+				got := withoutStagingAndBuffer(t, f)
+				assert.Equal(t, want, got, "%s differs from %s in more than the staging dir, the buffer dir and their volumes",
+					f, filepath.Join(base.dir, filepath.Base(f)))
+			})
+		}
+	}
+}
+
+// stagingVolumes are the volumes that hold the staging and buffer dirs in
+// the variants.
+var stagingVolumes = map[string]bool{"work": true, "buffer": true}
+
+// withoutStagingAndBuffer returns the documents of a manifest file with
+// the --staging-dir and --buffer-dir arguments and the volumes (and
+// mounts) named in stagingVolumes left out.
+func withoutStagingAndBuffer(t *testing.T, file string) []any {
+	t.Helper()
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	var docs []any
+	dec := yaml.NewDecoder(f)
+	for {
+		var doc any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err, "%s: parse", file)
+		docs = append(docs, strip(doc))
+	}
+	return docs
+}
+
+func strip(n any) any {
+	switch n := n.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, v := range n {
+			switch k {
+			case "args":
+				var args []any
+				for _, a := range v.([]any) {
+					s, _ := a.(string)
+					if !strings.HasPrefix(s, "--staging-dir") && !strings.HasPrefix(s, "--buffer-dir") {
+						args = append(args, a)
+					}
+				}
+				out[k] = args
+			case "volumes", "volumeMounts":
+				var vols []any
+				for _, vol := range v.([]any) {
+					if m, ok := vol.(map[string]any); !ok || !stagingVolumes[fmt.Sprint(m["name"])] {
+						vols = append(vols, strip(vol))
+					}
+				}
+				out[k] = vols
+			default:
+				out[k] = strip(v)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(n))
+		for i, v := range n {
+			out[i] = strip(v)
+		}
+		return out
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -86,7 +87,9 @@ func (cl *cluster) command(t *testing.T, w workload) []string {
 		v, err := expandVars(a, env)
 		require.NoError(t, err)
 		for _, flag := range []string{"--staging-dir=", "--buffer-dir="} {
-			if p, ok := strings.CutPrefix(v, flag); ok {
+			// A staging dir in the bucket (s3://...) is the test's
+			// bucket already.
+			if p, ok := strings.CutPrefix(v, flag); ok && !strings.HasPrefix(p, "s3://") {
 				v = flag + hostPath(p)
 			}
 		}
@@ -193,78 +196,112 @@ func flows(workloads []workload) []string {
 	return out
 }
 
-// TestRunCommit runs the containers of each run of the manifests, in the
-// order of the run (setup, every task pod, a replacement of a lost task
-// pod, commit), against MinIO, and checks the committed output with
-// datajob verify: every event exactly once, no upload left pending.
-func TestRunCommit(t *testing.T) {
-	m, workloads, _ := collectWorkloads(t)
-	for _, flow := range flows(workloads) {
-		t.Run(flow, func(t *testing.T) {
-			cl := newCluster(t, m)
-			steps := stepsOf(t, workloads, flow)
-			for _, w := range steps["setup"] {
-				args := cl.command(t, w)
-				code, out := run(t, args)
-				require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
-			}
-			tasks := cl.taskRuns(t, steps["task"])
-			for _, tr := range tasks {
-				cl.runTask(t, tr)
-			}
-			// A pod lost after its task commit is replaced: the new pod
-			// runs the next attempt of the task, which finds the task
-			// committed and discards its output.
-			replaced := cl.runTask(t, tasks[len(tasks)-1])
-			assert.Contains(t, replaced, "attempt 1: another attempt committed the task first")
-			var commit []string
-			for _, w := range steps["commit"] {
-				commit = cl.command(t, w)
-				code, out := run(t, commit)
-				require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(commit, " "), out)
-				assert.Contains(t, out, "committed job")
-			}
+// flagOf returns the value of --name=VALUE in args.
+func flagOf(t *testing.T, args []string, name string) string {
+	t.Helper()
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no --%s in %q", name, args)
+	return ""
+}
 
-			// verify with the settings of the tasks, which generated the
-			// events.
-			verify := []string{"verify"}
-			for _, a := range tasks[0].args[1:] {
-				if !strings.HasPrefix(a, "--task-index=") && !strings.HasPrefix(a, "--attempt=") {
-					verify = append(verify, a)
+// TestRunCommit runs the containers of each run of each variant of the
+// manifests, in the order of the run (setup, every task pod, a
+// replacement of a lost task pod, commit), against MinIO, and checks the
+// committed output with datajob verify: every event exactly once, no
+// upload left pending, no object in the bucket but the output (the job's
+// records in a staging dir in the bucket are removed), and, with the
+// staging dir in the bucket, nothing written to a shared volume.
+func TestRunCommit(t *testing.T) {
+	for _, v := range variants {
+		m, workloads, _ := collectWorkloads(t, v)
+		for _, flow := range flows(workloads) {
+			t.Run(v.name+"/"+flow, func(t *testing.T) {
+				cl := newCluster(t, m)
+				steps := stepsOf(t, workloads, flow)
+				for _, w := range steps["setup"] {
+					args := cl.command(t, w)
+					code, out := run(t, args)
+					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
 				}
-			}
-			code, out := run(t, verify)
-			require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(verify, " "), out)
-			assert.Contains(t, out, "exactly once: ok")
-			assert.Empty(t, cl.pending(t), "uploads pending after the commit")
-		})
+				tasks := cl.taskRuns(t, steps["task"])
+				for _, tr := range tasks {
+					cl.runTask(t, tr)
+				}
+				// A pod lost after its task commit is replaced: the new pod
+				// runs the next attempt of the task, which finds the task
+				// committed and discards its output.
+				replaced := cl.runTask(t, tasks[len(tasks)-1])
+				assert.Contains(t, replaced, "attempt 1: another attempt committed the task first")
+				var commit []string
+				for _, w := range steps["commit"] {
+					commit = cl.command(t, w)
+					code, out := run(t, commit)
+					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(commit, " "), out)
+					assert.Contains(t, out, "committed job")
+				}
+
+				// verify with the settings of the tasks, which generated the
+				// events.
+				verify := []string{"verify"}
+				for _, a := range tasks[0].args[1:] {
+					if !strings.HasPrefix(a, "--task-index=") && !strings.HasPrefix(a, "--attempt=") {
+						verify = append(verify, a)
+					}
+				}
+				code, out := run(t, verify)
+				require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(verify, " "), out)
+				assert.Contains(t, out, "exactly once: ok")
+				assert.Empty(t, cl.pending(t), "uploads pending after the commit")
+
+				dest := strings.TrimPrefix(flagOf(t, commit, "dest"), "s3://"+cl.bucket+"/")
+				for _, key := range cl.objects(t) {
+					assert.True(t, strings.HasPrefix(key, dest+"/"), "object %s outside the destination %s after the commit", key, dest)
+				}
+				if v.inBucket {
+					claims, err := os.ReadDir(cl.claims)
+					require.NoError(t, err)
+					assert.Empty(t, claims, "no PersistentVolumeClaim was written")
+				}
+			})
+		}
 	}
 }
 
-// TestRunAbort runs setup and one task pod of each run, then the run's
-// abort step: nothing of the job may stay in the store.
+// TestRunAbort runs setup and one task pod of each run of each variant,
+// then the run's abort step: nothing of the job may stay in the store
+// (neither its uploads nor, with the staging dir in the bucket, its
+// records).
 func TestRunAbort(t *testing.T) {
-	m, workloads, _ := collectWorkloads(t)
-	for _, flow := range flows(workloads) {
-		t.Run(flow, func(t *testing.T) {
-			cl := newCluster(t, m)
-			steps := stepsOf(t, workloads, flow)
-			for _, w := range steps["setup"] {
-				args := cl.command(t, w)
-				code, out := run(t, args)
-				require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
-			}
-			tasks := cl.taskRuns(t, steps["task"])
-			cl.runTask(t, tasks[0])
-			require.NotEmpty(t, cl.pending(t), "the committed task's uploads are pending")
-			for _, w := range steps["abort"] {
-				args := cl.command(t, w)
-				code, out := run(t, args)
-				require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
-				assert.Contains(t, out, "aborted job")
-			}
-			assert.Empty(t, cl.pending(t), "uploads pending after the abort")
-			assert.Empty(t, cl.objects(t), "objects in the bucket after the abort")
-		})
+	for _, v := range variants {
+		m, workloads, _ := collectWorkloads(t, v)
+		for _, flow := range flows(workloads) {
+			t.Run(v.name+"/"+flow, func(t *testing.T) {
+				cl := newCluster(t, m)
+				steps := stepsOf(t, workloads, flow)
+				for _, w := range steps["setup"] {
+					args := cl.command(t, w)
+					code, out := run(t, args)
+					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
+				}
+				tasks := cl.taskRuns(t, steps["task"])
+				cl.runTask(t, tasks[0])
+				require.NotEmpty(t, cl.pending(t), "the committed task's uploads are pending")
+				if v.inBucket {
+					require.NotEmpty(t, cl.objects(t), "the job's records are in the bucket")
+				}
+				for _, w := range steps["abort"] {
+					args := cl.command(t, w)
+					code, out := run(t, args)
+					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
+					assert.Contains(t, out, "aborted job")
+				}
+				assert.Empty(t, cl.pending(t), "uploads pending after the abort")
+				assert.Empty(t, cl.objects(t), "objects in the bucket after the abort")
+			})
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/staging"
 )
 
 // Subcommand names.
@@ -80,25 +82,30 @@ func takesInputs(sub string) bool {
 type config struct {
 	sub string
 
-	dest         string
-	bucket       string // parsed from dest
-	prefix       string // parsed from dest, without a trailing '/'
-	endpointURL  string
-	region       string
-	pathStyle    bool
-	stagingDir   string
-	bufferDir    string
-	jobID        string
-	mode         string
-	conflict     string
-	tasks        int
-	events       int
-	seed         int64
-	days         int
-	createBucket bool
-	failTask     int
-	crashTask    int
-	logLevel     string
+	dest        string
+	bucket      string // parsed from dest
+	prefix      string // parsed from dest, without a trailing '/'
+	endpointURL string
+	region      string
+	pathStyle   bool
+	stagingDir  string
+	// stagingBucket and stagingPrefix are parsed from a --staging-dir
+	// s3://BUCKET/PREFIX (a staging dir in the store); both are empty for
+	// a directory.
+	stagingBucket string
+	stagingPrefix string
+	bufferDir     string
+	jobID         string
+	mode          string
+	conflict      string
+	tasks         int
+	events        int
+	seed          int64
+	days          int
+	createBucket  bool
+	failTask      int
+	crashTask     int
+	logLevel      string
 
 	// run only.
 	parallel    int
@@ -121,8 +128,10 @@ func newFlagSet(sub string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.endpointURL, "endpoint-url", "", "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL or AWS)")
 	fs.StringVar(&c.region, "region", "", "signing region (default: AWS_REGION, or us-east-1 with an endpoint)")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "path-style addressing (MinIO, FlashBlade, versitygw)")
-	fs.StringVar(&c.stagingDir, "staging-dir", "", "staging directory shared by the driver and every task (required)")
-	fs.StringVar(&c.bufferDir, "buffer-dir", "", "local directory where task attempts write before their commit (default: $TMPDIR/s3commit-buffer-<uid>, private to the user)")
+	fs.StringVar(&c.stagingDir, "staging-dir", "", "staging dir (required): a directory shared by the driver and every task (a shared volume), "+
+		"or s3://BUCKET/PREFIX to keep the job's records in the store, on the endpoint of --dest, outside its prefix")
+	fs.StringVar(&c.bufferDir, "buffer-dir", "", "local directory where task attempts write before their commit, never shared "+
+		"(default: $TMPDIR/s3commit-buffer-<uid>, private to the user)")
 	jobUsage := "job ID (required)"
 	if sub == cmdRun {
 		jobUsage = "job ID (default: a new UUID, printed)"
@@ -283,10 +292,22 @@ func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
 	out := make([]string, len(args))
 	copy(out, args)
 	vared := map[string]bool{}
-	standIn := func(name string) string {
+	standIn := func(name, value string) string {
 		switch name {
 		case "dest":
 			return "s3://bucket/prefix"
+		case "staging-dir":
+			// The scheme, when it is written out, is kept: a staging
+			// dir in the store stays one, and an unsupported scheme
+			// is refused whatever the variables hold.
+			scheme, ok := urlScheme(value)
+			switch {
+			case !ok:
+				return "/staging"
+			case scheme == "s3" || scheme == "s3a":
+				return "s3://bucket/staging"
+			}
+			return value
 		case "endpoint-url":
 			return "http://127.0.0.1:9000"
 		case "job-id":
@@ -314,7 +335,7 @@ func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
 		name := strings.TrimLeft(a, "-")
 		if n, v, ok := strings.Cut(name, "="); ok {
 			if isVarRef(v) && fs.Lookup(n) != nil {
-				out[i] = "--" + n + "=" + standIn(n)
+				out[i] = "--" + n + "=" + standIn(n, v)
 				vared[n] = true
 			}
 			continue
@@ -327,7 +348,7 @@ func standIns(fs *flag.FlagSet, args []string) ([]string, map[string]bool) {
 			continue
 		}
 		if i+1 < len(out) && isVarRef(out[i+1]) {
-			out[i+1] = standIn(name)
+			out[i+1] = standIn(name, out[i+1])
 			vared[name] = true
 		}
 		i++
@@ -348,10 +369,10 @@ func (c *config) validate(set, vared map[string]bool) error {
 		}
 	}
 	if c.stagingDir == "" {
-		return usagef("%s needs --staging-dir DIR: a directory shared by the driver and every task", sub)
+		return usagef("%s needs --staging-dir DIR: a directory shared by the driver and every task, or s3://BUCKET/PREFIX for a staging dir in the store", sub)
 	}
-	if strings.Contains(c.stagingDir, "://") {
-		return usagef("--staging-dir %s is a URL: give a directory shared by the driver and every task (a mounted volume); a staging dir in the store is not supported", c.stagingDir)
+	if err := c.parseStagingDir(vared); err != nil {
+		return err
 	}
 	if e := c.endpointURL; e != "" && !vared["endpoint-url"] && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 		return usagef("--endpoint-url %q must start with http:// or https://", storeutil.RedactURL(e))
@@ -431,6 +452,95 @@ func (c *config) parseDest() error {
 	c.bucket, c.prefix = bucket, prefix
 	return nil
 }
+
+// urlScheme reports whether s is a URL ("s3://bucket/x", "file:///x")
+// rather than a path, with its scheme in lower case. A scheme that holds a
+// variable reference is no scheme: the value is taken as a path.
+func urlScheme(s string) (string, bool) {
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" {
+		return "", false
+	}
+	for i, r := range scheme {
+		letter := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+		if !letter && (i == 0 || !('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return "", false
+		}
+	}
+	return strings.ToLower(scheme), true
+}
+
+// parseStagingDir checks --staging-dir: a directory, or s3://BUCKET/PREFIX
+// (s3a:// is taken for s3://), whose bucket and prefix it keeps. Any other
+// URL is refused. A staging dir in the store must lie outside the
+// destination; with neither flag a variable reference, the committer's own
+// checks of the options run too (without any I/O), so that CheckArgs
+// refuses what the committer would.
+func (c *config) parseStagingDir(vared map[string]bool) error {
+	scheme, ok := urlScheme(c.stagingDir)
+	if !ok {
+		if strings.Contains(c.stagingDir, "://") && !vared["staging-dir"] {
+			return usagef("--staging-dir %q is neither a directory nor an s3:// URL; give a directory shared by the driver and every task, or s3://BUCKET/PREFIX", c.stagingDir)
+		}
+		return nil
+	}
+	if scheme != "s3" && scheme != "s3a" {
+		return usagef("--staging-dir %s: a %s:// URL is not supported; give a directory shared by the driver and every task (a mounted volume), "+
+			"or s3://BUCKET/PREFIX for a staging dir in the store", c.stagingDir, scheme)
+	}
+	_, rest, _ := strings.Cut(c.stagingDir, "://")
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	prefix = strings.Trim(prefix, "/")
+	if err := multipart.ValidateBucketName(bucket); err != nil {
+		return usagef("--staging-dir %s: %v; write s3://BUCKET/PREFIX", c.stagingDir, err)
+	}
+	if prefix == "" {
+		return usagef("--staging-dir %s has no prefix; write s3://%s/PREFIX, such as s3://%s/_staging (the job's records go under PREFIX/JOB_ID/)", c.stagingDir, bucket, bucket)
+	}
+	c.stagingBucket, c.stagingPrefix = bucket, prefix
+	if vared["staging-dir"] || vared["dest"] {
+		return nil
+	}
+	if bucket == c.bucket && (strings.HasPrefix(prefix+"/", c.prefix+"/") || strings.HasPrefix(c.prefix+"/", prefix+"/")) {
+		return usagef("--staging-dir %s and --dest %s contain one another: the job's records would be taken for its output; "+
+			"give a staging prefix outside the destination, such as s3://%s/_staging", c.stagingDir, c.dest, bucket)
+	}
+	if multipart.ValidateBucketName(c.bucket) != nil {
+		return nil // the store of --dest refuses the bucket when the job runs
+	}
+	var stagingStore multipart.Store
+	if bucket != c.bucket {
+		stagingStore = bucketOnly{bucket: bucket}
+	}
+	_, err := staging.New(bucketOnly{bucket: c.bucket}, staging.Options{
+		StagingDir:   c.stagingURL(),
+		StagingStore: stagingStore,
+		Destination:  c.prefix,
+	})
+	if err != nil {
+		return usagef("--staging-dir %s: %v", c.stagingDir, err)
+	}
+	return nil
+}
+
+// stagingURL is the StagingDir of the committer's options: the directory
+// as given, or s3://BUCKET/PREFIX for a staging dir in the store.
+func (c *config) stagingURL() string {
+	if c.stagingBucket == "" {
+		return c.stagingDir
+	}
+	return "s3://" + c.stagingBucket + "/" + c.stagingPrefix
+}
+
+// bucketOnly is a store that knows its bucket and is never called: it
+// lets parseStagingDir run the committer's checks of the options, which
+// send no request.
+type bucketOnly struct {
+	multipart.Store // nil: a call panics
+	bucket          string
+}
+
+func (b bucketOnly) Bucket() string { return b.bucket }
 
 // resolveTaskIndex fills the task index from JOB_COMPLETION_INDEX when
 // --task-index was not given.

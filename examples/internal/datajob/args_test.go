@@ -17,6 +17,11 @@ func args(sub string, extra ...string) []string {
 	return append(append([]string{sub}, base...), extra...)
 }
 
+// inStore is args with the staging dir stagingDir, a URL.
+func inStore(sub, stagingDir string, extra ...string) []string {
+	return append([]string{sub, "--dest", "s3://lake/events", "--staging-dir", stagingDir}, extra...)
+}
+
 func TestCheckArgs(t *testing.T) {
 	tests := []struct {
 		name string
@@ -58,7 +63,28 @@ func TestCheckArgs(t *testing.T) {
 		{"dest without prefix", []string{"run", "--dest", "s3://lake/", "--staging-dir", "/s"}, "has no prefix"},
 		{"dest without bucket", []string{"run", "--dest", "s3:///x", "--staging-dir", "/s"}, "has no valid bucket"},
 		{"missing staging dir", []string{"run", "--dest", "s3://lake/e"}, "run needs --staging-dir DIR"},
-		{"staging dir URL", []string{"run", "--dest", "s3://lake/e", "--staging-dir", "s3://lake/_staging"}, "--staging-dir s3://lake/_staging is a URL"},
+		{"staging dir in the store", inStore("setup", "s3://lake/_staging", "--job-id", "j"), ""},
+		{"staging dir in the store, s3a", inStore("task", "s3a://lake/_staging", "--job-id", "j"), ""},
+		{"staging dir in another bucket", inStore("run", "s3://lake-staging/jobs/"), ""},
+		{"staging prefix next to the destination", inStore("run", "s3://lake/eventsx"), ""},
+		{"staging dir in the store with variables", []string{"task", "--dest=s3://$(S3_BUCKET)/events",
+			"--staging-dir=s3://$(S3_BUCKET)/_staging", "--buffer-dir=/buffer", "--job-id=$(JOB_ID)"}, ""},
+		{"staging dir with a variable scheme", []string{"commit", "--dest", "s3://lake/e", "--staging-dir", "$(SCHEME)://x/y", "--job-id", "j"}, ""},
+		{"staging dir of another scheme", inStore("run", "gs://lake/_staging"),
+			"--staging-dir gs://lake/_staging: a gs:// URL is not supported; give a directory shared by the driver and every task (a mounted volume), or s3://BUCKET/PREFIX"},
+		{"staging dir file URL", inStore("run", "file:///shared/staging"), "a file:// URL is not supported"},
+		{"staging dir of another scheme with variables", []string{"task", "--dest=s3://$(B)/e", "--staging-dir=gs://$(B)/_staging", "--job-id=j"},
+			"--staging-dir gs://$(B)/_staging: a gs:// URL is not supported"},
+		{"staging dir neither path nor URL", inStore("run", "://lake/_staging"), "is neither a directory nor an s3:// URL"},
+		{"staging dir without prefix", inStore("run", "s3://lake"), "--staging-dir s3://lake has no prefix; write s3://lake/PREFIX, such as s3://lake/_staging"},
+		{"staging dir without prefix, slash", inStore("run", "s3://lake/"), "has no prefix"},
+		{"staging dir bad bucket", inStore("run", "s3://Lake_1/x"), `--staging-dir s3://Lake_1/x: invalid bucket name "Lake_1"`},
+		{"staging dir inside the destination", inStore("run", "s3://lake/events/_staging"),
+			"--staging-dir s3://lake/events/_staging and --dest s3://lake/events contain one another"},
+		{"destination inside the staging dir", []string{"run", "--dest", "s3://lake/tables/events", "--staging-dir", "s3a://lake/tables/"},
+			"contain one another: the job's records would be taken for its output; give a staging prefix outside the destination, such as s3://lake/_staging"},
+		{"staging dir the destination", inStore("run", "s3://lake/events"), "contain one another"},
+		{"staging prefix the committer refuses", inStore("run", "s3://lake/_staging/./x"), `it has a "." segment`},
 		{"missing job id", args("setup"), "setup needs --job-id ID"},
 		{"bad job id", args("setup", "--job-id", "a/b"), `--job-id "a/b"`},
 		{"bad endpoint", args("run", "--endpoint-url", "minio:9000"), "must start with http:// or https://"},
@@ -105,7 +131,10 @@ func TestMainBadInput(t *testing.T) {
 	}{
 		{"unknown flag", args("run", "--bogus"), []string{"unknown flag --bogus for run", "its flags are --buffer-dir"}},
 		{"bad dest", []string{"run", "--dest", "http://lake/events", "--staging-dir", "/s"}, []string{`--dest "http://lake/events" is not an s3:// URL`, "write s3://BUCKET/PREFIX"}},
-		{"missing staging dir", []string{"setup", "--dest", "s3://lake/e", "--job-id", "j"}, []string{"setup needs --staging-dir DIR", "shared by the driver and every task"}},
+		{"missing staging dir", []string{"setup", "--dest", "s3://lake/e", "--job-id", "j"}, []string{"setup needs --staging-dir DIR", "shared by the driver and every task",
+			"or s3://BUCKET/PREFIX for a staging dir in the store"}},
+		{"staging dir of another scheme", []string{"setup", "--dest", "s3://lake/e", "--job-id", "j", "--staging-dir", "gs://lake/x"},
+			[]string{"--staging-dir gs://lake/x: a gs:// URL is not supported"}},
 		{"task without index", args("task", "--job-id", "j"), []string{"give --task-index I or set JOB_COMPLETION_INDEX"}},
 		{"bad task index variable", args("task", "--job-id", "j"), nil}, // filled below
 		{"missing input file", args("run", missing), []string{"input file " + missing + " does not exist"}},
@@ -140,6 +169,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"--help"}, "verify"},
 		{[]string{"help", "task"}, "--task-index"},
 		{[]string{"run", "-h"}, "--max-attempts"},
+		{[]string{"help"}, "s3://BUCKET/PREFIX:\nthe job's records are then objects under PREFIX/JOB_ID/"},
+		{[]string{"help", "setup"}, "or s3://BUCKET/PREFIX to keep the job's records in the store"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

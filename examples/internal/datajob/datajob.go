@@ -5,8 +5,10 @@
 // staging committer. The command examples/datajob runs it; its
 // subcommands are the steps of the job, so that it runs either on one
 // machine (run) or as separate processes and pods sharing a staging
-// directory (setup, task, commit, abort), and checks its own output
-// (verify).
+// dir (setup, task, commit, abort), and checks its own output (verify).
+// The staging dir is a directory they all see, or s3://BUCKET/PREFIX, a
+// prefix of the store reached with the endpoint and credentials of the
+// destination: then they share nothing but the store.
 //
 // --fail-task and --crash-task make one task's first attempt fail, or kill
 // itself with SIGKILL in the middle of its task commit, to show that a
@@ -20,6 +22,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/s3commit/s3commit/multipart/awsstore"
 )
 
 // Exit codes of Main.
@@ -70,11 +74,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // is empty.
 func printUsage(w io.Writer, sub string) {
 	if sub == "" {
-		fmt.Fprintln(w, "usage: datajob SUBCOMMAND --dest s3://BUCKET/PREFIX --staging-dir DIR [flags] [input.jsonl ...]")
+		fmt.Fprintln(w, "usage: datajob SUBCOMMAND --dest s3://BUCKET/PREFIX --staging-dir DIR|s3://BUCKET/PREFIX [flags] [input.jsonl ...]")
 		fmt.Fprintln(w, "\nsubcommands:")
 		for _, s := range subcommands {
 			fmt.Fprintf(w, "  %-7s %s\n", s.name, s.usage)
 		}
+		fmt.Fprintln(w, "\nThe staging dir is a directory every step and task sees (a shared volume), or s3://BUCKET/PREFIX:")
+		fmt.Fprintln(w, "the job's records are then objects under PREFIX/JOB_ID/ in the store, on the endpoint of --dest,")
+		fmt.Fprintln(w, "and nothing but the store is shared; --buffer-dir stays local to each task.")
 		fmt.Fprintln(w, "\nRun \"datajob help SUBCOMMAND\" for its flags. Credentials come from the AWS_* variables.")
 		return
 	}
@@ -101,6 +108,9 @@ func printUsage(w io.Writer, sub string) {
 type runner struct {
 	c              *config
 	stdout, stderr io.Writer
+	// staging is the store of a staging dir in the store on another
+	// bucket than --dest's, once made (see runner.stagingStore).
+	staging *awsstore.Store
 }
 
 func (r *runner) run(ctx context.Context) error {

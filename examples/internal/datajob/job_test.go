@@ -22,45 +22,60 @@ import (
 
 // TestRunWithFailingAndCrashingTasks runs the whole job the local way, with
 // one task whose first attempt fails before its commit and one whose first
-// attempt is killed in the middle of its commit, and reads the output
-// back: every event exactly once, _SUCCESS listing exactly the files, no
-// upload pending.
+// attempt is killed in the middle of its commit, with the staging dir in a
+// directory, in the output's bucket and in a bucket of its own, and reads
+// the output back: every event exactly once, each file with the exact
+// bytes its task wrote, _SUCCESS listing exactly the files, no upload
+// pending, no record left in the staging dir.
 func TestRunWithFailingAndCrashingTasks(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"directory", "partitioned"} {
-		t.Run(mode, func(t *testing.T) {
-			e := newEnv(t)
-			const events, days = 3000, 3
-			r := e.command(t, nil, append([]string{"run", "--mode", mode, "--tasks", "4", "--parallel", "2",
-				"--events", fmt.Sprint(events), "--days", fmt.Sprint(days), "--fail-task", "1", "--crash-task", "2"},
-				e.flags("events")...)...)
-			require.Zero(t, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "task 1 attempt 0: failed (exit status 1); retrying as attempt 1")
-			assert.Contains(t, r.stderr, "task 2 attempt 0: killing itself with SIGKILL in the middle of its commit")
-			assert.Contains(t, r.stderr, "task 2 attempt 0: crashed (signal: killed); retrying as attempt 1")
-			assert.Contains(t, r.stderr, "task 2 attempt 1: committed 750 records in 3 files", "worker output goes to stderr")
-			jobID := jobIDOf(t, r)
-			assert.Contains(t, r.stdout, "committed job "+jobID+": 12 files")
+	for _, home := range stagingHomes {
+		for _, mode := range []string{"directory", "partitioned"} {
+			t.Run(string(home)+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				e := newEnvIn(t, home)
+				const events, days = 3000, 3
+				r := e.command(t, nil, append([]string{"run", "--mode", mode, "--tasks", "4", "--parallel", "2",
+					"--events", fmt.Sprint(events), "--days", fmt.Sprint(days), "--fail-task", "1", "--crash-task", "2"},
+					e.flags("events")...)...)
+				require.Zero(t, r.code, r.stderr)
+				assert.Contains(t, r.stderr, "task 1 attempt 0: failed (exit status 1); retrying as attempt 1")
+				assert.Contains(t, r.stderr, "task 2 attempt 0: killing itself with SIGKILL in the middle of its commit")
+				assert.Contains(t, r.stderr, "task 2 attempt 0: crashed (signal: killed); retrying as attempt 1")
+				assert.Contains(t, r.stderr, "task 2 attempt 1: committed 750 records in 3 files", "worker output goes to stderr")
+				jobID := jobIDOf(t, r)
+				assert.Contains(t, r.stdout, "committed job "+jobID+": 12 files")
 
-			got := e.readBack(t, "events", jobID, nil)
-			assertExactlyOnce(t, syntheticWant(1, events, days), got)
+				got := e.readBack(t, "events", jobID, nil)
+				assertExactlyOnce(t, syntheticWant(1, events, days), got)
+				e.assertObjects(t, "events", syntheticObjects(t, "events", jobID, 1, events, days, 4))
 
-			v := e.command(t, nil, append([]string{"verify", "--job-id", jobID, "--mode", mode,
-				"--events", fmt.Sprint(events), "--days", fmt.Sprint(days)}, e.flags("events")...)...)
-			require.Zero(t, v.code, v.stderr)
-			assert.Contains(t, v.stdout, "files: 12, records: 3000, expected: 3000")
-			assert.Contains(t, v.stdout, "exactly once: ok")
+				v := e.command(t, nil, append([]string{"verify", "--job-id", jobID, "--mode", mode,
+					"--events", fmt.Sprint(events), "--days", fmt.Sprint(days)}, e.flags("events")...)...)
+				require.Zero(t, v.code, v.stderr)
+				assert.Contains(t, v.stdout, "files: 12, records: 3000, expected: 3000")
+				assert.Contains(t, v.stdout, "exactly once: ok")
+			})
+		}
+	}
+}
+
+// TestStepByStep runs the job the way Kubernetes pods do, with the staging
+// dir in a directory (a shared volume), in the output's bucket and in a
+// bucket of its own: a setup step, one process per task that finds its
+// index in JOB_COMPLETION_INDEX and picks its attempt number itself (a
+// restarted pod runs a new attempt), and a commit step.
+func TestStepByStep(t *testing.T) {
+	t.Parallel()
+	for _, home := range stagingHomes {
+		t.Run(string(home), func(t *testing.T) {
+			t.Parallel()
+			testStepByStep(t, newEnvIn(t, home))
 		})
 	}
 }
 
-// TestStepByStep runs the job the way Kubernetes pods do: a setup step, one
-// process per task that finds its index in JOB_COMPLETION_INDEX and picks
-// its attempt number itself (a restarted pod runs a new attempt), and a
-// commit step.
-func TestStepByStep(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func testStepByStep(t *testing.T, e *env) {
 	const jobID = "nightly-7"
 	common := append([]string{"--job-id", jobID, "--tasks", "3", "--events", "900", "--days", "2",
 		"--fail-task", "1", "--crash-task", "2"}, e.flags("pods")...)
@@ -101,6 +116,13 @@ func TestStepByStep(t *testing.T) {
 			assert.Contains(t, r.stderr, "run the missing tasks (datajob task --task-index I)")
 		}
 	}
+	if e.stagingStore != nil {
+		// The attempts' claims are objects next to the job's records.
+		for n := range 3 {
+			_, err := e.stagingStore.HeadObject(context.Background(), attemptClaimKey(e.stagingPrefix, jobID, taskID(2), n))
+			assert.NoError(t, err, "the claim of task 2 attempt %d", n)
+		}
+	}
 
 	r = e.command(t, nil, append(append([]string{"commit"}, common...), "--tasks", "2", "--crash-task", "-1")...)
 	assert.Equal(t, 1, r.code)
@@ -111,6 +133,7 @@ func TestStepByStep(t *testing.T) {
 	assert.Contains(t, r.stdout, "committed job nightly-7: 6 files")
 	got := e.readBack(t, "pods", jobID, nil)
 	assertExactlyOnce(t, syntheticWant(1, 900, 2), got)
+	e.assertObjects(t, "pods", syntheticObjects(t, "pods", jobID, 1, 900, 2, 3))
 
 	r = step("verify", -1)
 	require.Zero(t, r.code, r.stderr)
@@ -119,24 +142,43 @@ func TestStepByStep(t *testing.T) {
 	r = step("abort", -1)
 	assert.Zero(t, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "nothing to abort")
+
+	// A task pod started after the commit finds the job gone and leaves
+	// nothing behind.
+	r = step("task", 0)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "job nightly-7 is not in staging dir")
+	e.assertNoRecords(t, jobID)
 }
 
 // TestRunOutOfAttempts: a task that fails on every attempt makes the run
-// abort the job, which leaves nothing in the store.
+// abort the job, which leaves nothing in the store, nor in the staging
+// dir, wherever it is.
 func TestRunOutOfAttempts(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	r := e.command(t, nil, append([]string{"run", "--job-id", "doomed", "--tasks", "2", "--events", "100",
-		"--fail-task", "0", "--max-attempts", "1"}, e.flags("doomed")...)...)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "task 0 attempt 0: failed (exit status 1); no attempts left (--max-attempts 1)")
-	assert.Contains(t, r.stderr, "job doomed failed")
-	assert.Contains(t, r.stderr, "it was aborted")
-	for obj, err := range e.store.ListObjects(context.Background(), "doomed/") {
-		require.NoError(t, err)
-		t.Errorf("object %s left by an aborted job", obj.Key)
+	for _, home := range stagingHomes {
+		t.Run(string(home), func(t *testing.T) {
+			t.Parallel()
+			e := newEnvIn(t, home)
+			r := e.command(t, nil, append([]string{"run", "--job-id", "doomed", "--tasks", "2", "--events", "100",
+				"--fail-task", "0", "--max-attempts", "1"}, e.flags("doomed")...)...)
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, "task 0 attempt 0: failed (exit status 1); no attempts left (--max-attempts 1)")
+			assert.Contains(t, r.stderr, "job doomed failed")
+			assert.Contains(t, r.stderr, "it was aborted")
+			for obj, err := range e.store.ListObjects(context.Background(), "") {
+				require.NoError(t, err)
+				if e.stagingStore == nil || obj.Key != e.stagingPrefix && !strings.HasPrefix(obj.Key, e.stagingPrefix+"/") {
+					t.Errorf("object %s left by an aborted job", obj.Key)
+				}
+			}
+			for up, err := range e.store.ListUploads(context.Background(), "") {
+				require.NoError(t, err)
+				t.Errorf("upload %s at %s left by an aborted job", up.UploadID, up.Key)
+			}
+			e.assertNoRecords(t, "doomed")
+		})
 	}
-	assert.NoDirExists(t, filepath.Join(e.stagingDir, "doomed"))
 }
 
 // TestPartitionedReplace: a second job in partitioned mode with the
@@ -253,10 +295,18 @@ func TestBadInputProcess(t *testing.T) {
 
 // TestRunInterrupted: a driver interrupted while its tasks run kills them
 // and aborts the job, which leaves nothing in the store nor in the
-// staging dir.
+// staging dir, a directory or a prefix of the bucket.
 func TestRunInterrupted(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, home := range []stagingHome{homeDir, homeBucket} {
+		t.Run(string(home), func(t *testing.T) {
+			t.Parallel()
+			testRunInterrupted(t, newEnvIn(t, home))
+		})
+	}
+}
+
+func testRunInterrupted(t *testing.T, e *env) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"run", "--job-id", "stopped", "--tasks", "4",
@@ -299,5 +349,5 @@ func TestRunInterrupted(t *testing.T) {
 			}
 		}
 	}
-	assert.NoDirExists(t, filepath.Join(e.stagingDir, "stopped"))
+	e.assertNoRecords(t, "stopped")
 }

@@ -6,6 +6,8 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -43,21 +45,78 @@ func TestMain(m *testing.M) {
 	testserver.Run(m)
 }
 
+// stagingHome is where a test job keeps its staging dir.
+type stagingHome string
+
+const (
+	// homeDir is a local directory, which the processes of the job
+	// share as pods share a volume.
+	homeDir stagingHome = "dir"
+	// homeBucket is s3://<the output's bucket>/_staging.
+	homeBucket stagingHome = "bucket"
+	// homeOtherBucket is s3://<a bucket of its own>/staging/jobs: the job
+	// makes a second store for it.
+	homeOtherBucket stagingHome = "other-bucket"
+)
+
+// stagingHomes are the homes the end-to-end tests run the job with.
+var stagingHomes = []stagingHome{homeDir, homeBucket, homeOtherBucket}
+
 // env is a job's environment in a test: a MinIO bucket, a staging dir
-// and a buffer dir.
+// (a directory, or a prefix of a bucket) and a buffer dir.
 type env struct {
 	srv        *testserver.Server
 	bucket     string
-	stagingDir string
+	stagingDir string // a directory, or s3://BUCKET/PREFIX
 	bufferDir  string
 	store      multipart.Store
+	// stagingStore and stagingPrefix are the bucket and prefix of a
+	// staging dir in the store; nil and "" for a directory.
+	stagingStore  multipart.Store
+	stagingPrefix string
 }
 
+// newEnv returns an environment with the staging dir in a directory.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvIn(t, homeDir)
+}
+
+// newEnvIn returns an environment with the staging dir in home.
+func newEnvIn(t *testing.T, home stagingHome) *env {
 	t.Helper()
 	srv := testserver.MinIO(t)
 	bucket := srv.CreateBucket(t)
-	return &env{srv: srv, bucket: bucket, stagingDir: t.TempDir(), bufferDir: t.TempDir(), store: srv.Store(t, bucket)}
+	e := &env{srv: srv, bucket: bucket, stagingDir: t.TempDir(), bufferDir: t.TempDir(), store: srv.Store(t, bucket)}
+	switch home {
+	case homeDir:
+	case homeBucket:
+		e.stagingStore, e.stagingPrefix = e.store, "_staging"
+		e.stagingDir = "s3://" + bucket + "/_staging"
+	case homeOtherBucket:
+		sb := srv.CreateBucket(t)
+		require.NotEqual(t, bucket, sb)
+		e.stagingStore, e.stagingPrefix = srv.Store(t, sb), "staging/jobs"
+		e.stagingDir = "s3://" + sb + "/staging/jobs/"
+	default:
+		t.Fatalf("unknown staging home %q", home)
+	}
+	return e
+}
+
+// assertNoRecords checks that nothing of job jobID is left in a staging
+// dir on a filesystem and that nothing at all is left under the prefix of
+// a staging dir in the store.
+func (e *env) assertNoRecords(t *testing.T, jobID string) {
+	t.Helper()
+	if e.stagingStore == nil {
+		assert.NoDirExists(t, filepath.Join(e.stagingDir, jobID), "the job's staging dir is removed")
+		return
+	}
+	for obj, err := range e.stagingStore.ListObjects(context.Background(), e.stagingPrefix+"/") {
+		require.NoError(t, err)
+		t.Errorf("record s3://%s/%s left in the staging dir", e.stagingStore.Bucket(), obj.Key)
+	}
 }
 
 // flags returns the common flags of a job writing to prefix.
@@ -123,8 +182,9 @@ type outputRecord struct {
 // _SUCCESS manifest is the job's and lists exactly the objects under the
 // prefix other than those in keep (objects of other jobs that must stay),
 // no upload is pending at any key of the job nor under the prefix, and
-// nothing of the job is left in the staging dir. It returns every record
-// of the listed files.
+// nothing of the job is left in the staging dir (nothing at all under the
+// prefix of a staging dir in the store). It returns every record of the
+// listed files.
 func (e *env) readBack(t *testing.T, prefix, jobID string, keep map[string]bool) []outputRecord {
 	t.Helper()
 	ctx := context.Background()
@@ -157,7 +217,7 @@ func (e *env) readBack(t *testing.T, prefix, jobID string, keep map[string]bool)
 		require.NoError(t, err)
 		t.Errorf("upload %s pending at %s", up.UploadID, up.Key)
 	}
-	assert.NoDirExists(t, filepath.Join(e.stagingDir, jobID), "the job's staging dir is removed")
+	e.assertNoRecords(t, jobID)
 
 	var out []outputRecord
 	for _, f := range d.Files {
@@ -217,4 +277,63 @@ func syntheticWant(seed int64, events, days int) map[string]string {
 		want[r.ID] = string(r.Line)
 	}
 	return want
+}
+
+// syntheticObjects returns the exact objects a job of synthetic events
+// commits under prefix, by key, as the test computes them on its own: task
+// i of tasks writes the events i, i+tasks, … as JSON lines, one
+// gzip-compressed file per day (default compression, no header fields),
+// named dt=DAY/part-<i>-<jobID>.jsonl.gz.
+func syntheticObjects(t *testing.T, prefix, jobID string, seed int64, events, days, tasks int) map[string][]byte {
+	t.Helper()
+	lines := map[string]*bytes.Buffer{}
+	for i := range tasks {
+		for n := i; n < events; n += tasks {
+			r := synthetic(seed, n, days)
+			key := fmt.Sprintf("%s/dt=%s/part-%05d-%s.jsonl.gz", prefix, r.TS.UTC().Format("2006-01-02"), i, jobID)
+			if lines[key] == nil {
+				lines[key] = &bytes.Buffer{}
+			}
+			lines[key].Write(r.Line)
+			lines[key].WriteByte('\n')
+		}
+	}
+	out := map[string][]byte{}
+	for key, b := range lines {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		_, err := zw.Write(b.Bytes())
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		out[key] = z.Bytes()
+	}
+	return out
+}
+
+// assertObjects checks that the objects under prefix, other than those
+// whose name starts with '_' (_SUCCESS), are exactly want, byte for byte.
+func (e *env) assertObjects(t *testing.T, prefix string, want map[string][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	got := map[string]bool{}
+	for obj, err := range e.store.ListObjects(ctx, prefix+"/") {
+		require.NoError(t, err)
+		if strings.HasPrefix(path.Base(obj.Key), "_") {
+			continue
+		}
+		got[obj.Key] = true
+		w, ok := want[obj.Key]
+		if !assert.True(t, ok, "object %s is not one the job writes", obj.Key) {
+			continue
+		}
+		rc, _, err := e.store.GetObject(ctx, obj.Key)
+		require.NoError(t, err)
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		require.NoError(t, rc.Close())
+		assert.True(t, bytes.Equal(w, b), "%s: %d bytes, want the %d bytes the task wrote", obj.Key, len(b), len(w))
+	}
+	for key := range want {
+		assert.True(t, got[key], "object %s is missing", key)
+	}
 }

@@ -22,11 +22,11 @@ func (r *runner) setupJob(ctx context.Context) (*awsstore.Store, committer.Job, 
 		return nil, nil, err
 	}
 	if r.c.createBucket {
-		if err := r.createBucket(ctx, st); err != nil {
+		if err := r.createBuckets(ctx, st); err != nil {
 			return nil, nil, err
 		}
 	}
-	cm, err := r.committer(st, nil)
+	cm, err := r.committer(ctx, st, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +60,7 @@ func (r *runner) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cm, err := r.committer(st, nil)
+	cm, err := r.committer(ctx, st, nil)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func taskIDs(n int) []string {
 // for good would otherwise publish a part of the output), and prints what
 // _SUCCESS lists.
 func (r *runner) commitJob(ctx context.Context, st *awsstore.Store, j committer.Job) error {
-	cm, err := r.committer(st, nil)
+	cm, err := r.committer(ctx, st, nil)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (r *runner) abort(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cm, err := r.committer(st, nil)
+	cm, err := r.committer(ctx, st, nil)
 	if err != nil {
 		return err
 	}

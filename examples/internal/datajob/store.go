@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,16 +33,43 @@ func (r *runner) logger() *slog.Logger {
 // retries the calls it makes, and the job's own calls go through
 // [runner.retrying].
 func (r *runner) store(ctx context.Context) (*awsstore.Store, error) {
+	return r.storeOn(ctx, r.c.bucket)
+}
+
+// storeOn returns a store on bucket, configured as [runner.store].
+func (r *runner) storeOn(ctx context.Context, bucket string) (*awsstore.Store, error) {
 	st, err := awsstore.New(ctx, awsstore.Options{
-		Bucket:       r.c.bucket,
+		Bucket:       bucket,
 		EndpointURL:  r.c.endpointURL,
 		Region:       r.c.region,
 		UsePathStyle: r.c.pathStyle,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("configure the store for bucket %q (check --endpoint-url, --region and the AWS_* variables): %w", r.c.bucket, err)
+		return nil, fmt.Errorf("configure the store for bucket %q (check --endpoint-url, --region and the AWS_* variables): %w", bucket, err)
 	}
 	return st, nil
+}
+
+// stagingStore returns the store that holds the job's records when
+// --staging-dir is s3://BUCKET/PREFIX: st, the store of --dest, when
+// BUCKET is its bucket, otherwise a store on BUCKET with the same
+// endpoint, region and credentials (made once). It returns nil for a
+// staging dir on a filesystem.
+func (r *runner) stagingStore(ctx context.Context, st *awsstore.Store) (*awsstore.Store, error) {
+	switch {
+	case r.c.stagingBucket == "":
+		return nil, nil
+	case r.c.stagingBucket == st.Bucket():
+		return st, nil
+	case r.staging != nil:
+		return r.staging, nil
+	}
+	sst, err := r.storeOn(ctx, r.c.stagingBucket)
+	if err != nil {
+		return nil, fmt.Errorf("the store of --staging-dir %s: %w", r.c.stagingDir, err)
+	}
+	r.staging = sst
+	return sst, nil
 }
 
 // retrying returns st with its calls retried in multipart's retry layer,
@@ -52,17 +80,26 @@ func (r *runner) retrying(st *awsstore.Store) multipart.Store {
 
 // committer returns a staging committer on st with the job settings of
 // the command line. progress, if not nil, receives the commit's progress.
-func (r *runner) committer(st *awsstore.Store, progress func(staging.Progress)) (*staging.Committer, error) {
+// A staging dir in the store on another bucket than --dest's is given
+// its own store ([runner.stagingStore]).
+func (r *runner) committer(ctx context.Context, st *awsstore.Store, progress func(staging.Progress)) (*staging.Committer, error) {
 	mode, _ := committer.ParseMode(r.c.mode)                 // validated by parseArgs
 	conflict, _ := committer.ParseConflictMode(r.c.conflict) // validated by parseArgs
+	var stagingStore multipart.Store
+	if sst, err := r.stagingStore(ctx, st); err != nil {
+		return nil, err
+	} else if sst != nil && sst != st {
+		stagingStore = sst
+	}
 	c, err := staging.New(st, staging.Options{
-		StagingDir:  r.c.stagingDir,
-		BufferDir:   r.c.bufferDir,
-		Destination: r.c.prefix,
-		Mode:        mode,
-		Conflict:    conflict,
-		Logger:      r.logger(),
-		Progress:    progress,
+		StagingDir:   r.c.stagingURL(),
+		StagingStore: stagingStore,
+		BufferDir:    r.c.bufferDir,
+		Destination:  r.c.prefix,
+		Mode:         mode,
+		Conflict:     conflict,
+		Logger:       r.logger(),
+		Progress:     progress,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up the committer: %w", err)
@@ -83,10 +120,23 @@ func (r *runner) openJob(ctx context.Context, c *staging.Committer) (committer.J
 	return j, nil
 }
 
-// createBucket creates the bucket of --dest unless it exists.
-func (r *runner) createBucket(ctx context.Context, st *awsstore.Store) error {
+// createBuckets creates the bucket of --dest and, for a staging dir in
+// the store on another bucket, the staging bucket, unless they exist.
+func (r *runner) createBuckets(ctx context.Context, st *awsstore.Store) error {
+	if err := createBucket(ctx, st, r.stderr); err != nil {
+		return err
+	}
+	sst, err := r.stagingStore(ctx, st)
+	if err != nil || sst == nil || sst == st {
+		return err
+	}
+	return createBucket(ctx, sst, r.stderr)
+}
+
+// createBucket creates the bucket of st unless it exists.
+func createBucket(ctx context.Context, st *awsstore.Store, stderr io.Writer) error {
 	client := st.Client()
-	bucket := r.c.bucket
+	bucket := st.Bucket()
 	// These calls are no Store calls: the SDK retries them itself.
 	sdkRetries := func(o *s3.Options) { o.RetryMaxAttempts = 3 }
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket}, sdkRetries); err == nil {
@@ -101,7 +151,7 @@ func (r *runner) createBucket(ctx context.Context, st *awsstore.Store) error {
 	var api smithy.APIError
 	switch {
 	case err == nil:
-		fmt.Fprintf(r.stderr, "created bucket %s\n", bucket)
+		fmt.Fprintf(stderr, "created bucket %s\n", bucket)
 		return nil
 	case errors.As(err, &owned):
 		return nil

@@ -2,6 +2,7 @@ package datajob
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/awsstore"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -62,6 +65,67 @@ func claimAttempt(stagingDir, jobID, task string, want int) (int, error) {
 	}
 }
 
+// attemptClaimKey is the object that claims attempt n of task in a staging
+// dir in the store under prefix: next to the job's records, under
+// PREFIX/<jobID>/, which the job's cleanup removes with them.
+func attemptClaimKey(prefix, jobID, task string, n int) string {
+	return fmt.Sprintf("%s/%s/%s/%s_%d", prefix, jobID, attemptsDirName, task, n)
+}
+
+// claimAttemptInStore is claimAttempt for a staging dir in the store
+// (st holds prefix): a number is claimed by creating its object with
+// If-None-Match: *, which the store refuses when the object exists. A
+// claim whose answer was lost and whose retry meets its own object counts
+// as taken by another process: that number is skipped, never shared.
+func claimAttemptInStore(ctx context.Context, st multipart.Store, prefix, jobID, task string, want int) (int, error) {
+	host, _ := os.Hostname()
+	body := fmt.Appendf(nil, "claimed by %s pid %d at %s\n", host, os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano))
+	claim := func(n int, exclusive bool) error {
+		_, err := st.PutObject(ctx, attemptClaimKey(prefix, jobID, task, n), bytes.NewReader(body), int64(len(body)),
+			multipart.PutOptions{IfNoneMatch: exclusive})
+		return err
+	}
+	if want >= 0 {
+		if err := claim(want, false); err != nil {
+			return 0, fmt.Errorf("claim attempt %d in s3://%s/%s: %w", want, st.Bucket(), prefix, err)
+		}
+		return want, nil
+	}
+	for n := 0; ; n++ {
+		err := claim(n, true)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, multipart.ErrPreconditionFailed) {
+			return 0, fmt.Errorf("claim an attempt number in s3://%s/%s: %w", st.Bucket(), prefix, err)
+		}
+	}
+}
+
+// claimAttempt claims the attempt number of task id in the staging dir, a
+// directory or a prefix of the store ([claimAttemptInStore]); release,
+// for a claim in the store, removes the claim (nil otherwise).
+func (r *runner) claimAttempt(ctx context.Context, st *awsstore.Store, id string) (attempt int, release func(), err error) {
+	c := r.c
+	sst, err := r.stagingStore(ctx, st)
+	if err != nil {
+		return 0, nil, err
+	}
+	if sst == nil {
+		n, err := claimAttempt(c.stagingDir, c.jobID, id, c.attempt)
+		return n, nil, err
+	}
+	rst := r.retrying(sst)
+	n, err := claimAttemptInStore(ctx, rst, c.stagingPrefix, c.jobID, id, c.attempt)
+	if err != nil {
+		return 0, nil, err
+	}
+	release = func() {
+		_ = rst.DeleteObjects(context.WithoutCancel(ctx), []string{attemptClaimKey(c.stagingPrefix, c.jobID, id, n)})
+	}
+	return n, release, nil
+}
+
 // task runs one attempt of one task: it opens the job, writes the task's
 // shard through the committer and commits the task.
 func (r *runner) task(ctx context.Context) error {
@@ -87,7 +151,7 @@ func (r *runner) task(ctx context.Context) error {
 			killSelf()
 		}
 	}
-	cm, err := r.committer(st, progress)
+	cm, err := r.committer(ctx, st, progress)
 	if err != nil {
 		return err
 	}
@@ -96,13 +160,18 @@ func (r *runner) task(ctx context.Context) error {
 		return err
 	}
 	id := taskID(c.taskIndex)
-	attempt, err := claimAttempt(c.stagingDir, c.jobID, id, c.attempt)
+	attempt, release, err := r.claimAttempt(ctx, st, id)
 	if err != nil {
 		return err
 	}
 	name = fmt.Sprintf("task %d attempt %d", c.taskIndex, attempt)
 	a, err := j.SetupTask(ctx, id, attempt)
 	if err != nil {
+		if release != nil && (errors.Is(err, committer.ErrJobNotFound) || errors.Is(err, committer.ErrJobFinished)) {
+			// The job was committed or aborted since it was opened, and
+			// its records removed: the claim would be left alone.
+			release()
+		}
 		return fmt.Errorf("%s: set up: %w", name, err)
 	}
 	records, files, err := r.writeShard(a)
