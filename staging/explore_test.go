@@ -488,12 +488,12 @@ func (w *world) cliFinish(ctx context.Context, commit bool) error {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := run("jobs", "show", w.staging, exploreJob); err != nil && !strings.Contains(out, "not found") {
+	if out, err := run("jobs", "show", w.stagingDir(), exploreJob); err != nil && !strings.Contains(out, "not found") {
 		return fmt.Errorf("s3commit jobs show: %v: %s", err, out)
 	}
 	for range 4 {
 		if commit {
-			out, err := run(append(append([]string{"jobs", "commit"}, args...), w.staging, exploreJob)...)
+			out, err := run(append(append([]string{"jobs", "commit"}, args...), w.stagingDir(), exploreJob)...)
 			switch {
 			case err == nil, strings.Contains(out, "not found"):
 				return nil
@@ -503,7 +503,7 @@ func (w *world) cliFinish(ctx context.Context, commit bool) error {
 			commit = false
 			continue
 		}
-		out, err := run("jobs", "abort", "--buffer-dir", w.buffer, w.staging, exploreJob)
+		out, err := run("jobs", "abort", "--buffer-dir", w.buffer, w.stagingDir(), exploreJob)
 		switch {
 		case err == nil, strings.Contains(out, "not found"), strings.Contains(out, "output stays"):
 			return nil
