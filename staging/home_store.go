@@ -78,11 +78,16 @@ func (l layout) sealingRecord() string { return path.Join(l.commitDir(), sealing
 func (l layout) sealedRecord() string  { return path.Join(l.commitDir(), sealedName) }
 func (l layout) journalDir() string    { return path.Join(l.commitDir(), journalName) }
 
-// exists reports whether the record name exists, with a HEAD.
+// exists reports whether the record name exists. It asks with a GET,
+// not a HEAD: the records it looks for are usually missing, and a 404 to
+// a HEAD has no body to say whether the key or the bucket is missing, so
+// awsstore follows it with a HeadBucket; a GET's NoSuchKey says it in one
+// request. The records are small; the body is not read.
 func (h *storeHome) exists(ctx context.Context, name string) (bool, error) {
-	_, err := h.store.HeadObject(ctx, h.key(name))
+	rc, _, err := h.store.GetObject(ctx, h.key(name))
 	switch {
 	case err == nil:
+		rc.Close()
 		return true, nil
 	case errors.Is(err, multipart.ErrNotFound):
 		return false, nil
