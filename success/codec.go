@@ -164,6 +164,25 @@ func Decode(r io.Reader) (*Data, error) {
 	return &d, nil
 }
 
+// MissingFields lists the fields of a manifest that Hadoop 3.3 and later,
+// and s3commit, always fill but that are absent or empty in this one:
+// "jobId", "jobIdSource" and "iostatistics" (the S3A committers of Hadoop
+// 3.1 and 3.2 wrote none of them). nil when none is missing.
+func (d *Data) MissingFields() []string {
+	var out []string
+	if d.JobID == "" {
+		out = append(out, "jobId")
+	}
+	if d.JobIDSource == "" {
+		out = append(out, "jobIdSource")
+	}
+	s := d.IOStatistics
+	if len(s.Counters)+len(s.Gauges)+len(s.Minimums)+len(s.Maximums)+len(s.MeanStatistics) == 0 {
+		out = append(out, "iostatistics")
+	}
+	return out
+}
+
 // errTrailingData is the decoding error of input that goes on after the
 // JSON value.
 var errTrailingData = errors.New("more data after the JSON object")
@@ -294,7 +313,8 @@ func hasFold(list []string, s string) bool {
 }
 
 // Validate reports whether the manifest is well formed: name is [Name] or
-// [ManifestName]; jobId is not empty; timestamp ≥ 0; state, when set, does
+// [ManifestName] (the one field Hadoop's own SuccessData.validate checks);
+// timestamp ≥ 0; state, when set, does
 // not contradict success (an "aborted" or "failed" state with success
 // true, a "committed" state with success false); every metric ≥ 0; every
 // mean statistic with samples ≥ 0; every file with a non-empty key, a size
@@ -307,8 +327,6 @@ func (d *Data) Validate() error {
 		return fieldError("name", "is missing: this is not a _SUCCESS manifest (want %q)", Name)
 	case d.Name != Name && d.Name != ManifestName:
 		return fieldError("name", "is %q, want %q: not a _SUCCESS manifest of a known format", d.Name, Name)
-	case d.JobID == "":
-		return fieldError("jobId", "is empty")
 	case d.Timestamp < 0:
 		return fieldError("timestamp", "is %d, want ≥ 0", d.Timestamp)
 	case d.Success && hasFold(failedStates, d.State):

@@ -78,6 +78,8 @@ func TestDecodeSamples(t *testing.T) {
 			meanSamples: map[string]int64{"committer_materialize_file.mean": 3, "committer_commit_job.failures.mean": 0}},
 		{file: "hadoop-3.1-partitioned.json", writer: success.WriterS3A, committer: "partitioned",
 			jobID: "job_20181008120000_0001", success: true, filenames: 1},
+		{file: "hadoop-3.2-directory.json", writer: success.WriterS3A, committer: "directory",
+			success: true, filenames: 2},
 		{file: "hadoop-manifest.json", writer: success.WriterManifest, committer: success.ManifestCommitter,
 			jobID: "job_202511220244_0007", success: true, filenames: 2, counters: 6,
 			meanSamples: map[string]int64{"op_rename_file.mean": 2}},
@@ -173,7 +175,6 @@ func TestInvalid(t *testing.T) {
 		{"no name", func(d *success.Data) { d.Name = "" }, `"name"`, "not a _SUCCESS manifest"},
 		{"other name", func(d *success.Data) { d.Name = "org.example.Other/1" }, `"name"`, `"org.example.Other/1"`},
 		{"other version", func(d *success.Data) { d.Name = "org.apache.hadoop.fs.s3a.commit.files.SuccessData/2" }, `"name"`, "SuccessData/2"},
-		{"empty job ID", func(d *success.Data) { d.JobID = "" }, `"jobId"`, "is empty"},
 		{"negative timestamp", func(d *success.Data) { d.Timestamp = -1 }, `"timestamp"`, "want ≥ 0"},
 		{"aborted success", func(d *success.Data) { d.State = "aborted" }, `"state"`, "success is true"},
 		{"failed success", func(d *success.Data) { d.State = "FAILED" }, `"state"`, "success is true"},
@@ -325,4 +326,31 @@ func TestAddFileKeepsLeadingSlash(t *testing.T) {
 	d := success.New("directory", "j")
 	d.AddFile(success.File{Key: "/abs", Size: 1, ETag: "e"})
 	assert.Equal(t, []string{"/abs"}, d.Filenames)
+}
+
+// TestMissingFields reads the manifests of Hadoop 3.1 and 3.2, which have
+// no jobId, jobIdSource or iostatistics (Hadoop's own validation checks
+// only the name), and says which fields are absent; a JSON object that is
+// not a manifest is still refused.
+func TestMissingFields(t *testing.T) {
+	for _, tt := range []struct {
+		file    string
+		missing []string
+	}{
+		{"hadoop-3.2-directory.json", []string{"jobId", "jobIdSource", "iostatistics"}},
+		{"hadoop-3.1-partitioned.json", []string{"jobIdSource", "iostatistics"}},
+		{"hadoop-s3a-directory.json", nil},
+		{"s3commit.json", nil},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			d, err := success.Decode(bytes.NewReader(readTestdata(t, tt.file)))
+			require.NoError(t, err)
+			assert.Equal(t, tt.missing, d.MissingFields())
+		})
+	}
+	for _, bad := range []string{`{}`, `{"jobId": "j"}`, `{"name": "org.apache.hadoop.fs.s3a.commit.files.PendingSet/2"}`} {
+		_, err := success.Decode(strings.NewReader(bad))
+		require.ErrorIs(t, err, success.ErrInvalidManifest, bad)
+		assert.Contains(t, err.Error(), `"name"`, bad)
+	}
 }

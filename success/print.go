@@ -27,6 +27,9 @@ func Print(w io.Writer, d *Data) error {
 		row(tw, "  name:", d.Name)
 		row(tw, "  committer:", d.Committer)
 		row(tw, "  job ID:", text(d.JobID)+" (source: "+text(d.JobIDSource)+")")
+		if missing := d.MissingFields(); len(missing) > 0 {
+			row(tw, "  absent:", strings.Join(missing, ", "))
+		}
 		row(tw, "  success:", strconv.FormatBool(d.Success))
 		if d.State != "" {
 			row(tw, "  state:", d.State)

@@ -17,7 +17,7 @@ import (
 // testdata/print (rewrite them with -update).
 func TestPrint(t *testing.T) {
 	for _, file := range []string{
-		"s3commit.json", "hadoop-s3a-directory.json", "hadoop-3.1-partitioned.json",
+		"s3commit.json", "hadoop-s3a-directory.json", "hadoop-3.1-partitioned.json", "hadoop-3.2-directory.json",
 		"hadoop-manifest.json", "hadoop-manifest-failed.json",
 	} {
 		t.Run(file, func(t *testing.T) {

@@ -79,6 +79,11 @@ func Write(ctx context.Context, store multipart.Store, key string, d *Data) erro
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("success: write %s: %w", location(store, key), err)
 	}
+	if c.JobID == "" {
+		// Readers accept a manifest without one (Hadoop 3.1 and 3.2
+		// wrote none); every manifest s3commit writes names its job.
+		return fmt.Errorf("success: write %s: %w", location(store, key), fieldError("jobId", "is empty"))
+	}
 	if len(c.Files) > MaxInlineFiles {
 		name := SidecarName(key, c.JobID)
 		skey := SidecarKey(key, name)
