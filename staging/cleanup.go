@@ -115,19 +115,16 @@ func RemoveRemnants(stagingDir, jobID string) error {
 // filesystem or in the store (s3://bucket/prefix, read through store):
 // there, the records left of job jobID once its job record is gone.
 func RemoveRemnantsContext(ctx context.Context, store multipart.Store, stagingDir, jobID string) error {
-	if scheme, ok := urlScheme(stagingDir); ok && scheme == "s3" {
-		if err := committer.ValidateID("job ID", jobID); err != nil {
-			return fmt.Errorf("staging: remove remnants: %w", err)
-		}
+	if err := committer.ValidateID("job ID", jobID); err != nil {
+		return fmt.Errorf("staging: remove remnants: %w", err)
+	}
+	if inStore(stagingDir) {
 		h, _, err := openHomeFor(store, stagingDir)
 		if err != nil {
 			return fmt.Errorf("staging: remove remnants of job %s: %w", jobID, err)
 		}
 		h.sweepRemnants(ctx, jobID)
 		return nil
-	}
-	if err := committer.ValidateID("job ID", jobID); err != nil {
-		return fmt.Errorf("staging: remove remnants: %w", err)
 	}
 	fsys, err := openRootFS(stagingDir)
 	if isNotExist(err) {

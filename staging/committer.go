@@ -70,7 +70,7 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 	}
 	c := &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts,
 		bufferDefault: bufferDefault}
-	if scheme, ok := urlScheme(opts.StagingDir); ok && scheme == "s3" {
+	if inStore(opts.StagingDir) {
 		u, err := parseStagingURL(opts.StagingDir)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)

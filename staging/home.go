@@ -74,8 +74,9 @@ type home interface {
 	// lock makes this process the only one that commits or aborts the
 	// job, or fails with ErrJobBusy.
 	lock(ctx context.Context, l layout, jobID string) (*jobLock, error)
-	// lockHeld reports whether another process holds the job's lock.
-	lockHeld(ctx context.Context, l layout) bool
+	// lockHeld reports whether another process holds the job's lock;
+	// st is the journal as readJournal read it.
+	lockHeld(ctx context.Context, l layout, st *journalState) bool
 	// openJournal opens the job-commit journal for writing, under lk.
 	openJournal(ctx context.Context, l layout, lk *jobLock) (journalWriter, error)
 	// readJournal reads the job-commit journal.

@@ -191,7 +191,9 @@ func (h *fsHome) lock(_ context.Context, l layout, jobID string) (*jobLock, erro
 	return lockFS(h.fs, l, jobID)
 }
 
-func (h *fsHome) lockHeld(_ context.Context, l layout) bool { return lockHeld(h.fs, l.lock()) }
+func (h *fsHome) lockHeld(_ context.Context, l layout, _ *journalState) bool {
+	return lockHeld(h.fs, l.lock())
+}
 
 func (h *fsHome) openJournal(_ context.Context, l layout, _ *jobLock) (journalWriter, error) {
 	return openJournal(h.fs, l)

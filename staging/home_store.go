@@ -518,6 +518,7 @@ func (h *storeHome) readJournal(ctx context.Context, l layout) *journalState {
 		st.problems = []error{fmt.Errorf("the job-commit journal: %w", err)}
 		return st
 	}
+	noteClaim(st, rep)
 	st.problems = append(st.problems, rep.Damage...)
 	if len(rep.Damage) > 0 {
 		st.unreadable = true

@@ -222,22 +222,31 @@ func (h *storeHome) openJournal(_ context.Context, l layout, lk *jobLock) (journ
 	return storeJournalWriter{lk.journal}, nil
 }
 
-// lockHeld reports whether the journal is claimed and not released, and
-// its holder wrote to it within a lease (the default lease, give or take
-// the clock skew): a commit runs. A claim whose holder has been silent
-// longer is a driver that died: the job reads as interrupted.
-func (h *storeHome) lockHeld(ctx context.Context, l layout) bool {
-	rep, err := storerecords.ReadJournal(ctx, h.r, l.journalDir(), journalOptions())
-	if err != nil || !held(rep) {
+// lockHeld reports whether the journal, as readJournal read it, is
+// claimed and not released, and its holder wrote to it within a lease
+// (the default lease, give or take the clock skew): a commit runs. A
+// claim whose holder has been silent longer is a driver that died: the
+// job reads as interrupted. A claim with nothing written since has no
+// known time: held.
+func (h *storeHome) lockHeld(_ context.Context, _ layout, st *journalState) bool {
+	if !st.claimed {
 		return false
+	}
+	return st.lastWrite.IsZero() || time.Since(st.lastWrite) < h.c.leaseTime()+timeSkew
+}
+
+// noteClaim records in st whether rep is claimed and not released, and
+// the time of its last entry since the claim.
+func noteClaim(st *journalState, rep *storerecords.Replay) {
+	if st.claimed = held(rep); !st.claimed {
+		return
 	}
 	last := rep.Claims[len(rep.Claims)-1]
 	if len(rep.Entries) == last.Entries {
-		return true // claimed, nothing written since: its time is not known
+		return
 	}
 	var e journalEntry
-	if json.Unmarshal(rep.Entries[len(rep.Entries)-1], &e) != nil {
-		return true
+	if json.Unmarshal(rep.Entries[len(rep.Entries)-1], &e) == nil {
+		st.lastWrite = time.UnixMilli(e.Time)
 	}
-	return time.Since(time.UnixMilli(e.Time)) < h.c.leaseTime()+timeSkew
 }

@@ -254,7 +254,7 @@ func ListJobs(stagingDir string) ([]JobInfo, error) {
 // records (one listing of the prefix and a few reads per job), and a job
 // shows as committing while its journal is claimed and not released.
 func ListJobsContext(ctx context.Context, store multipart.Store, stagingDir string) ([]JobInfo, error) {
-	if scheme, ok := urlScheme(stagingDir); ok && scheme == "s3" {
+	if inStore(stagingDir) {
 		return listStoreJobs(ctx, store, stagingDir)
 	}
 	fi, err := os.Stat(stagingDir)
@@ -381,7 +381,7 @@ func inspectLocal(ctx context.Context, h home, dir, jobID string) (*snapshot, bo
 		return nil, false, err
 	}
 	s.dir, s.where = dir, h.where
-	return s, h.lockHeld(ctx, l), nil
+	return s, h.lockHeld(ctx, l, s.journal), nil
 }
 
 // report describes the snapshot's job from its records: the pure part of
@@ -489,7 +489,7 @@ var discardLogger = slog.New(slog.DiscardHandler)
 // openHomeFor opens a staging dir for the tools: a directory, or
 // s3://bucket/prefix on store.
 func openHomeFor(store multipart.Store, stagingDir string) (home, func(), error) {
-	if scheme, ok := urlScheme(stagingDir); ok && scheme == "s3" {
+	if inStore(stagingDir) {
 		u, err := parseStagingURL(stagingDir)
 		if err != nil {
 			return nil, nil, err

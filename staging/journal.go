@@ -64,6 +64,11 @@ type journalState struct {
 	// all (too large, not a regular file, an I/O error): nothing of it is
 	// known.
 	unreadable bool
+	// claimed says, in the store home, that the journal is claimed and
+	// not released; lastWrite is the time of its last entry since the
+	// claim (zero when none).
+	claimed   bool
+	lastWrite time.Time
 	// problems are the journal's damaged lines, left out.
 	problems []error
 }

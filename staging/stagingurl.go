@@ -50,3 +50,10 @@ func (u *stagingURL) overlaps(bucket, destination string) bool {
 // nopStore is a store that is never called: it lets parseStagingURL check
 // a prefix with storerecords' rules.
 type nopStore struct{ multipart.Store }
+
+// inStore reports whether a StagingDir names a staging dir in the store
+// (s3://…) rather than a directory.
+func inStore(dir string) bool {
+	scheme, ok := urlScheme(dir)
+	return ok && scheme == "s3"
+}

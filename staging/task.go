@@ -201,10 +201,7 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 	}
 	start := time.Now()
-	sealed, serr := a.sealed(ctx)
 	switch w, err := a.winner(ctx); {
-	case err == nil && serr != nil:
-		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, serr)
 	case err != nil:
 		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 	case w == a.name():
@@ -213,6 +210,10 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 			a.taskID, a.attempt, committer.ErrAttemptFinished)
 	case w != "":
 		return a.errCommitted(w)
+	}
+	switch sealed, err := a.sealed(ctx); {
+	case err != nil:
+		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 	case sealed:
 		return a.errJobCommitting()
 	}
