@@ -113,11 +113,11 @@ type discardStore struct {
 
 // UploadPart consumes size bytes of body and records an empty part in the
 // memstore, which keeps part numbers, ETags and upload IDs checked.
-func (s discardStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
+func (s discardStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	if _, err := io.CopyN(io.Discard, body, size); err != nil {
 		return multipart.Part{}, fmt.Errorf("discard: part %d: %w", number, err)
 	}
-	return s.Store.UploadPart(ctx, key, uploadID, number, bytes.NewReader(nil), 0)
+	return s.Store.UploadPart(ctx, key, uploadID, number, bytes.NewReader(nil), 0, multipart.PartOptions{})
 }
 
 // BenchmarkUploader uploads one file per iteration as an uncompleted

@@ -41,6 +41,12 @@ var (
 	// ErrInvalidArgument: the request was rejected as malformed (bad key,
 	// part number out of range, entity too large, …).
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrChecksumMismatch: the store received bytes that do not match the
+	// checksum or size sent with them (BadDigest,
+	// XAmzContentChecksumMismatch, a full-object checksum or
+	// x-amz-mp-object-size the parts do not add up to). The data changed
+	// between its checksum and the store; sending it again does not help.
+	ErrChecksumMismatch = errors.New("checksum mismatch")
 )
 
 // ErrEndlessListing matches the error of a paged listing (ListObjects,
@@ -67,7 +73,7 @@ var ErrResponseTooLarge = errors.New("the store's answer is too large")
 var kinds = []error{
 	ErrNotFound, ErrNoSuchUpload, ErrPreconditionFailed, ErrInvalidPart,
 	ErrThrottled, ErrServer, ErrNetwork, ErrAccessDenied, ErrBucketNotFound,
-	ErrInvalidArgument,
+	ErrInvalidArgument, ErrChecksumMismatch,
 }
 
 // Error is the error a Store returns: the operation and object it concerns,
@@ -148,6 +154,8 @@ func kindHint(kind error) string {
 		return "check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and the bucket policy"
 	case ErrBucketNotFound:
 		return "check the bucket name and the endpoint URL, or create the bucket"
+	case ErrChecksumMismatch:
+		return "the bytes changed between their checksum and the store: a file modified after it was written, or corruption on the way"
 	}
 	return ""
 }
@@ -200,8 +208,10 @@ func ClassifyHTTP(code string, status int) error {
 		return ErrBucketNotFound
 	case "InvalidArgument", "InvalidRequest", "EntityTooLarge", "KeyTooLongError",
 		"InvalidObjectName", "XMinioInvalidObjectName", "InvalidBucketName", "MalformedXML",
-		"InvalidDigest", "BadDigest", "IncompleteBody":
+		"InvalidDigest", "IncompleteBody":
 		return ErrInvalidArgument
+	case "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch", "IncorrectMpObjectSize":
+		return ErrChecksumMismatch
 	}
 	switch {
 	case status == 404:

@@ -23,7 +23,7 @@ func ExampleStore_CompleteUpload() {
 		if err != nil {
 			panic(err)
 		}
-		part, err := st.UploadPart(ctx, key, uploadID, 1, bytes.NewReader([]byte(data)), int64(len(data)))
+		part, err := st.UploadPart(ctx, key, uploadID, 1, bytes.NewReader([]byte(data)), int64(len(data)), multipart.PartOptions{})
 		if err != nil {
 			panic(err)
 		}

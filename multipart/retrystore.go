@@ -124,7 +124,7 @@ func (s *RetryingStore) CreateUpload(ctx context.Context, key string, opts Creat
 
 // UploadPart uploads a part, retrying transient failures; before each retry
 // it seeks body back to where it was when UploadPart was called.
-func (s *RetryingStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (Part, error) {
+func (s *RetryingStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts PartOptions) (Part, error) {
 	rewind, err := rewinder(body)
 	if err != nil {
 		return Part{}, fmt.Errorf("multipart: UploadPart %s part %d: %w", key, number, err)
@@ -137,7 +137,7 @@ func (s *RetryingStore) UploadPart(ctx context.Context, key, uploadID string, nu
 			}
 		}
 		first = false
-		return s.inner.UploadPart(ctx, key, uploadID, number, body, size)
+		return s.inner.UploadPart(ctx, key, uploadID, number, body, size, opts)
 	}, "part", number)
 }
 

@@ -132,7 +132,7 @@ func TestRetryingStoreAttemptsOverHTTP(t *testing.T) {
 			return err
 		}, []string{"POST uploads"}},
 		{"UploadPart", func(ctx context.Context, st multipart.Store) error {
-			_, err := st.UploadPart(ctx, "k", "id", 1, strings.NewReader("part"), 4)
+			_, err := st.UploadPart(ctx, "k", "id", 1, strings.NewReader("part"), 4, multipart.PartOptions{})
 			return err
 		}, []string{"PUT partNumber"}},
 		{"CompleteUpload", func(ctx context.Context, st multipart.Store) error {

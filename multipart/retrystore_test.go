@@ -418,7 +418,7 @@ func storeCalls(t *testing.T, inner multipart.Store) []storeCall {
 	put(t, inner, "obj", "data")
 	id, err := inner.CreateUpload(ctx, "up", multipart.CreateOptions{})
 	require.NoError(t, err)
-	part, err := inner.UploadPart(ctx, "up", id, 1, strings.NewReader("p1"), 2)
+	part, err := inner.UploadPart(ctx, "up", id, 1, strings.NewReader("p1"), 2, multipart.PartOptions{})
 	require.NoError(t, err)
 	abortID, err := inner.CreateUpload(ctx, "up", multipart.CreateOptions{})
 	require.NoError(t, err)
@@ -428,7 +428,7 @@ func storeCalls(t *testing.T, inner multipart.Store) []storeCall {
 			return err
 		}},
 		{faultstore.OpUploadPart, func(ctx context.Context, st multipart.Store) error {
-			_, err := st.UploadPart(ctx, "up", id, 2, strings.NewReader("p2"), 2)
+			_, err := st.UploadPart(ctx, "up", id, 2, strings.NewReader("p2"), 2, multipart.PartOptions{})
 			return err
 		}},
 		{faultstore.OpListParts, func(ctx context.Context, st multipart.Store) error {
@@ -544,7 +544,7 @@ func TestRetryingStorePassesAnswersOn(t *testing.T) {
 	inner := memstore.New("bucket")
 	id, err := inner.CreateUpload(ctx, "k", multipart.CreateOptions{})
 	require.NoError(t, err)
-	part, err := inner.UploadPart(ctx, "k", id, 1, strings.NewReader("data"), 4)
+	part, err := inner.UploadPart(ctx, "k", id, 1, strings.NewReader("data"), 4, multipart.PartOptions{})
 	require.NoError(t, err)
 	fs := faultstore.New(inner, faultstore.DropNth(faultstore.OpCompleteUpload, 1), faultstore.DropNth(faultstore.OpAbortUpload, 1))
 	rs := multipart.NewRetryingStore(fs, fast, nil)
@@ -587,11 +587,11 @@ func (s *readThenFail) fail(body io.Reader, op, key string) error {
 	return &multipart.Error{Op: op, Bucket: s.Bucket(), Key: key, Kind: multipart.ErrNetwork, Err: io.ErrUnexpectedEOF}
 }
 
-func (s *readThenFail) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
+func (s *readThenFail) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	if s.first(&s.partDone) {
 		return multipart.Part{}, s.fail(body, "UploadPart", key)
 	}
-	return s.Store.UploadPart(ctx, key, uploadID, number, body, size)
+	return s.Store.UploadPart(ctx, key, uploadID, number, body, size, opts)
 }
 
 func (s *readThenFail) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
@@ -630,7 +630,7 @@ func TestRetryingStoreRewindsBodies(t *testing.T) {
 			rs := multipart.NewRetryingStore(tc.wrap(inner), fast, nil)
 			id, err := rs.CreateUpload(ctx, "part", multipart.CreateOptions{})
 			require.NoError(t, err)
-			part, err := rs.UploadPart(ctx, "part", id, 1, body(t), int64(len(data)))
+			part, err := rs.UploadPart(ctx, "part", id, 1, body(t), int64(len(data)), multipart.PartOptions{})
 			require.NoError(t, err)
 			sum := md5.Sum(data)
 			assert.Equal(t, hex.EncodeToString(sum[:]), part.ETag)
@@ -781,7 +781,7 @@ func TestRetryingStoreLogsRetries(t *testing.T) {
 	ctx := t.Context()
 	id, err := rs.CreateUpload(ctx, "k", multipart.CreateOptions{})
 	require.NoError(t, err)
-	_, err = rs.UploadPart(ctx, "k", id, 3, strings.NewReader("x"), 1)
+	_, err = rs.UploadPart(ctx, "k", id, 3, strings.NewReader("x"), 1, multipart.PartOptions{})
 	require.NoError(t, err)
 
 	var rec map[string]any

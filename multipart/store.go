@@ -25,8 +25,10 @@ type Store interface {
 	// which holds exactly size bytes. The body is read from its current
 	// position; it is seekable so that a backend can sign or retry the
 	// request without buffering. An [io.SectionReader] over an open file
-	// streams a part from disk.
-	UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (Part, error)
+	// streams a part from disk. With opts.Checksum the store checks the
+	// part's bytes against it and refuses the part when they differ
+	// ([ErrChecksumMismatch]); the returned Part carries it.
+	UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts PartOptions) (Part, error)
 
 	// CompleteUpload assembles the given parts, in order, into the object
 	// key and returns the object's ETag. After a successful completion the
@@ -74,6 +76,21 @@ type CreateOptions struct {
 	ContentType string
 	// Metadata is user metadata (x-amz-meta-*) stored with the object.
 	Metadata map[string]string
+	// Checksum, when set, creates the upload with this checksum algorithm
+	// and checksum type FULL_OBJECT: every part must then be sent with its
+	// checksum ([PartOptions.Checksum]) and completed with it
+	// ([Part.Checksum]), and the store checks the whole object's checksum
+	// given at completion ([CompleteOptions.Checksum]). Stores that do not
+	// support it refuse the request or ignore it; probe, do not assume.
+	Checksum ChecksumAlgorithm
+}
+
+// PartOptions are the options of [Store.UploadPart].
+type PartOptions struct {
+	// Checksum is the part's checksum, sent with the part
+	// (x-amz-checksum-<algorithm>) for the store to check. It must be of
+	// the upload's algorithm when the upload was created with one.
+	Checksum Checksum
 }
 
 // CompleteOptions are the conditions of [Store.CompleteUpload].
@@ -86,6 +103,17 @@ type CompleteOptions struct {
 	// [ErrPreconditionFailed] unless the current object has this ETag
 	// (also when no object exists: S3 then answers 404 NoSuchKey).
 	IfMatch string
+	// Checksum, when set, is the whole object's checksum, of the
+	// algorithm the upload was created with (x-amz-checksum-<algorithm>
+	// with x-amz-checksum-type FULL_OBJECT): a store that keeps full-object
+	// checksums refuses the completion when the parts do not add up to it
+	// ([ErrChecksumMismatch]).
+	Checksum Checksum
+	// ObjectSize, when positive, is the object's expected size in bytes,
+	// sent as x-amz-mp-object-size: AWS S3 and versitygw refuse the
+	// completion when the parts add up to another size
+	// ([ErrChecksumMismatch]); MinIO ignores it.
+	ObjectSize int64
 }
 
 // PutOptions are the options of [Store.PutObject].
@@ -108,6 +136,10 @@ type Part struct {
 	// LastModified is when the part was uploaded, where the store reports it
 	// (ListParts); zero otherwise.
 	LastModified time.Time
+	// Checksum is the part's checksum as sent with it ([PartOptions]) or
+	// reported by ListParts; completing an upload created with a checksum
+	// algorithm sends it.
+	Checksum Checksum
 }
 
 // Upload is an uncompleted multipart upload as listed by [Store.ListUploads].
@@ -123,4 +155,12 @@ type ObjectInfo struct {
 	Size         int64
 	ETag         string
 	LastModified time.Time
+	// Checksum is the object's checksum as the store keeps it, where
+	// [Store.HeadObject] gets it (checksum mode enabled) and the store
+	// keeps one; zero otherwise.
+	Checksum Checksum
+	// ChecksumType is the type of Checksum: [ChecksumTypeFullObject], or
+	// "COMPOSITE" for a checksum of the parts' checksums, which does not
+	// describe the object's bytes as a whole; empty when unknown.
+	ChecksumType string
 }

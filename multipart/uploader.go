@@ -223,7 +223,7 @@ func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, ke
 			defer func() { <-u.slots }()
 			part := plan.Part(i)
 			body := io.NewSectionReader(r, part.Offset, part.Size)
-			p, err := u.store.UploadPart(ctx, key, uploadID, part.Number, body, part.Size)
+			p, err := u.store.UploadPart(ctx, key, uploadID, part.Number, body, part.Size, PartOptions{})
 			if err != nil {
 				fail(err)
 				return

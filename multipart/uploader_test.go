@@ -28,7 +28,7 @@ type sinkStore struct {
 	inFlight, maxSeen atomic.Int64
 }
 
-func (s *sinkStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
+func (s *sinkStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	cur := s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	for {

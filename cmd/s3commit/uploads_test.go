@@ -53,7 +53,7 @@ func createUpload(t testing.TB, st multipart.Store, key, body string) upload {
 	id, err := st.CreateUpload(ctx, key, multipart.CreateOptions{})
 	require.NoError(t, err)
 	if body != "" {
-		_, err := st.UploadPart(ctx, key, id, 1, strings.NewReader(body), int64(len(body)))
+		_, err := st.UploadPart(ctx, key, id, 1, strings.NewReader(body), int64(len(body)), multipart.PartOptions{})
 		require.NoError(t, err)
 	}
 	return upload{Key: key, UploadID: id}

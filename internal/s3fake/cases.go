@@ -236,7 +236,7 @@ func testPartsRoundTrip(t *testing.T, newStore NewStore) {
 		if _, err := r.Seek(p.off, io.SeekStart); err != nil {
 			t.Fatal(err)
 		}
-		part, err := st.UploadPart(ctx, "dir/file.bin", id, p.number, r, p.size)
+		part, err := st.UploadPart(ctx, "dir/file.bin", id, p.number, r, p.size, multipart.PartOptions{})
 		if err != nil {
 			t.Fatalf("UploadPart %d: %v", p.number, err)
 		}
@@ -307,7 +307,7 @@ func testUploadPartRejectsBadInput(t *testing.T, newStore NewStore) {
 			if c.kind == multipart.ErrNoSuchUpload {
 				uploadID = "nope"
 			}
-			_, err := st.UploadPart(ctx, "k", uploadID, c.number, c.body, c.size)
+			_, err := st.UploadPart(ctx, "k", uploadID, c.number, c.body, c.size, multipart.PartOptions{})
 			e := requireKind(t, err, c.kind)
 			if e.Op != "UploadPart" || e.Key != "k" || e.UploadID != uploadID {
 				t.Errorf("error fields: %+v", e)
@@ -315,7 +315,7 @@ func testUploadPartRejectsBadInput(t *testing.T, newStore NewStore) {
 		})
 	}
 	// A nil body of size zero is an empty part.
-	if _, err := st.UploadPart(ctx, "k", id, 1, nil, 0); err != nil {
+	if _, err := st.UploadPart(ctx, "k", id, 1, nil, 0, multipart.PartOptions{}); err != nil {
 		t.Errorf("nil empty body: %v", err)
 	}
 }
@@ -344,7 +344,7 @@ func testCompleteConditions(t *testing.T, newStore NewStore) {
 				srv.SetObject("k", []byte(c.existing))
 			}
 			id := srv.AddUpload("k")
-			part, err := st.UploadPart(ctx, "k", id, 1, strings.NewReader("v2"), 2)
+			part, err := st.UploadPart(ctx, "k", id, 1, strings.NewReader("v2"), 2, multipart.PartOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -541,7 +541,7 @@ func UploadTestParts(t *testing.T, st multipart.Store, srv *Server) []Request {
 		if _, err := r.Seek(p.off, io.SeekStart); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.UploadPart(ctx, "parts", id, int32(i+1), r, p.size); err != nil {
+		if _, err := st.UploadPart(ctx, "parts", id, int32(i+1), r, p.size, multipart.PartOptions{}); err != nil {
 			t.Fatalf("UploadPart %d: %v", i+1, err)
 		}
 	}

@@ -31,8 +31,9 @@ func (r *Requests) CreateUpload(ctx context.Context, key string, create func() (
 // an [multipart.ErrInvalidArgument] error, and nothing is sent. Otherwise
 // send uploads the part from body, exactly size bytes of the caller's body
 // from its current position, and returns the ETag the store answered; an
-// answer without an ETag is an error.
-func (r *Requests) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64,
+// answer without an ETag is an error. The returned part carries
+// opts.Checksum, which send is to send with the part.
+func (r *Requests) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions,
 	send func(body *multipart.SizedBody) (etag string, err error)) (multipart.Part, error) {
 	const op = "UploadPart"
 	if number < 1 || number > multipart.MaxParts {
@@ -51,7 +52,7 @@ func (r *Requests) UploadPart(ctx context.Context, key, uploadID string, number 
 	if etag == "" {
 		return multipart.Part{}, r.Done(ctx, op, key, uploadID, start, fmt.Errorf("the store returned no ETag for part %d", number))
 	}
-	return multipart.Part{Number: number, ETag: etag, Size: size}, r.Done(ctx, op, key, uploadID, start, nil)
+	return multipart.Part{Number: number, ETag: etag, Size: size, Checksum: opts.Checksum}, r.Done(ctx, op, key, uploadID, start, nil)
 }
 
 // CompleteUpload runs [multipart.Store.CompleteUpload]. A part list S3

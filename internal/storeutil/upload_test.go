@@ -36,7 +36,7 @@ func TestUploadPart(t *testing.T) {
 	}
 	file := strings.NewReader("xxpartyy")
 	_, _ = file.Seek(2, io.SeekStart)
-	part, err := r.UploadPart(ctx, "k", "up", 7, file, 4, send)
+	part, err := r.UploadPart(ctx, "k", "up", 7, file, 4, multipart.PartOptions{}, send)
 	if err != nil || part != (multipart.Part{Number: 7, ETag: "etag-part", Size: 4}) {
 		t.Errorf("UploadPart = %+v, %v", part, err)
 	}
@@ -52,7 +52,7 @@ func TestUploadPart(t *testing.T) {
 		{"negative size", 1, bytes.NewReader(nil), -1},
 		{"nil body with size", 1, nil, 3},
 	} {
-		_, err := r.UploadPart(ctx, "k", "up", c.number, c.body, c.size, send)
+		_, err := r.UploadPart(ctx, "k", "up", c.number, c.body, c.size, multipart.PartOptions{}, send)
 		if e := requireKind(t, err, multipart.ErrInvalidArgument); e.Op != "UploadPart" || e.Key != "k" || e.UploadID != "up" {
 			t.Errorf("%s: error fields: %+v", c.name, e)
 		}
@@ -62,12 +62,12 @@ func TestUploadPart(t *testing.T) {
 	}
 
 	noETag := func(*multipart.SizedBody) (string, error) { return `""`, nil }
-	_, err = r.UploadPart(ctx, "k", "up", 1, nil, 0, noETag)
+	_, err = r.UploadPart(ctx, "k", "up", 1, nil, 0, multipart.PartOptions{}, noETag)
 	if e := requireKind(t, err, nil); !strings.Contains(e.Error(), "no ETag for part 1") {
 		t.Errorf("an answer without an ETag: %v", err)
 	}
 	failed := func(*multipart.SizedBody) (string, error) { return "", answer{"NoSuchUpload", 404} }
-	_, err = r.UploadPart(ctx, "k", "up", 1, nil, 0, failed)
+	_, err = r.UploadPart(ctx, "k", "up", 1, nil, 0, multipart.PartOptions{}, failed)
 	requireKind(t, err, multipart.ErrNoSuchUpload)
 }
 

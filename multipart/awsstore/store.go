@@ -200,8 +200,8 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 
 // UploadPart uploads part number of an upload, streaming size bytes of body
 // from its current position.
-func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
-	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, func(body *multipart.SizedBody) (string, error) {
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
+	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *multipart.SizedBody) (string, error) {
 		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket:        &s.bucket,
 			Key:           &key,

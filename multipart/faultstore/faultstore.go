@@ -219,13 +219,13 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 }
 
 // UploadPart implements multipart.Store.
-func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	c := Call{Op: OpUploadPart, Key: key, UploadID: uploadID, Part: number}
 	r, err := s.before(ctx, &c)
 	if err != nil {
 		return multipart.Part{}, err
 	}
-	p, err := s.inner.UploadPart(ctx, key, uploadID, number, body, size)
+	p, err := s.inner.UploadPart(ctx, key, uploadID, number, body, size, opts)
 	return p, s.after(c, r, err)
 }
 

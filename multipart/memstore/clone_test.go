@@ -23,7 +23,7 @@ func TestClone(t *testing.T) {
 	require.NoError(t, err)
 	id, err := st.CreateUpload(ctx, "b", multipart.CreateOptions{})
 	require.NoError(t, err)
-	p, err := st.UploadPart(ctx, "b", id, 1, strings.NewReader("bb"), 2)
+	p, err := st.UploadPart(ctx, "b", id, 1, strings.NewReader("bb"), 2, multipart.PartOptions{})
 	require.NoError(t, err)
 
 	clone := srv.Clone().Store("lake", memstore.Options{})

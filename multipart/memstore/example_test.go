@@ -22,7 +22,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	part, err := store.UploadPart(ctx, key, id, 1, strings.NewReader(data), int64(len(data)))
+	part, err := store.UploadPart(ctx, key, id, 1, strings.NewReader(data), int64(len(data)), multipart.PartOptions{})
 	if err != nil {
 		panic(err)
 	}
@@ -111,7 +111,7 @@ func ExampleMinIOOptions() {
 		if err != nil {
 			panic(err)
 		}
-		part, err := st.UploadPart(ctx, "out/a.parquet", id, 1, strings.NewReader("data"), 4)
+		part, err := st.UploadPart(ctx, "out/a.parquet", id, 1, strings.NewReader("data"), 4, multipart.PartOptions{})
 		if err != nil {
 			panic(err)
 		}

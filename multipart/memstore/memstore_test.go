@@ -60,7 +60,7 @@ func create(t *testing.T, st *memstore.Store, key string) string {
 
 func uploadPart(t *testing.T, st *memstore.Store, key, id string, n int32, data []byte) multipart.Part {
 	t.Helper()
-	p, err := st.UploadPart(t.Context(), key, id, n, bytes.NewReader(data), int64(len(data)))
+	p, err := st.UploadPart(t.Context(), key, id, n, bytes.NewReader(data), int64(len(data)), multipart.PartOptions{})
 	if err != nil {
 		t.Fatalf("UploadPart %d of %q: %v", n, key, err)
 	}
@@ -263,7 +263,7 @@ func TestUploadPartRules(t *testing.T) {
 		{"invalid key", "", id, 1, strings.NewReader("x"), 1, multipart.ErrInvalidArgument, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := st.UploadPart(ctx, c.key, c.id, c.number, c.body, c.size)
+			p, err := st.UploadPart(ctx, c.key, c.id, c.number, c.body, c.size, multipart.PartOptions{})
 			checkKind(t, err, c.kind, c.code)
 			if c.kind == nil && (p.Number != c.number || p.Size != c.size) {
 				t.Errorf("part %+v", p)
@@ -278,7 +278,7 @@ func TestUploadPartRules(t *testing.T) {
 	}
 
 	t.Run("reader error", func(t *testing.T) {
-		_, err := st.UploadPart(ctx, key, id, 5, &failingReader{data: []byte("ab"), err: readErr}, 4)
+		_, err := st.UploadPart(ctx, key, id, 5, &failingReader{data: []byte("ab"), err: readErr}, 4, multipart.PartOptions{})
 		if !errors.Is(err, readErr) || multipart.KindOf(err) != nil {
 			t.Errorf("error %v: want the reader's error, unclassified", err)
 		}
@@ -476,7 +476,7 @@ func TestUploadEnds(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := st.CompleteUpload(ctx, c.key, c.id, []multipart.Part{p}, multipart.CompleteOptions{})
 			checkKind(t, err, multipart.ErrNoSuchUpload, "NoSuchUpload")
-			_, err = st.UploadPart(ctx, c.key, c.id, 2, strings.NewReader("y"), 1)
+			_, err = st.UploadPart(ctx, c.key, c.id, 2, strings.NewReader("y"), 1, multipart.PartOptions{})
 			checkKind(t, err, multipart.ErrNoSuchUpload, "NoSuchUpload")
 			_, err = st.ListParts(ctx, c.key, c.id)
 			checkKind(t, err, multipart.ErrNoSuchUpload, "NoSuchUpload")
@@ -910,7 +910,7 @@ func calls(st multipart.Store) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"UploadPart": func(ctx context.Context) error {
-			_, err := st.UploadPart(ctx, "k", "id", 1, strings.NewReader("x"), 1)
+			_, err := st.UploadPart(ctx, "k", "id", 1, strings.NewReader("x"), 1, multipart.PartOptions{})
 			return err
 		},
 		"CompleteUpload": func(ctx context.Context) error {
@@ -1123,7 +1123,7 @@ func TestConcurrentUse(t *testing.T) {
 				for n := int32(1); n <= 3; n++ {
 					data := bytes.Repeat([]byte{byte(w), byte(i), byte(n)}, 8)
 					want = append(want, data...)
-					p, err := st.UploadPart(ctx, key, id, n, bytes.NewReader(data), int64(len(data)))
+					p, err := st.UploadPart(ctx, key, id, n, bytes.NewReader(data), int64(len(data)), multipart.PartOptions{})
 					if err != nil {
 						errs <- err
 						return

@@ -208,7 +208,7 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 // UploadPart reads exactly size bytes from body and stores them as part
 // number of the upload, replacing a part uploaded before under that
 // number. The part's ETag is the hex MD5 of its bytes.
-func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64) (multipart.Part, error) {
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	c := s.call("UploadPart", key, uploadID)
 	if err := c.checkContext(ctx); err != nil {
 		return multipart.Part{}, err

@@ -67,7 +67,7 @@ func TestSignedPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := srv.AddUpload("k")
-	if _, err := st.UploadPart(ctx, "k", id, 1, strings.NewReader("abc"), 3); err != nil {
+	if _, err := st.UploadPart(ctx, "k", id, 1, strings.NewReader("abc"), 3, multipart.PartOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, req := range srv.Requests() {

@@ -109,7 +109,7 @@ func (s *suite) testCompleteAndAbortEndUpload(t *testing.T) {
 	require.NoError(t, err)
 	_, err = st.ListParts(ctx, completed, id)
 	requireKind(t, err, multipart.ErrNoSuchUpload, "ListParts after complete")
-	_, err = st.UploadPart(ctx, completed, id, 2, bytes.NewReader([]byte("y")), 1)
+	_, err = st.UploadPart(ctx, completed, id, 2, bytes.NewReader([]byte("y")), 1, multipart.PartOptions{})
 	requireKind(t, err, multipart.ErrNoSuchUpload, "UploadPart after complete")
 	requireKind(t, st.AbortUpload(ctx, completed, id), multipart.ErrNoSuchUpload, "AbortUpload after complete")
 	requireContent(ctx, t, st, completed, []byte("x"))

@@ -92,7 +92,7 @@ func (s *suite) testConcurrentUploads(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			part, err := st.UploadPart(ctx, key, id, 1, bytes.NewReader(data), int64(len(data)))
+			part, err := st.UploadPart(ctx, key, id, 1, bytes.NewReader(data), int64(len(data)), multipart.PartOptions{})
 			if err == nil {
 				_, err = st.CompleteUpload(ctx, key, id, []multipart.Part{part}, multipart.CompleteOptions{})
 			}

@@ -41,7 +41,7 @@ func uploadParts(ctx context.Context, t *testing.T, st multipart.Store, key, upl
 	t.Helper()
 	parts := make([]multipart.Part, len(payloads))
 	for i, p := range payloads {
-		part, err := st.UploadPart(ctx, key, uploadID, int32(i+1), bytes.NewReader(p), int64(len(p)))
+		part, err := st.UploadPart(ctx, key, uploadID, int32(i+1), bytes.NewReader(p), int64(len(p)), multipart.PartOptions{})
 		require.NoError(t, err, "UploadPart %d of %s", i+1, key)
 		require.Equal(t, int32(i+1), part.Number)
 		require.NotEmpty(t, part.ETag, "UploadPart returns the part's ETag")
