@@ -78,9 +78,15 @@ func TestChecksumErrors(t *testing.T) {
 	a := multipart.Checksum{Algorithm: multipart.ChecksumCRC32C, Value: "4waSgw=="}
 	b := multipart.Checksum{Algorithm: multipart.ChecksumCRC32, Value: "y/Q5Jg=="}
 	for name, call := range map[string]func() error{
-		"mixed algorithms": func() error { _, err := multipart.CombineChecksums([]multipart.Checksum{a, b}, []int64{9, 9}); return err },
-		"count mismatch":   func() error { _, err := multipart.CombineChecksums([]multipart.Checksum{a}, []int64{9, 9}); return err },
-		"bad value":        func() error { _, err := multipart.CombineChecksums([]multipart.Checksum{{Algorithm: multipart.ChecksumCRC32C, Value: "x"}}, []int64{1}); return err },
+		"mixed algorithms": func() error {
+			_, err := multipart.CombineChecksums([]multipart.Checksum{a, b}, []int64{9, 9})
+			return err
+		},
+		"count mismatch": func() error { _, err := multipart.CombineChecksums([]multipart.Checksum{a}, []int64{9, 9}); return err },
+		"bad value": func() error {
+			_, err := multipart.CombineChecksums([]multipart.Checksum{{Algorithm: multipart.ChecksumCRC32C, Value: "x"}}, []int64{1})
+			return err
+		},
 	} {
 		if call() == nil {
 			t.Errorf("%s: no error", name)

@@ -135,14 +135,8 @@ func fieldError(record, field, format string, args ...any) *RecordError {
 
 // PartChecksum is the checksum of one part as newer Hadoop versions record
 // it next to the part's ETag. Completing an upload that was created with a
-// checksum algorithm may require these values.
-type PartChecksum struct {
-	// Algorithm is the checksum algorithm as the AWS SDK names it, e.g.
-	// "CRC32", "CRC32C", "SHA1", "SHA256"; empty when the part has none.
-	Algorithm string
-	// Value is the base64-encoded checksum; empty when the part has none.
-	Value string
-}
+// checksum algorithm requires these values.
+type PartChecksum = Checksum
 
 // PendingUpload is one uncompleted multipart upload: the object it will
 // become and the ETags of its parts. It is Hadoop's SinglePendingCommit;
@@ -188,6 +182,9 @@ type PendingUpload struct {
 	// order of ETags. It is set only when a record read from newer Hadoop
 	// carries checksums; such a record is written with "etags" as objects.
 	PartChecksums []PartChecksum
+	// Checksum is the full-object checksum of the whole file (type
+	// FULL_OBJECT), when the writer computed one; zero otherwise.
+	Checksum Checksum
 	// Length is the size of the object once completed, in bytes ("length").
 	Length int64
 	// ExtraData holds custom string values ("extraData"); nil when empty.
@@ -230,12 +227,15 @@ func (p *PendingUpload) CreatedTime() time.Time { return time.UnixMilli(p.Create
 func (p *PendingUpload) SavedTime() time.Time { return time.UnixMilli(p.Saved).UTC() }
 
 // Parts returns the parts to give [Store.CompleteUpload]: part numbers from
-// 1 with the recorded ETags. Their Size is zero: the record keeps no part
-// sizes.
+// 1 with the recorded ETags and part checksums, if any. Their Size is
+// zero: the record keeps no part sizes.
 func (p *PendingUpload) Parts() []Part {
 	parts := make([]Part, len(p.ETags))
 	for i, e := range p.ETags {
 		parts[i] = Part{Number: int32(i + 1), ETag: e}
+		if i < len(p.PartChecksums) {
+			parts[i].Checksum = p.PartChecksums[i]
+		}
 	}
 	return parts
 }
@@ -630,7 +630,7 @@ func (l etagList) MarshalJSON() ([]byte, error) {
 	for i, e := range l.etags {
 		objs[i].ETag = e
 		if i < len(l.checksums) {
-			objs[i].ChecksumAlgorithm = l.checksums[i].Algorithm
+			objs[i].ChecksumAlgorithm = string(l.checksums[i].Algorithm)
 			objs[i].Checksum = l.checksums[i].Value
 		}
 	}
@@ -661,7 +661,7 @@ func (l *etagList) UnmarshalJSON(data []byte) error {
 			var o etagJSON
 			err = json.Unmarshal(elem, &o)
 			etags[i] = o.ETag
-			sums[i] = PartChecksum{Algorithm: o.ChecksumAlgorithm, Value: o.Checksum}
+			sums[i] = PartChecksum{Algorithm: ChecksumAlgorithm(o.ChecksumAlgorithm), Value: o.Checksum}
 			hasSums = hasSums || o.ChecksumAlgorithm != "" || o.Checksum != ""
 		case string(elem) == "null":
 		default:

@@ -69,6 +69,49 @@ type UploaderOptions struct {
 	// logging. The retries of a store that is a *RetryingStore already are
 	// logged by that store's logger.
 	Logger *slog.Logger
+	// Checksums says what becomes of the CRC64NVME checksum computed for
+	// every part and file; the zero value is [ChecksumStoreVerified].
+	Checksums ChecksumMode
+}
+
+// ChecksumMode says what an [Uploader] does with the CRC64NVME checksums
+// it computes: each part's checksum is computed from the part's bytes just
+// before the part is sent (the second read of those bytes comes from the
+// page cache), and the whole file's checksum is combined from the parts'
+// ([CombineChecksums]), without reading the file again.
+type ChecksumMode int
+
+const (
+	// ChecksumStoreVerified creates each upload with CRC64NVME and
+	// checksum type FULL_OBJECT and sends each part's checksum, which the
+	// store checks: a part whose bytes changed on the way is refused
+	// ([ErrChecksumMismatch]). The record keeps the parts' and the whole
+	// file's checksums ([PendingUpload.PartChecksums],
+	// [PendingUpload.Checksum]); completing it with
+	// [PendingUpload.CompleteOptions] makes the store check the whole
+	// object against the file's checksum. For AWS S3, MinIO (2025 and
+	// later) and versitygw; `s3commit doctor` tells whether a store
+	// supports it.
+	ChecksumStoreVerified ChecksumMode = iota
+	// ChecksumRecordOnly computes the checksums and records the whole
+	// file's in the record, but sends none: for stores that refuse or
+	// mishandle checksum requests. Verifying the output then reads it back.
+	ChecksumRecordOnly
+	// ChecksumOff neither computes nor records checksums.
+	ChecksumOff
+)
+
+// String returns the mode's name.
+func (m ChecksumMode) String() string {
+	switch m {
+	case ChecksumStoreVerified:
+		return "ChecksumStoreVerified"
+	case ChecksumRecordOnly:
+		return "ChecksumRecordOnly"
+	case ChecksumOff:
+		return "ChecksumOff"
+	}
+	return fmt.Sprintf("ChecksumMode(%d)", int(m))
 }
 
 // Uploader uploads local files as uncompleted multipart uploads: the bytes
@@ -105,6 +148,9 @@ func NewUploader(store Store, opts UploaderOptions) (*Uploader, error) {
 	}
 	if _, err := PlanParts(0, opts.PartSize); err != nil {
 		return nil, fmt.Errorf("multipart: UploaderOptions.PartSize: %w", err)
+	}
+	if opts.Checksums < ChecksumStoreVerified || opts.Checksums > ChecksumOff {
+		return nil, fmt.Errorf("multipart: UploaderOptions.Checksums: unknown mode %v", opts.Checksums)
 	}
 	if opts.Concurrency < 0 || opts.Retry.MaxAttempts < 0 {
 		return nil, fmt.Errorf("multipart: UploaderOptions: Concurrency (%d) and Retry.MaxAttempts (%d) must not be negative",
@@ -172,27 +218,62 @@ func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key st
 		return nil, err
 	}
 	created := time.Now()
-	uploadID, err := u.store.CreateUpload(ctx, key, CreateOptions{})
+	var createOpts CreateOptions
+	if u.opts.Checksums == ChecksumStoreVerified {
+		createOpts.Checksum = ChecksumCRC64NVME
+	}
+	uploadID, err := u.store.CreateUpload(ctx, key, createOpts)
 	if err != nil {
 		return nil, err
 	}
-	etags, err := u.uploadParts(ctx, r, plan, key, uploadID)
-	if err != nil {
-		if abortErr := u.abort(ctx, key, uploadID); abortErr != nil {
-			return nil, errors.Join(err, fmt.Errorf("the upload could not be aborted and remains in the store; abort it by hand: %w", abortErr))
+	parts, err := u.uploadParts(ctx, r, plan, key, uploadID)
+	if err == nil {
+		var pending *PendingUpload
+		if pending, err = u.record(key, uploadID, plan, parts, size, created); err == nil {
+			return pending, nil
 		}
+	}
+	if abortErr := u.abort(ctx, key, uploadID); abortErr != nil {
+		return nil, errors.Join(err, fmt.Errorf("the upload could not be aborted and remains in the store; abort it by hand: %w", abortErr))
+	}
+	return nil, err
+}
+
+// record returns the pending-upload record of an upload whose parts are
+// all uploaded, with its checksums as the mode keeps them.
+func (u *Uploader) record(key, uploadID string, plan Plan, parts []Part, size int64, created time.Time) (*PendingUpload, error) {
+	etags := make([]string, len(parts))
+	for i, p := range parts {
+		etags[i] = p.ETag
+	}
+	pending := NewPendingUpload(u.store.Bucket(), key, uploadID, etags, size, created)
+	if u.opts.Checksums == ChecksumOff {
+		return pending, nil
+	}
+	sums := make([]Checksum, len(parts))
+	sizes := make([]int64, len(parts))
+	for i, p := range parts {
+		sums[i], sizes[i] = p.Checksum, plan.Part(i).Size
+	}
+	whole, err := CombineChecksums(sums, sizes)
+	if err != nil {
 		return nil, err
 	}
-	return NewPendingUpload(u.store.Bucket(), key, uploadID, etags, size, created), nil
+	pending.Checksum = whole
+	if u.opts.Checksums == ChecksumStoreVerified {
+		pending.PartChecksums = sums
+	}
+	return pending, nil
 }
 
 // uploadParts uploads every part of the plan, at most Concurrency at a time
-// across the Uploader, and returns the part ETags in order. It returns the
-// first error after every started part has finished.
-func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, key, uploadID string) ([]string, error) {
+// across the Uploader, and returns the parts in order, each with its
+// checksum unless checksums are off. It returns the first error after
+// every started part has finished.
+func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, key, uploadID string) ([]Part, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	etags := make([]string, plan.Parts)
+	parts := make([]Part, plan.Parts)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -221,14 +302,12 @@ func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, ke
 		}
 		wg.Go(func() {
 			defer func() { <-u.slots }()
-			part := plan.Part(i)
-			body := io.NewSectionReader(r, part.Offset, part.Size)
-			p, err := u.store.UploadPart(ctx, key, uploadID, part.Number, body, part.Size, PartOptions{})
+			p, err := u.uploadPart(ctx, r, plan.Part(i), key, uploadID)
 			if err != nil {
 				fail(err)
 				return
 			}
-			etags[i] = p.ETag
+			parts[i] = p
 		})
 	}
 	wg.Wait()
@@ -238,7 +317,32 @@ func (u *Uploader) uploadParts(ctx context.Context, r io.ReaderAt, plan Plan, ke
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	return etags, nil
+	return parts, nil
+}
+
+// uploadPart computes the checksum of one part, unless checksums are off,
+// and uploads the part, sending the checksum in ChecksumStoreVerified
+// mode. The returned part carries the checksum in every mode but off.
+func (u *Uploader) uploadPart(ctx context.Context, r io.ReaderAt, part PartRange, key, uploadID string) (Part, error) {
+	var sum Checksum
+	if u.opts.Checksums != ChecksumOff {
+		var err error
+		sum, _, err = ComputeChecksum(ChecksumCRC64NVME, io.NewSectionReader(r, part.Offset, part.Size))
+		if err != nil {
+			return Part{}, fmt.Errorf("read part %d (bytes %d to %d) to checksum it: %w", part.Number, part.Offset, part.Offset+part.Size, err)
+		}
+	}
+	var opts PartOptions
+	if u.opts.Checksums == ChecksumStoreVerified {
+		opts.Checksum = sum
+	}
+	body := io.NewSectionReader(r, part.Offset, part.Size)
+	p, err := u.store.UploadPart(ctx, key, uploadID, part.Number, body, part.Size, opts)
+	if err != nil {
+		return Part{}, err
+	}
+	p.Checksum = sum
+	return p, nil
 }
 
 // abort aborts an upload after a failure, on a context that is not

@@ -190,6 +190,10 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 		if len(opts.Metadata) > 0 {
 			in.Metadata = opts.Metadata
 		}
+		if opts.Checksum != "" {
+			in.ChecksumAlgorithm = types.ChecksumAlgorithm(opts.Checksum)
+			in.ChecksumType = types.ChecksumTypeFullObject
+		}
 		out, err := s.client.CreateMultipartUpload(ctx, in)
 		if err != nil {
 			return "", err
@@ -202,14 +206,16 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 // from its current position.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *multipart.SizedBody) (string, error) {
-		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		in := &s3.UploadPartInput{
 			Bucket:        &s.bucket,
 			Key:           &key,
 			UploadId:      &uploadID,
 			PartNumber:    aws.Int32(number),
 			Body:          body,
 			ContentLength: aws.Int64(size),
-		}, s.bodyOpts...)
+		}
+		setPartChecksum(opts.Checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C, &in.ChecksumCRC32)
+		out, err := s.client.UploadPart(ctx, in, s.bodyOpts...)
 		if err != nil {
 			return "", err
 		}
@@ -225,12 +231,20 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		completed := make([]types.CompletedPart, len(parts))
 		for i, p := range parts {
 			completed[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(storeutil.QuoteETag(p.ETag))}
+			setPartChecksum(p.Checksum, &completed[i].ChecksumCRC64NVME, &completed[i].ChecksumCRC32C, &completed[i].ChecksumCRC32)
 		}
 		in := &s3.CompleteMultipartUploadInput{
 			Bucket:          &s.bucket,
 			Key:             &key,
 			UploadId:        &uploadID,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
+		}
+		if !opts.Checksum.IsZero() {
+			setPartChecksum(opts.Checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C, &in.ChecksumCRC32)
+			in.ChecksumType = types.ChecksumTypeFullObject
+		}
+		if opts.ObjectSize > 0 {
+			in.MpuObjectSize = aws.Int64(opts.ObjectSize)
 		}
 		if opts.IfNoneMatch {
 			in.IfNoneMatch = aws.String("*")
@@ -344,9 +358,10 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 			}
 			for _, p := range out.Parts {
 				part := multipart.Part{
-					Number: aws.ToInt32(p.PartNumber),
-					ETag:   multipart.NormalizeETag(aws.ToString(p.ETag)),
-					Size:   aws.ToInt64(p.Size),
+					Number:   aws.ToInt32(p.PartNumber),
+					ETag:     multipart.NormalizeETag(aws.ToString(p.ETag)),
+					Size:     aws.ToInt64(p.Size),
+					Checksum: checksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
 				}
 				if p.LastModified != nil {
 					part.LastModified = *p.LastModified
@@ -397,13 +412,43 @@ func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multi
 // does not exist, or [multipart.ErrBucketNotFound] if the bucket does not.
 func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
 	head := func() (multipart.ObjectInfo, error) {
-		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
 		if err != nil {
 			return multipart.ObjectInfo{}, err
 		}
-		return objectInfo(key, out.ContentLength, out.ETag, out.LastModified), nil
+		info := objectInfo(key, out.ContentLength, out.ETag, out.LastModified)
+		info.Checksum = checksumOf(out.ChecksumCRC64NVME, out.ChecksumCRC32C, out.ChecksumCRC32)
+		info.ChecksumType = string(out.ChecksumType)
+		return info, nil
 	}
 	return s.requests.HeadObject(ctx, key, head, func() bool { return s.bucketMissing(ctx) })
+}
+
+// setPartChecksum sets the field of c's algorithm among the SDK's checksum
+// fields; a zero c sets none.
+func setPartChecksum(c multipart.Checksum, crc64nvme, crc32c, crc32 **string) {
+	switch c.Algorithm {
+	case multipart.ChecksumCRC64NVME:
+		*crc64nvme = aws.String(c.Value)
+	case multipart.ChecksumCRC32C:
+		*crc32c = aws.String(c.Value)
+	case multipart.ChecksumCRC32:
+		*crc32 = aws.String(c.Value)
+	}
+}
+
+// checksumOf returns the first checksum the store reported among the
+// algorithms of this module, in the order of the arguments.
+func checksumOf(crc64nvme, crc32c, crc32 *string) multipart.Checksum {
+	for _, c := range []struct {
+		a multipart.ChecksumAlgorithm
+		v *string
+	}{{multipart.ChecksumCRC64NVME, crc64nvme}, {multipart.ChecksumCRC32C, crc32c}, {multipart.ChecksumCRC32, crc32}} {
+		if v := aws.ToString(c.v); v != "" {
+			return multipart.Checksum{Algorithm: c.a, Value: v}
+		}
+	}
+	return multipart.Checksum{}
 }
 
 // objectInfo converts the metadata fields of the SDK's outputs.

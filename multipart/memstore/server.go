@@ -43,6 +43,7 @@ type object struct {
 	modified    time.Time
 	contentType string
 	metadata    map[string]string
+	checksum    multipart.Checksum // full-object checksum, if created with one
 }
 
 type upload struct {
@@ -52,6 +53,7 @@ type upload struct {
 	parts       map[int32]*part
 	contentType string
 	metadata    map[string]string
+	checksum    multipart.ChecksumAlgorithm // created with this full-object checksum
 }
 
 type part struct {
@@ -59,6 +61,7 @@ type part struct {
 	sum      [md5.Size]byte
 	etag     string
 	modified time.Time
+	checksum multipart.Checksum // of the upload's algorithm, if it has one
 }
 
 // NewServer returns an empty server: no buckets, no credentials required.

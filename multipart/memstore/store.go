@@ -95,11 +95,26 @@ type Options struct {
 	// keys changed, so that the key as listed names no object or upload.
 	// Checked on versitygw v1.8.0.
 	ListControlCharactersAsReplacement bool
+
+	// IgnoreChecksums emulates a store without full-object checksums,
+	// which accepts and ignores every checksum of a request: the upload's
+	// algorithm ([multipart.CreateOptions.Checksum]), the parts' and the
+	// whole object's checksums are neither checked nor kept, and
+	// HeadObject reports none. By default the store checks and keeps
+	// them as AWS S3, MinIO and versitygw do.
+	IgnoreChecksums bool
+
+	// IgnoreObjectSize emulates MinIO, which ignores x-amz-mp-object-size
+	// ([multipart.CompleteOptions.ObjectSize]); by default a completion
+	// whose parts add up to another size fails with
+	// [multipart.ErrChecksumMismatch] (IncorrectMpObjectSize), as in AWS S3
+	// and versitygw.
+	IgnoreObjectSize bool
 }
 
 // MinIOOptions returns the options that make a [Store] answer as MinIO
-// does where MinIO departs from S3: [Options.ListUploadsExactKeyOnly] and
-// [Options.PreconditionBeforeUploadLookup]. Checked against MinIO RELEASE
+// does where MinIO departs from S3: [Options.ListUploadsExactKeyOnly],
+// [Options.PreconditionBeforeUploadLookup] and [Options.IgnoreObjectSize]. Checked against MinIO RELEASE
 // built from github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c by
 // the conformance suite, which asserts the same flags on the real server.
 // Set the other fields (credentials, page size) on the result.
@@ -111,6 +126,7 @@ func MinIOOptions() Options {
 	return Options{
 		ListUploadsExactKeyOnly:        true,
 		PreconditionBeforeUploadLookup: true,
+		IgnoreObjectSize:               true,
 	}
 }
 
@@ -188,6 +204,15 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 	if err := c.checkKey(); err != nil {
 		return "", err
 	}
+	algorithm := opts.Checksum
+	if s.opts.IgnoreChecksums {
+		algorithm = ""
+	}
+	if algorithm != "" {
+		if _, err := algorithm.NewHash(); err != nil {
+			return "", c.fail(multipart.ErrInvalidArgument, "InvalidRequest", "checksum algorithm %q is not supported", algorithm)
+		}
+	}
 	id := newUploadID()
 	for b.uploads[id] != nil {
 		id = newUploadID()
@@ -201,6 +226,7 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 		parts:       make(map[int32]*part),
 		contentType: opts.ContentType,
 		metadata:    maps.Clone(opts.Metadata),
+		checksum:    algorithm,
 	}
 	return id, nil
 }
@@ -232,8 +258,11 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 		if err := c.checkSize(size); err != nil {
 			return err
 		}
-		_, err = c.upload(b)
-		return err
+		u, err := c.upload(b)
+		if err != nil {
+			return err
+		}
+		return c.checkPartChecksum(u, opts.Checksum, s.opts.IgnoreChecksums)
 	}()
 	if err != nil {
 		return multipart.Part{}, err
@@ -248,6 +277,15 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 	}
 	sum := md5.Sum(data)
 	p := &part{data: data, sum: sum, etag: hex.EncodeToString(sum[:])}
+	if !opts.Checksum.IsZero() && !s.opts.IgnoreChecksums {
+		got, _, _ := multipart.ComputeChecksum(opts.Checksum.Algorithm, bytes.NewReader(data))
+		if got != opts.Checksum {
+			return multipart.Part{}, c.fail(multipart.ErrChecksumMismatch, "BadDigest",
+				"the %s checksum you specified did not match the calculated checksum: part %d has %s, the request %s",
+				opts.Checksum.Algorithm, number, got.Value, opts.Checksum.Value)
+		}
+		p.checksum = got
+	}
 
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
@@ -261,7 +299,27 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 	}
 	p.modified = s.srv.clock()
 	u.parts[number] = p
-	return multipart.Part{Number: number, ETag: p.etag, Size: size}, nil
+	return multipart.Part{Number: number, ETag: p.etag, Size: size, Checksum: p.checksum}, nil
+}
+
+// checkPartChecksum checks that a part's checksum is of an algorithm this
+// store computes and, when the upload was created with an algorithm, of
+// that one: MinIO answers a part without it "checksum missing" (400
+// InvalidArgument). The caller holds the server's lock.
+func (c call) checkPartChecksum(u *upload, sent multipart.Checksum, ignore bool) error {
+	if ignore {
+		return nil
+	}
+	if !sent.IsZero() {
+		if _, err := sent.Algorithm.NewHash(); err != nil {
+			return c.fail(multipart.ErrInvalidArgument, "InvalidRequest", "checksum algorithm %q is not supported", sent.Algorithm)
+		}
+	}
+	if u.checksum != "" && sent.Algorithm != u.checksum {
+		return c.fail(multipart.ErrInvalidArgument, "InvalidArgument",
+			"checksum missing: the upload was created with %s, the part has %q", u.checksum, sent.Algorithm)
+	}
+	return nil
 }
 
 // CompleteUpload makes the object key out of the listed parts, in order,
@@ -343,6 +401,10 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 			return "", c.fail(multipart.ErrInvalidPart, "InvalidPart",
 				"part %d has ETag %q, not %q", lp.Number, p.etag, got)
 		}
+		if u.checksum != "" && lp.Checksum != p.checksum {
+			return "", c.fail(multipart.ErrInvalidPart, "InvalidPart",
+				"part %d has checksum %q, the request %q", lp.Number, p.checksum, lp.Checksum)
+		}
 		if i < len(parts)-1 && int64(len(p.data)) < s.opts.MinPartSize {
 			return "", c.fail(multipart.ErrInvalidPart, "EntityTooSmall",
 				"part %d is %d bytes, smaller than the minimum of %d bytes for every part but the last",
@@ -351,6 +413,14 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		segments[i] = p.data
 		sums = append(sums, p.sum[:]...)
 		size += int64(len(p.data))
+	}
+	if opts.ObjectSize > 0 && opts.ObjectSize != size && !s.opts.IgnoreObjectSize {
+		return "", c.fail(multipart.ErrChecksumMismatch, "IncorrectMpObjectSize",
+			"the parts add up to %d bytes, x-amz-mp-object-size says %d", size, opts.ObjectSize)
+	}
+	checksum, err := c.objectChecksum(u, segments, opts.Checksum, s.opts.IgnoreChecksums)
+	if err != nil {
+		return "", err
 	}
 	sum := md5.Sum(sums)
 	etag := hex.EncodeToString(sum[:]) + "-" + strconv.Itoa(len(parts))
@@ -361,9 +431,38 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		modified:    s.srv.clock(),
 		contentType: u.contentType,
 		metadata:    u.metadata,
+		checksum:    checksum,
 	}
 	delete(b.uploads, uploadID)
 	return etag, nil
+}
+
+// objectChecksum returns the full-object checksum of a completed upload
+// made of segments, and fails with [multipart.ErrChecksumMismatch] when
+// want, the checksum of the request, is another. An upload created
+// without an algorithm keeps none; a checksum sent for it fails with
+// [multipart.ErrInvalidArgument]. The caller holds the server's lock.
+func (c call) objectChecksum(u *upload, segments [][]byte, want multipart.Checksum, ignore bool) (multipart.Checksum, error) {
+	if ignore {
+		return multipart.Checksum{}, nil
+	}
+	if u.checksum == "" {
+		if !want.IsZero() {
+			return multipart.Checksum{}, c.fail(multipart.ErrInvalidArgument, "InvalidRequest",
+				"the upload was created without a checksum algorithm, the completion has a %s checksum", want.Algorithm)
+		}
+		return multipart.Checksum{}, nil
+	}
+	readers := make([]io.Reader, len(segments))
+	for i, seg := range segments {
+		readers[i] = bytes.NewReader(seg)
+	}
+	got, _, _ := multipart.ComputeChecksum(u.checksum, io.MultiReader(readers...))
+	if !want.IsZero() && want != got {
+		return multipart.Checksum{}, c.fail(multipart.ErrChecksumMismatch, "BadDigest",
+			"the %s checksum you specified (%s) did not match the calculated checksum (%s)", want.Algorithm, want.Value, got.Value)
+	}
+	return got, nil
 }
 
 // completeUnknownOverObject is CompleteUpload's start under
@@ -507,7 +606,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 	}
 	parts := make([]multipart.Part, 0, len(u.parts))
 	for n, p := range u.parts {
-		parts = append(parts, multipart.Part{Number: n, ETag: p.etag, Size: int64(len(p.data)), LastModified: p.modified})
+		parts = append(parts, multipart.Part{Number: n, ETag: p.etag, Size: int64(len(p.data)), LastModified: p.modified, Checksum: p.checksum})
 	}
 	slices.SortFunc(parts, func(a, b multipart.Part) int { return cmp.Compare(a.Number, b.Number) })
 	return parts, nil
@@ -616,7 +715,11 @@ func (s *Store) object(ctx context.Context, c call) (*object, error) {
 }
 
 func (obj *object) info(key string) multipart.ObjectInfo {
-	return multipart.ObjectInfo{Key: key, Size: obj.size, ETag: obj.etag, LastModified: obj.modified}
+	info := multipart.ObjectInfo{Key: key, Size: obj.size, ETag: obj.etag, LastModified: obj.modified, Checksum: obj.checksum}
+	if !obj.checksum.IsZero() {
+		info.ChecksumType = multipart.ChecksumTypeFullObject
+	}
+	return info
 }
 
 // ListObjects yields the objects whose key starts with prefix, in key

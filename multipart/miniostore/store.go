@@ -6,7 +6,9 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,10 +146,21 @@ func (s *Store) Bucket() string { return s.bucket }
 // CreateUpload starts a multipart upload for key and returns its upload ID.
 func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
 	return s.requests.CreateUpload(ctx, key, func() (string, error) {
-		return s.core.NewMultipartUpload(ctx, s.bucket, key, minio.PutObjectOptions{
+		putOpts := minio.PutObjectOptions{
 			ContentType:  opts.ContentType,
 			UserMetadata: opts.Metadata,
-		})
+		}
+		if opts.Checksum != "" {
+			// minio-go sends x-amz-checksum-* entries of the metadata as
+			// headers of their own.
+			putOpts.UserMetadata = maps.Clone(opts.Metadata)
+			if putOpts.UserMetadata == nil {
+				putOpts.UserMetadata = map[string]string{}
+			}
+			putOpts.UserMetadata["x-amz-checksum-algorithm"] = string(opts.Checksum)
+			putOpts.UserMetadata["x-amz-checksum-type"] = multipart.ChecksumTypeFullObject
+		}
+		return s.core.NewMultipartUpload(ctx, s.bucket, key, putOpts)
 	})
 }
 
@@ -155,9 +168,11 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 // from its current position.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
 	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *multipart.SizedBody) (string, error) {
-		p, err := s.core.PutObjectPart(ctx, s.bucket, key, uploadID, int(number), body, size, minio.PutObjectPartOptions{
-			DisableContentSha256: s.unsignedPayload,
-		})
+		partOpts := minio.PutObjectPartOptions{DisableContentSha256: s.unsignedPayload}
+		if !opts.Checksum.IsZero() {
+			partOpts.CustomHeader = http.Header{checksumHeader(opts.Checksum.Algorithm): {opts.Checksum.Value}}
+		}
+		p, err := s.core.PutObjectPart(ctx, s.bucket, key, uploadID, int(number), body, size, partOpts)
 		return p.ETag, err
 	})
 }
@@ -170,8 +185,25 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		completed := make([]minio.CompletePart, len(parts))
 		for i, p := range parts {
 			completed[i] = minio.CompletePart{PartNumber: int(p.Number), ETag: storeutil.QuoteETag(p.ETag)}
+			switch p.Checksum.Algorithm {
+			case multipart.ChecksumCRC64NVME:
+				completed[i].ChecksumCRC64NVME = p.Checksum.Value
+			case multipart.ChecksumCRC32C:
+				completed[i].ChecksumCRC32C = p.Checksum.Value
+			case multipart.ChecksumCRC32:
+				completed[i].ChecksumCRC32 = p.Checksum.Value
+			}
 		}
 		var putOpts minio.PutObjectOptions
+		if !opts.Checksum.IsZero() {
+			// minio-go cannot send x-amz-mp-object-size (ObjectSize): its
+			// requests carry only the headers of PutObjectOptions, which
+			// turns unknown names into user metadata. MinIO ignores it.
+			putOpts.UserMetadata = map[string]string{
+				checksumHeader(opts.Checksum.Algorithm): opts.Checksum.Value,
+				"x-amz-checksum-type":                   multipart.ChecksumTypeFullObject,
+			}
+		}
 		if opts.IfNoneMatch {
 			putOpts.SetMatchETagExcept("*") // If-None-Match: *
 		}
@@ -248,6 +280,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 					ETag:         multipart.NormalizeETag(p.ETag),
 					Size:         p.Size,
 					LastModified: p.LastModified,
+					Checksum:     checksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
 				})
 			}
 			if page.Next == 0 && len(res.ObjectParts) > 0 {
@@ -299,14 +332,36 @@ func objectInfo(key string, oi minio.ObjectInfo) multipart.ObjectInfo {
 		Size:         oi.Size,
 		ETag:         multipart.NormalizeETag(oi.ETag),
 		LastModified: oi.LastModified,
+		Checksum:     checksumOf(oi.ChecksumCRC64NVME, oi.ChecksumCRC32C, oi.ChecksumCRC32),
+		ChecksumType: oi.ChecksumMode,
 	}
+}
+
+// checksumHeader returns the name of the header that carries a checksum
+// of algorithm a, e.g. x-amz-checksum-crc64nvme.
+func checksumHeader(a multipart.ChecksumAlgorithm) string {
+	return "x-amz-checksum-" + strings.ToLower(string(a))
+}
+
+// checksumOf returns the first checksum the store reported among the
+// algorithms of this module, in the order of the arguments.
+func checksumOf(crc64nvme, crc32c, crc32 string) multipart.Checksum {
+	switch {
+	case crc64nvme != "":
+		return multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: crc64nvme}
+	case crc32c != "":
+		return multipart.Checksum{Algorithm: multipart.ChecksumCRC32C, Value: crc32c}
+	case crc32 != "":
+		return multipart.Checksum{Algorithm: multipart.ChecksumCRC32, Value: crc32}
+	}
+	return multipart.Checksum{}
 }
 
 // HeadObject returns an object's metadata, [multipart.ErrNotFound] if it
 // does not exist, or [multipart.ErrBucketNotFound] if the bucket does not.
 func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
 	head := func() (multipart.ObjectInfo, error) {
-		oi, err := s.core.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+		oi, err := s.core.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{Checksum: true})
 		if err != nil {
 			return multipart.ObjectInfo{}, err
 		}

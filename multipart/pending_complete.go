@@ -1,0 +1,22 @@
+package multipart
+
+// CompleteOptions returns the options that complete the record's upload
+// with the store checking what it holds: for an upload created with a
+// checksum algorithm (the record has a checksum for every part, of the
+// algorithm of its whole-file Checksum), the whole file's checksum and
+// its size (x-amz-mp-object-size), so that a store that keeps full-object
+// checksums refuses a completion whose bytes differ
+// ([ErrChecksumMismatch]). Other records get no checksum, as their upload
+// was created without one. The caller adds the conditions (IfNoneMatch,
+// IfMatch).
+func (p *PendingUpload) CompleteOptions() CompleteOptions {
+	if p.Checksum.IsZero() || len(p.PartChecksums) == 0 {
+		return CompleteOptions{}
+	}
+	for _, c := range p.PartChecksums {
+		if c.Algorithm != p.Checksum.Algorithm {
+			return CompleteOptions{}
+		}
+	}
+	return CompleteOptions{Checksum: p.Checksum, ObjectSize: p.Length}
+}
