@@ -42,9 +42,8 @@ var (
 	// part number out of range, entity too large, …).
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrChecksumMismatch: the store received bytes that do not match the
-	// checksum or size sent with them (BadDigest,
-	// XAmzContentChecksumMismatch, a full-object checksum or
-	// x-amz-mp-object-size the parts do not add up to). The data changed
+	// checksum sent with them (BadDigest, XAmzContentChecksumMismatch, a
+	// full-object checksum the parts do not add up to). The data changed
 	// between its checksum and the store; sending it again does not help.
 	ErrChecksumMismatch = errors.New("checksum mismatch")
 )
@@ -210,7 +209,7 @@ func ClassifyHTTP(code string, status int) error {
 		"InvalidObjectName", "XMinioInvalidObjectName", "InvalidBucketName", "MalformedXML",
 		"InvalidDigest", "IncompleteBody":
 		return ErrInvalidArgument
-	case "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch", "IncorrectMpObjectSize":
+	case "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch":
 		return ErrChecksumMismatch
 	}
 	switch {

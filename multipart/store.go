@@ -112,7 +112,7 @@ type CompleteOptions struct {
 	// ObjectSize, when positive, is the object's expected size in bytes,
 	// sent as x-amz-mp-object-size: AWS S3 and versitygw refuse the
 	// completion when the parts add up to another size
-	// ([ErrChecksumMismatch]); MinIO ignores it.
+	// ([ErrInvalidArgument], 400 InvalidRequest); MinIO ignores it.
 	ObjectSize int64
 }
 

@@ -52,7 +52,7 @@ func withOptions(h storetest.Harness, opts memstore.Options) storetest.Harness {
 // emulation and the server cannot drift apart unnoticed.
 func TestConformanceMinIOEmulation(t *testing.T) {
 	h := withOptions(conformanceHarness(), memstore.MinIOOptions())
-	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true}
+	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true, IgnoresMpObjectSize: true}
 	storetest.Run(t, h)
 }
 
@@ -62,6 +62,14 @@ func TestConformanceMinIOEmulation(t *testing.T) {
 func TestConformanceVersityGWEmulation(t *testing.T) {
 	h := withOptions(conformanceHarness(), memstore.VersityGWOptions())
 	h.Behavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true, ListsControlCharactersAsReplacement: true}
+	storetest.Run(t, h)
+}
+
+// TestConformanceIgnoredChecksums runs the suite with memstore emulating a
+// store without full-object checksums, which accepts and ignores them.
+func TestConformanceIgnoredChecksums(t *testing.T) {
+	h := withOptions(conformanceHarness(), memstore.Options{IgnoreChecksums: true})
+	h.Behavior = storetest.Behavior{IgnoresChecksums: true}
 	storetest.Run(t, h)
 }
 
@@ -82,7 +90,7 @@ func TestConformanceIgnoredConditions(t *testing.T) {
 		opts.IgnoreConditionalWrites = true
 		h := withOptions(conformanceHarness(), opts)
 		h.Behavior = ignoring
-		h.Behavior.ListUploadsExactKeyOnly, h.Behavior.PreconditionBeforeUploadLookup = true, true
+		h.Behavior.ListUploadsExactKeyOnly, h.Behavior.PreconditionBeforeUploadLookup, h.Behavior.IgnoresMpObjectSize = true, true, true
 		storetest.Run(t, h)
 	})
 }

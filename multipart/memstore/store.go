@@ -107,8 +107,8 @@ type Options struct {
 	// IgnoreObjectSize emulates MinIO, which ignores x-amz-mp-object-size
 	// ([multipart.CompleteOptions.ObjectSize]); by default a completion
 	// whose parts add up to another size fails with
-	// [multipart.ErrChecksumMismatch] (IncorrectMpObjectSize), as in AWS S3
-	// and versitygw.
+	// [multipart.ErrInvalidArgument] (400 InvalidRequest), as in versitygw
+	// v1.8.0 and AWS S3.
 	IgnoreObjectSize bool
 }
 
@@ -299,7 +299,7 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 	}
 	p.modified = s.srv.clock()
 	u.parts[number] = p
-	return multipart.Part{Number: number, ETag: p.etag, Size: size, Checksum: p.checksum}, nil
+	return multipart.Part{Number: number, ETag: p.etag, Size: size, Checksum: opts.Checksum}, nil
 }
 
 // checkPartChecksum checks that a part's checksum is of an algorithm this
@@ -415,8 +415,8 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		size += int64(len(p.data))
 	}
 	if opts.ObjectSize > 0 && opts.ObjectSize != size && !s.opts.IgnoreObjectSize {
-		return "", c.fail(multipart.ErrChecksumMismatch, "IncorrectMpObjectSize",
-			"the parts add up to %d bytes, x-amz-mp-object-size says %d", size, opts.ObjectSize)
+		return "", c.fail(multipart.ErrInvalidArgument, "InvalidRequest",
+			"the provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", opts.ObjectSize, size)
 	}
 	checksum, err := c.objectChecksum(u, segments, opts.Checksum, s.opts.IgnoreChecksums)
 	if err != nil {

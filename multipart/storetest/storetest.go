@@ -89,6 +89,14 @@ type Behavior struct {
 	// one whose ETags are not MD5s). The suite then asserts that it
 	// differs, so that the flag stays honest.
 	UnpredictableMultipartETag bool
+	// IgnoresMpObjectSize: a completion whose x-amz-mp-object-size
+	// (CompleteOptions.ObjectSize) is not the parts' total succeeds, as the
+	// header is ignored (MinIO) or cannot be sent (the minio-go backend).
+	IgnoresMpObjectSize bool
+	// IgnoresChecksums: the store accepts and ignores checksums (the
+	// upload's algorithm, part and full-object checksums): it refuses no
+	// mismatch and reports no checksum. Verification must read the data.
+	IgnoresChecksums bool
 }
 
 // Run runs the conformance suite as subtests of t.
@@ -125,6 +133,10 @@ func Run(t *testing.T, h Harness) {
 		{"BadCredentials", s.testBadCredentials},
 		{"MissingBucket", s.testMissingBucket},
 		{"CancelledContext", s.testCancelledContext},
+		{"FullObjectChecksums", s.testFullObjectChecksums},
+		{"PartChecksumMismatch", s.testPartChecksumMismatch},
+		{"ObjectChecksumMismatch", s.testObjectChecksumMismatch},
+		{"ObjectSizeMismatch", s.testObjectSizeMismatch},
 		{"Uploader", s.testUploader},
 		{"UploaderRetriesTransientFailure", s.testUploaderRetries},
 		{"UploaderAbortsOnPermanentFailure", s.testUploaderAbortsOnFailure},

@@ -1,0 +1,136 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// checksummedUpload creates an upload with algorithm a (FULL_OBJECT),
+// uploads one part per payload with its checksum, and returns the upload
+// ID, the parts and the whole object's checksum.
+func checksummedUpload(ctx context.Context, t *testing.T, st multipart.Store, key string, a multipart.ChecksumAlgorithm, payloads ...[]byte) (string, []multipart.Part, multipart.Checksum) {
+	t.Helper()
+	id, err := st.CreateUpload(ctx, key, multipart.CreateOptions{Checksum: a})
+	require.NoError(t, err, "CreateUpload %s with %s", key, a)
+	t.Cleanup(func() {
+		if err := st.AbortUpload(context.Background(), key, id); err != nil && !errors.Is(err, multipart.ErrNoSuchUpload) {
+			t.Logf("cleanup: abort %s %s: %v", key, id, err)
+		}
+	})
+	parts := make([]multipart.Part, len(payloads))
+	for i, p := range payloads {
+		sum, _, err := multipart.ComputeChecksum(a, bytes.NewReader(p))
+		require.NoError(t, err)
+		parts[i], err = st.UploadPart(ctx, key, id, int32(i+1), bytes.NewReader(p), int64(len(p)), multipart.PartOptions{Checksum: sum})
+		require.NoError(t, err, "UploadPart %d with its %s checksum", i+1, a)
+		assert.Equal(t, sum, parts[i].Checksum, "UploadPart returns the part's checksum")
+	}
+	whole, _, err := multipart.ComputeChecksum(a, bytes.NewReader(bytes.Join(payloads, nil)))
+	require.NoError(t, err)
+	return id, parts, whole
+}
+
+// testFullObjectChecksums: an upload created with a full-object checksum
+// algorithm completes with the parts' checksums and the whole object's,
+// and HeadObject reports that checksum with type FULL_OBJECT.
+func (s *suite) testFullObjectChecksums(t *testing.T) {
+	for _, a := range []multipart.ChecksumAlgorithm{multipart.ChecksumCRC64NVME, multipart.ChecksumCRC32C} {
+		t.Run(string(a), func(t *testing.T) {
+			ctx := testContext(t)
+			st, prefix := s.store(t)
+			key := prefix + "checksummed.bin"
+			payloads := [][]byte{payload(11, multipart.MinPartSize), payload(12, 4321)}
+			id, parts, whole := checksummedUpload(ctx, t, st, key, a, payloads...)
+			_, err := st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{
+				Checksum: whole, ObjectSize: int64(len(payloads[0]) + len(payloads[1])),
+			})
+			require.NoError(t, err, "CompleteUpload with the whole object's %s", a)
+			requireContent(ctx, t, st, key, bytes.Join(payloads, nil))
+			head, err := st.HeadObject(ctx, key)
+			require.NoError(t, err)
+			if s.h.Behavior.IgnoresChecksums {
+				assert.Zero(t, head.Checksum, "Behavior.IgnoresChecksums: HeadObject reports no checksum")
+				return
+			}
+			assert.Equal(t, whole, head.Checksum, "HeadObject reports the full-object checksum")
+			assert.Equal(t, multipart.ChecksumTypeFullObject, head.ChecksumType)
+		})
+	}
+}
+
+// testPartChecksumMismatch: a part whose bytes do not match the checksum
+// sent with it is refused with ErrChecksumMismatch, and the upload stays
+// usable.
+func (s *suite) testPartChecksumMismatch(t *testing.T) {
+	ctx := testContext(t)
+	st, prefix := s.store(t)
+	key := prefix + "bad-part.bin"
+	data := payload(13, 1000)
+	id, _, _ := checksummedUpload(ctx, t, st, key, multipart.ChecksumCRC64NVME)
+	wrong, _, err := multipart.ComputeChecksum(multipart.ChecksumCRC64NVME, bytes.NewReader(append([]byte{1}, data[1:]...)))
+	require.NoError(t, err)
+	_, err = st.UploadPart(ctx, key, id, 1, bytes.NewReader(data), int64(len(data)), multipart.PartOptions{Checksum: wrong})
+	if s.h.Behavior.IgnoresChecksums {
+		require.NoError(t, err, "Behavior.IgnoresChecksums: a part with a wrong checksum is accepted")
+		return
+	}
+	requireKind(t, err, multipart.ErrChecksumMismatch)
+	assert.False(t, multipart.IsRetryable(err), "a checksum mismatch is not retried: %v", err)
+	right, _, err := multipart.ComputeChecksum(multipart.ChecksumCRC64NVME, bytes.NewReader(data))
+	require.NoError(t, err)
+	part, err := st.UploadPart(ctx, key, id, 1, bytes.NewReader(data), int64(len(data)), multipart.PartOptions{Checksum: right})
+	require.NoError(t, err, "the upload is still usable")
+	_, err = st.CompleteUpload(ctx, key, id, []multipart.Part{part}, multipart.CompleteOptions{Checksum: right})
+	require.NoError(t, err)
+	requireContent(ctx, t, st, key, data)
+}
+
+// testObjectChecksumMismatch: a completion whose full-object checksum is
+// not the parts' combined is refused with ErrChecksumMismatch; nothing
+// becomes visible and the upload can still be completed or aborted.
+func (s *suite) testObjectChecksumMismatch(t *testing.T) {
+	ctx := testContext(t)
+	st, prefix := s.store(t)
+	key := prefix + "bad-whole.bin"
+	payloads := [][]byte{payload(14, multipart.MinPartSize), payload(15, 99)}
+	id, parts, whole := checksummedUpload(ctx, t, st, key, multipart.ChecksumCRC64NVME, payloads...)
+	wrong, _, err := multipart.ComputeChecksum(multipart.ChecksumCRC64NVME, bytes.NewReader([]byte("other bytes")))
+	require.NoError(t, err)
+	_, err = st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{Checksum: wrong})
+	if s.h.Behavior.IgnoresChecksums {
+		require.NoError(t, err, "Behavior.IgnoresChecksums: a completion with a wrong checksum succeeds")
+		return
+	}
+	requireKind(t, err, multipart.ErrChecksumMismatch)
+	requireObjectMissing(ctx, t, st, key)
+	_, err = st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{Checksum: whole})
+	require.NoError(t, err, "the upload is still usable after a refused completion")
+	requireContent(ctx, t, st, key, bytes.Join(payloads, nil))
+}
+
+// testObjectSizeMismatch: a completion whose x-amz-mp-object-size is not
+// the parts' total is refused with ErrInvalidArgument (400 InvalidRequest:
+// AWS S3, versitygw) or the header is ignored (Behavior.IgnoresMpObjectSize:
+// MinIO).
+func (s *suite) testObjectSizeMismatch(t *testing.T) {
+	ctx := testContext(t)
+	st, prefix := s.store(t)
+	key := prefix + "bad-size.bin"
+	data := payload(16, 777)
+	id, parts, whole := checksummedUpload(ctx, t, st, key, multipart.ChecksumCRC64NVME, data)
+	_, err := st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{Checksum: whole, ObjectSize: int64(len(data)) + 1})
+	if s.h.Behavior.IgnoresMpObjectSize {
+		require.NoError(t, err, "Behavior.IgnoresMpObjectSize: the store ignores x-amz-mp-object-size")
+		requireContent(ctx, t, st, key, data)
+		return
+	}
+	requireKind(t, err, multipart.ErrInvalidArgument)
+	requireObjectMissing(ctx, t, st, key)
+}
