@@ -299,7 +299,8 @@ func (r *commitRun) writeSuccess(ctx context.Context) error {
 	d.Description = "s3commit staging committer (" + name + ", conflict mode " + string(j.rec.Conflict) + ")"
 	var bytes int64
 	for _, p := range r.ups {
-		d.AddFile(success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key]})
+		d.AddFile(success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key],
+			ChecksumAlgorithm: string(p.Checksum.Algorithm), Checksum: p.Checksum.Value})
 		bytes += p.Length
 	}
 	took := time.Since(r.start).Milliseconds()

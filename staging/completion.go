@@ -42,7 +42,10 @@ func (r *commitRun) complete(ctx context.Context, p *multipart.PendingUpload) (s
 		}
 		return done.ETag, nil
 	}
-	opts := multipart.CompleteOptions{IfNoneMatch: j.rec.Conflict == committer.ConflictFail}
+	// The store checks the whole object's checksum and size, for uploads
+	// created with a checksum.
+	opts := p.CompleteOptions()
+	opts.IfNoneMatch = j.rec.Conflict == committer.ConflictFail
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}

@@ -349,7 +349,8 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // objectMadeBy reports whether the object described by info is the one
-// that completing upload p made: its size is the upload's, and its ETag is
+// that completing upload p made: its size is the upload's, its full-object
+// checksum, where the store reports one, is the file's, and its ETag is
 // the one the completion returned (etag, when the journal recorded it) or
 // the multipart ETag computed from the part ETags. Where neither is known
 // (a store whose ETags are not MD5-based), an object of the right size
@@ -358,6 +359,10 @@ func sortedKeys(m map[string]bool) []string {
 func objectMadeBy(info multipart.ObjectInfo, p *multipart.PendingUpload, etag string, notBefore time.Time) bool {
 	if info.Size != p.Length {
 		return false
+	}
+	if info.ChecksumType == multipart.ChecksumTypeFullObject && !p.Checksum.IsZero() &&
+		info.Checksum.Algorithm == p.Checksum.Algorithm && info.Checksum != p.Checksum {
+		return false // the store's checksum of the object is not the file's
 	}
 	got := multipart.NormalizeETag(info.ETag)
 	if etag != "" {

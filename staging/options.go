@@ -85,6 +85,15 @@ type Options struct {
 	// [multipart.DefaultConcurrency]. Hadoop: fs.s3a.fast.upload.active.blocks
 	// and fs.s3a.threads.max, roughly.
 	UploadConcurrency int
+	// Checksums says what a task commit does with the CRC64NVME checksum it
+	// computes for every part and file (see [multipart.ChecksumMode]). The
+	// default, [multipart.ChecksumStoreVerified], has the store check each
+	// part on upload and each whole file at job commit, and records the
+	// file's checksum in its pending record and in _SUCCESS; use
+	// [multipart.ChecksumRecordOnly] for a store that refuses checksum
+	// requests (`s3commit doctor` tells). Task attempts of one job may use
+	// different modes: each record says how its upload was created.
+	Checksums multipart.ChecksumMode
 	// CommitConcurrency bounds the uploads a job commit completes (and the
 	// objects it deletes or aborts) at the same time; 0 means
 	// [DefaultCommitConcurrency]. Hadoop: fs.s3a.committer.threads.
@@ -189,6 +198,9 @@ func (o *Options) validate() error {
 	}
 	if _, err := multipart.PlanParts(0, o.PartSize); err != nil {
 		return bad("PartSize: %v", err)
+	}
+	if o.Checksums < multipart.ChecksumStoreVerified || o.Checksums > multipart.ChecksumOff {
+		return bad("Checksums: unknown mode %v", o.Checksums)
 	}
 	if o.LockLease < 0 {
 		return bad("LockLease %v must not be negative; 0 means the default, %v", o.LockLease, defaultLease)

@@ -311,6 +311,7 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		Concurrency: c.opts.UploadConcurrency,
 		Retry:       c.opts.Retry,
 		Logger:      c.opts.Logger,
+		Checksums:   c.opts.Checksums,
 	})
 	if err != nil {
 		return nil, err
@@ -368,14 +369,19 @@ func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf
 	if err != nil {
 		return nil, fmt.Errorf("upload %s: %w", where, err)
 	}
+	// A failed upload (aborted by the Uploader) may be the store refusing
+	// bytes that changed under their checksum: the file's state says
+	// whether they changed here.
 	p, err := up.Upload(ctx, f, before.Size(), lf.key)
-	if err != nil {
-		return nil, fmt.Errorf("upload %s: %w", where, err)
-	}
-	after, err := f.Stat()
-	if err == nil && stateOf(after) != stateOf(before) {
-		err = fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
+	if after, serr := f.Stat(); serr == nil && stateOf(after) != stateOf(before) {
+		changed := fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
 			ErrFileChanged, where, before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+		if err != nil {
+			changed = fmt.Errorf("%w (%w)", changed, err)
+		}
+		err = changed
+	} else if err == nil && serr != nil {
+		err = serr
 	}
 	if err != nil {
 		a.abortUploads(ctx, []*multipart.PendingUpload{p})

@@ -92,6 +92,17 @@ type File struct {
 	Size int64 `json:"size"`
 	// ETag is the object's ETag, without quotes.
 	ETag string `json:"etag"`
+	// ChecksumAlgorithm and Checksum are the whole file's checksum as its
+	// writer computed it before the upload (base64, type FULL_OBJECT;
+	// "CRC64NVME" for s3commit), in the shape of Hadoop's UploadEtag;
+	// empty when the writer computed none.
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
+	Checksum          string `json:"checksum,omitempty"`
+}
+
+// FileChecksum returns f's checksum; zero when it has none.
+func (f File) FileChecksum() multipart.Checksum {
+	return multipart.Checksum{Algorithm: multipart.ChecksumAlgorithm(f.ChecksumAlgorithm), Value: f.Checksum}
 }
 
 // IOStatistics are statistics in the shape of Hadoop's IOStatisticsSnapshot.
