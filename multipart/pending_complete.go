@@ -9,8 +9,12 @@ package multipart
 // ([ErrChecksumMismatch]). Other records get no checksum, as their upload
 // was created without one. The caller adds the conditions (IfNoneMatch,
 // IfMatch).
+//
+// A zero-byte file gets no checksum: MinIO refuses the correct
+// full-object checksum of an empty multipart object (and keeps none for
+// it), and there are no bytes to check.
 func (p *PendingUpload) CompleteOptions() CompleteOptions {
-	if p.Checksum.IsZero() || len(p.PartChecksums) == 0 {
+	if p.Checksum.IsZero() || len(p.PartChecksums) == 0 || p.Length == 0 {
 		return CompleteOptions{}
 	}
 	for _, c := range p.PartChecksums {

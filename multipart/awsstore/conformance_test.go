@@ -59,7 +59,8 @@ func same(st multipart.Store) multipart.Store { return st }
 // also answers an abort of an unknown upload with success; the backend
 // checks first, see Store.AbortUpload, so the suite sees S3's
 // NoSuchUpload.) memstore.MinIOOptions emulates the same.
-var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true, IgnoresMpObjectSize: true}
+var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true, IgnoresMpObjectSize: true,
+	EmptyObjectWithoutChecksum: true}
 
 // versityGWBehavior is what versitygw v1.8.0 (posix backend) was observed to
 // do: S3's behaviour in most of what the suite checks, including prefix

@@ -52,7 +52,8 @@ func withOptions(h storetest.Harness, opts memstore.Options) storetest.Harness {
 // emulation and the server cannot drift apart unnoticed.
 func TestConformanceMinIOEmulation(t *testing.T) {
 	h := withOptions(conformanceHarness(), memstore.MinIOOptions())
-	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true, IgnoresMpObjectSize: true}
+	h.Behavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true, IgnoresMpObjectSize: true,
+		EmptyObjectWithoutChecksum: true}
 	storetest.Run(t, h)
 }
 
@@ -91,6 +92,7 @@ func TestConformanceIgnoredConditions(t *testing.T) {
 		h := withOptions(conformanceHarness(), opts)
 		h.Behavior = ignoring
 		h.Behavior.ListUploadsExactKeyOnly, h.Behavior.PreconditionBeforeUploadLookup, h.Behavior.IgnoresMpObjectSize = true, true, true
+		h.Behavior.EmptyObjectWithoutChecksum = true
 		storetest.Run(t, h)
 	})
 }

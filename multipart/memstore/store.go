@@ -110,11 +110,20 @@ type Options struct {
 	// [multipart.ErrInvalidArgument] (400 InvalidRequest), as in versitygw
 	// v1.8.0 and AWS S3.
 	IgnoreObjectSize bool
+
+	// EmptyObjectWithoutChecksum emulates MinIO, which keeps no
+	// full-object checksum for a multipart object of zero bytes and
+	// refuses a completion of one that gives the (correct) checksum
+	// ([multipart.ErrChecksumMismatch], XAmzContentChecksumMismatch).
+	// Checked on MinIO RELEASE built from
+	// github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c.
+	EmptyObjectWithoutChecksum bool
 }
 
 // MinIOOptions returns the options that make a [Store] answer as MinIO
 // does where MinIO departs from S3: [Options.ListUploadsExactKeyOnly],
-// [Options.PreconditionBeforeUploadLookup] and [Options.IgnoreObjectSize]. Checked against MinIO RELEASE
+// [Options.PreconditionBeforeUploadLookup], [Options.IgnoreObjectSize] and
+// [Options.EmptyObjectWithoutChecksum]. Checked against MinIO RELEASE
 // built from github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c by
 // the conformance suite, which asserts the same flags on the real server.
 // Set the other fields (credentials, page size) on the result.
@@ -127,6 +136,7 @@ func MinIOOptions() Options {
 		ListUploadsExactKeyOnly:        true,
 		PreconditionBeforeUploadLookup: true,
 		IgnoreObjectSize:               true,
+		EmptyObjectWithoutChecksum:     true,
 	}
 }
 
@@ -421,6 +431,13 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 	checksum, err := c.objectChecksum(u, segments, opts.Checksum, s.opts.IgnoreChecksums)
 	if err != nil {
 		return "", err
+	}
+	if size == 0 && s.opts.EmptyObjectWithoutChecksum && u.checksum != "" {
+		if !opts.Checksum.IsZero() {
+			return "", c.fail(multipart.ErrChecksumMismatch, "XAmzContentChecksumMismatch",
+				"the provided 'x-amz-checksum' header does not match what was computed")
+		}
+		checksum = multipart.Checksum{}
 	}
 	sum := md5.Sum(sums)
 	etag := hex.EncodeToString(sum[:]) + "-" + strconv.Itoa(len(parts))

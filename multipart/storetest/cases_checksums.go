@@ -134,3 +134,32 @@ func (s *suite) testObjectSizeMismatch(t *testing.T) {
 	requireKind(t, err, multipart.ErrInvalidArgument)
 	requireObjectMissing(ctx, t, st, key)
 }
+
+// testEmptyObjectChecksum: a zero-byte object made of one empty part with
+// a full-object checksum completes with its checksum and reports it, or,
+// with Behavior.EmptyObjectWithoutChecksum (MinIO), refuses that checksum,
+// completes without it and reports none.
+func (s *suite) testEmptyObjectChecksum(t *testing.T) {
+	ctx := testContext(t)
+	st, prefix := s.store(t)
+	key := prefix + "empty.bin"
+	id, parts, whole := checksummedUpload(ctx, t, st, key, multipart.ChecksumCRC64NVME, []byte{})
+	_, err := st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{Checksum: whole})
+	want := whole
+	switch {
+	case s.h.Behavior.IgnoresChecksums:
+		require.NoError(t, err)
+		want = multipart.Checksum{}
+	case s.h.Behavior.EmptyObjectWithoutChecksum:
+		requireKind(t, err, multipart.ErrChecksumMismatch)
+		_, err = st.CompleteUpload(ctx, key, id, parts, multipart.CompleteOptions{})
+		require.NoError(t, err, "completing the empty object without its checksum")
+		want = multipart.Checksum{}
+	default:
+		require.NoError(t, err)
+	}
+	requireContent(ctx, t, st, key, []byte{})
+	head, err := st.HeadObject(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, want, head.Checksum, "the empty object's checksum")
+}

@@ -33,10 +33,12 @@ func newUploader(t *testing.T, st multipart.Store) *multipart.Uploader {
 	return u
 }
 
-// completePending completes the upload a pending record describes.
+// completePending completes the upload a pending record describes, with
+// the whole file's checksum and size the record carries.
 func completePending(ctx context.Context, t *testing.T, st multipart.Store, p *multipart.PendingUpload) {
 	t.Helper()
-	_, err := st.CompleteUpload(ctx, p.Key, p.UploadID, p.Parts(), multipart.CompleteOptions{})
+	require.False(t, p.Checksum.IsZero(), "the record of %s has the file's checksum", p.Key)
+	_, err := st.CompleteUpload(ctx, p.Key, p.UploadID, p.Parts(), p.CompleteOptions())
 	require.NoError(t, err, "completing %s from its pending record", p.Key)
 }
 

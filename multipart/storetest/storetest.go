@@ -97,6 +97,11 @@ type Behavior struct {
 	// upload's algorithm, part and full-object checksums): it refuses no
 	// mismatch and reports no checksum. Verification must read the data.
 	IgnoresChecksums bool
+	// EmptyObjectWithoutChecksum: a multipart object of zero bytes created
+	// with a full-object checksum algorithm keeps no checksum, and a
+	// completion that gives its (correct) checksum is refused with
+	// ErrChecksumMismatch (MinIO).
+	EmptyObjectWithoutChecksum bool
 }
 
 // Run runs the conformance suite as subtests of t.
@@ -137,6 +142,7 @@ func Run(t *testing.T, h Harness) {
 		{"PartChecksumMismatch", s.testPartChecksumMismatch},
 		{"ObjectChecksumMismatch", s.testObjectChecksumMismatch},
 		{"ObjectSizeMismatch", s.testObjectSizeMismatch},
+		{"EmptyObjectChecksum", s.testEmptyObjectChecksum},
 		{"Uploader", s.testUploader},
 		{"UploaderRetriesTransientFailure", s.testUploaderRetries},
 		{"UploaderAbortsOnPermanentFailure", s.testUploaderAbortsOnFailure},
