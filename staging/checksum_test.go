@@ -144,6 +144,11 @@ func TestChecksumsFromTheFileToTheManifest(t *testing.T) {
 				assert.Equal(t, want, f.FileChecksum(), "_SUCCESS checksum of %s", rel)
 				head, err := st.HeadObject(ctx, f.Key)
 				require.NoError(t, err)
+				if content == "" && strings.Contains(name, "minio") {
+					// MinIO keeps no checksum of an empty multipart object.
+					assert.Zero(t, head.Checksum, "the store's checksum of %s", rel)
+					continue
+				}
 				assert.Equal(t, want, head.Checksum, "the store's checksum of %s", rel)
 				assert.Equal(t, multipart.ChecksumTypeFullObject, head.ChecksumType)
 			}
