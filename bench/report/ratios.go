@@ -16,6 +16,8 @@ const (
 	Holds       Verdict = "holds"
 	DoesNotHold Verdict = "does not hold"
 	NotMeasured Verdict = "not measured"
+	// NoTarget marks a ratio the report shows without a bound.
+	NoTarget Verdict = "no target"
 )
 
 // Targets of the benchmark (issue: Acceptance).
@@ -48,6 +50,12 @@ const (
 	// CompleteMultipartUpload at job commit); the records of the job and
 	// its tasks may add 5 % to them.
 	MaxSmallFileRequests = 3.15
+	// MaxChecksumsOverNone bounds staging's task-commit time with the
+	// default checksums (every part hashed with CRC64NVME just before it
+	// is sent, and checked by the store) over its time without checksums,
+	// on the large-file workload. On small-files the ratio is shown
+	// without a bound.
+	MaxChecksumsOverNone = 1.03
 )
 
 // Ratio is one checked target.
@@ -81,7 +89,39 @@ func Ratios(run *results.Run) []Ratio {
 	out = append(out, storeHomeOverFS(run, results.WorkloadLargeFiles))
 	out = append(out, smallFileRequests(run, results.StagingHomeFS))
 	out = append(out, smallFileRequests(run, results.StagingHomeStore))
+	out = append(out, checksumsOverNone(run, results.WorkloadSmallFiles))
+	out = append(out, checksumsOverNone(run, results.WorkloadLargeFiles))
 	return out
+}
+
+// checksumsOverNone compares staging's task-commit time with the default
+// checksums (verified) and without (off), on a workload, with the fs home
+// or, when the run has no pair with it, the store home. The bound,
+// MaxChecksumsOverNone, is on large-files only.
+func checksumsOverNone(run *results.Run, workload string) Ratio {
+	name := fmt.Sprintf("staging, checksums ÷ none, task commit time, %s", workload)
+	target := fmt.Sprintf("≤ %.2f", MaxChecksumsOverNone)
+	if workload != results.WorkloadLargeFiles {
+		target = fmt.Sprintf("no bound; ≤ %.2f on %s", MaxChecksumsOverNone, results.WorkloadLargeFiles)
+	}
+	for _, home := range []string{results.StagingHomeFS, results.StagingHomeStore} {
+		on, okOn := pickStaging(run, workload, home, results.ChecksumsVerified)
+		off, okOff := pickStaging(run, workload, home, results.ChecksumsOff)
+		if !okOn || !okOff || off.Phases[results.PhaseTaskCommit] <= 0 {
+			continue
+		}
+		v := on.Phases[results.PhaseTaskCommit] / off.Phases[results.PhaseTaskCommit]
+		verdict := verdict(v <= MaxChecksumsOverNone)
+		if workload != results.WorkloadLargeFiles {
+			verdict = NoTarget
+		}
+		return Ratio{Name: name, Target: target, Value: v, Verdict: verdict,
+			Detail: fmt.Sprintf("%s home: task commit %.3f s with checksums (verified), %.3f s without (off); "+
+				"job commit %.3f s and %.3f s; client CPU %.2f s and %.2f s",
+				home, on.Phases[results.PhaseTaskCommit], off.Phases[results.PhaseTaskCommit],
+				on.Phases[results.PhaseJobCommit], off.Phases[results.PhaseJobCommit], on.CPUSeconds, off.CPUSeconds)}
+	}
+	return notMeasured(name, target, fmt.Sprintf("no %s results of staging both with checksums (verified) and without (off), with one home", workload))
 }
 
 // storeHomeOverFS compares staging's commit time with the staging dir in

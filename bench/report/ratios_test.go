@@ -38,6 +38,8 @@ func TestRatiosSample(t *testing.T) {
 		{"staging, store home ÷ fs home, task + job commit time, large-files", math.NaN(), NotMeasured},
 		{"staging requests per file, task + job commit, small-files, fs home", 3, Holds},
 		{"staging requests per file, task + job commit, small-files, store home", math.NaN(), NotMeasured},
+		{"staging, checksums ÷ none, task commit time, small-files", math.NaN(), NotMeasured},
+		{"staging, checksums ÷ none, task commit time, large-files", math.NaN(), NotMeasured},
 	}
 	require.Len(t, ratios, len(tests))
 	for i, tt := range tests {
@@ -59,6 +61,15 @@ func TestRatiosSample(t *testing.T) {
 func result(workload, strategy string, files int, bytesPerFile int64, phases map[string]float64) results.Result {
 	return results.Result{Workload: workload, Strategy: strategy, Files: files, BytesPerFile: bytesPerFile,
 		TotalBytes: int64(files) * bytesPerFile, Phases: phases}
+}
+
+// checksums sets the checksum mode of a result.
+func checksums(r results.Result, m string) results.Result {
+	if r.Settings == nil {
+		r.Settings = map[string]string{}
+	}
+	r.Settings[results.SettingChecksums] = m
+	return r
 }
 
 // home sets the staging home of a result.
@@ -251,6 +262,67 @@ func TestRatiosEdgeCases(t *testing.T) {
 				}(),
 			},
 			index: 11, value: 3.16, verdict: DoesNotHold,
+		},
+		{
+			name: "checksums exactly at the bound on large-files hold",
+			results: []results.Result{
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(10.3, 1)), results.StagingHomeFS), results.ChecksumsVerified),
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(10, 2)), results.StagingHomeFS), results.ChecksumsOff),
+			},
+			index: 13, value: 1.03, verdict: Holds,
+		},
+		{
+			name: "checksums above the bound on large-files do not hold; the job commit does not count",
+			results: []results.Result{
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(10.4, 0)), results.StagingHomeFS), results.ChecksumsVerified),
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(10, 5)), results.StagingHomeFS), results.ChecksumsOff),
+			},
+			index: 13, value: 1.04, verdict: DoesNotHold,
+		},
+		{
+			name: "on small-files the checksums' ratio has no target",
+			results: []results.Result{
+				checksums(result("small-files", "staging", 10, 1, tc(12, 1)), results.ChecksumsOff),
+				checksums(result("small-files", "staging", 10, 1, tc(6, 1)), results.ChecksumsRecordOnly),
+				result("small-files", "staging", 10, 1, tc(15, 1)),
+			},
+			index: 12, value: 1.25, verdict: NoTarget,
+		},
+		{
+			name: "checksums are compared within one home, the store home when the fs home lacks a pair",
+			results: []results.Result{
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(10, 0)), results.StagingHomeFS), results.ChecksumsVerified),
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(11, 0)), results.StagingHomeStore), results.ChecksumsVerified),
+				checksums(home(result("large-files", "staging", 2, 1<<30, tc(10, 0)), results.StagingHomeStore), results.ChecksumsOff),
+			},
+			index: 13, value: 1.1, verdict: DoesNotHold,
+		},
+		{
+			name: "without checksums off the ratio is not measured",
+			results: []results.Result{
+				checksums(result("large-files", "staging", 2, 1<<30, tc(10, 0)), results.ChecksumsVerified),
+				checksums(result("large-files", "staging", 2, 1<<30, tc(10, 0)), results.ChecksumsRecordOnly),
+			},
+			index: 13, verdict: NotMeasured,
+		},
+		{
+			name: "staging without checksums is not staging's result against direct",
+			results: []results.Result{
+				checksums(home(result("small-files", "staging", 10, 1, tc(5, 0)), results.StagingHomeFS), results.ChecksumsOff),
+				checksums(home(result("small-files", "staging", 10, 1, tc(10, 1)), results.StagingHomeFS), results.ChecksumsVerified),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, value: 1.10, verdict: Holds,
+		},
+		{
+			name: "staging homes are compared with checksums verified",
+			results: []results.Result{
+				checksums(home(result("small-files", "staging", 10, 1, tc(1, 1)), results.StagingHomeStore), results.ChecksumsOff),
+				checksums(home(result("small-files", "staging", 10, 1, tc(8, 2)), results.StagingHomeFS), results.ChecksumsOff),
+				checksums(home(result("small-files", "staging", 10, 1, tc(8, 2)), results.StagingHomeFS), results.ChecksumsVerified),
+				home(result("small-files", "staging", 10, 1, tc(8, 3)), results.StagingHomeStore),
+			},
+			index: 8, value: 1.1, verdict: DoesNotHold,
 		},
 		{
 			name: "requests are not measured without counts",

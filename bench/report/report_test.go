@@ -129,3 +129,39 @@ func TestWriteStagingHomes(t *testing.T) {
 		assert.Contains(t, text, want)
 	}
 }
+
+func TestWriteChecksums(t *testing.T) {
+	dir := t.TempDir()
+	staged := func(w string, files int, m string, task, job float64) results.Result {
+		return results.Result{Workload: w, Strategy: results.StrategyStaging, Files: files, BytesPerFile: 1 << 20,
+			TotalBytes: int64(files) << 20, CPUSeconds: task / 2, MiBPerSecond: float64(files) / task,
+			Settings: map[string]string{results.SettingStagingHome: results.StagingHomeFS, results.SettingChecksums: m},
+			Phases:   map[string]float64{results.PhaseTaskCommit: task, results.PhaseJobCommit: job, results.PhaseTotal: task + job},
+			Requests: map[string]int64{"CreateMultipartUpload": int64(files), "UploadPart": int64(files), "CompleteMultipartUpload": int64(files)}}
+	}
+	run := &results.Run{Mode: results.ModeQuick, Results: []results.Result{
+		staged(results.WorkloadLargeFiles, 4, results.ChecksumsVerified, 10.2, 0.1),
+		staged(results.WorkloadLargeFiles, 4, results.ChecksumsOff, 10, 0.1),
+		staged(results.WorkloadSmallFiles, 100, results.ChecksumsVerified, 4, 1),
+		staged(results.WorkloadSmallFiles, 100, results.ChecksumsRecordOnly, 4.4, 1),
+		staged(results.WorkloadSmallFiles, 100, results.ChecksumsOff, 5, 1),
+	}}
+	_, err := Write(dir, run)
+	require.NoError(t, err)
+	md, err := os.ReadFile(filepath.Join(dir, FileName))
+	require.NoError(t, err)
+	text := string(md)
+	for _, want := range []string{
+		"| staging, checksums ÷ none, task commit time, large-files | ≤ 1.03 | 1.020 | **holds** | fs home: task commit 10.200 s with checksums (verified), 10.000 s without (off); job commit 0.100 s and 0.100 s; client CPU 5.10 s and 5.00 s |",
+		"| staging, checksums ÷ none, task commit time, small-files | no bound; ≤ 1.03 on large-files | 0.800 | **no target** |",
+		"## Checksums",
+		"| large-files | 4 | fs | verified | 10.200 | 0.100 | 10.300 | 1.020 | 0.4 | 5.10 | – | – | 3.000 |",
+		"| large-files | 4 | fs | off | 10.000 | 0.100 | 10.100 | 1.000 | 0.4 | 5.00 | – | – | 3.000 |",
+		"| small-files | 100 | fs | record-only | 4.400 | 1.000 | 5.400 | 0.880 | 22.7 | 2.20 | – | – | 3.000 |",
+		"| staging (fs home, checksums off) | ",
+		"| staging (fs home) | ",
+		"Every measured target holds",
+	} {
+		assert.Contains(t, text, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/s3commit/s3commit/bench/internal/results"
 	"github.com/s3commit/s3commit/multipart"
@@ -22,11 +23,15 @@ func settingInt(r results.Result, key string) (int, bool) {
 
 // isDefault reports whether r ran at the library's default concurrency
 // (a concurrency setting that is absent or 0 counts as default) and, for
-// staging, with the staging dir on the filesystem: the comparisons with
-// the other strategies and the sweeps are of the filesystem home, and the
-// store home has targets of its own.
+// staging, with the staging dir on the filesystem and the default
+// checksum mode: the comparisons with the other strategies and the sweeps
+// are of the filesystem home with verified checksums, and the store home
+// and the other checksum modes have targets of their own.
 func isDefault(r results.Result) bool {
 	if stagingHome(r) == results.StagingHomeStore {
+		return false
+	}
+	if m := stagingChecksums(r); m != "" && m != results.ChecksumsVerified {
 		return false
 	}
 	if n, ok := settingInt(r, results.SettingUploadConcurrency); ok && n != 0 && n != multipart.DefaultConcurrency {
@@ -116,16 +121,38 @@ func stagingHome(r results.Result) string {
 	return results.StagingHomeFS
 }
 
+// stagingChecksums returns the checksum mode of a staging result: the
+// setting, or the default (verified) for a result of a run that did not
+// record it; "" for the other strategies.
+func stagingChecksums(r results.Result) string {
+	if r.Strategy != results.StrategyStaging {
+		return ""
+	}
+	if m := r.Settings[results.SettingChecksums]; m != "" {
+		return m
+	}
+	return results.ChecksumsVerified
+}
+
 // pickHome returns the first successful staging result of workload with
-// the staging home at the default concurrency, and whether there is one.
+// the staging home, the default checksum mode and the default
+// concurrency, and whether there is one.
 func pickHome(run *results.Run, workload, home string) (results.Result, bool) {
+	return pickStaging(run, workload, home, results.ChecksumsVerified)
+}
+
+// pickStaging returns the first successful staging result of workload
+// with the staging home and the checksum mode at the default concurrency,
+// and whether there is one.
+func pickStaging(run *results.Run, workload, home, checksums string) (results.Result, bool) {
 	for _, r := range run.Results {
-		if r.Workload != workload || stagingHome(r) != home || !ok(r) {
+		if r.Workload != workload || stagingHome(r) != home || stagingChecksums(r) != checksums || !ok(r) {
 			continue
 		}
 		d := r
 		d.Settings = maps.Clone(r.Settings)
 		delete(d.Settings, results.SettingStagingHome)
+		delete(d.Settings, results.SettingChecksums)
 		if isDefault(d) {
 			return r, true
 		}
@@ -134,12 +161,23 @@ func pickHome(run *results.Run, workload, home string) (results.Result, bool) {
 }
 
 // strategyLabel names r's strategy in tables: a staging result that
-// recorded its home says which.
+// recorded its home says which, and its checksum mode when it is not the
+// default.
 func strategyLabel(r results.Result) string {
-	if h := r.Settings[results.SettingStagingHome]; h != "" && r.Strategy == results.StrategyStaging {
-		return fmt.Sprintf("%s (%s home)", r.Strategy, h)
+	if r.Strategy != results.StrategyStaging {
+		return r.Strategy
 	}
-	return r.Strategy
+	var what []string
+	if h := r.Settings[results.SettingStagingHome]; h != "" {
+		what = append(what, h+" home")
+	}
+	if m := stagingChecksums(r); m != results.ChecksumsVerified {
+		what = append(what, "checksums "+m)
+	}
+	if len(what) == 0 {
+		return r.Strategy
+	}
+	return fmt.Sprintf("%s (%s)", r.Strategy, strings.Join(what, ", "))
 }
 
 // totalRequests is the sum of the counts of m.

@@ -27,6 +27,7 @@ type config struct {
 	workloads   string
 	strategies  string
 	homes       string
+	checksums   string
 	sweep       bool
 	keepObjects bool
 	profile     bool
@@ -52,6 +53,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.homes, "staging-homes", results.StagingHomeFS+","+results.StagingHomeStore,
 		"comma-separated staging homes the staging strategy is measured with on small-files and large-files: "+
 			"fs (a local directory) and store (s3://<bucket>/<prefix> beside the destination); the other workloads use fs")
+	fs.StringVar(&c.checksums, "checksum-modes", results.ChecksumsVerified,
+		"comma-separated checksum modes (staging.Options.Checksums) the staging strategy is measured with on small-files and large-files, with each staging home: "+
+			"verified (the default: each part's CRC64NVME sent and checked by the store), record-only (computed and recorded, not sent) "+
+			"and off (none); the other workloads use verified")
 	fs.BoolVar(&c.sweep, "sweep", true, "run the concurrency sweep of the staging strategy")
 	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
 	fs.BoolVar(&c.profile, "profile", false, "write a CPU profile of the run and a heap profile (cpu.pprof, heap.pprof) into --out")
@@ -92,6 +97,9 @@ func parseFlags(args []string) (*config, error) {
 	if err := checkHomes(c.homes); err != nil {
 		return nil, err
 	}
+	if err := checkList("--checksum-modes", "checksum mode", c.checksums, checksumModeNames); err != nil {
+		return nil, err
+	}
 	if c.out == "" {
 		c.out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+c.mode)
 	}
@@ -101,21 +109,28 @@ func parseFlags(args []string) (*config, error) {
 // stagingHomes lists the staging homes in run order.
 var stagingHomes = []string{results.StagingHomeFS, results.StagingHomeStore}
 
+// checksumModeNames lists the checksum modes in run order.
+var checksumModeNames = []string{results.ChecksumsVerified, results.ChecksumsRecordOnly, results.ChecksumsOff}
+
 // checkHomes checks the list of --staging-homes.
-func checkHomes(list string) error {
+func checkHomes(list string) error { return checkList("--staging-homes", "home", list, stagingHomes) }
+
+// checkList checks the comma-separated list of flag: every entry one of
+// valid (a what), and at least one.
+func checkList(flag, what, list string, valid []string) error {
 	n := 0
 	for _, h := range strings.Split(list, ",") {
 		h = strings.TrimSpace(h)
 		if h == "" {
 			continue
 		}
-		if !slices.Contains(stagingHomes, h) {
-			return fmt.Errorf("--staging-homes: unknown home %q: want %s", h, strings.Join(stagingHomes, ", "))
+		if !slices.Contains(valid, h) {
+			return fmt.Errorf("%s: unknown %s %q: want %s", flag, what, h, strings.Join(valid, ", "))
 		}
 		n++
 	}
 	if n == 0 {
-		return fmt.Errorf("--staging-homes is empty: give %s, or both", strings.Join(stagingHomes, " or "))
+		return fmt.Errorf("%s is empty: give one or more of %s", flag, strings.Join(valid, ", "))
 	}
 	return nil
 }

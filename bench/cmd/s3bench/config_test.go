@@ -32,6 +32,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "store home alone", args: []string{"--staging-homes", "store"}},
 		{name: "unknown home", args: []string{"--staging-homes", "fs,nfs"}, wantErr: `unknown home "nfs"`},
 		{name: "no home", args: []string{"--staging-homes", " , "}, wantErr: "--staging-homes is empty"},
+		{name: "checksum modes", args: []string{"--checksum-modes", "verified, record-only,off"}},
+		{name: "unknown checksum mode", args: []string{"--checksum-modes", "verified,none"}, wantErr: `unknown checksum mode "none"`},
+		{name: "no checksum mode", args: []string{"--checksum-modes", ""}, wantErr: "--checksum-modes is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,10 +104,34 @@ func TestHomesOf(t *testing.T) {
 	}
 }
 
+func TestChecksumModesOf(t *testing.T) {
+	def, err := parseFlags(nil)
+	require.NoError(t, err)
+	both, err := parseFlags([]string{"--checksum-modes", "off,verified"})
+	require.NoError(t, err)
+	for _, w := range workloads(results.ModeQuick) {
+		assert.Equal(t, []string{results.ChecksumsVerified}, checksumModesOf(def, w), "by default %s is measured with the default mode only", w.name)
+		switch w.name {
+		case results.WorkloadSmallFiles, results.WorkloadLargeFiles:
+			assert.Equal(t, []string{results.ChecksumsVerified, results.ChecksumsOff}, checksumModesOf(both, w), w.name)
+		default:
+			assert.Equal(t, []string{results.ChecksumsVerified}, checksumModesOf(both, w), "%s keeps the default mode", w.name)
+		}
+	}
+}
+
 func TestLabelAndStagingPrefix(t *testing.T) {
 	assert.Equal(t, "staging", params{strategy: results.StrategyStaging, home: results.StagingHomeFS}.label())
 	assert.Equal(t, "staging-store", params{strategy: results.StrategyStaging, home: results.StagingHomeStore}.label())
 	assert.Equal(t, "direct", params{strategy: results.StrategyDirect}.label())
+	staging := params{strategy: results.StrategyStaging, home: results.StagingHomeFS, checksums: results.ChecksumsVerified}
+	assert.Equal(t, "staging", staging.label(), "the default checksum mode leaves the label unchanged")
+	staging.checksums = results.ChecksumsOff
+	assert.Equal(t, "staging-nochecksum", staging.label())
+	staging.checksums = results.ChecksumsRecordOnly
+	assert.Equal(t, "staging-checksum-record-only", staging.label())
+	staging.home, staging.checksums = results.StagingHomeStore, results.ChecksumsOff
+	assert.Equal(t, "staging-store-nochecksum", staging.label())
 	dest := "s3bench/x/002-small-files-staging-store"
 	assert.False(t, strings.HasPrefix(stagingPrefix(dest)+"/", dest+"/"), "the staging dir lies beside the destination, not in it")
 }

@@ -93,6 +93,9 @@ func run(ctx context.Context, c *config) error {
 		if p.strategy == results.StrategyStaging && p.home == "" {
 			p.home = results.StagingHomeFS
 		}
+		if p.strategy == results.StrategyStaging && p.checksums == "" {
+			p.checksums = results.ChecksumsVerified
+		}
 		p.dest = fmt.Sprintf("s3bench/%s/%03d-%s-%s", r.Started.Format("20060102T150405Z"), seq, p.workload.name, p.label())
 		p.work = filepath.Join(work, fmt.Sprintf("%03d", seq))
 		if c.trace {
@@ -114,7 +117,9 @@ func run(ctx context.Context, c *config) error {
 				continue
 			}
 			for _, h := range homesOf(c, w) {
-				add(&g, params{strategy: s, workload: w, home: h})
+				for _, m := range checksumModesOf(c, w) {
+					add(&g, params{strategy: s, workload: w, home: h, checksums: m})
+				}
 			}
 		}
 		if len(g) > 0 {
@@ -147,7 +152,7 @@ func run(ctx context.Context, c *config) error {
 				}
 				seen[q.label()] = true
 				p := plan[0][0]
-				p.strategy, p.home = q.strategy, q.home
+				p.strategy, p.home, p.checksums = q.strategy, q.home, q.checksums
 				p.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
 				p.dest += "-warm-up-" + q.label()
 				p.work += "-warm-up-" + q.label()
@@ -199,9 +204,25 @@ func homesOf(c *config, w workload) []string {
 	return out
 }
 
+// checksumModesOf returns the checksum modes the staging strategy is
+// measured with on workload w: those of --checksum-modes on small-files
+// and large-files, the default (verified) elsewhere.
+func checksumModesOf(c *config, w workload) []string {
+	if w.name != workloadSmall && w.name != workloadLarge {
+		return []string{results.ChecksumsVerified}
+	}
+	var out []string
+	for _, m := range checksumModeNames {
+		if selected(c.checksums, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // progressLine describes measurement n of total when it is done.
 func progressLine(n, total int, p params, res results.Result) string {
-	line := fmt.Sprintf("[%d/%d] %-20s %-13s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
+	line := fmt.Sprintf("[%d/%d] %-20s %-24s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
 		n, total, p.workload.name, p.label(), p.workload.files, size(p.workload.bytesPerFile),
 		res.Phases[results.PhaseTaskCommit], res.Phases[results.PhaseJobCommit], res.Phases[results.PhaseTotal],
 		res.MiBPerSecond, size(res.PeakHeapBytes))
@@ -328,6 +349,9 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	}
 	if p.home != "" {
 		res.Settings[results.SettingStagingHome] = p.home
+	}
+	if p.checksums != "" {
+		res.Settings[results.SettingChecksums] = p.checksums
 	}
 	if p.home == results.StagingHomeStore {
 		t.counter.watchPrefix(stagingPrefix(p.dest))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/s3commit/s3commit/bench/internal/results"
 	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/awsstore"
 	"github.com/s3commit/s3commit/staging"
 )
@@ -36,6 +37,10 @@ type params struct {
 	// (results.StagingHomeFS or StagingHomeStore); "" for the other
 	// strategies.
 	home string
+	// checksums is what the staging strategy does with the checksums of
+	// the parts and files (results.ChecksumsVerified, ChecksumsRecordOnly
+	// or ChecksumsOff); "" for the other strategies.
+	checksums string
 	// dest is the key prefix of the output; work is a local directory of
 	// its own.
 	dest string
@@ -46,12 +51,29 @@ type params struct {
 }
 
 // label names the strategy of p, with the staging home when it is the
-// store: staging, staging-store, direct, rename.
+// store and the checksum mode when it is not the default: staging,
+// staging-store, staging-nochecksum, staging-store-nochecksum,
+// staging-checksum-record-only, direct, rename.
 func (p params) label() string {
+	l := p.strategy
 	if p.home == results.StagingHomeStore {
-		return p.strategy + "-" + p.home
+		l += "-" + p.home
 	}
-	return p.strategy
+	switch p.checksums {
+	case results.ChecksumsOff:
+		l += "-nochecksum"
+	case results.ChecksumsRecordOnly:
+		l += "-checksum-record-only"
+	}
+	return l
+}
+
+// checksumModes maps the values of results.SettingChecksums to the
+// library's modes.
+var checksumModes = map[string]multipart.ChecksumMode{
+	results.ChecksumsVerified:   multipart.ChecksumStoreVerified,
+	results.ChecksumsRecordOnly: multipart.ChecksumRecordOnly,
+	results.ChecksumsOff:        multipart.ChecksumOff,
 }
 
 // stagingPrefix is the key prefix of the staging dir of a measurement with
@@ -143,6 +165,10 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 	if p.home == results.StagingHomeStore {
 		stagingDir = "s3://" + t.bucket + "/" + stagingPrefix(p.dest)
 	}
+	checksums, known := checksumModes[p.checksums]
+	if !known && p.checksums != "" {
+		return nil, fmt.Errorf("unknown checksum mode %q", p.checksums)
+	}
 	c, err := staging.New(store, staging.Options{
 		StagingDir:        stagingDir,
 		BufferDir:         filepath.Join(p.work, "buffer"),
@@ -151,6 +177,7 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 		PartSize:          p.partSize,
 		UploadConcurrency: p.uploadConcurrency,
 		CommitConcurrency: p.commitConcurrency,
+		Checksums:         checksums,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staging committer: %w", err)

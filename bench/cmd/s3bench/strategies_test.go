@@ -9,8 +9,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,7 +46,12 @@ func TestStrategiesOnMinIO(t *testing.T) {
 				continue
 			}
 			for _, h := range stagingHomes {
-				p.home = h
+				p.home, p.checksums = h, results.ChecksumsVerified
+				ps = append(ps, p)
+			}
+			// The other checksum modes, with the fs home.
+			for _, m := range []string{results.ChecksumsRecordOnly, results.ChecksumsOff} {
+				p.home, p.checksums = results.StagingHomeFS, m
 				ps = append(ps, p)
 			}
 		}
@@ -54,6 +63,7 @@ func TestStrategiesOnMinIO(t *testing.T) {
 			res := measure(ctx, tg, p)
 			require.Empty(t, res.Error)
 			assert.Equal(t, p.home, res.Settings[results.SettingStagingHome])
+			assert.Equal(t, p.checksums, res.Settings[results.SettingChecksums])
 			phases := map[string]int64{}
 			for _, m := range res.PhaseRequests {
 				for op, n := range m {
@@ -90,6 +100,21 @@ func TestStrategiesOnMinIO(t *testing.T) {
 			// The destination holds the files and _SUCCESS, nothing else.
 			keys := listKeys(t, tg, p.dest)
 			assert.Len(t, keys, w.files+1, "objects under %s: %v", p.dest, keys)
+			if s == results.StrategyStaging {
+				// The mode reached the library: only verified uploads
+				// carry the store's full-object CRC64NVME.
+				data := slices.IndexFunc(keys, func(k string) bool { return path.Base(k) != "_SUCCESS" })
+				require.GreaterOrEqual(t, data, 0)
+				head, err := tg.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(tg.bucket),
+					Key: aws.String(keys[data]), ChecksumMode: types.ChecksumModeEnabled})
+				require.NoError(t, err)
+				if p.checksums == results.ChecksumsVerified {
+					assert.NotEmpty(t, aws.ToString(head.ChecksumCRC64NVME), "the object's CRC64NVME")
+					assert.Equal(t, types.ChecksumTypeFullObject, head.ChecksumType)
+				} else {
+					assert.Empty(t, aws.ToString(head.ChecksumCRC64NVME), "no checksum sent with %s", p.checksums)
+				}
+			}
 			require.NoError(t, deletePrefix(ctx, tg, p.dest))
 			assert.Empty(t, listKeys(t, tg, p.dest))
 		})

@@ -57,6 +57,14 @@ const (
 	// dir: StagingHomeFS or StagingHomeStore. A staging result without
 	// it (runs before the store home existed) used the filesystem.
 	SettingStagingHome = "staging_home"
+	// SettingChecksums is what the staging strategy's task commit does
+	// with the CRC64NVME checksum of every part and file
+	// (staging.Options.Checksums): ChecksumsVerified, ChecksumsRecordOnly
+	// or ChecksumsOff. A staging result without it (runs before the
+	// setting existed) is taken for the default, ChecksumsVerified, when
+	// results are selected; those runs measured a library that computed
+	// no checksums.
+	SettingChecksums = "checksums"
 )
 
 // Values of SettingStagingHome.
@@ -67,6 +75,19 @@ const (
 	// StagingHomeStore is a staging dir in the object store
 	// (StagingDir s3://bucket/prefix), beside the destination.
 	StagingHomeStore = "store"
+)
+
+// Values of SettingChecksums, after multipart.ChecksumMode.
+const (
+	// ChecksumsVerified is multipart.ChecksumStoreVerified, the library's
+	// default: every part is hashed just before it is sent, and the store
+	// checks each part and, at job commit, the whole object.
+	ChecksumsVerified = "verified"
+	// ChecksumsRecordOnly is multipart.ChecksumRecordOnly: the checksums
+	// are computed and recorded, none is sent.
+	ChecksumsRecordOnly = "record-only"
+	// ChecksumsOff is multipart.ChecksumOff: no checksum is computed.
+	ChecksumsOff = "off"
 )
 
 // Mode names.
