@@ -11,10 +11,12 @@
 //   - Hadoop's S3A committers (staging "directory" and "partitioned",
 //     "magic") and its manifest committer (for ABFS and GCS) write JSON
 //     with the fields of [Data]; [Data.Writer] tells them apart.
-//   - s3commit adds the list of committed files with their sizes and ETags
-//     ([Data.Files]), inline or, for large jobs, in a sidecar object next to
-//     the manifest ([Write], [Read]), so that [Verify] can check that a
-//     destination holds exactly the committed files.
+//   - s3commit adds the list of committed files with their sizes, ETags
+//     and full-object checksums ([Data.Files]), inline or, for large jobs,
+//     in a sidecar object next to the manifest ([Write], [Read]), so that
+//     [Verify] can check that a destination holds exactly the committed
+//     files, and [VerifyWith] also their content: by the checksums the
+//     store keeps, or by reading every file back.
 //
 // # What Hadoop's sources say
 //
