@@ -273,6 +273,7 @@ func TestSuccessShowStore(t *testing.T) {
 	res = run("success", "show", "--verify", url)
 	assert.Equal(t, exitError, res.Code)
 	assert.Contains(t, res.Stdout, "missing: "+want.Files[0].Key)
+	assert.Contains(t, res.Stdout, "checked 1 of 2 files: 1 by the store's checksum, 0 by reading the data, 0 by size and ETag only")
 	assert.Equal(t, 1, strings.Count(res.Stderr, "\n"), res.Stderr)
 	assert.Contains(t, res.Stderr, "1 missing, 0 extra")
 

@@ -38,9 +38,29 @@ is not an error (exit code 0); with --json nothing is printed on stdout (the
 content is empty) and the note goes to stderr. A corrupt manifest is an
 error (exit code 1).
 
---verify (for an s3:// manifest) also lists the manifest's directory and
-reports every difference with the manifest's file list: missing, extra, or
-different size or ETag (exit code 1 on a difference).
+--verify (for an s3:// manifest) also checks the manifest's directory
+against its file list and reports every difference: missing, extra, or a
+different size, ETag or checksum (exit code 1 on a difference). Objects
+whose name starts with '_' or '.' (such as _SUCCESS) are not extra. How
+the content of each file is checked depends on the mode:
+
+  --verify, --verify=checksum
+      the full-object checksum the store keeps of each file (a HEAD
+      request each, no data read) is compared with the manifest's; a file
+      of which the store keeps none, or none of the manifest's algorithm,
+      is read back and its checksum computed
+  --verify=data
+      every file is read back and its checksum computed: the bytes
+      themselves are checked, at the cost of reading them all
+  --verify=listing
+      sizes and ETags from a listing only, no request per file (what
+      --verify did before manifests recorded checksums)
+
+Every mode checks sizes and ETags from a listing. Files whose manifest entry
+has no checksum (manifests of older s3commit versions) are checked by size
+and ETag only; the output says how many files were checked each way.
+--verify-concurrency sets how many files are checked at a time (16).
+The mode is given with '=': --verify=data.
 
 JSON output (--json): the manifest in its own format, Hadoop's SuccessData
 JSON (name "org.apache.hadoop.fs.s3a.commit.files.SuccessData/1") with
@@ -55,14 +75,77 @@ s3commit's additions, which reads back as the same manifest:
     "iostatistics": {"counters": {…}, "gauges": {…}, "minimums": {…},
                      "maximums": {…}, "meanstatistics": {"name": {"samples": 1, "sum": 5}}},
     "state": "…", "stage": "…",
-    "s3commitFiles": [{"key": "dest/part-0000-job1.json", "size": 123, "etag": "…"}],
+    "s3commitFiles": [{"key": "dest/part-0000-job1.json", "size": 123, "etag": "…",
+                       "checksumAlgorithm": "CRC64NVME", "checksum": "…"}],
     "s3commitFilesSidecar": "…"
-  }`
+  }
+With --verify the object has one more member, which readers of the
+manifest ignore:
+    "verification": {
+      "mode": "checksum", "destination": "s3://bucket/dest", "matches": false,
+      "files": 12, "byStoredChecksum": 11, "byData": 1, "bySizeAndETag": 0,
+      "differences": [{"kind": "checksum differs", "key": "dest/part-0003-job1.json",
+                       "manifest": {"key": "…", "size": 123, "etag": "…", …},
+                       "store": {"size": 123, "etag": "…", "checksumAlgorithm": "CRC64NVME",
+                                 "checksum": "…", "checksumSource": "data"},
+                       "text": "checksum differs: …"}]
+    }`
 
 // successShowOptions are the flags of "success show".
 type successShowOptions struct {
-	// Verify compares the destination with the manifest's file list.
-	Verify bool
+	// Verify compares the destination with the manifest's file list, in
+	// one of the modes of success.VerifyWith.
+	Verify verifyFlag
+	// VerifyConcurrency is the number of files checked at a time; 0 means
+	// success.DefaultVerifyConcurrency.
+	VerifyConcurrency int
+}
+
+// verifyFlag is the value of --verify: off, or a mode of
+// success.VerifyWith. "--verify" alone is "--verify=checksum"; "true" and
+// "false" are accepted as well, as when --verify was a bool flag.
+type verifyFlag struct {
+	on   bool
+	mode success.VerifyMode
+}
+
+// verifyModes are the values of --verify, as success.VerifyMode names them.
+var verifyModes = []success.VerifyMode{success.VerifyChecksums, success.VerifyData, success.VerifyListing}
+
+// String returns the mode, or "" when off.
+func (v *verifyFlag) String() string {
+	if !v.on {
+		return ""
+	}
+	return v.mode.String()
+}
+
+// Set parses a mode: checksum (or true), data, listing, or false.
+func (v *verifyFlag) Set(s string) error {
+	switch s = strings.ToLower(s); s {
+	case "true", "checksums":
+		*v = verifyFlag{on: true, mode: success.VerifyChecksums}
+		return nil
+	case "false":
+		*v = verifyFlag{}
+		return nil
+	}
+	for _, m := range verifyModes {
+		if s == m.String() {
+			*v = verifyFlag{on: true, mode: m}
+			return nil
+		}
+	}
+	return errors.New("want checksum (the default of --verify alone), data or listing")
+}
+
+// Type names the value in the help.
+func (v *verifyFlag) Type() string { return "mode" }
+
+// isVerifyMode reports whether s names a mode of --verify.
+func isVerifyMode(s string) bool {
+	var v verifyFlag
+	return v.Set(s) == nil && v.on
 }
 
 func newSuccessShowCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
@@ -74,17 +157,34 @@ func newSuccessShowCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Co
 		Example: `  # the manifest of a committed job
   s3commit success show s3://bucket/tables/events/_SUCCESS
 
-  # check that the destination holds exactly the files it lists
+  # check that the destination holds exactly the files it lists, by the
+  # checksums the store keeps
   s3commit success show s3://bucket/tables/events/_SUCCESS --verify
+
+  # read every file back and check its checksum
+  s3commit success show s3://bucket/tables/events/_SUCCESS --verify=data
 
   # a local copy, as JSON
   s3commit success show ./_SUCCESS --json`,
-		Args: exactArgs(1, "s3://BUCKET/PATH/_SUCCESS or FILE"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 && o.Verify.on && cmd.Flags().Changed("verify") {
+				for _, a := range args {
+					if isVerifyMode(a) {
+						return usageErrorf("give the mode of --verify with '=': --verify=%s", strings.ToLower(a))
+					}
+				}
+			}
+			return exactArgs(1, "s3://BUCKET/PATH/_SUCCESS or FILE")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSuccessShow(cmd.Context(), g, o, args[0], cmd.InOrStdin(), stdout, stderr)
 		},
 	}
-	cmd.Flags().BoolVar(&o.Verify, "verify", false, "for an s3:// manifest: check that its directory holds exactly the files it lists")
+	f := cmd.Flags().VarPF(&o.Verify, "verify", "",
+		"for an s3:// manifest: check that its directory holds exactly the files it lists; mode checksum (the default: the checksums the store keeps), data (read every file back) or listing (sizes and ETags only)")
+	f.NoOptDefVal = success.VerifyChecksums.String()
+	cmd.Flags().IntVar(&o.VerifyConcurrency, "verify-concurrency", success.DefaultVerifyConcurrency,
+		"with --verify: the number of files checked at a time")
 	return cmd
 }
 
@@ -102,8 +202,11 @@ func runSuccessShow(ctx context.Context, g *globalOptions, o *successShowOptions
 		isS3  = isURL(arg)
 		where string
 	)
-	if o.Verify && !isS3 {
+	if o.Verify.on && !isS3 {
 		return usageErrorf("--verify needs an s3:// manifest, not the local file %q", arg)
+	}
+	if o.VerifyConcurrency < 0 {
+		return usageErrorf("--verify-concurrency is %d; want 1 or more (0 means %d)", o.VerifyConcurrency, success.DefaultVerifyConcurrency)
 	}
 	if isS3 {
 		if u, err = parseS3URL(arg); err != nil {
@@ -136,7 +239,7 @@ func runSuccessShow(ctx context.Context, g *globalOptions, o *successShowOptions
 			return nil
 		}
 		fmt.Fprintln(stdout, note)
-		if o.Verify {
+		if o.Verify.on {
 			return fmt.Errorf("cannot verify %s: an empty _SUCCESS lists no files", where)
 		}
 		return nil
@@ -153,15 +256,15 @@ func runSuccessShow(ctx context.Context, g *globalOptions, o *successShowOptions
 	case err != nil:
 		return fmt.Errorf("read %s: %w", where, err)
 	}
+	if o.Verify.on {
+		return showVerified(ctx, st, u, d, o, stdout, g.JSON)
+	}
 	if g.JSON {
 		if err := d.Encode(stdout); err != nil {
 			return fmt.Errorf("print %s: %w", where, err)
 		}
 	} else if err := success.Print(stdout, d); err != nil {
 		return fmt.Errorf("print %s: %w", where, err)
-	}
-	if o.Verify {
-		return verifySuccess(ctx, st, u, d, stdout, g.JSON)
 	}
 	return nil
 }
@@ -174,33 +277,4 @@ func manifestReason(err error) string {
 		return me.Error()
 	}
 	return err.Error()
-}
-
-// verifySuccess compares the manifest's directory with its file list.
-func verifySuccess(ctx context.Context, st multipart.Store, u s3URL, d *success.Data, stdout io.Writer, asJSON bool) error {
-	dest := path.Dir(u.Key)
-	if dest == "." {
-		dest = ""
-	}
-	err := success.Verify(ctx, st, dest, d)
-	var ve *success.VerifyError
-	switch {
-	case err == nil:
-		if !asJSON {
-			fmt.Fprintf(stdout, "\nverified: s3://%s/%s holds exactly the %d files of the manifest\n", u.Bucket, dest, len(d.Files))
-		}
-		return nil
-	case errors.As(err, &ve):
-		if !asJSON {
-			fmt.Fprintf(stdout, "\ndifferences between s3://%s/%s and the manifest:\n", u.Bucket, dest)
-			for _, diff := range ve.Differences {
-				fmt.Fprintln(stdout, "  "+termText(diff.String()))
-			}
-		}
-		summary, _, _ := strings.Cut(ve.Error(), "\n")
-		return &cliError{msg: strings.TrimPrefix(summary, "success: ") + "; the destination was changed after the job commit, or the commit is incomplete", err: err}
-	case errors.Is(err, success.ErrNoFileList):
-		return &cliError{msg: fmt.Sprintf("cannot verify s3://%s/%s: the manifest lists no files with sizes and ETags (written by Hadoop?)", u.Bucket, dest), err: err}
-	}
-	return storeError(fmt.Sprintf("verify s3://%s/%s", u.Bucket, dest), err)
 }
