@@ -64,7 +64,8 @@ func (g generated) size() int64 {
 }
 
 // fileEntry appends the i-th file of a large job as JSON, like
-// {"key":"tables/events/date=2026-01-01/part-0000042-….parquet","size":42,"etag":"…"}.
+// {"key":"tables/events/date=2026-01-01/part-0000042-….parquet","size":42,"etag":"…",
+// "checksumAlgorithm":"CRC64NVME","checksum":"…"}.
 func fileEntry(buf []byte, i int) []byte {
 	const hex = "0123456789abcdef"
 	buf = append(buf, `{"key":"tables/events/date=2026-01-01/part-`...)
@@ -76,7 +77,11 @@ func fileEntry(buf []byte, i int) []byte {
 	for b := range 32 {
 		buf = append(buf, hex[(i>>(b%8))&15])
 	}
-	return append(buf, `"}`...)
+	buf = append(buf, `","checksumAlgorithm":"CRC64NVME","checksum":"`...)
+	for b := range 11 {
+		buf = append(buf, hex[(i>>(b%8))&15])
+	}
+	return append(buf, `="}`...)
 }
 
 // manifestHead is the beginning of a valid s3commit manifest of job-1
