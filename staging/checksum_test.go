@@ -187,3 +187,48 @@ func TestAWrongFileChecksumFailsTheJobCommit(t *testing.T) {
 	assert.Contains(t, err.Error(), ps.Commits[0].Key)
 	e.requireNothing(t, j.ID(), e.key(j.ID(), "a.txt"), e.key(j.ID(), "b.txt"))
 }
+
+// TestChecksumModes: what each Options.Checksums records and sends.
+func TestChecksumModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode          multipart.ChecksumMode
+		inManifest    bool // _SUCCESS lists the file's checksum
+		storeKeepsOne bool // the upload was created with a checksum
+	}{
+		{multipart.ChecksumStoreVerified, true, true},
+		{multipart.ChecksumRecordOnly, true, false},
+		{multipart.ChecksumOff, false, false},
+	} {
+		t.Run(tc.mode.String(), func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			c := e.committer(t, func(o *staging.Options) { o.Checksums = tc.mode })
+			j, err := c.SetupJob(ctx, "")
+			require.NoError(t, err)
+			require.NoError(t, writeTask(t, j, "task-0", 0, map[string]string{"a.txt": "alpha"}).CommitTask(ctx))
+			require.NoError(t, j.CommitJob(ctx))
+			e.requireCommitted(t, j.ID(), map[string]string{e.key(j.ID(), "a.txt"): "alpha"}, nil)
+
+			d, err := success.Read(ctx, e.mem, e.dest+"/"+staging.SuccessMarker)
+			require.NoError(t, err)
+			require.Len(t, d.Files, 1)
+			want, _, err := multipart.ComputeChecksum(multipart.ChecksumCRC64NVME, strings.NewReader("alpha"))
+			require.NoError(t, err)
+			if tc.inManifest {
+				assert.Equal(t, want, d.Files[0].FileChecksum())
+			} else {
+				assert.Zero(t, d.Files[0].FileChecksum())
+			}
+			head, err := e.mem.HeadObject(ctx, d.Files[0].Key)
+			require.NoError(t, err)
+			if tc.storeKeepsOne {
+				assert.Equal(t, want, head.Checksum)
+			} else {
+				assert.Zero(t, head.Checksum)
+			}
+		})
+	}
+	_, err := staging.New(memstore.New(bucket), staging.Options{StagingDir: t.TempDir(), Destination: "d", Checksums: 7})
+	assert.ErrorIs(t, err, staging.ErrInvalidOptions)
+	assert.ErrorContains(t, err, "Checksums")
+}
