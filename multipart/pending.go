@@ -3,39 +3,66 @@ package multipart
 // Pending-upload records in Hadoop's JSON formats.
 //
 // The shapes follow Hadoop's S3A committer files (hadoop-aws, package
-// org.apache.hadoop.fs.s3a.commit.files), as read in successive versions of
-// Hadoop's sources (the release numbers below are those in which the
-// changes shipped, as far as the sources tell):
+// org.apache.hadoop.fs.s3a.commit.files), as read in apache/hadoop's
+// sources at the commits named below. Release numbers are those the
+// commits shipped in, as far as the history tells; the commits are the
+// evidence.
 //
-//   - SinglePendingCommit takes its version from PersistentCommitData.VERSION:
-//     1 in the first committer release (Hadoop 3.1), 2 since Hadoop 3.3, and
-//     still 2 in the newest sources. Its fields are version, uri, uploadId,
-//     bucket, destinationKey, created, saved, date, jobId, taskId, text,
-//     etags, extraData and length; Hadoop also writes "iostatistics" (since
-//     IOStatistics, Hadoop 3.3.1) and, through Jackson's getter detection,
-//     "filename" and "partCount". Readers here ignore those three.
-//   - etags is a list of strings up to Hadoop 3.4; since the move to the AWS
-//     SDK v2 the strings keep the ETag's quotes. Newer sources store a list
-//     of objects (class Etag, later UploadEtag) with the properties "etag",
+//   - SinglePendingCommit takes its version from
+//     PersistentCommitData.VERSION: 1 in the first committer (commit
+//     ee91492f, HADOOP-13786, Hadoop 3.1), 2 from HADOOP-17318 (commit
+//     1553cf65; Hadoop 3.3.1) through the newest sources: the generic
+//     PersistentCommitData<T> of Hadoop 3.4 and of trunk (3.5.0-SNAPSHOT),
+//     and SinglePendingCommit at commits 0989784d and ae1e9f46 (trunk).
+//   - PendingSet has a VERSION of its own: 1 at ee91492f (fields version,
+//     commits, extraData); 2 at 0e88cecd, which added jobId
+//     (HADOOP-17318); 3 at e38f6882, which added "iostatistics"
+//     (IOStatistics, Hadoop 3.3.1) and is still the PendingSet of trunk.
+//   - Both validate() methods accept only the version they write:
+//     verify(version == VERSION, "Wrong version: %s"). Hadoop 3.3.1 to 3.4
+//     and trunk therefore read pendingset version 3 holding commits of
+//     version 2, and nothing else. Hadoop 3.1 to 3.3.0 read only version 1
+//     of both and reject what this package writes. Both changes shipped
+//     in 3.3.1, as far as the history tells, so no release is known here
+//     to accept pendingset version 2, which this package wrote before.
+//   - SinglePendingCommit.validate() requires a non-empty bucket,
+//     destinationKey and uploadId, length >= 0, a non-empty uri that
+//     java.net.URI parses (new Path(new URI(uri)): an unencoded space
+//     fails, so keys are percent-encoded in uri, as Hadoop's own
+//     Path.toUri() gives them), an etags list (it may be empty), no null
+//     or empty ETag, and no null extraData value. PendingSet.validate()
+//     validates every commit and refuses a destinationKey that two commits
+//     share. Internal package hadoopvalidate ports these rules.
+//   - etags is Hadoop's List<String> up to Hadoop 3.4; since the move to
+//     the AWS SDK v2 (Hadoop 3.4.0) the strings keep the ETag's quotes.
+//     Trunk (commit 0989784d, class Etag, HADOOP-15224; renamed UploadEtag
+//     at ae1e9f46) stores a list of objects with the properties "etag",
 //     "checksumAlgorithm" and "checksum"; the last two are null unless the
-//     part was uploaded with a checksum.
-//   - PendingSet has a version of its own: 1 in Hadoop 3.1 (fields version,
-//     commits, extraData), 2 once jobId was added (Hadoop 3.3.0), 3 once
-//     "iostatistics" was added (Hadoop 3.3.1), and 3 in the newest sources.
-//     Hadoop's staging committer puts the task attempt ID in extraData under
-//     "task.attempt.id".
-//   - Hadoop's readers ignore unknown properties, and Hadoop accepts only
-//     records whose version equals the one it writes.
-//   - Hadoop sets uri to the destination path's URI (Path.toUri()):
-//     "s3a://" + bucket + "/" + key with characters that URI syntax does not
-//     allow, such as spaces, percent-encoded. Hadoop's validation parses uri
-//     as a java.net.URI, so an unencoded space makes a record unreadable to
-//     Hadoop.
+//     part was uploaded with a checksum. Jackson maps neither form onto
+//     the other (a JSON object is not a String; UploadEtag has no
+//     String-argument creator), so a reader of one form rejects the other.
+//     Which 3.4.x release, if any, took the object form is not known here.
+//   - Hadoop also writes "filename", "partCount" and "iostatistics" in a
+//     commit, and "iostatistics" in a pendingset; the readers here ignore
+//     them. PendingSet has no getter for extraData, so Jackson neither
+//     writes nor reads a pendingset's "extraData": Hadoop's staging
+//     committer keeps the task attempt ID there ("task.attempt.id") only
+//     in memory.
+//   - Hadoop's mapper ignores unknown properties: every class is read
+//     through new JsonSerialization<>(cls, false, ...), whose second
+//     argument sets DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES
+//     (org.apache.hadoop.util.JsonSerialization). The whole file's
+//     checksum this package adds as "checksumAlgorithm" and "checksum"
+//     (trunk's SinglePendingCommit defines neither) is thus ignored by
+//     Hadoop, as is a pendingset's "extraData".
 //
-// This package reads every version listed above and writes version 2 of
-// both records, as the project's design asks: Hadoop versions that expect
-// pendingset version 3 reject what it writes. ETags are written as a list
-// of strings unless the record carries part checksums.
+// This package reads every version listed above and writes pendingset
+// version 3 with commits of version 2, which Hadoop 3.3.1 to 3.4 and trunk
+// accept (Hadoop 3.3.0 and older reject it, as they rejected version 2
+// before). ETags are written as a list of strings unless the record
+// carries part checksums ([PendingUpload.PartChecksums]), then as trunk's
+// objects: the string form is what Hadoop releases up to 3.4.1 read, the
+// object form what trunk reads.
 
 import (
 	"bytes"
@@ -51,13 +78,16 @@ import (
 )
 
 const (
-	// PendingUploadVersion is the version [PendingUpload] records are
-	// written with (Hadoop's SinglePendingCommit version 2). Versions 1
-	// and 2 are read.
+	// PendingUploadVersion is the version [NewPendingUpload] gives
+	// records: Hadoop's PersistentCommitData.VERSION, the only
+	// SinglePendingCommit version Hadoop 3.3.1 to 3.4 and trunk accept.
+	// Versions 1 (Hadoop 3.1 to 3.3.0) and 2 are read.
 	PendingUploadVersion = 2
-	// PendingSetVersion is the version [PendingSet] records are written
-	// with (Hadoop's PendingSet version 2). Versions 1, 2 and 3 are read.
-	PendingSetVersion = 2
+	// PendingSetVersion is the version [NewPendingSet] gives pendingsets:
+	// Hadoop's PendingSet.VERSION, the only one Hadoop 3.3.1 to 3.4 and
+	// trunk accept. Versions 1 (Hadoop 3.1 to 3.3.0), 2 (written by
+	// earlier releases of this package) and 3 are read.
+	PendingSetVersion = 3
 	// TaskAttemptIDKey is the [PendingSet.ExtraData] key under which Hadoop
 	// records the task attempt that committed the pendingset.
 	TaskAttemptIDKey = "task.attempt.id"
@@ -133,9 +163,12 @@ func fieldError(record, field, format string, args ...any) *RecordError {
 	return &RecordError{Record: record, Commit: -1, Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// PartChecksum is the checksum of one part as newer Hadoop versions record
-// it next to the part's ETag. Completing an upload that was created with a
-// checksum algorithm requires these values.
+// PartChecksum is the checksum of one part as Hadoop trunk's UploadEtag
+// records it next to the part's ETag ("checksumAlgorithm", "checksum"):
+// the algorithm as S3 names it (Hadoop writes CRC32, CRC32C, SHA1 or
+// SHA256; this package CRC64NVME) and the base64 value. Completing an
+// upload that was created with a checksum algorithm requires these
+// values.
 type PartChecksum = Checksum
 
 // PendingUpload is one uncompleted multipart upload: the object it will
@@ -179,11 +212,18 @@ type PendingUpload struct {
 	// ("etags"), without quotes (see [NormalizeETag]).
 	ETags []string
 	// PartChecksums, when not nil, holds one checksum per part, in the
-	// order of ETags. It is set only when a record read from newer Hadoop
-	// carries checksums; such a record is written with "etags" as objects.
+	// order of ETags; a part without a checksum has a zero one. A record
+	// with PartChecksums is written with "etags" as Hadoop trunk's
+	// {"etag", "checksumAlgorithm", "checksum"} objects, one without as a
+	// list of strings; decoding sets it exactly when "etags" held objects,
+	// so that a record keeps its form.
 	PartChecksums []PartChecksum
 	// Checksum is the full-object checksum of the whole file (type
-	// FULL_OBJECT), when the writer computed one; zero otherwise.
+	// FULL_OBJECT: for CRC64NVME, the CRC of the object's bytes, whatever
+	// the parts), when the writer computed one; zero otherwise. It is
+	// written as the top-level properties "checksumAlgorithm" and
+	// "checksum", which Hadoop's SinglePendingCommit does not define and
+	// ignores.
 	Checksum Checksum
 	// Length is the size of the object once completed, in bytes ("length").
 	Length int64
@@ -245,9 +285,11 @@ func (p *PendingUpload) Parts() []Part {
 // (JSON cannot carry other bytes, so they would name another object once
 // written); a length ≥ 0; a
 // uri, if any, equal to "s3a://<bucket>/<destinationKey>", plain or with the
-// key percent-encoded; at least one ETag, none empty or still quoted; and
-// part checksums, if any, one per part. The error is a
-// [*RecordError] naming the field and matches [ErrInvalidRecord].
+// key percent-encoded; at least one ETag, none empty or still quoted; part
+// checksums, if any, one per part; and each checksum, the whole file's
+// and the parts', with both an algorithm and a value or neither. The
+// error is a [*RecordError] naming the field and matches
+// [ErrInvalidRecord].
 func (p *PendingUpload) Validate() error {
 	if err := p.validate(); err != nil {
 		return err
@@ -295,7 +337,20 @@ func (p *PendingUpload) validate() *RecordError {
 			if (c.Algorithm == "") != (c.Value == "") {
 				return fieldError(r, "etags", "has checksumAlgorithm %q with checksum %q for part %d, want both or neither", c.Algorithm, c.Value, i+1)
 			}
+			if !utf8.ValidString(string(c.Algorithm)) || !utf8.ValidString(c.Value) {
+				return fieldError(r, "etags", "has a checksum for part %d that is not valid UTF-8", i+1)
+			}
 		}
+	}
+	switch c := p.Checksum; {
+	case c.Algorithm == "" && c.Value != "":
+		return fieldError(r, "checksumAlgorithm", "is empty while checksum is %q, want both or neither", c.Value)
+	case c.Algorithm != "" && c.Value == "":
+		return fieldError(r, "checksum", "is empty while checksumAlgorithm is %q, want both or neither", c.Algorithm)
+	case !utf8.ValidString(string(c.Algorithm)):
+		return fieldError(r, "checksumAlgorithm", "is not valid UTF-8")
+	case !utf8.ValidString(c.Value):
+		return fieldError(r, "checksum", "is not valid UTF-8")
 	}
 	return nil
 }
@@ -507,12 +562,17 @@ type pendingUploadJSON struct {
 	ETags     etagList          `json:"etags"`
 	ExtraData map[string]string `json:"extraData"`
 	Length    int64             `json:"length"`
+	// The whole file's checksum, unknown to Hadoop: omitted when zero, so
+	// that a record without one keeps Hadoop's exact set of properties.
+	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
+	Checksum          string            `json:"checksum,omitempty"`
 }
 
 // MarshalJSON encodes the record in Hadoop's SinglePendingCommit format,
 // without validating it. "etags" is a list of strings, or a list of
 // {"etag", "checksumAlgorithm", "checksum"} objects when PartChecksums is
-// set.
+// set; the whole file's Checksum, if any, follows "length" as
+// "checksumAlgorithm" and "checksum".
 func (p PendingUpload) MarshalJSON() ([]byte, error) {
 	extra := p.ExtraData
 	if extra == nil {
@@ -523,13 +583,15 @@ func (p PendingUpload) MarshalJSON() ([]byte, error) {
 		Created: p.Created, Saved: p.Saved, Date: p.Date, JobID: p.JobID, TaskID: p.TaskID,
 		Text: p.Text, ETags: etagList{etags: p.ETags, checksums: p.PartChecksums},
 		ExtraData: extra, Length: p.Length,
+		ChecksumAlgorithm: p.Checksum.Algorithm, Checksum: p.Checksum.Value,
 	})
 }
 
 // UnmarshalJSON decodes a record in Hadoop's SinglePendingCommit format,
-// with "etags" as strings or as objects, without validating it. Unknown
-// fields are ignored, ETags are normalized and an empty extraData becomes
-// nil. A JSON null leaves the record unchanged.
+// with "etags" as strings or as objects, and the whole file's checksum if
+// any, without validating it. Unknown fields are ignored, ETags are
+// normalized and an empty extraData becomes nil. A JSON null leaves the
+// record unchanged.
 func (p *PendingUpload) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil
@@ -546,6 +608,7 @@ func (p *PendingUpload) UnmarshalJSON(data []byte) error {
 		Created: w.Created, Saved: w.Saved, Date: w.Date, JobID: w.JobID, TaskID: w.TaskID,
 		Text: w.Text, ETags: w.ETags.etags, PartChecksums: w.ETags.checksums,
 		Length: w.Length, ExtraData: w.ExtraData,
+		Checksum: Checksum{Algorithm: w.ChecksumAlgorithm, Value: w.Checksum},
 	}
 	return nil
 }
@@ -609,14 +672,15 @@ func (s *PendingSet) UnmarshalJSON(data []byte) error {
 // {"etag", "checksumAlgorithm", "checksum"} objects.
 type etagList struct {
 	etags     []string
-	checksums []PartChecksum // nil when no part has a checksum
+	checksums []PartChecksum // nil for the list of strings
 }
 
-// etagJSON is one element of "etags" in its object form.
+// etagJSON is one element of "etags" in its object form. A part without a
+// checksum omits the two checksum properties, which Hadoop reads as null.
 type etagJSON struct {
-	ETag              string `json:"etag"`
-	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
-	Checksum          string `json:"checksum,omitempty"`
+	ETag              string            `json:"etag"`
+	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
+	Checksum          string            `json:"checksum,omitempty"`
 }
 
 func (l etagList) MarshalJSON() ([]byte, error) {
@@ -630,7 +694,7 @@ func (l etagList) MarshalJSON() ([]byte, error) {
 	for i, e := range l.etags {
 		objs[i].ETag = e
 		if i < len(l.checksums) {
-			objs[i].ChecksumAlgorithm = string(l.checksums[i].Algorithm)
+			objs[i].ChecksumAlgorithm = l.checksums[i].Algorithm
 			objs[i].Checksum = l.checksums[i].Value
 		}
 	}
@@ -650,7 +714,7 @@ func (l *etagList) UnmarshalJSON(data []byte) error {
 		etags = make([]string, len(raw))
 		sums = make([]PartChecksum, len(raw))
 	}
-	hasSums := false
+	objects := false
 	for i, elem := range raw {
 		elem = bytes.TrimSpace(elem)
 		var err error
@@ -661,8 +725,8 @@ func (l *etagList) UnmarshalJSON(data []byte) error {
 			var o etagJSON
 			err = json.Unmarshal(elem, &o)
 			etags[i] = o.ETag
-			sums[i] = PartChecksum{Algorithm: ChecksumAlgorithm(o.ChecksumAlgorithm), Value: o.Checksum}
-			hasSums = hasSums || o.ChecksumAlgorithm != "" || o.Checksum != ""
+			sums[i] = PartChecksum{Algorithm: o.ChecksumAlgorithm, Value: o.Checksum}
+			objects = true
 		case string(elem) == "null":
 		default:
 			return fieldError("", "etags", "has a JSON %s for part %d, want a string or an object", jsonKind(elem), i+1)
@@ -673,7 +737,7 @@ func (l *etagList) UnmarshalJSON(data []byte) error {
 		}
 		etags[i] = NormalizeETag(etags[i])
 	}
-	if !hasSums {
+	if !objects {
 		sums = nil
 	}
 	*l = etagList{etags: etags, checksums: sums}

@@ -95,26 +95,29 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 			},
 		},
 		{
-			// Newer Hadoop: ETags as {"etag", "checksumAlgorithm", "checksum"}
-			// objects, with null checksums in one commit and CRC32 in the other.
+			// Hadoop trunk: ETags as {"etag", "checksumAlgorithm", "checksum"}
+			// objects, with null checksums in one commit (kept as zero
+			// checksums, so that the record is written back as objects) and
+			// CRC32 in the other.
 			file: "hadoop-trunk-etag-objects.pendingset",
 			want: &PendingSet{
 				Version: 3,
 				JobID:   "0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0",
 				Commits: []PendingUpload{{
-					Version:  2,
-					URI:      "s3a://lake/clicks/dt=2025-09-17/part-00012-0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0.json",
-					Bucket:   "lake",
-					Key:      "clicks/dt=2025-09-17/part-00012-0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0.json",
-					UploadID: "VXBsb2FkSWQtMDAwMTItY2xpY2tz",
-					Created:  1758120005250,
-					Saved:    1758120005250,
-					Date:     "Wed Sep 17 14:40:05 UTC 2025",
-					JobID:    "0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0",
-					TaskID:   "attempt_202509171440_0002_m_000012_0",
-					Text:     "partition: dt=2025-09-17",
-					ETags:    []string{"e2fc714c4727ee9395f324cd2e7f331f", "bf072e9119077b4e76437a93986787ef"},
-					Length:   104857600,
+					Version:       2,
+					URI:           "s3a://lake/clicks/dt=2025-09-17/part-00012-0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0.json",
+					Bucket:        "lake",
+					Key:           "clicks/dt=2025-09-17/part-00012-0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0.json",
+					UploadID:      "VXBsb2FkSWQtMDAwMTItY2xpY2tz",
+					Created:       1758120005250,
+					Saved:         1758120005250,
+					Date:          "Wed Sep 17 14:40:05 UTC 2025",
+					JobID:         "0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0",
+					TaskID:        "attempt_202509171440_0002_m_000012_0",
+					Text:          "partition: dt=2025-09-17",
+					ETags:         []string{"e2fc714c4727ee9395f324cd2e7f331f", "bf072e9119077b4e76437a93986787ef"},
+					PartChecksums: []PartChecksum{{}, {}},
+					Length:        104857600,
 				}, {
 					Version:  2,
 					URI:      "s3a://lake/clicks/dt=2025-09-18/part-00012-0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0.json",
@@ -221,6 +224,13 @@ func TestPendingUploadRoundTrip(t *testing.T) {
 	withMeta.ExtraData = map[string]string{"origin": "s3commit", "a&b": "<c>"}
 	withSums := NewPendingUpload("lake", "k", "up-2", []string{"e1", "e2"}, 10, created)
 	withSums.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "AAAAAA=="}, {}}
+	withWhole := NewPendingUpload("lake", "k", "up-3", []string{"e1", "e2"}, 10, created)
+	withWhole.PartChecksums = []PartChecksum{{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAE="}, {Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAI="}}
+	withWhole.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	wholeOnly := NewPendingUpload("lake", "k", "up-4", []string{"e1"}, 10, created)
+	wholeOnly.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	noSums := NewPendingUpload("lake", "k", "up-5", []string{"e1", "e2"}, 10, created)
+	noSums.PartChecksums = []PartChecksum{{}, {}}
 	noURI := NewPendingUpload("b", "k", "u", []string{"e"}, 0, created)
 	noURI.URI = ""
 	tests := []struct {
@@ -230,6 +240,9 @@ func TestPendingUploadRoundTrip(t *testing.T) {
 		{"minimal", NewPendingUpload("b", "k", "u", []string{"e"}, 0, created)},
 		{"with metadata", withMeta},
 		{"with checksums", withSums},
+		{"with part and whole-file checksums", withWhole},
+		{"with the whole file's checksum only", wholeOnly},
+		{"with etag objects but no checksum", noSums},
 		{"key needing escapes", NewPendingUpload("b", "dir/a b?c#d%e/ü.txt", "u", []string{"e"}, 1, created)},
 		{"without uri", noURI},
 		{"version 1", &PendingUpload{Version: 1, Bucket: "b", Key: "k", UploadID: "u", ETags: []string{"e"}}},
@@ -265,6 +278,8 @@ func TestPendingSetRoundTrip(t *testing.T) {
 		"hadoop-3.4-quoted-etags.pendingset",
 		"hadoop-trunk-etag-objects.pendingset",
 		"hadoop-3.1-v1.pendingset",
+		"s3commit-v2.pendingset",
+		"s3commit-v3.pendingset",
 	} {
 		s, err := DecodePendingSet(bytes.NewReader(readTestdata(t, file)))
 		require.NoError(t, err)
@@ -320,7 +335,7 @@ func TestPendingSetEncodeFormat(t *testing.T) {
 	require.NoError(t, s.Encode(&buf))
 	out := buf.String()
 	assert.True(t, strings.HasSuffix(out, "}\n"), "ends with a newline: %q", out)
-	assert.True(t, strings.HasPrefix(out, "{\n  \"version\": 2,\n  \"jobId\": \"job-1\",\n  \"commits\": [\n    {\n      \"version\": 2,"), out)
+	assert.True(t, strings.HasPrefix(out, "{\n  \"version\": 3,\n  \"jobId\": \"job-1\",\n  \"commits\": [\n    {\n      \"version\": 2,"), out)
 
 	var generic map[string]any
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &generic))
@@ -334,7 +349,7 @@ func TestPendingSetEncodeFormat(t *testing.T) {
 
 	buf.Reset()
 	require.NoError(t, NewPendingSet("job-1", nil).Encode(&buf))
-	assert.Equal(t, "{\n  \"version\": 2,\n  \"jobId\": \"job-1\",\n  \"commits\": [],\n  \"extraData\": {}\n}\n", buf.String())
+	assert.Equal(t, "{\n  \"version\": 3,\n  \"jobId\": \"job-1\",\n  \"commits\": [],\n  \"extraData\": {}\n}\n", buf.String())
 }
 
 func TestEncodeChecksumsAsObjects(t *testing.T) {
@@ -416,6 +431,140 @@ func TestNewPendingUploadAwkwardKeys(t *testing.T) {
 func TestPendingUploadParts(t *testing.T) {
 	p := NewPendingUpload("b", "k", "u", []string{"e1", "e2", "e3"}, 0, time.UnixMilli(0))
 	assert.Equal(t, []Part{{Number: 1, ETag: "e1"}, {Number: 2, ETag: "e2"}, {Number: 3, ETag: "e3"}}, p.Parts())
+
+	c1 := Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAE="}
+	c3 := Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	p.PartChecksums = []PartChecksum{c1, {}, c3}
+	assert.Equal(t, []Part{{Number: 1, ETag: "e1", Checksum: c1}, {Number: 2, ETag: "e2"}, {Number: 3, ETag: "e3", Checksum: c3}}, p.Parts())
+}
+
+func TestVersionsWritten(t *testing.T) {
+	assert.Equal(t, 3, PendingSetVersion, "Hadoop's PendingSet.VERSION")
+	assert.Equal(t, 2, PendingUploadVersion, "Hadoop's PersistentCommitData.VERSION")
+	assert.Equal(t, PendingSetVersion, NewPendingSet("j", nil).Version)
+	assert.Equal(t, PendingUploadVersion, NewPendingUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0)).Version)
+}
+
+// TestDecodeEarlierPendingSet reads a pendingset of version 2, as earlier
+// releases of this package wrote them.
+func TestDecodeEarlierPendingSet(t *testing.T) {
+	s, err := DecodePendingSet(bytes.NewReader(readTestdata(t, "s3commit-v2.pendingset")))
+	require.NoError(t, err)
+	commit := func(key, uploadID string, etags []string, length int64) PendingUpload {
+		p := NewPendingUpload("lake", key, uploadID, etags, length, time.UnixMilli(1767322800000).UTC())
+		p.JobID, p.TaskID, p.Text = "job-20260102", "task-0", "partition: dt=2026-01-02"
+		return *p
+	}
+	want := &PendingSet{
+		Version: 2,
+		JobID:   "job-20260102",
+		Commits: []PendingUpload{
+			commit("warehouse/events/dt=2026-01-02/part-00000-job-20260102.json", "upload-a",
+				[]string{"5d41402abc4b2a76b9719d911017c592", "7d793037a0760186574b0282f2f435e7"}, 73400320),
+			commit("warehouse/events/dt=2026-01-02/part 00001-job-20260102.json", "upload-b",
+				[]string{"0f343b0931126a20f133d67c2b018a3b"}, 1024),
+		},
+		ExtraData: map[string]string{TaskAttemptIDKey: "task-0_0", "s3commit.task.commit.duration.ms": "812"},
+	}
+	assert.Equal(t, want, s)
+	assert.Equal(t, "s3a://lake/warehouse/events/dt=2026-01-02/part%2000001-job-20260102.json", s.Commits[1].URI)
+}
+
+// goldenPendingSet is the pendingset of testdata/s3commit-v3.pendingset:
+// one commit with part and whole-file checksums, one without any.
+func goldenPendingSet() *PendingSet {
+	created := time.UnixMilli(1767322800000).UTC()
+	a := NewPendingUpload("lake", "warehouse/events/dt=2026-01-02/part-00000-job-20260102.json", "upload-a",
+		[]string{`"5d41402abc4b2a76b9719d911017c592"`, `"7d793037a0760186574b0282f2f435e7"`}, 70<<20, created)
+	a.PartChecksums = []PartChecksum{
+		{Algorithm: ChecksumCRC64NVME, Value: "u5UAAsB1+QY="},
+		{Algorithm: ChecksumCRC64NVME, Value: "x2M3iwnXxSk="},
+	}
+	a.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "GRKNlb5ZzpU="}
+	b := NewPendingUpload("lake", "warehouse/events/dt=2026-01-02/part 00001-job-20260102.json", "upload-b",
+		[]string{"0f343b0931126a20f133d67c2b018a3b"}, 1024, created)
+	b.PartChecksums = []PartChecksum{{}}
+	for _, p := range []*PendingUpload{a, b} {
+		p.JobID, p.TaskID, p.Text = "job-20260102", "task-0", "partition: dt=2026-01-02"
+	}
+	s := NewPendingSet("job-20260102", []PendingUpload{*a, *b})
+	s.ExtraData = map[string]string{TaskAttemptIDKey: "task-0_0"}
+	return s
+}
+
+// TestPendingSetGolden compares what this package writes with
+// testdata/s3commit-v3.pendingset. After a deliberate change of format,
+// rewrite the file with S3COMMIT_UPDATE_GOLDEN=1 go test -run
+// TestPendingSetGolden ./multipart/.
+func TestPendingSetGolden(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, goldenPendingSet().Encode(&buf))
+	path := filepath.Join("testdata", "s3commit-v3.pendingset")
+	if os.Getenv("S3COMMIT_UPDATE_GOLDEN") != "" {
+		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	}
+	assert.Equal(t, string(readTestdata(t, "s3commit-v3.pendingset")), buf.String(),
+		"the written format changed: if on purpose, rewrite %s with S3COMMIT_UPDATE_GOLDEN=1", path)
+	got, err := DecodePendingSet(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, goldenPendingSet(), got)
+}
+
+func TestWholeFileChecksumJSON(t *testing.T) {
+	p := NewPendingUpload("lake", "out/a", "up-1", []string{"e1"}, 42, time.UnixMilli(1714558542123).UTC())
+	p.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	var buf bytes.Buffer
+	require.NoError(t, p.Encode(&buf))
+	assert.Contains(t, buf.String(), `  "length": 42,
+  "checksumAlgorithm": "CRC64NVME",
+  "checksum": "AAAAAAAAAAM="
+}`, "top-level properties after length")
+	var generic map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &generic))
+	assert.Equal(t, []any{"e1"}, generic["etags"], "a whole-file checksum alone keeps etags as strings")
+
+	got, err := DecodePendingUpload(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, p.Checksum, got.Checksum)
+
+	// Absent, null and empty all read as no checksum.
+	for _, extra := range []string{``, `, "checksumAlgorithm": null, "checksum": null`, `, "checksumAlgorithm": "", "checksum": ""`} {
+		data := `{"version": 2, "bucket": "b", "destinationKey": "k", "uploadId": "u", "etags": ["e"]` + extra + `}`
+		got, err := DecodePendingUpload(strings.NewReader(data))
+		require.NoError(t, err, data)
+		assert.True(t, got.Checksum.IsZero(), data)
+	}
+}
+
+func TestChecksumsComeInPairs(t *testing.T) {
+	base := func() *PendingUpload {
+		return NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
+	}
+	p := base()
+	p.Checksum = Checksum{Value: "AAAAAAAAAAM="}
+	requireRecordError(t, p.Validate(), "checksumAlgorithm", `is empty while checksum is "AAAAAAAAAAM=", want both or neither`)
+	p = base()
+	p.Checksum = Checksum{Algorithm: ChecksumCRC64NVME}
+	requireRecordError(t, p.Validate(), "checksum", `is empty while checksumAlgorithm is "CRC64NVME", want both or neither`)
+	p = base()
+	p.PartChecksums = []PartChecksum{{Algorithm: ChecksumCRC32C}, {}}
+	requireRecordError(t, p.Validate(), "etags", `has checksumAlgorithm "CRC32C" with checksum "" for part 1, want both or neither`)
+	p = base()
+	p.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "\xff"}
+	requireRecordError(t, p.Validate(), "checksum", "not valid UTF-8")
+
+	for _, tt := range []struct {
+		json, field, msg string
+	}{
+		{`"checksumAlgorithm": "CRC64NVME"`, "checksum", "is empty while checksumAlgorithm"},
+		{`"checksum": "AAAAAAAAAAM="`, "checksumAlgorithm", "is empty while checksum"},
+		{`"checksum": 5`, "checksum", "is a JSON number, want a string"},
+		{`"checksumAlgorithm": ["CRC64NVME"]`, "checksumAlgorithm", "is a JSON array, want a string"},
+	} {
+		data := `{"version": 2, "bucket": "b", "destinationKey": "k", "uploadId": "u", "etags": ["e"], ` + tt.json + `}`
+		_, err := DecodePendingUpload(strings.NewReader(data))
+		requireRecordError(t, err, tt.field, tt.msg)
+	}
 }
 
 // validUploadJSON returns a valid SinglePendingCommit as a generic map that
