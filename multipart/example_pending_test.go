@@ -72,7 +72,7 @@ func ExamplePendingSet_Encode() {
 	}
 	// Output:
 	// {
-	//   "version": 2,
+	//   "version": 3,
 	//   "jobId": "job-1",
 	//   "commits": [
 	//     {

@@ -59,10 +59,11 @@ package multipart
 // This package reads every version listed above and writes pendingset
 // version 3 with commits of version 2, which Hadoop 3.3.1 to 3.4 and trunk
 // accept (Hadoop 3.3.0 and older reject it, as they rejected version 2
-// before). ETags are written as a list of strings unless the record
-// carries part checksums ([PendingUpload.PartChecksums]), then as trunk's
-// objects: the string form is what Hadoop releases up to 3.4.1 read, the
-// object form what trunk reads.
+// before). No one form of "etags" is read by both Hadoop 3.4 and trunk, so
+// a record says which it is written in ([PendingUpload.ETagObjects]): by
+// default the list of strings of the Hadoop releases, the parts'
+// checksums then going into "s3commitPartChecksums", which Hadoop ignores;
+// with ETagObjects, trunk's objects, which carry them.
 
 import (
 	"bytes"
@@ -212,12 +213,18 @@ type PendingUpload struct {
 	// ("etags"), without quotes (see [NormalizeETag]).
 	ETags []string
 	// PartChecksums, when not nil, holds one checksum per part, in the
-	// order of ETags; a part without a checksum has a zero one. A record
-	// with PartChecksums is written with "etags" as Hadoop trunk's
-	// {"etag", "checksumAlgorithm", "checksum"} objects, one without as a
-	// list of strings; decoding sets it exactly when "etags" held objects,
-	// so that a record keeps its form.
+	// order of ETags; a part without a checksum has a zero one. Completing
+	// an upload created with a checksum algorithm needs them. They are
+	// written inside "etags" when ETagObjects is set, and otherwise as the
+	// list "s3commitPartChecksums" of {"checksumAlgorithm", "checksum"}
+	// objects, which Hadoop ignores.
 	PartChecksums []PartChecksum
+	// ETagObjects writes "etags" as Hadoop trunk's {"etag",
+	// "checksumAlgorithm", "checksum"} objects (UploadEtag), which only
+	// Hadoop trunk (3.5.0-SNAPSHOT) reads, instead of the list of strings
+	// Hadoop 3.3.1 to 3.4 read. Decoding sets it when "etags" held objects,
+	// so that a record keeps its form.
+	ETagObjects bool
 	// Checksum is the full-object checksum of the whole file (type
 	// FULL_OBJECT: for CRC64NVME, the CRC of the object's bytes, whatever
 	// the parts), when the writer computed one; zero otherwise. It is
@@ -566,6 +573,15 @@ type pendingUploadJSON struct {
 	// that a record without one keeps Hadoop's exact set of properties.
 	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
 	Checksum          string            `json:"checksum,omitempty"`
+	// The parts' checksums when "etags" is a list of strings, unknown to
+	// Hadoop.
+	PartChecksums []partChecksumJSON `json:"s3commitPartChecksums,omitempty"`
+}
+
+// partChecksumJSON is one element of "s3commitPartChecksums".
+type partChecksumJSON struct {
+	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
+	Checksum          string            `json:"checksum,omitempty"`
 }
 
 // MarshalJSON encodes the record in Hadoop's SinglePendingCommit format,
@@ -578,13 +594,26 @@ func (p PendingUpload) MarshalJSON() ([]byte, error) {
 	if extra == nil {
 		extra = map[string]string{}
 	}
-	return marshalPlain(pendingUploadJSON{
+	w := pendingUploadJSON{
 		Version: p.Version, URI: p.URI, UploadID: p.UploadID, Bucket: p.Bucket, Key: p.Key,
 		Created: p.Created, Saved: p.Saved, Date: p.Date, JobID: p.JobID, TaskID: p.TaskID,
-		Text: p.Text, ETags: etagList{etags: p.ETags, checksums: p.PartChecksums},
+		Text: p.Text, ETags: etagList{etags: p.ETags},
 		ExtraData: extra, Length: p.Length,
 		ChecksumAlgorithm: p.Checksum.Algorithm, Checksum: p.Checksum.Value,
-	})
+	}
+	switch {
+	case p.ETagObjects:
+		w.ETags.checksums = p.PartChecksums
+		if w.ETags.checksums == nil {
+			w.ETags.checksums = make([]PartChecksum, len(p.ETags))
+		}
+	case p.PartChecksums != nil:
+		w.PartChecksums = make([]partChecksumJSON, len(p.PartChecksums))
+		for i, c := range p.PartChecksums {
+			w.PartChecksums[i] = partChecksumJSON{ChecksumAlgorithm: c.Algorithm, Checksum: c.Value}
+		}
+	}
+	return marshalPlain(w)
 }
 
 // UnmarshalJSON decodes a record in Hadoop's SinglePendingCommit format,
@@ -607,8 +636,15 @@ func (p *PendingUpload) UnmarshalJSON(data []byte) error {
 		Version: w.Version, URI: w.URI, Bucket: w.Bucket, Key: w.Key, UploadID: w.UploadID,
 		Created: w.Created, Saved: w.Saved, Date: w.Date, JobID: w.JobID, TaskID: w.TaskID,
 		Text: w.Text, ETags: w.ETags.etags, PartChecksums: w.ETags.checksums,
-		Length: w.Length, ExtraData: w.ExtraData,
+		ETagObjects: w.ETags.checksums != nil,
+		Length:      w.Length, ExtraData: w.ExtraData,
 		Checksum: Checksum{Algorithm: w.ChecksumAlgorithm, Value: w.Checksum},
+	}
+	if !p.ETagObjects && w.PartChecksums != nil {
+		p.PartChecksums = make([]PartChecksum, len(w.PartChecksums))
+		for i, c := range w.PartChecksums {
+			p.PartChecksums[i] = PartChecksum{Algorithm: c.ChecksumAlgorithm, Value: c.Checksum}
+		}
 	}
 	return nil
 }

@@ -75,6 +75,11 @@ func hadoopRecords(t *testing.T) []*multipart.PendingUpload {
 		someParts.PartChecksums = []multipart.PartChecksum{{Algorithm: multipart.ChecksumCRC32C, Value: "AAAAAA=="}, {}}
 
 		out = append(out, plain, meta, whole, parts, someParts)
+		for _, p := range []*multipart.PendingUpload{plain, parts, someParts} {
+			trunk := *p
+			trunk.ETagObjects = true
+			out = append(out, &trunk)
+		}
 	}
 	return out
 }
@@ -83,7 +88,7 @@ func TestPendingUploadsHadoopReads(t *testing.T) {
 	for _, p := range hadoopRecords(t) {
 		var buf bytes.Buffer
 		require.NoError(t, p.Encode(&buf), "key %q", p.Key)
-		requireHadoopReads(t, buf.Bytes(), false, p.PartChecksums != nil)
+		requireHadoopReads(t, buf.Bytes(), false, p.ETagObjects)
 	}
 }
 
@@ -92,7 +97,7 @@ func TestPendingSetsHadoopReads(t *testing.T) {
 	for _, objects := range []bool{false, true} {
 		var commits []multipart.PendingUpload
 		for i, p := range records {
-			if (p.PartChecksums != nil) == objects {
+			if p.ETagObjects == objects {
 				c := *p
 				c.Key = fmt.Sprintf("%d/%s", i, p.Key) // Hadoop refuses a key twice
 				c.URI = multipart.NewPendingUpload(c.Bucket, c.Key, "u", []string{"e"}, 0, time.Time{}).URI
@@ -113,8 +118,8 @@ func TestPendingSetsHadoopReads(t *testing.T) {
 }
 
 // TestUploaderRecordsHadoopReads checks the records the Uploader makes in
-// each checksum mode: with part checksums (ChecksumStoreVerified) they are
-// trunk's, without (ChecksumRecordOnly, ChecksumOff) Hadoop 3.4's.
+// each checksum mode: Hadoop 3.4's, with the part checksums
+// (ChecksumStoreVerified) beside the ETags; with ETagObjects set, trunk's.
 func TestUploaderRecordsHadoopReads(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), (11<<20)/16+3) // three parts of 5 MiB
 	for _, mode := range []multipart.ChecksumMode{multipart.ChecksumStoreVerified, multipart.ChecksumRecordOnly, multipart.ChecksumOff} {
@@ -127,12 +132,17 @@ func TestUploaderRecordsHadoopReads(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, p.ETags, 3)
 				assert.Equal(t, mode != multipart.ChecksumOff, !p.Checksum.IsZero(), "the whole file's checksum")
-				objects := mode == multipart.ChecksumStoreVerified
-				assert.Equal(t, objects, p.PartChecksums != nil, "part checksums")
+				assert.Equal(t, mode == multipart.ChecksumStoreVerified, p.PartChecksums != nil, "part checksums")
+				assert.False(t, p.ETagObjects, "Hadoop 3.4's form by default")
 
 				var buf bytes.Buffer
 				require.NoError(t, p.Encode(&buf))
-				requireHadoopReads(t, buf.Bytes(), false, objects)
+				requireHadoopReads(t, buf.Bytes(), false, false)
+				trunk := *p
+				trunk.ETagObjects = true
+				var tbuf bytes.Buffer
+				require.NoError(t, trunk.Encode(&tbuf))
+				requireHadoopReads(t, tbuf.Bytes(), false, true)
 				got, err := multipart.DecodePendingUpload(&buf)
 				require.NoError(t, err)
 				assert.Equal(t, p, got, "the record reads back")
@@ -140,7 +150,7 @@ func TestUploaderRecordsHadoopReads(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			require.NoError(t, multipart.NewPendingSet("job-1", commits).Encode(&buf))
-			requireHadoopReads(t, buf.Bytes(), true, mode == multipart.ChecksumStoreVerified)
+			requireHadoopReads(t, buf.Bytes(), true, false)
 		})
 	}
 }
@@ -152,8 +162,9 @@ func TestPendingSetFilesHadoopReads(t *testing.T) {
 		file            string
 		hadoop34, trunk bool
 	}{
-		// What this package writes now: checksums, so trunk's etags.
-		{"s3commit-v3.pendingset", false, true},
+		// What this package writes now: Hadoop 3.4's etags, the part
+		// checksums beside them.
+		{"s3commit-v3.pendingset", true, false},
 		// What it wrote before: version 2, which no Hadoop line reads.
 		{"s3commit-v2.pendingset", false, false},
 		{"hadoop-3.3-partitioned.pendingset", true, false},

@@ -117,6 +117,7 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 					Text:          "partition: dt=2025-09-17",
 					ETags:         []string{"e2fc714c4727ee9395f324cd2e7f331f", "bf072e9119077b4e76437a93986787ef"},
 					PartChecksums: []PartChecksum{{}, {}},
+					ETagObjects:   true,
 					Length:        104857600,
 				}, {
 					Version:  2,
@@ -135,7 +136,8 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 						{Algorithm: "CRC32", Value: "yZRlqg=="},
 						{Algorithm: "CRC32", Value: "NSRBwg=="},
 					},
-					Length: 83886080,
+					ETagObjects: true,
+					Length:      83886080,
 				}},
 				ExtraData: map[string]string{TaskAttemptIDKey: "attempt_202509171440_0002_m_000012_0"},
 			},
@@ -204,6 +206,7 @@ func TestDecodePendingUploadHadoopSamples(t *testing.T) {
 				Date:          "Wed Sep 17 14:40:05 UTC 2025",
 				ETags:         []string{"70efdf2ec9b086079795c442636b55fb"},
 				PartChecksums: []PartChecksum{{Algorithm: "CRC32C", Value: "4waSgw=="}},
+				ETagObjects:   true,
 				Length:        1024,
 			},
 		},
@@ -352,9 +355,27 @@ func TestPendingSetEncodeFormat(t *testing.T) {
 	assert.Equal(t, "{\n  \"version\": 3,\n  \"jobId\": \"job-1\",\n  \"commits\": [],\n  \"extraData\": {}\n}\n", buf.String())
 }
 
+func TestEncodeChecksumsBesideStringETags(t *testing.T) {
+	p := NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
+	p.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "yZRlqg=="}, {}}
+	data, err := json.Marshal(p)
+	require.NoError(t, err)
+	var generic map[string]any
+	require.NoError(t, json.Unmarshal(data, &generic))
+	assert.Equal(t, []any{"e1", "e2"}, generic["etags"], "Hadoop 3.4's strings")
+	assert.Equal(t, []any{
+		map[string]any{"checksumAlgorithm": "CRC32", "checksum": "yZRlqg=="},
+		map[string]any{},
+	}, generic["s3commitPartChecksums"])
+	var got PendingUpload
+	require.NoError(t, json.Unmarshal(data, &got))
+	assert.Equal(t, p, &got, "the record reads back")
+}
+
 func TestEncodeChecksumsAsObjects(t *testing.T) {
 	p := NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
 	p.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "yZRlqg=="}, {}}
+	p.ETagObjects = true
 	data, err := json.Marshal(p)
 	require.NoError(t, err)
 	var generic map[string]any

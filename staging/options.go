@@ -94,6 +94,14 @@ type Options struct {
 	// requests (`s3commit doctor` tells). Task attempts of one job may use
 	// different modes: each record says how its upload was created.
 	Checksums multipart.ChecksumMode
+	// HadoopTrunkPendingsets writes the part ETags of pendingsets as the
+	// {"etag", "checksumAlgorithm", "checksum"} objects of Hadoop trunk
+	// (3.5.0-SNAPSHOT, class UploadEtag), which only trunk reads, instead
+	// of the list of strings Hadoop 3.3.1 to 3.4 read (the default; the
+	// part checksums then go beside them, see [multipart.PendingUpload]).
+	// s3commit reads both forms. Set it when Hadoop trunk's committer is
+	// to read the job's pendingsets.
+	HadoopTrunkPendingsets bool
 	// CommitConcurrency bounds the uploads a job commit completes (and the
 	// objects it deletes or aborts) at the same time; 0 means
 	// [DefaultCommitConcurrency]. Hadoop: fs.s3a.committer.threads.

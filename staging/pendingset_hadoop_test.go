@@ -3,6 +3,7 @@ package staging_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -19,9 +20,8 @@ import (
 // TestPendingSetsHadoopReads runs a job of two tasks in each staging home
 // (a directory, and s3:// on memstore), committer mode and checksum mode,
 // and checks that Hadoop would load every pendingset the tasks publish
-// (package hadoopvalidate): with part checksums (ChecksumStoreVerified)
-// as Hadoop trunk does, with "etags" as objects; without (ChecksumRecordOnly,
-// ChecksumOff) as Hadoop 3.4 does, with "etags" as strings.
+// (package hadoopvalidate): Hadoop 3.4, "etags" as strings, by default;
+// Hadoop trunk, "etags" as objects, with HadoopTrunkPendingsets.
 func TestPendingSetsHadoopReads(t *testing.T) {
 	homes := []struct {
 		name    string
@@ -50,49 +50,52 @@ func TestPendingSetsHadoopReads(t *testing.T) {
 	for _, home := range homes {
 		for _, mode := range []committer.Mode{committer.ModeDirectory, committer.ModePartitioned} {
 			for _, sums := range []multipart.ChecksumMode{multipart.ChecksumStoreVerified, multipart.ChecksumRecordOnly, multipart.ChecksumOff} {
-				t.Run(home.name+"/"+string(mode)+"/"+sums.String(), func(t *testing.T) {
-					t.Parallel()
-					ctx := context.Background()
-					e := newEnv(t)
-					c, err := staging.New(e.fault, home.options(e, func(o *staging.Options) {
-						o.Mode, o.Checksums, o.PartSize = mode, sums, multipart.MinPartSize
-					}))
-					require.NoError(t, err)
-					j, err := c.SetupJob(ctx, "")
-					require.NoError(t, err)
-					want := map[string]string{}
-					for _, task := range []string{"task-0", "task-1"} {
-						a, err := j.SetupTask(ctx, task, 0)
+				for _, trunk := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/%s/%s/trunk=%v", home.name, mode, sums, trunk), func(t *testing.T) {
+						t.Parallel()
+						ctx := context.Background()
+						e := newEnv(t)
+						c, err := staging.New(e.fault, home.options(e, func(o *staging.Options) {
+							o.Mode, o.Checksums, o.PartSize = mode, sums, multipart.MinPartSize
+							o.HadoopTrunkPendingsets = trunk
+						}))
 						require.NoError(t, err)
-						for rel, data := range files[task] {
-							w, err := a.Create(rel)
-							require.NoError(t, err)
-							_, err = w.Write(data)
-							require.NoError(t, err)
-							require.NoError(t, w.Close())
-							want[e.key(j.ID(), rel)] = string(data)
-						}
-						require.NoError(t, a.CommitTask(ctx))
-
-						data := home.read(t, e, j.ID(), task)
-						require.NoError(t, hadoopvalidate.PendingSet(data), "a current Hadoop reads:\n%s", data)
-						reads, refuses := hadoopvalidate.Hadoop34, hadoopvalidate.Trunk
-						if sums == multipart.ChecksumStoreVerified {
-							reads, refuses = refuses, reads
-						}
-						require.NoError(t, reads.PendingSet(data), "%s reads:\n%s", reads.Name, data)
-						require.Error(t, refuses.PendingSet(data), "%s reads the other form of etags only", refuses.Name)
-
-						s, err := multipart.DecodePendingSet(bytes.NewReader(data))
+						j, err := c.SetupJob(ctx, "")
 						require.NoError(t, err)
-						assert.Equal(t, multipart.PendingSetVersion, s.Version)
-						for _, p := range s.Commits {
-							assert.Equal(t, sums != multipart.ChecksumOff, !p.Checksum.IsZero(), "whole-file checksum of %s", p.Key)
+						want := map[string]string{}
+						for _, task := range []string{"task-0", "task-1"} {
+							a, err := j.SetupTask(ctx, task, 0)
+							require.NoError(t, err)
+							for rel, data := range files[task] {
+								w, err := a.Create(rel)
+								require.NoError(t, err)
+								_, err = w.Write(data)
+								require.NoError(t, err)
+								require.NoError(t, w.Close())
+								want[e.key(j.ID(), rel)] = string(data)
+							}
+							require.NoError(t, a.CommitTask(ctx))
+
+							data := home.read(t, e, j.ID(), task)
+							require.NoError(t, hadoopvalidate.PendingSet(data), "a current Hadoop reads:\n%s", data)
+							reads, refuses := hadoopvalidate.Hadoop34, hadoopvalidate.Trunk
+							if trunk {
+								reads, refuses = refuses, reads
+							}
+							require.NoError(t, reads.PendingSet(data), "%s reads:\n%s", reads.Name, data)
+							require.Error(t, refuses.PendingSet(data), "%s reads the other form of etags only", refuses.Name)
+
+							s, err := multipart.DecodePendingSet(bytes.NewReader(data))
+							require.NoError(t, err)
+							assert.Equal(t, multipart.PendingSetVersion, s.Version)
+							for _, p := range s.Commits {
+								assert.Equal(t, sums != multipart.ChecksumOff, !p.Checksum.IsZero(), "whole-file checksum of %s", p.Key)
+							}
 						}
-					}
-					require.NoError(t, j.CommitJob(ctx))
-					e.requireCommitted(t, j.ID(), want, nil)
-				})
+						require.NoError(t, j.CommitJob(ctx))
+						e.requireCommitted(t, j.ID(), want, nil)
+					})
+				}
 			}
 		}
 	}

@@ -327,6 +327,7 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		if err != nil {
 			return err
 		}
+		p.ETagObjects = c.opts.HadoopTrunkPendingsets
 		mu.Lock()
 		pending[i] = p
 		done++

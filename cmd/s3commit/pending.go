@@ -38,7 +38,7 @@ JSON output (--json): the record in Hadoop's PendingSet format
 writes), which reads back as the same pendingset; a .pending record is
 printed as Hadoop's SinglePendingCommit (one element of "commits"):
   {
-    "version": 2,
+    "version": 3,
     "jobId": "job1",
     "commits": [
       {
