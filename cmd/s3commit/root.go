@@ -141,6 +141,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newPendingCommand(g, stdout, stderr),
 		newSuccessCommand(g, stdout, stderr),
 		newJobsCommand(g, stdout, stderr),
+		newDoctorCommand(g, stdout, stderr),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
