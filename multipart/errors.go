@@ -196,7 +196,14 @@ func ClassifyHTTP(code string, status int) error {
 	case "SlowDown", "SlowDownRead", "SlowDownWrite", "Throttling", "ThrottlingException",
 		"RequestLimitExceeded", "TooManyRequests", "RequestThrottled", "TooManyRequestsException":
 		return ErrThrottled
-	case "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized", "RequestTimeout":
+	case "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized", "RequestTimeout",
+		// versitygw (posix) answers 409 ExistingObjectIsDirectory when it
+		// cannot create an object's directory or link the object into it,
+		// also when a concurrent delete removed that directory as it
+		// emptied it: a race that the same request survives when sent
+		// again. A real directory at the key gets the same answer every
+		// time, and the retries end.
+		"ExistingObjectIsDirectory":
 		return ErrServer
 	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
 		"InvalidToken", "ExpiredToken", "Forbidden",

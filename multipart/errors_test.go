@@ -34,6 +34,7 @@ func TestClassifyHTTP(t *testing.T) {
 		{"", 503, ErrThrottled},
 		{"", 429, ErrThrottled},
 		{"InternalError", 500, ErrServer},
+		{"ExistingObjectIsDirectory", 409, ErrServer}, // versitygw, when a concurrent delete removed the directory
 		{"", 502, ErrServer},
 		{"AccessDenied", 403, ErrAccessDenied},
 		{"InvalidAccessKeyId", 403, ErrAccessDenied},
