@@ -12,9 +12,16 @@ import (
 // of a snapshot (and of what the store listed, where a decision needs it).
 // Nothing here does I/O; table-driven tests cover it without a store.
 
-// timeSkew is the clock difference between hosts that comparisons of a
-// store's timestamps with local ones allow for.
-const timeSkew = time.Minute
+// ClockSkewAllowance is the clock difference between this host and the
+// store (or another host) that the committer allows for when it compares
+// the store's timestamps with its own (an object's or an upload's time
+// against a job's start, a lease's heartbeat). Clocks further apart can
+// make it take another writer's object for the job's, or a live driver for
+// a dead one; `s3commit doctor` measures the difference.
+const ClockSkewAllowance = time.Minute
+
+// timeSkew is ClockSkewAllowance, by its short name.
+const timeSkew = ClockSkewAllowance
 
 // phase is where a job stands in its commit, as the records (and, for a
 // committed job whose journal missed it, the store's _SUCCESS) say.

@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/staging"
 )
 
 // committerClockSkew is the clock difference between hosts that the
 // staging committer allows for when it compares the store's timestamps
-// (an upload's initiation, an object's LastModified) with its own: the
-// staging package's timeSkew, which it does not export. Keep the two
-// equal.
-const committerClockSkew = time.Minute
+// (an upload's initiation, an object's LastModified) with its own.
+const committerClockSkew = staging.ClockSkewAllowance
 
 // clockSamples is how many requests the clock check sends; the one with
 // the shortest round trip is used.
@@ -111,7 +110,7 @@ func probeClock(ctx context.Context, client httpDoer, endpoint string) *clockPro
 // skewRow is the clock_skew row.
 func (c *clockProbe) skewRow() doctorRow {
 	row := doctorRow{ID: "clock_skew", Check: "clock skew to the store (HTTP Date)"}
-	allowance := fmt.Sprintf("the committer allows %v between this host's clock and the store's (staging's timeSkew, not exported)", committerClockSkew)
+	allowance := fmt.Sprintf("the committer allows %v between this host's clock and the store's (staging.ClockSkewAllowance)", committerClockSkew)
 	if !c.dated {
 		row.Result, row.Verdict = fmt.Sprintf("unknown: %v", c.err), verdictUnknown
 		row.S3commit = allowance + "; check the clocks by other means (NTP)"
