@@ -418,38 +418,38 @@ func (p *uriParser) scanIPv4Address(start, n int, strict bool) int {
 		return -1
 	}
 	var q int
-	for {
+	// Java's do { … } while (false): the first part that does not scan ends it.
+	if func() bool {
 		if q = p.scanByte(pos, m); q <= pos {
-			break
+			return false
 		}
 		pos = q
 		if q = p.scanChar(pos, m, '.'); q <= pos {
-			break
+			return false
 		}
 		pos = q
 		if q = p.scanByte(pos, m); q <= pos {
-			break
+			return false
 		}
 		pos = q
 		if q = p.scanChar(pos, m, '.'); q <= pos {
-			break
+			return false
 		}
 		pos = q
 		if q = p.scanByte(pos, m); q <= pos {
-			break
+			return false
 		}
 		pos = q
 		if q = p.scanChar(pos, m, '.'); q <= pos {
-			break
+			return false
 		}
 		pos = q
 		if q = p.scanByte(pos, m); q <= pos {
-			break
+			return false
 		}
 		pos = q
-		if q < m {
-			break
-		}
+		return q >= m
+	}() {
 		return q
 	}
 	p.fail("Malformed IPv4 address", q)
