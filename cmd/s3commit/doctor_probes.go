@@ -242,6 +242,30 @@ func (t raceTally) describe(n int) string {
 	return s
 }
 
+// judge fills the row of a race of n writers of bodies from its tally and
+// the object read back after it (got, or the read's error rerr): exactly
+// one winner whose bytes are the object's works; more winners, or an
+// object that is not the winner's, gets failed; anything else is unknown.
+// works, fails and unknown say what s3commit does in each case.
+func (t raceTally) judge(row doctorRow, n int, got []byte, rerr error, bodies [][]byte, failed doctorVerdict, works, fails, unknown string) []doctorRow {
+	row.Result = t.describe(n)
+	switch {
+	case rerr != nil:
+		return unknownRow(row, row.Result+"; reading the object back failed: "+answer(rerr), unknown)
+	case len(t.winners) > 1:
+		row.Verdict, row.S3commit = failed, fails
+	case len(t.winners) == 1 && bytes.Equal(got, bodies[t.winners[0]]) && t.other == 0:
+		row.Result += "; the object is the winner's"
+		row.Verdict, row.S3commit = verdictWorks, works
+	case len(t.winners) == 1 && !bytes.Equal(got, bodies[t.winners[0]]):
+		row.Result += "; the object is not the winner's"
+		row.Verdict, row.S3commit = failed, fails
+	default:
+		return unknownRow(row, row.Result, unknown)
+	}
+	return []doctorRow{row}
+}
+
 // unknownRow fills row for a check that could not tell.
 func unknownRow(row doctorRow, result, s3commit string) []doctorRow {
 	row.Result, row.Verdict, row.S3commit = result, verdictUnknown, s3commit
@@ -300,22 +324,7 @@ func probePutRace(ctx context.Context, s *probeSession, id string, n int, token 
 		return err
 	}))
 	got, rerr := s.read(ctx, key, 1<<10)
-	row.Result = t.describe(n)
-	switch {
-	case rerr != nil:
-		return unknownRow(row, row.Result+"; reading the object back failed: "+answer(rerr), putUnknown)
-	case len(t.winners) > 1:
-		row.Verdict, row.S3commit = verdictRefuses, putFails
-	case len(t.winners) == 1 && bytes.Equal(got, bodies[t.winners[0]]) && t.other == 0:
-		row.Result += "; the object is the winner's"
-		row.Verdict, row.S3commit = verdictWorks, putWorks
-	case len(t.winners) == 1 && !bytes.Equal(got, bodies[t.winners[0]]):
-		row.Result += "; the object is not the winner's"
-		row.Verdict, row.S3commit = verdictRefuses, putFails
-	default:
-		return unknownRow(row, row.Result, putUnknown)
-	}
-	return []doctorRow{row}
+	return t.judge(row, n, got, rerr, bodies, verdictRefuses, putWorks, putFails, putUnknown)
 }
 
 // completeIfNoneMatch: a second CompleteMultipartUpload with
@@ -422,22 +431,7 @@ func (p *prober) completeRace(ctx context.Context) []doctorRow {
 		return err
 	}))
 	got, rerr := p.s.read(ctx, key, 1<<10)
-	row.Result = t.describe(n)
-	switch {
-	case rerr != nil:
-		return unknownRow(row, row.Result+"; reading the object back failed: "+answer(rerr), completeUnknown)
-	case len(t.winners) > 1:
-		row.Verdict, row.S3commit = verdictUnsafe, completeFails
-	case len(t.winners) == 1 && bytes.Equal(got, bodies[t.winners[0]]) && t.other == 0:
-		row.Result += "; the object is the winner's"
-		row.Verdict, row.S3commit = verdictWorks, completeWorks
-	case len(t.winners) == 1 && !bytes.Equal(got, bodies[t.winners[0]]):
-		row.Result += "; the object is not the winner's"
-		row.Verdict, row.S3commit = verdictUnsafe, completeFails
-	default:
-		return unknownRow(row, row.Result, completeUnknown)
-	}
-	return []doctorRow{row}
+	return t.judge(row, n, got, rerr, bodies, verdictUnsafe, completeWorks, completeFails, completeUnknown)
 }
 
 // abortUnknown: what aborting an upload that was aborted already answers.
