@@ -10,6 +10,8 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
+
+	"github.com/s3commit/s3commit/bench/internal/localminio"
 )
 
 // startLatencyProxy starts the pinned toxiproxy server (installed by
@@ -22,11 +24,11 @@ func startLatencyProxy(ctx context.Context, addr, latency string, bandwidthKiB i
 	if err != nil {
 		return nil, fmt.Errorf("--latency %q: %w", latency, err)
 	}
-	bin, err := findTool("toxiproxy-server")
+	bin, err := localminio.FindTool("toxiproxy-server")
 	if err != nil {
 		return nil, fmt.Errorf("--latency needs toxiproxy: %w", err)
 	}
-	apiAddr, err := freeAddr()
+	apiAddr, err := localminio.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +63,7 @@ func startLatencyProxy(ctx context.Context, addr, latency string, bandwidthKiB i
 	if err := waitAPI(ctx, "http://"+apiAddr+"/version", exited); err != nil {
 		return fail(err)
 	}
-	listen, err := freeAddr()
+	listen, err := localminio.FreeAddr()
 	if err != nil {
 		return fail(err)
 	}
@@ -83,7 +85,7 @@ func startLatencyProxy(ctx context.Context, addr, latency string, bandwidthKiB i
 			}
 		}
 	}
-	return &server{addr: listen, endpoint: "http://" + listen, version: commandVersion(bin), stop: stop}, nil
+	return &server{addr: listen, endpoint: "http://" + listen, version: localminio.CommandVersion(bin), stop: stop}, nil
 }
 
 // waitAPI polls url until it answers 200.

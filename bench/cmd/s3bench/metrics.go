@@ -23,40 +23,8 @@ func cpuSeconds() float64 {
 }
 
 // clockTicksPerSecond is the unit of the CPU times in /proc/PID/stat
-// (USER_HZ, 100 on every Linux architecture Go supports).
+// and /proc/stat (USER_HZ, 100 on every Linux architecture Go supports).
 const clockTicksPerSecond = 100
-
-// processCPUSeconds returns the user and system CPU time of another process
-// from /proc/PID/stat; false where there is no /proc (macOS) or the process
-// is gone.
-func processCPUSeconds(pid int) (float64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	return parseProcStatCPU(string(b))
-}
-
-// parseProcStatCPU reads utime and stime (fields 14 and 15) of a
-// /proc/PID/stat line. The command name (field 2) is in parentheses and may
-// hold spaces, so fields are counted after its closing parenthesis.
-func parseProcStatCPU(stat string) (float64, bool) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(stat[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime field 15.
-	if len(f) < 13 {
-		return 0, false
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return float64(utime+stime) / clockTicksPerSecond, true
-}
 
 // systemCPUSeconds returns the CPU time every process of the machine has
 // used since boot (user, nice, system, irq, softirq and steal of the

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s3commit/s3commit/bench/internal/localminio"
 	"github.com/s3commit/s3commit/bench/internal/results"
 )
 
@@ -181,7 +182,7 @@ func startLocalTarget(t *testing.T) *target {
 	if testing.Short() {
 		t.Skip("starts MinIO")
 	}
-	_, err := findTool("minio")
+	_, err := localminio.FindTool("minio")
 	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
 	tg, err := openTarget(context.Background(), &config{pathStyle: true})
 	require.NoError(t, err)
@@ -220,7 +221,7 @@ func TestRunWritesResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts MinIO")
 	}
-	_, err := findTool("minio")
+	_, err := localminio.FindTool("minio")
 	require.NoError(t, err, "the benchmark harness's tests need the pinned MinIO")
 	out := filepath.Join(t.TempDir(), "run")
 	c, err := parseFlags([]string{"--out", out, "--workloads", results.WorkloadSmallFiles, "--strategies", "direct", "--sweep=false", "--repeat", "2"})
@@ -245,7 +246,7 @@ func TestMeasureReclaimsDeletedSpace(t *testing.T) {
 	ctx := context.Background()
 	tg := startLocalTarget(t)
 	require.NotEmpty(t, tg.dataDir)
-	trash := filepath.Join(tg.dataDir, minioTrash)
+	trash := filepath.Join(tg.dataDir, localminio.Trash)
 	for _, s := range strategyNames {
 		t.Run(s, func(t *testing.T) {
 			p := params{
