@@ -7,11 +7,13 @@
 // writes and against the rename protocol, staging with its staging dir in
 // the object store against staging with it on the filesystem — each marked
 // "holds" or "does not hold" (or "not measured" when the run lacks the
-// data, as quick runs lack a 1 GiB job-commit point). Where a workload was
-// measured with both staging homes, a section compares their times and
-// their requests per file by phase and operation. The charts are drawn with
-// gonum.org/v1/plot: throughput by strategy and workload, and job-commit
-// time against bytes per file for staging and rename.
+// data, as quick runs lack a 1 GiB job-commit point); a few are shown
+// without a bound ("no target"), such as staging's client CPU per small
+// file over direct's. Where a workload was measured with both staging
+// homes, a section compares their times and their requests per file by
+// phase and operation. The charts are drawn with gonum.org/v1/plot:
+// throughput by strategy and workload, and job-commit time against bytes
+// per file for staging and rename.
 //
 // [Write] does all of it for one run directory; [Ratios] is the
 // computation alone.

@@ -91,7 +91,35 @@ func Ratios(run *results.Run) []Ratio {
 	out = append(out, smallFileRequests(run, results.StagingHomeStore))
 	out = append(out, checksumsOverNone(run, results.WorkloadSmallFiles))
 	out = append(out, checksumsOverNone(run, results.WorkloadLargeFiles))
+	out = append(out, smallFileCPU(run))
 	return out
+}
+
+// smallFileCPU compares the client CPU time per file of staging and
+// direct on small-files, without a bound: what staging's extra requests
+// (three per file against one) and its records cost the client, as
+// against the time target, which on a machine where client and store
+// share the cores mixes in the store's CPU. A result without a CPU time
+// (0: not recorded) is not compared.
+func smallFileCPU(run *results.Run) Ratio {
+	name := fmt.Sprintf("staging ÷ direct, client CPU per file, %s", results.WorkloadSmallFiles)
+	target := "no bound"
+	s, okS := pick(run, results.WorkloadSmallFiles, results.StrategyStaging, -1)
+	d, okD := pick(run, results.WorkloadSmallFiles, results.StrategyDirect, -1)
+	if !okS || !okD {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of both staging and direct", results.WorkloadSmallFiles))
+	}
+	if s.Files <= 0 || d.Files <= 0 || s.CPUSeconds <= 0 || d.CPUSeconds <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("the %s results of staging and direct lack a client CPU time or a file count", results.WorkloadSmallFiles))
+	}
+	perS, perD := s.CPUSeconds/float64(s.Files), d.CPUSeconds/float64(d.Files)
+	detail := fmt.Sprintf("staging %.3f ms per file (%.2f s for %d files), direct %.3f ms per file (%.2f s for %d files)",
+		1000*perS, s.CPUSeconds, s.Files, 1000*perD, d.CPUSeconds, d.Files)
+	if s.ServerCPUSeconds > 0 && d.ServerCPUSeconds > 0 {
+		detail += fmt.Sprintf("; MinIO %.3f and %.3f ms per file",
+			1000*s.ServerCPUSeconds/float64(s.Files), 1000*d.ServerCPUSeconds/float64(d.Files))
+	}
+	return Ratio{Name: name, Target: target, Value: perS / perD, Verdict: NoTarget, Detail: detail}
 }
 
 // checksumsOverNone compares staging's task-commit time with the default

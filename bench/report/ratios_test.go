@@ -40,6 +40,7 @@ func TestRatiosSample(t *testing.T) {
 		{"staging requests per file, task + job commit, small-files, store home", math.NaN(), NotMeasured},
 		{"staging, checksums ÷ none, task commit time, small-files", math.NaN(), NotMeasured},
 		{"staging, checksums ÷ none, task commit time, large-files", math.NaN(), NotMeasured},
+		{"staging ÷ direct, client CPU per file, small-files", 3.0 / 1.2, NoTarget},
 	}
 	require.Len(t, ratios, len(tests))
 	for i, tt := range tests {
@@ -69,6 +70,12 @@ func checksums(r results.Result, m string) results.Result {
 		r.Settings = map[string]string{}
 	}
 	r.Settings[results.SettingChecksums] = m
+	return r
+}
+
+// cpu sets the client and server CPU seconds of a result.
+func cpu(r results.Result, client, server float64) results.Result {
+	r.CPUSeconds, r.ServerCPUSeconds = client, server
 	return r
 }
 
@@ -323,6 +330,40 @@ func TestRatiosEdgeCases(t *testing.T) {
 				home(result("small-files", "staging", 10, 1, tc(8, 3)), results.StagingHomeStore),
 			},
 			index: 8, value: 1.1, verdict: DoesNotHold,
+		},
+		{
+			name: "client CPU per small file, staging ÷ direct, has no bound",
+			results: []results.Result{
+				cpu(result("small-files", "staging", 100, 1, tc(1, 1)), 6, 9),
+				cpu(result("small-files", "direct", 50, 1, tc(1, 0)), 1, 4),
+			},
+			index: 14, value: (6.0 / 100) / (1.0 / 50), verdict: NoTarget,
+		},
+		{
+			name: "client CPU per small file compares the fs home with checksums verified",
+			results: []results.Result{
+				cpu(checksums(home(result("small-files", "staging", 10, 1, tc(1, 1)), results.StagingHomeFS), results.ChecksumsOff), 1, 0),
+				cpu(home(result("small-files", "staging", 10, 1, tc(1, 1)), results.StagingHomeStore), 9, 0),
+				cpu(home(result("small-files", "staging", 10, 1, tc(1, 1)), results.StagingHomeFS), 3, 0),
+				cpu(result("small-files", "direct", 10, 1, tc(1, 0)), 2, 0),
+			},
+			index: 14, value: 1.5, verdict: NoTarget,
+		},
+		{
+			name: "a result without client CPU, from an older run, is not compared",
+			results: []results.Result{
+				result("small-files", "staging", 100, 1, tc(1, 1)),
+				cpu(result("small-files", "direct", 100, 1, tc(1, 0)), 1, 0),
+			},
+			index: 14, verdict: NotMeasured,
+		},
+		{
+			name: "client CPU per small file needs direct",
+			results: []results.Result{
+				cpu(result("small-files", "staging", 100, 1, tc(1, 1)), 1, 0),
+				cpu(result("large-files", "direct", 100, 1, tc(1, 0)), 1, 0),
+			},
+			index: 14, verdict: NotMeasured,
 		},
 		{
 			name: "requests are not measured without counts",

@@ -51,6 +51,7 @@ func TestWriteFromResults(t *testing.T) {
 		"commit_concurrency=32, upload_concurrency=16",
 		"| staging ÷ direct, task + job commit time, large-files | ≤ 1.10 | 1.30 | **does not hold** |",
 		"| rename ÷ staging, job commit time at ≥ 1 GiB total | ≥ 10 | 40.00 | **holds** |",
+		"| staging ÷ direct, client CPU per file, small-files | no bound | 2.50 | **no target** | staging 1.500 ms per file (3.00 s for 2000 files), direct 0.600 ms per file (1.20 s for 2000 files) |",
 		"| 100 MiB | **does not hold** |",
 		"![throughput](throughput.png)", "![job-commit](job-commit.png)",
 		"2 target(s) do not hold",
