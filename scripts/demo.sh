@@ -155,7 +155,7 @@ step "running the job: 4 tasks in worker processes, 2 at a time; task 1 fails on
 echo "$where"
 show datajob run "${common[@]}" --buffer-dir "$work/buffer" --create-bucket --fail-task 1 --crash-task 2 2>&1
 
-step "the _SUCCESS manifest, checked against a listing of the destination"
+step "the _SUCCESS manifest, checked against the destination: its listing and the checksums the store keeps"
 show s3commit --endpoint-url "$endpoint" --path-style success show "$dest/_SUCCESS" --verify
 
 step "the committed files, read back: every event exactly once"

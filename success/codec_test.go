@@ -35,7 +35,8 @@ func s3commitSample() *success.Data {
 	d.Description = "s3commit staging committer, directory mode"
 	d.State = "committed"
 	d.Stage = "job_commit"
-	d.AddFile(success.File{Key: "events/part-0000-job-20251122-0001.jsonl", Size: 1024, ETag: "9b2cf535f27731c974343645a3985328"})
+	d.AddFile(success.File{Key: "events/part-0000-job-20251122-0001.jsonl", Size: 1024, ETag: "9b2cf535f27731c974343645a3985328",
+		ChecksumAlgorithm: "CRC64NVME", Checksum: "Zmq3RVHIUPY="})
 	d.AddFile(success.File{Key: "events/sub/part-0001-job-20251122-0001.jsonl", Size: 0, ETag: "d41d8cd98f00b204e9800998ecf8427e-1"})
 	d.Metrics["files"] = 2
 	d.Metrics["bytes"] = 1024

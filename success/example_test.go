@@ -19,8 +19,10 @@ func Example() {
 	d := success.New("directory", "job-42")
 	// Fixed values so that the output below stays the same.
 	d.Timestamp, d.Date, d.Hostname = 1763779800000, "Sat Nov 22 02:50:00 UTC 2025", "driver-0"
-	d.AddFile(success.File{Key: "events/part-0000-job-42.jsonl", Size: 2048, ETag: "5d41402abc4b2a76b9719d911017c592"})
-	d.AddFile(success.File{Key: "events/part-0001-job-42.jsonl", Size: 1024, ETag: "7d793037a0760186574b0282f2f435e7"})
+	d.AddFile(success.File{Key: "events/part-0000-job-42.jsonl", Size: 2048, ETag: "5d41402abc4b2a76b9719d911017c592",
+		ChecksumAlgorithm: "CRC64NVME", Checksum: "u5UAAsB1+QY="})
+	d.AddFile(success.File{Key: "events/part-0001-job-42.jsonl", Size: 1024, ETag: "7d793037a0760186574b0282f2f435e7",
+		ChecksumAlgorithm: "CRC64NVME", Checksum: "x2M3iwnXxSk="})
 	d.Metrics["files"] = 2
 	d.Metrics["bytes"] = 3072
 	d.IOStatistics.Counters["upload_complete"] = 2
@@ -65,8 +67,8 @@ func Example() {
 	// diagnostics: none
 	//
 	// files (2, 3072 bytes)
-	//   events/part-0000-job-42.jsonl  2048  5d41402abc4b2a76b9719d911017c592
-	//   events/part-0001-job-42.jsonl  1024  7d793037a0760186574b0282f2f435e7
+	//   events/part-0000-job-42.jsonl  2048  5d41402abc4b2a76b9719d911017c592  CRC64NVME:u5UAAsB1+QY=
+	//   events/part-0001-job-42.jsonl  1024  7d793037a0760186574b0282f2f435e7  CRC64NVME:x2M3iwnXxSk=
 }
 
 // Write stores the manifest in the destination; Read loads it back and

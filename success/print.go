@@ -15,7 +15,7 @@ import (
 // (writer, committer, job ID, success, state and stage when set, date,
 // host, description), the metrics, the iostatistics (counters, gauges,
 // minimums, maximums, and mean statistics shown as mean = sum/samples),
-// the diagnostics, and the files with their sizes and ETags (or, for a
+// the diagnostics, and the files with their sizes, ETags and checksums (or, for a
 // manifest without a file list, its filenames). Every map is sorted by
 // key; text with control characters, such as a stack trace, is quoted.
 func Print(w io.Writer, d *Data) error {
@@ -93,7 +93,7 @@ func Print(w io.Writer, d *Data) error {
 		p.line("files (%d, %d bytes)", len(d.Files), total)
 		p.table(func(tw io.Writer) {
 			for _, f := range d.Files {
-				row(tw, "  "+text(f.Key), strconv.FormatInt(f.Size, 10), f.ETag)
+				row(tw, "  "+text(f.Key), strconv.FormatInt(f.Size, 10), f.ETag, f.FileChecksum().String())
 			}
 		})
 	case d.FilesSidecar != "":
