@@ -361,7 +361,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 					Number:   aws.ToInt32(p.PartNumber),
 					ETag:     multipart.NormalizeETag(aws.ToString(p.ETag)),
 					Size:     aws.ToInt64(p.Size),
-					Checksum: checksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
+					Checksum: storeutil.ChecksumOf(aws.ToString(p.ChecksumCRC64NVME), aws.ToString(p.ChecksumCRC32C), aws.ToString(p.ChecksumCRC32)),
 				}
 				if p.LastModified != nil {
 					part.LastModified = *p.LastModified
@@ -417,7 +417,7 @@ func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInf
 			return multipart.ObjectInfo{}, err
 		}
 		info := objectInfo(key, out.ContentLength, out.ETag, out.LastModified)
-		info.Checksum = checksumOf(out.ChecksumCRC64NVME, out.ChecksumCRC32C, out.ChecksumCRC32)
+		info.Checksum = storeutil.ChecksumOf(aws.ToString(out.ChecksumCRC64NVME), aws.ToString(out.ChecksumCRC32C), aws.ToString(out.ChecksumCRC32))
 		info.ChecksumType = string(out.ChecksumType)
 		return info, nil
 	}
@@ -435,20 +435,6 @@ func setPartChecksum(c multipart.Checksum, crc64nvme, crc32c, crc32 **string) {
 	case multipart.ChecksumCRC32:
 		*crc32 = aws.String(c.Value)
 	}
-}
-
-// checksumOf returns the first checksum the store reported among the
-// algorithms of this module, in the order of the arguments.
-func checksumOf(crc64nvme, crc32c, crc32 *string) multipart.Checksum {
-	for _, c := range []struct {
-		a multipart.ChecksumAlgorithm
-		v *string
-	}{{multipart.ChecksumCRC64NVME, crc64nvme}, {multipart.ChecksumCRC32C, crc32c}, {multipart.ChecksumCRC32, crc32}} {
-		if v := aws.ToString(c.v); v != "" {
-			return multipart.Checksum{Algorithm: c.a, Value: v}
-		}
-	}
-	return multipart.Checksum{}
 }
 
 // objectInfo converts the metadata fields of the SDK's outputs.

@@ -399,6 +399,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 	}
 
 	segments := make([][]byte, len(parts))
+	partSums := make([]multipart.Checksum, len(parts))
 	sums := make([]byte, 0, len(parts)*md5.Size)
 	var size int64
 	for i, lp := range parts {
@@ -421,6 +422,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 				lp.Number, len(p.data), s.opts.MinPartSize)
 		}
 		segments[i] = p.data
+		partSums[i] = p.checksum
 		sums = append(sums, p.sum[:]...)
 		size += int64(len(p.data))
 	}
@@ -428,7 +430,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		return "", c.fail(multipart.ErrInvalidArgument, "InvalidRequest",
 			"the provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", opts.ObjectSize, size)
 	}
-	checksum, err := c.objectChecksum(u, segments, opts.Checksum, s.opts.IgnoreChecksums)
+	checksum, err := c.objectChecksum(u, partSums, segments, opts.Checksum, s.opts.IgnoreChecksums)
 	if err != nil {
 		return "", err
 	}
@@ -455,11 +457,13 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 }
 
 // objectChecksum returns the full-object checksum of a completed upload
-// made of segments, and fails with [multipart.ErrChecksumMismatch] when
-// want, the checksum of the request, is another. An upload created
-// without an algorithm keeps none; a checksum sent for it fails with
+// made of segments, combined from the checksums its parts were stored
+// with (partSums; every part of an upload created with an algorithm has
+// one), and fails with [multipart.ErrChecksumMismatch] when want, the
+// checksum of the request, is another. An upload created without an
+// algorithm keeps none; a checksum sent for it fails with
 // [multipart.ErrInvalidArgument]. The caller holds the server's lock.
-func (c call) objectChecksum(u *upload, segments [][]byte, want multipart.Checksum, ignore bool) (multipart.Checksum, error) {
+func (c call) objectChecksum(u *upload, partSums []multipart.Checksum, segments [][]byte, want multipart.Checksum, ignore bool) (multipart.Checksum, error) {
 	if ignore {
 		return multipart.Checksum{}, nil
 	}
@@ -470,11 +474,14 @@ func (c call) objectChecksum(u *upload, segments [][]byte, want multipart.Checks
 		}
 		return multipart.Checksum{}, nil
 	}
-	readers := make([]io.Reader, len(segments))
+	sizes := make([]int64, len(segments))
 	for i, seg := range segments {
-		readers[i] = bytes.NewReader(seg)
+		sizes[i] = int64(len(seg))
 	}
-	got, _, _ := multipart.ComputeChecksum(u.checksum, io.MultiReader(readers...))
+	got, err := multipart.CombineChecksums(partSums, sizes)
+	if err != nil {
+		return multipart.Checksum{}, c.fail(multipart.ErrInvalidPart, "InvalidPart", "combine the parts' checksums: %v", err)
+	}
 	if !want.IsZero() && want != got {
 		return multipart.Checksum{}, c.fail(multipart.ErrChecksumMismatch, "BadDigest",
 			"the %s checksum you specified (%s) did not match the calculated checksum (%s)", want.Algorithm, want.Value, got.Value)

@@ -280,7 +280,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 					ETag:         multipart.NormalizeETag(p.ETag),
 					Size:         p.Size,
 					LastModified: p.LastModified,
-					Checksum:     checksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
+					Checksum:     storeutil.ChecksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
 				})
 			}
 			if page.Next == 0 && len(res.ObjectParts) > 0 {
@@ -332,7 +332,7 @@ func objectInfo(key string, oi minio.ObjectInfo) multipart.ObjectInfo {
 		Size:         oi.Size,
 		ETag:         multipart.NormalizeETag(oi.ETag),
 		LastModified: oi.LastModified,
-		Checksum:     checksumOf(oi.ChecksumCRC64NVME, oi.ChecksumCRC32C, oi.ChecksumCRC32),
+		Checksum:     storeutil.ChecksumOf(oi.ChecksumCRC64NVME, oi.ChecksumCRC32C, oi.ChecksumCRC32),
 		ChecksumType: oi.ChecksumMode,
 	}
 }
@@ -341,20 +341,6 @@ func objectInfo(key string, oi minio.ObjectInfo) multipart.ObjectInfo {
 // of algorithm a, e.g. x-amz-checksum-crc64nvme.
 func checksumHeader(a multipart.ChecksumAlgorithm) string {
 	return "x-amz-checksum-" + strings.ToLower(string(a))
-}
-
-// checksumOf returns the first checksum the store reported among the
-// algorithms of this module, in the order of the arguments.
-func checksumOf(crc64nvme, crc32c, crc32 string) multipart.Checksum {
-	switch {
-	case crc64nvme != "":
-		return multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: crc64nvme}
-	case crc32c != "":
-		return multipart.Checksum{Algorithm: multipart.ChecksumCRC32C, Value: crc32c}
-	case crc32 != "":
-		return multipart.Checksum{Algorithm: multipart.ChecksumCRC32, Value: crc32}
-	}
-	return multipart.Checksum{}
 }
 
 // HeadObject returns an object's metadata, [multipart.ErrNotFound] if it
