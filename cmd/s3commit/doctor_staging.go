@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/s3commit/s3commit/internal/mounts"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -252,7 +253,7 @@ func filesystemVerdict(fsName fsType, fsErr error, mount mountEntry, merr error)
 	}
 	switch {
 	case fsName.kind == fsNFS:
-		problems := nfsLockOptions(mount.Options)
+		problems := mounts.NFSLockOptions(mount.Options)
 		if merr != nil {
 			row.Result, row.Verdict = desc+"; its mount options are unknown: "+merr.Error(), verdictUnknown
 			row.S3commit = "flock holds across hosts only with the NFS lock protocol: check that the mount has no nolock and no local_lock=flock|all"
