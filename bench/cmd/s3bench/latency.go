@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"time"
@@ -38,29 +37,15 @@ func startLatencyProxy(ctx context.Context, addr, latency string, bandwidthKiB i
 		return nil, fmt.Errorf("toxiproxy log: %w", err)
 	}
 	cmd := exec.Command(bin, "-host", host, "-port", port)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
+	stop, exited, err := localminio.StartProcess(cmd, logFile, 5*time.Second, func() { os.Remove(logFile.Name()) })
+	if err != nil {
 		return nil, fmt.Errorf("start toxiproxy (%s): %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
-		os.Remove(logFile.Name())
 	}
 	fail := func(err error) (*server, error) {
 		stop()
 		return nil, fmt.Errorf("toxiproxy: %w", err)
 	}
-	if err := waitAPI(ctx, "http://"+apiAddr+"/version", exited); err != nil {
+	if err := localminio.WaitReady(ctx, "http://"+apiAddr+"/version", 30*time.Second, exited); err != nil {
 		return fail(err)
 	}
 	listen, err := localminio.FreeAddr()
@@ -86,26 +71,4 @@ func startLatencyProxy(ctx context.Context, addr, latency string, bandwidthKiB i
 		}
 	}
 	return &server{addr: listen, endpoint: "http://" + listen, version: localminio.CommandVersion(bin), stop: stop}, nil
-}
-
-// waitAPI polls url until it answers 200.
-func waitAPI(ctx context.Context, url string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("exited before it was ready")
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("not ready within 30s")
 }

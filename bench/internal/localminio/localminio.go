@@ -96,26 +96,12 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("minio log: %w", err)
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
+	stop, exited, err := StartProcess(cmd, logFile, 10*time.Second, func() { os.RemoveAll(root) })
+	if err != nil {
 		return nil, fmt.Errorf("start minio (%s): %w", bin, err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
-		os.RemoveAll(root)
-	}
 	endpoint := "http://" + addr
-	if err := waitReady(ctx, endpoint+"/minio/health/live", exited); err != nil {
+	if err := WaitReady(ctx, endpoint+"/minio/health/live", 60*time.Second, exited); err != nil {
 		stop()
 		return nil, fmt.Errorf("minio: %w (log: %s)", err, logPath)
 	}
@@ -148,9 +134,42 @@ func Reclaim(dataDir string) error {
 	return nil
 }
 
-// waitReady polls a health URL until it answers 200 with MinIO online.
-func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(60 * time.Second)
+// StartProcess starts cmd with its output going to logFile and returns
+// the function that stops it: SIGINT, then SIGKILL after grace, then
+// logFile is closed and cleanup, if any, runs. exited is closed when the
+// process has exited. When cmd does not start, logFile is closed and
+// cleanup runs.
+func StartProcess(cmd *exec.Cmd, logFile *os.File, grace time.Duration, cleanup func()) (stop func(), exited <-chan struct{}, err error) {
+	done := func() {
+		logFile.Close()
+		if cleanup != nil {
+			cleanup()
+		}
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		done()
+		return nil, nil, err
+	}
+	ch := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(ch) }()
+	return func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-ch:
+		case <-time.After(grace):
+			_ = cmd.Process.Kill()
+			<-ch
+		}
+		done()
+	}, ch, nil
+}
+
+// WaitReady polls url until it answers 200 (and, for MinIO, does not say
+// it is offline), for at most limit, failing early when exited is closed
+// or ctx ends.
+func WaitReady(ctx context.Context, url string, limit time.Duration, exited <-chan struct{}) error {
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
@@ -166,9 +185,9 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 				return nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
-	return errors.New("not ready within 60s")
+	return fmt.Errorf("not ready within %v", limit)
 }
 
 // ToolsDir is where `make tools` installs the pinned servers: the
