@@ -112,6 +112,15 @@ func run(t *testing.T, args []string) (int, string) {
 	return code, out.String()
 }
 
+// runOK runs datajob with args as run does, requires it to succeed, and
+// returns its output.
+func runOK(t *testing.T, args []string) string {
+	t.Helper()
+	code, out := run(t, args)
+	require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
+	return out
+}
+
 // pending returns the keys of the uploads pending in the test's bucket.
 func (cl *cluster) pending(t *testing.T) []string {
 	t.Helper()
@@ -223,9 +232,7 @@ func TestRunCommit(t *testing.T) {
 				cl := newCluster(t, m)
 				steps := stepsOf(t, workloads, flow)
 				for _, w := range steps["setup"] {
-					args := cl.command(t, w)
-					code, out := run(t, args)
-					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
+					runOK(t, cl.command(t, w))
 				}
 				tasks := cl.taskRuns(t, steps["task"])
 				for _, tr := range tasks {
@@ -239,9 +246,7 @@ func TestRunCommit(t *testing.T) {
 				var commit []string
 				for _, w := range steps["commit"] {
 					commit = cl.command(t, w)
-					code, out := run(t, commit)
-					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(commit, " "), out)
-					assert.Contains(t, out, "committed job")
+					assert.Contains(t, runOK(t, commit), "committed job")
 				}
 
 				// verify with the settings of the tasks, which generated the
@@ -252,9 +257,7 @@ func TestRunCommit(t *testing.T) {
 						verify = append(verify, a)
 					}
 				}
-				code, out := run(t, verify)
-				require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(verify, " "), out)
-				assert.Contains(t, out, "exactly once: ok")
+				assert.Contains(t, runOK(t, verify), "exactly once: ok")
 				assert.Empty(t, cl.pending(t), "uploads pending after the commit")
 
 				dest := strings.TrimPrefix(flagOf(t, commit, "dest"), "s3://"+cl.bucket+"/")
@@ -283,9 +286,7 @@ func TestRunAbort(t *testing.T) {
 				cl := newCluster(t, m)
 				steps := stepsOf(t, workloads, flow)
 				for _, w := range steps["setup"] {
-					args := cl.command(t, w)
-					code, out := run(t, args)
-					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
+					runOK(t, cl.command(t, w))
 				}
 				tasks := cl.taskRuns(t, steps["task"])
 				cl.runTask(t, tasks[0])
@@ -294,10 +295,7 @@ func TestRunAbort(t *testing.T) {
 					require.NotEmpty(t, cl.objects(t), "the job's records are in the bucket")
 				}
 				for _, w := range steps["abort"] {
-					args := cl.command(t, w)
-					code, out := run(t, args)
-					require.Equal(t, 0, code, "datajob %s:\n%s", strings.Join(args, " "), out)
-					assert.Contains(t, out, "aborted job")
+					assert.Contains(t, runOK(t, cl.command(t, w)), "aborted job")
 				}
 				assert.Empty(t, cl.pending(t), "uploads pending after the abort")
 				assert.Empty(t, cl.objects(t), "objects in the bucket after the abort")
