@@ -49,7 +49,11 @@ its own time limit of 45 s (a second Ctrl-C does not cut it short). The probe
 uploads about 10 MiB (two uploads with a 5 MiB part) in about 110 requests,
 clean-up included, and sends 3 unauthenticated GETs to the endpoint for its
 Date and Server headers. What it could not remove is listed. On a bucket with
-versioning, the deletions leave delete markers and old versions behind.
+versioning, the deletions leave delete markers and old versions behind. A
+doctor killed outright (SIGKILL, a lost host) cannot clean up: what it made
+is under PREFIX/.s3commit-doctor-<random>/, where 's3commit uploads abort
+s3://BUCKET/PREFIX/.s3commit-doctor-<random>/' and a delete of the prefix
+remove it.
 
 Exit status: 0 when s3commit can run safely on the store (no check refuses
 or is unsafe, every required check could tell, nothing was left behind),
