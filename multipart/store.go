@@ -123,6 +123,11 @@ type PutOptions struct {
 	// IfNoneMatch makes the put fail with [ErrPreconditionFailed] when an
 	// object already exists under the key (If-None-Match: *).
 	IfNoneMatch bool
+	// Checksum is the whole object's checksum, sent with it
+	// (x-amz-checksum-<algorithm>) for the store to check; a store that
+	// keeps it reports it, of type FULL_OBJECT, from HeadObject. The zero
+	// value sends none.
+	Checksum Checksum
 }
 
 // Part is one uploaded part of a multipart upload.
