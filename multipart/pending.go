@@ -412,13 +412,19 @@ func DecodePendingUpload(r io.Reader) (*PendingUpload, error) {
 // PendingSet, as in a .pendingset file. Its JSON form (see
 // [PendingSet.MarshalJSON]) uses Hadoop's field names, given below.
 type PendingSet struct {
-	// Version is the record's format version ("version"): 1, 2 or 3.
+	// Version is the record's format version ("version"): 1, 2 or 3, or
+	// [PendingSetVersionDeferred] when Deferred is not empty.
 	Version int
 	// JobID is the ID of the job, if known ("jobId").
 	JobID string
 	// Commits are the task's pending uploads ("commits"); nil when the task
 	// wrote nothing.
 	Commits []PendingUpload
+	// Deferred are the task's files that the job commit writes with a
+	// PutObject each ("s3commitDeferred", which Hadoop does not know); nil
+	// when none. A pendingset with deferred files must be of version
+	// [PendingSetVersionDeferred].
+	Deferred []DeferredPut
 	// ExtraData holds custom string values ("extraData"), such as the task
 	// attempt under [TaskAttemptIDKey]; nil when empty.
 	ExtraData map[string]string
@@ -435,8 +441,14 @@ func NewPendingSet(jobID string, commits []PendingUpload) *PendingSet {
 // equal to the pendingset's. The error is a [*RecordError] naming the
 // commit and the field and matches [ErrInvalidRecord].
 func (s *PendingSet) Validate() error {
-	if s.Version < 1 || s.Version > 3 {
-		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3", s.Version)
+	switch {
+	case s.Version < 1 || s.Version > PendingSetVersionDeferred:
+		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3 (%d with deferred files)", s.Version, PendingSetVersionDeferred)
+	case len(s.Deferred) == 0 && s.Version == PendingSetVersionDeferred:
+		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3 for a pendingset without deferred files", s.Version)
+	case len(s.Deferred) > 0 && s.Version != PendingSetVersionDeferred:
+		return fieldError(recordSet, "version", "is %d, want %d for a pendingset with deferred files (so that Hadoop and older readers refuse it)",
+			s.Version, PendingSetVersionDeferred)
 	}
 	seen := make(map[string]int, len(s.Commits))
 	for i := range s.Commits {
@@ -454,6 +466,28 @@ func (s *PendingSet) Validate() error {
 			return err
 		}
 		seen[c.Key] = i
+	}
+	deferred := make(map[string]int, len(s.Deferred))
+	for i := range s.Deferred {
+		d := &s.Deferred[i]
+		err := d.validate()
+		first, dup := deferred[d.Key]
+		commit, isCommit := seen[d.Key]
+		switch {
+		case err != nil:
+		case dup:
+			err = fieldError(recordSet, "destinationKey", "is also the key of s3commitDeferred[%d]", first)
+		case isCommit:
+			err = fieldError(recordSet, "destinationKey", "is also the key of commits[%d]", commit)
+		case s.JobID != "" && d.JobID != "" && d.JobID != s.JobID:
+			err = fieldError(recordSet, "jobId", "is %q, want the pendingset's jobId %q", d.JobID, s.JobID)
+		}
+		if err != nil {
+			err.Record, err.Key = recordSet, d.Key
+			err.Field = fmt.Sprintf("s3commitDeferred[%d].%s", i, err.Field)
+			return err
+		}
+		deferred[d.Key] = i
 	}
 	return nil
 }
@@ -656,6 +690,7 @@ type pendingSetJSON struct {
 	JobID     string            `json:"jobId"`
 	Commits   []json.RawMessage `json:"commits"`
 	ExtraData map[string]string `json:"extraData"`
+	Deferred  []json.RawMessage `json:"s3commitDeferred,omitempty"`
 }
 
 // MarshalJSON encodes the pendingset in Hadoop's PendingSet format, without
@@ -673,7 +708,15 @@ func (s PendingSet) MarshalJSON() ([]byte, error) {
 	if extra == nil {
 		extra = map[string]string{}
 	}
-	return marshalPlain(pendingSetJSON{Version: s.Version, JobID: s.JobID, Commits: commits, ExtraData: extra})
+	var deferred []json.RawMessage
+	for i := range s.Deferred {
+		b, err := s.Deferred[i].MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		deferred = append(deferred, b)
+	}
+	return marshalPlain(pendingSetJSON{Version: s.Version, JobID: s.JobID, Commits: commits, ExtraData: extra, Deferred: deferred})
 }
 
 // UnmarshalJSON decodes a pendingset in Hadoop's PendingSet format without
@@ -697,10 +740,21 @@ func (s *PendingSet) UnmarshalJSON(data []byte) error {
 			return decodeError(recordSet, i, err)
 		}
 	}
+	var deferred []DeferredPut
+	if len(w.Deferred) > 0 {
+		deferred = make([]DeferredPut, len(w.Deferred))
+	}
+	for i, raw := range w.Deferred {
+		if err := json.Unmarshal(raw, &deferred[i]); err != nil {
+			re := decodeError(recordSet, -1, err)
+			re.Field = fmt.Sprintf("s3commitDeferred[%d].%s", i, re.Field)
+			return re
+		}
+	}
 	if len(w.ExtraData) == 0 {
 		w.ExtraData = nil
 	}
-	*s = PendingSet{Version: w.Version, JobID: w.JobID, Commits: commits, ExtraData: w.ExtraData}
+	*s = PendingSet{Version: w.Version, JobID: w.JobID, Commits: commits, ExtraData: w.ExtraData, Deferred: deferred}
 	return nil
 }
 

@@ -187,3 +187,27 @@ func TestPendingSetFilesHadoopReads(t *testing.T) {
 		})
 	}
 }
+
+// TestHadoopRefusesDeferredPendingSets checks that no line of Hadoop
+// loads a pendingset with deferred files: it would commit the job without
+// them. Hadoop checks the version strictly.
+func TestHadoopRefusesDeferredPendingSets(t *testing.T) {
+	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, target := range []hadoopvalidate.Target{hadoopvalidate.Hadoop34, hadoopvalidate.Trunk} {
+		up := multipart.NewPendingUpload("lake", "out/big-j1.bin", "u1", []string{"e1"}, 5<<20, created)
+		up.ETagObjects = target == hadoopvalidate.Trunk
+		s := multipart.NewPendingSet("j1", []multipart.PendingUpload{*up})
+		var buf bytes.Buffer
+		require.NoError(t, s.Encode(&buf))
+		require.NoError(t, target.PendingSet(buf.Bytes()), "%s reads it without deferred files", target.Name)
+
+		s.Version = multipart.PendingSetVersionDeferred
+		s.Deferred = []multipart.DeferredPut{{Bucket: "lake", Key: "out/small-j1.csv", Path: "t1_0/small.csv", Length: 1,
+			Checksum: multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAA="}}}
+		buf.Reset()
+		require.NoError(t, s.Encode(&buf))
+		err := target.PendingSet(buf.Bytes())
+		require.Error(t, err, "%s must refuse a pendingset with deferred files", target.Name)
+		assert.Contains(t, err.Error(), "version", target.Name)
+	}
+}
