@@ -58,7 +58,10 @@ func same(st multipart.Store) multipart.Store { return st }
 // NoSuchUpload without. Completed objects have S3's multipart ETag. (It
 // also answers an abort of an unknown upload with success; the backend
 // checks first, see Store.AbortUpload, so the suite sees S3's
-// NoSuchUpload.) memstore.MinIOOptions emulates the same.
+// NoSuchUpload.) A PutObject with an x-amz-checksum-* header is checked
+// (400 XAmzContentChecksumMismatch) and its checksum kept, FULL_OBJECT,
+// also for zero bytes, unlike an empty multipart object's.
+// memstore.MinIOOptions emulates the same.
 var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true, PreconditionBeforeUploadLookup: true, IgnoresMpObjectSize: true,
 	EmptyObjectWithoutChecksum: true}
 
@@ -70,7 +73,9 @@ var minioBehavior = storetest.Behavior{ListUploadsExactKeyOnly: true, Preconditi
 // object as it is, with the ETag computed from the request's part list.
 // (It rejects S3's upload-listing markers with 400 InvalidArgument,
 // versity/versitygw#2149; the backend falls back to a key marker, so paging
-// works.) memstore.VersityGWOptions emulates the same.
+// works.) A PutObject with an x-amz-checksum-* header is checked (400
+// BadDigest) and its checksum kept, FULL_OBJECT, also for zero bytes.
+// memstore.VersityGWOptions emulates the same.
 var versityGWBehavior = storetest.Behavior{CompleteUnknownUploadSucceedsIfObjectExists: true, ListsControlCharactersAsReplacement: true}
 
 func TestConformanceMinIO(t *testing.T) {

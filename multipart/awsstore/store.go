@@ -378,7 +378,9 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 }
 
 // PutObject writes a small object in one request, streaming size bytes of
-// body from its current position, and returns its ETag.
+// body from its current position, and returns its ETag. opts.Checksum is
+// sent as its x-amz-checksum-<algorithm> header; without it the SDK sends
+// the checksum its configuration asks for (see [Options.Checksums]).
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
 	return s.requests.PutObject(ctx, key, body, size, func(body *multipart.SizedBody) (string, error) {
 		in := &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, Body: body, ContentLength: aws.Int64(size)}
@@ -388,6 +390,8 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 		if opts.IfNoneMatch {
 			in.IfNoneMatch = aws.String("*")
 		}
+		// With a checksum header set, the SDK computes none of its own.
+		setPartChecksum(opts.Checksum, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C, &in.ChecksumCRC32)
 		out, err := s.client.PutObject(ctx, in, s.bodyOpts...)
 		if err != nil {
 			return "", err

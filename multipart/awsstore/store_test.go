@@ -1,12 +1,15 @@
 package awsstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/internal/s3fake"
 	"github.com/s3commit/s3commit/multipart"
@@ -72,5 +75,44 @@ func TestSignedPayload(t *testing.T) {
 		if strings.HasPrefix(strings.ToLower(h), "x-amz-checksum-") {
 			t.Errorf("checksum header %s sent with ChecksumWhenRequired", h)
 		}
+	}
+}
+
+// TestPutObjectChecksum: PutOptions.Checksum goes out as its
+// x-amz-checksum-<algorithm> header, the only checksum of the request,
+// whatever the payload signing and the SDK's checksum setting.
+func TestPutObjectChecksum(t *testing.T) {
+	data := []byte("checksummed object")
+	for _, c := range []struct {
+		name string
+		opts Options
+		a    multipart.ChecksumAlgorithm
+	}{
+		{"SignedCRC64NVME", Options{}, multipart.ChecksumCRC64NVME},
+		{"SignedCRC32C", Options{}, multipart.ChecksumCRC32C},
+		{"SignedCRC32", Options{}, multipart.ChecksumCRC32},
+		{"UnsignedCRC64NVME", Options{PayloadSigning: UnsignedPayload}, multipart.ChecksumCRC64NVME},
+		{"WhenSupportedCRC32C", Options{Checksums: ChecksumWhenSupported}, multipart.ChecksumCRC32C},
+		{"WhenSupportedUnsignedCRC64NVME", Options{Checksums: ChecksumWhenSupported, PayloadSigning: UnsignedPayload}, multipart.ChecksumCRC64NVME},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := s3fake.NewServer(t)
+			st := newTestStore(t, srv.URL(), c.opts)
+			sum, _, err := multipart.ComputeChecksum(c.a, bytes.NewReader(data))
+			require.NoError(t, err)
+			_, err = st.PutObject(t.Context(), "o", bytes.NewReader(data), int64(len(data)), multipart.PutOptions{Checksum: sum})
+			require.NoError(t, err)
+			reqs := srv.PutObjectRequests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, data, reqs[0].Body)
+			assert.Empty(t, reqs[0].Header.Get("X-Amz-Trailer"), "no trailing checksum")
+			checksums := map[string]string{}
+			for h := range reqs[0].Header {
+				if name := strings.ToLower(h); strings.HasPrefix(name, "x-amz-checksum-") {
+					checksums[name] = reqs[0].Header.Get(h)
+				}
+			}
+			assert.Equal(t, map[string]string{"x-amz-checksum-" + strings.ToLower(string(c.a)): sum.Value}, checksums)
+		})
 	}
 }

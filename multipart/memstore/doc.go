@@ -51,7 +51,10 @@
 // memstore departs from S3 in a few ways: it keeps uncompleted uploads
 // forever (MinIO reaps them after 24 h; see [Server.SetClock] to test
 // age-based clean-up), it keeps times at full resolution, it checks no
-// checksums but the part ETags, and it has no limit on an object's total
+// checksums but the part ETags and those of the algorithms of package
+// multipart sent with parts, completions and puts, it keeps no checksum
+// for an object put without one (versitygw v1.8.0 computes a CRC64NVME
+// for it; MinIO keeps none), and it has no limit on an object's total
 // size but memory. [Options.MinPartSize] can lower the 5 MiB part minimum
 // so that tests stay fast; code tested that way may still be rejected by a
 // real store.

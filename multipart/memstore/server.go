@@ -43,7 +43,7 @@ type object struct {
 	modified    time.Time
 	contentType string
 	metadata    map[string]string
-	checksum    multipart.Checksum // full-object checksum, if created with one
+	checksum    multipart.Checksum // full-object checksum, if completed or put with one
 }
 
 type upload struct {

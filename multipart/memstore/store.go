@@ -99,7 +99,8 @@ type Options struct {
 	// IgnoreChecksums emulates a store without full-object checksums,
 	// which accepts and ignores every checksum of a request: the upload's
 	// algorithm ([multipart.CreateOptions.Checksum]), the parts' and the
-	// whole object's checksums are neither checked nor kept, and
+	// whole object's checksums, at completion and with a PutObject
+	// ([multipart.PutOptions.Checksum]), are neither checked nor kept, and
 	// HeadObject reports none. By default the store checks and keeps
 	// them as AWS S3, MinIO and versitygw do.
 	IgnoreChecksums bool
@@ -115,7 +116,9 @@ type Options struct {
 	// full-object checksum for a multipart object of zero bytes and
 	// refuses a completion of one that gives the (correct) checksum
 	// ([multipart.ErrChecksumMismatch], XAmzContentChecksumMismatch).
-	// Checked on MinIO RELEASE built from
+	// A zero-byte PutObject with its checksum is not concerned: MinIO
+	// accepts it and keeps the checksum, as versitygw does. Checked on
+	// MinIO RELEASE built from
 	// github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c.
 	EmptyObjectWithoutChecksum bool
 }
@@ -640,6 +643,14 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 // them as the object key, replacing any object there unless
 // opts.IfNoneMatch is set: then an existing object makes it fail with
 // [multipart.ErrPreconditionFailed]. The ETag is the hex MD5 of the bytes.
+//
+// With opts.Checksum the bytes are checked against it: a mismatch fails
+// with [multipart.ErrChecksumMismatch] and leaves the key as it was. The
+// code is versitygw's and S3's, BadDigest, also with [MinIOOptions]
+// (MinIO answers XAmzContentChecksumMismatch). The object keeps the checksum, which HeadObject reports with
+// type FULL_OBJECT, also for an object of zero bytes: MinIO and versitygw
+// v1.8.0 do both (MinIO's [Options.EmptyObjectWithoutChecksum] concerns
+// multipart objects only). An object put without a checksum keeps none.
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
 	c := s.call("PutObject", key, "")
 	if err := c.checkContext(ctx); err != nil {
@@ -654,7 +665,10 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 		if err := c.checkKey(); err != nil {
 			return err
 		}
-		return c.checkSize(size)
+		if err := c.checkSize(size); err != nil {
+			return err
+		}
+		return c.checkObjectChecksum(opts.Checksum, s.opts.IgnoreChecksums)
 	}()
 	if err != nil {
 		return "", err
@@ -666,6 +680,16 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 	}
 	if err := c.checkContext(ctx); err != nil {
 		return "", err
+	}
+	var checksum multipart.Checksum
+	if !opts.Checksum.IsZero() && !s.opts.IgnoreChecksums {
+		got, _, _ := multipart.ComputeChecksum(opts.Checksum.Algorithm, bytes.NewReader(data))
+		if got != opts.Checksum {
+			return "", c.fail(multipart.ErrChecksumMismatch, "BadDigest",
+				"the %s checksum you specified did not match the calculated checksum: the object has %s, the request %s",
+				opts.Checksum.Algorithm, got.Value, opts.Checksum.Value)
+		}
+		checksum = got
 	}
 	sum := md5.Sum(data)
 	etag := hex.EncodeToString(sum[:])
@@ -685,8 +709,22 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 		etag:        etag,
 		modified:    s.srv.clock(),
 		contentType: opts.ContentType,
+		checksum:    checksum,
 	}
 	return etag, nil
+}
+
+// checkObjectChecksum checks that the checksum sent with a PutObject, if
+// any, is of an algorithm this store computes. The caller holds the
+// server's lock.
+func (c call) checkObjectChecksum(sent multipart.Checksum, ignore bool) error {
+	if ignore || sent.IsZero() {
+		return nil
+	}
+	if _, err := sent.Algorithm.NewHash(); err != nil {
+		return c.fail(multipart.ErrInvalidArgument, "InvalidRequest", "checksum algorithm %q is not supported", sent.Algorithm)
+	}
+	return nil
 }
 
 // GetObject returns a reader over the object's bytes and its metadata, or

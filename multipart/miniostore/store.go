@@ -294,7 +294,10 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 }
 
 // PutObject writes a small object in one request, streaming size bytes of
-// body from its current position, and returns its ETag.
+// body from its current position, and returns its ETag. opts.Checksum is
+// sent as its x-amz-checksum-<algorithm> header, the request's only
+// checksum: minio-go then adds none of its own (the CRC32C trailer that a
+// client made with minio.Options.TrailingHeaders sends otherwise).
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
 	return s.requests.PutObject(ctx, key, body, size, func(body *multipart.SizedBody) (string, error) {
 		putOpts := minio.PutObjectOptions{
@@ -303,6 +306,11 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 		}
 		if opts.IfNoneMatch {
 			putOpts.SetMatchETagExcept("*") // If-None-Match: *
+		}
+		if !opts.Checksum.IsZero() {
+			// minio-go sends x-amz-checksum-* entries of the metadata as
+			// headers of their own, and then adds no checksum of its own.
+			putOpts.UserMetadata = map[string]string{checksumHeader(opts.Checksum.Algorithm): opts.Checksum.Value}
 		}
 		info, err := s.core.PutObject(ctx, s.bucket, key, body, size, "", "", putOpts)
 		return info.ETag, err

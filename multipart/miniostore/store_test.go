@@ -1,10 +1,16 @@
 package miniostore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/internal/s3fake"
 	"github.com/s3commit/s3commit/multipart"
@@ -81,5 +87,55 @@ func TestSignedPayload(t *testing.T) {
 		if string(req.Body) != "abc" {
 			t.Errorf("body %q", req.Body)
 		}
+	}
+}
+
+// TestPutObjectChecksum: PutOptions.Checksum goes out as its
+// x-amz-checksum-<algorithm> header, the request's only checksum, with a
+// signed (streaming) or an unsigned payload; a client made with
+// minio.Options.TrailingHeaders adds no CRC32C trailer of its own.
+func TestPutObjectChecksum(t *testing.T) {
+	data := []byte("checksummed object")
+	for _, c := range []struct {
+		name            string
+		opts            Options
+		trailingHeaders bool // a client from NewFromCore with TrailingHeaders
+		a               multipart.ChecksumAlgorithm
+	}{
+		{"SignedCRC64NVME", Options{}, false, multipart.ChecksumCRC64NVME},
+		{"SignedCRC32C", Options{}, false, multipart.ChecksumCRC32C},
+		{"SignedCRC32", Options{}, false, multipart.ChecksumCRC32},
+		{"UnsignedCRC64NVME", Options{UnsignedPayload: true}, false, multipart.ChecksumCRC64NVME},
+		{"UnsignedCRC32C", Options{UnsignedPayload: true}, false, multipart.ChecksumCRC32C},
+		{"TrailingHeadersUnsignedCRC64NVME", Options{UnsignedPayload: true}, true, multipart.ChecksumCRC64NVME},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := s3fake.NewServer(t)
+			st := newTestStore(t, srv.URL(), c.opts)
+			if c.trailingHeaders {
+				core, err := minio.NewCore(strings.TrimPrefix(srv.URL(), "http://"), &minio.Options{
+					Creds: credentials.NewStaticV4("AKID", "SECRET", ""), BucketLookup: minio.BucketLookupPath,
+					MaxRetries: 1, TrailingHeaders: true,
+				})
+				require.NoError(t, err)
+				st = NewFromCore(core, s3fake.Bucket, c.opts)
+			}
+			sum, _, err := multipart.ComputeChecksum(c.a, bytes.NewReader(data))
+			require.NoError(t, err)
+			_, err = st.PutObject(t.Context(), "o", bytes.NewReader(data), int64(len(data)), multipart.PutOptions{Checksum: sum})
+			require.NoError(t, err)
+			reqs := srv.PutObjectRequests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, data, reqs[0].Body)
+			assert.Empty(t, reqs[0].Header.Get("X-Amz-Trailer"), "no trailing checksum")
+			checksums := map[string]string{}
+			for h := range reqs[0].Header {
+				if name := strings.ToLower(h); strings.HasPrefix(name, "x-amz-checksum-") {
+					checksums[name] = reqs[0].Header.Get(h)
+				}
+				assert.False(t, strings.HasPrefix(strings.ToLower(h), "x-amz-meta-"), "no user metadata: %s", h)
+			}
+			assert.Equal(t, map[string]string{"x-amz-checksum-" + strings.ToLower(string(c.a)): sum.Value}, checksums)
+		})
 	}
 }

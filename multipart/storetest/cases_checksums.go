@@ -163,3 +163,85 @@ func (s *suite) testEmptyObjectChecksum(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, head.Checksum, "the empty object's checksum")
 }
+
+// testPutObjectChecksums: a PutObject sent with the whole object's
+// checksum (PutOptions.Checksum) is checked: with the right checksum the
+// object is written and HeadObject reports that checksum with type
+// FULL_OBJECT, also for an object of zero bytes (MinIO and versitygw
+// alike, whatever Behavior.EmptyObjectWithoutChecksum says of multipart
+// objects); with a wrong one the put is refused with ErrChecksumMismatch
+// and the key keeps what it had: no object, or the previous one.
+func (s *suite) testPutObjectChecksums(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		a    multipart.ChecksumAlgorithm
+		data []byte
+	}{
+		{"CRC64NVME", multipart.ChecksumCRC64NVME, payload(21, 3001)},
+		{"CRC32C", multipart.ChecksumCRC32C, payload(22, 3002)},
+		{"EmptyCRC64NVME", multipart.ChecksumCRC64NVME, []byte{}},
+		{"EmptyCRC32C", multipart.ChecksumCRC32C, []byte{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := testContext(t)
+			st, prefix := s.store(t)
+			key := prefix + "put-checksummed.bin"
+			sum, _, err := multipart.ComputeChecksum(c.a, bytes.NewReader(c.data))
+			require.NoError(t, err)
+			_, err = putObject(ctx, t, st, key, c.data, multipart.PutOptions{Checksum: sum})
+			require.NoError(t, err, "PutObject with its %s checksum", c.a)
+			requireContent(ctx, t, st, key, c.data)
+			head, err := st.HeadObject(ctx, key)
+			require.NoError(t, err)
+			if s.h.Behavior.IgnoresChecksums {
+				assert.Zero(t, head.Checksum, "Behavior.IgnoresChecksums: HeadObject reports no checksum")
+				return
+			}
+			assert.Equal(t, sum, head.Checksum, "HeadObject reports the checksum sent with the put")
+			assert.Equal(t, multipart.ChecksumTypeFullObject, head.ChecksumType)
+		})
+	}
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		previous []byte // the key's object before the put; nil: none
+	}{
+		{"MismatchNewKey", payload(23, 2048), nil},
+		{"MismatchEmpty", []byte{}, nil},
+		{"MismatchOverObject", payload(24, 2048), []byte("previous object")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := testContext(t)
+			st, prefix := s.store(t)
+			key := prefix + "put-bad-checksum.bin"
+			var before multipart.ObjectInfo
+			if c.previous != nil {
+				prev, _, err := multipart.ComputeChecksum(multipart.ChecksumCRC32C, bytes.NewReader(c.previous))
+				require.NoError(t, err)
+				_, err = putObject(ctx, t, st, key, c.previous, multipart.PutOptions{Checksum: prev})
+				require.NoError(t, err)
+				before, err = st.HeadObject(ctx, key)
+				require.NoError(t, err)
+			}
+			wrong, _, err := multipart.ComputeChecksum(multipart.ChecksumCRC64NVME, bytes.NewReader([]byte("other bytes")))
+			require.NoError(t, err)
+			_, err = putObject(ctx, t, st, key, c.data, multipart.PutOptions{Checksum: wrong})
+			if s.h.Behavior.IgnoresChecksums {
+				require.NoError(t, err, "Behavior.IgnoresChecksums: a put with a wrong checksum succeeds")
+				requireContent(ctx, t, st, key, c.data)
+				return
+			}
+			requireKind(t, err, multipart.ErrChecksumMismatch)
+			assert.False(t, multipart.IsRetryable(err), "a checksum mismatch is not retried: %v", err)
+			if c.previous == nil {
+				requireObjectMissing(ctx, t, st, key)
+				return
+			}
+			requireContent(ctx, t, st, key, c.previous)
+			after, err := st.HeadObject(ctx, key)
+			require.NoError(t, err)
+			assert.Equal(t, before.ETag, after.ETag, "the refused put leaves the previous object")
+			assert.Equal(t, before.Checksum, after.Checksum, "the refused put leaves the previous object's checksum")
+		})
+	}
+}

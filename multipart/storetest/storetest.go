@@ -94,13 +94,16 @@ type Behavior struct {
 	// header is ignored (MinIO) or cannot be sent (the minio-go backend).
 	IgnoresMpObjectSize bool
 	// IgnoresChecksums: the store accepts and ignores checksums (the
-	// upload's algorithm, part and full-object checksums): it refuses no
-	// mismatch and reports no checksum. Verification must read the data.
+	// upload's algorithm, part and full-object checksums, the checksum of
+	// a PutObject): it refuses no mismatch and reports no checksum.
+	// Verification must read the data.
 	IgnoresChecksums bool
 	// EmptyObjectWithoutChecksum: a multipart object of zero bytes created
 	// with a full-object checksum algorithm keeps no checksum, and a
 	// completion that gives its (correct) checksum is refused with
-	// ErrChecksumMismatch (MinIO).
+	// ErrChecksumMismatch (MinIO). A zero-byte PutObject with its checksum
+	// is not concerned: MinIO keeps that checksum, and the suite asserts
+	// so whatever the flag says.
 	EmptyObjectWithoutChecksum bool
 }
 
@@ -143,6 +146,7 @@ func Run(t *testing.T, h Harness) {
 		{"ObjectChecksumMismatch", s.testObjectChecksumMismatch},
 		{"ObjectSizeMismatch", s.testObjectSizeMismatch},
 		{"EmptyObjectChecksum", s.testEmptyObjectChecksum},
+		{"PutObjectChecksums", s.testPutObjectChecksums},
 		{"Uploader", s.testUploader},
 		{"UploaderRetriesTransientFailure", s.testUploaderRetries},
 		{"UploaderAbortsOnPermanentFailure", s.testUploaderAbortsOnFailure},
