@@ -82,6 +82,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		return fmt.Errorf("%w: the commit (replace mode) had begun deleting the old objects, so rolling it back would lose the old and the new data; "+
 			"resume it with CommitJob (s3commit jobs commit) to finish it", ErrPastPointOfNoReturn)
 	case abortRemoveOnly:
+		j.removeDeferredFiles(ctx, s)
 		j.removeDirs(ctx, lk)
 		j.setFinished()
 		return nil
@@ -95,6 +96,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		if err := j.cleanup(ctx, s); err != nil {
 			return fmt.Errorf("the job is committed (its _SUCCESS is written) and its output stays, but its cleanup failed: %w; AbortJob again retries it", err)
 		}
+		j.removeDeferredFiles(ctx, s)
 		j.removeDirs(ctx, lk)
 		j.setFinished()
 		msg := fmt.Errorf("%w: it is committed (its _SUCCESS is written), its output stays; its cleanup is finished", committer.ErrJobFinished)
@@ -156,6 +158,9 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 			toDelete = append(toDelete, p.Key)
 		}
 	}
+	puts, putErrs := j.undoPuts(ctx, s)
+	errs = append(errs, putErrs...)
+	toDelete = append(toDelete, puts...)
 	if err := j.deleteKeys(ctx, toDelete); err != nil {
 		errs = append(errs, fmt.Errorf("delete the objects the job had completed: %w", err))
 	}
@@ -173,6 +178,7 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 		_ = jl.add(ctx, journalEntry{Op: opReverted})
 		_ = jl.Close()
 	}
+	j.removeDeferredFiles(ctx, s)
 	j.removeDirs(ctx, lk)
 	j.setFinished()
 	return nil

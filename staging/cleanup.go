@@ -32,6 +32,7 @@ func (j *job) finishCommit(ctx context.Context, s *snapshot, r *commitRun, lk *j
 		return nil
 	}
 	j.warnRecordProblems(ctx, s)
+	j.removeDeferredFiles(ctx, s)
 	j.removeDirs(ctx, lk)
 	j.setFinished()
 	return nil

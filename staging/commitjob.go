@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -22,20 +23,28 @@ var ErrPastPointOfNoReturn = errors.New("staging: the job commit is past its poi
 
 // commitRun is the state of one CommitJob call.
 type commitRun struct {
-	j       *job
-	s       *snapshot
-	start   time.Time
-	ups     []*multipart.PendingUpload
-	st      *journalState // s.journal, updated as the run goes
-	jl      journalWriter
-	resumed bool
+	j     *job
+	s     *snapshot
+	start time.Time
+	ups   []*multipart.PendingUpload
+	// deferred are the files the run writes with a PutObject each.
+	deferred []*multipart.DeferredPut
+	st       *journalState // s.journal, updated as the run goes
+	jl       journalWriter
+	resumed  bool
 	// writingSuccess is set once the run has sent _SUCCESS: a failure
 	// from then on may have taken effect.
 	writingSuccess bool
 
+	// buf is the driver's buffer dir, opened on the first deferred file.
+	bufOnce sync.Once
+	buf     *rootFS
+	bufErr  error
+
 	mu        sync.Mutex
-	etags     map[string]string // key → ETag of completed uploads
+	etags     map[string]string // key → ETag of completed uploads and written deferred files
 	completed int               // completed by this run
+	puts      int               // deferred files written by this run
 	deleted   int               // old objects deleted by this run
 }
 
@@ -111,6 +120,23 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 	case commitFinishCleanup:
 		return j.finishCommit(ctx, s, nil, lk) // committed by an earlier run that stopped before its cleanup
 	}
+	if s.journal.began && !s.journal.succeeded {
+		// An earlier run may have written _SUCCESS and failed to journal
+		// it, then cleaned up: its deferred files may be gone, so it
+		// cannot be run again. A _SUCCESS naming the job says it is
+		// committed.
+		owned, err := j.successOwned(ctx)
+		if err != nil {
+			return fmt.Errorf("read %s to learn whether an earlier run committed the job: %w; CommitJob again retries", j.successKey(), err)
+		}
+		if owned {
+			if jl, err := j.h.openJournal(ctx, j.l, lk); err == nil {
+				_ = jl.add(ctx, journalEntry{Op: opSuccess})
+				_ = jl.Close()
+			}
+			return j.finishCommit(ctx, s, nil, lk)
+		}
+	}
 	if j.rec.Conflict == committer.ConflictReplace && !j.rec.UniqueFilenames {
 		return fmt.Errorf("%w: the job uses the replace conflict mode without unique filenames, which this release refuses "+
 			"(a completion would overwrite an old object of the same name, which a revert cannot bring back); abort it and run it with unique filenames",
@@ -123,7 +149,8 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 	} else if len(s.setProblems) > 0 {
 		return s.setProblems[0]
 	}
-	r := &commitRun{j: j, s: s, start: time.Now(), ups: s.uploads(), st: s.journal, etags: make(map[string]string)}
+	r := &commitRun{j: j, s: s, start: time.Now(), ups: s.uploads(), deferred: s.deferred(), st: s.journal, etags: make(map[string]string)}
+	defer r.closeBuffer()
 	if r.jl, err = j.h.openJournal(ctx, j.l, lk); err != nil {
 		return err
 	}
@@ -168,6 +195,11 @@ func (j *job) sealForCommit(ctx context.Context, s *snapshot, opts CommitOptions
 	if err == nil && len(s.setProblems) > 0 {
 		err = s.setProblems[0]
 	}
+	if err == nil {
+		// Before anything is written: a deferred file the driver cannot
+		// read as recorded stops the commit here, with nothing changed.
+		err = j.checkDeferred(ctx, s)
+	}
 	if err != nil {
 		if uerr := j.unseal(ctx); uerr != nil {
 			return nil, errors.Join(err, uerr)
@@ -202,19 +234,31 @@ func (j *job) committed(ctx context.Context, r *commitRun, lk *jobLock) error {
 	return j.finishCommit(ctx, r.s, r, lk)
 }
 
-// completeAll completes every upload not completed yet, in parallel.
+// completeAll completes every upload not completed yet and writes every
+// deferred file not written yet, in parallel.
 func (r *commitRun) completeAll(ctx context.Context) error {
 	c := r.j.c
-	total := len(r.ups)
+	total := len(r.ups) + len(r.deferred)
 	var done int
 	c.progress(PhaseComplete, 0, total)
 	return forEach(ctx, total, c.opts.CommitConcurrency, true, func(ctx context.Context, i int) error {
-		etag, err := r.complete(ctx, r.ups[i])
+		var (
+			key, etag string
+			err       error
+		)
+		if i < len(r.ups) {
+			key = r.ups[i].Key
+			etag, err = r.complete(ctx, r.ups[i])
+		} else {
+			d := r.deferred[i-len(r.ups)]
+			key = d.Key
+			etag, err = r.put(ctx, d)
+		}
 		if err != nil {
 			return err
 		}
 		r.mu.Lock()
-		r.etags[r.ups[i].Key] = etag
+		r.etags[key] = etag
 		done++
 		n := done
 		r.mu.Unlock()
@@ -263,9 +307,12 @@ func (r *commitRun) deleteOld(ctx context.Context) error {
 // oldObjects lists the objects replace mode deletes.
 func (r *commitRun) oldObjects(ctx context.Context) ([]string, error) {
 	j := r.j
-	keep := make(map[string]bool, len(r.ups))
+	keep := make(map[string]bool, len(r.ups)+len(r.deferred))
 	for _, p := range r.ups {
 		keep[p.Key] = true
+	}
+	for _, d := range r.deferred {
+		keep[d.Key] = true
 	}
 	var old []string
 	collect := func(key string, _ multipart.ObjectInfo) bool {
@@ -297,22 +344,38 @@ func (r *commitRun) writeSuccess(ctx context.Context) error {
 	name := string(j.rec.Mode)
 	d := success.New(name, j.rec.JobID)
 	d.Description = "s3commit staging committer (" + name + ", conflict mode " + string(j.rec.Conflict) + ")"
-	var bytes int64
+	var bytes, deferredBytes int64
+	files := make([]success.File, 0, len(r.ups)+len(r.deferred))
 	for _, p := range r.ups {
-		d.AddFile(success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key],
+		files = append(files, success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key],
 			ChecksumAlgorithm: string(p.Checksum.Algorithm), Checksum: p.Checksum.Value})
 		bytes += p.Length
 	}
+	for _, p := range r.deferred {
+		files = append(files, success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key],
+			ChecksumAlgorithm: string(p.Checksum.Algorithm), Checksum: p.Checksum.Value})
+		deferredBytes += p.Length
+	}
+	sort.Slice(files, func(a, b int) bool { return files[a].Key < files[b].Key })
+	for _, f := range files {
+		d.AddFile(f)
+	}
+	bytes += deferredBytes
 	took := time.Since(r.start).Milliseconds()
-	d.Metrics["files"] = int64(len(r.ups))
+	d.Metrics["files"] = int64(len(files))
 	d.Metrics["bytes"] = bytes
 	d.Metrics["tasks"] = int64(len(r.s.sets))
 	d.Metrics["uploads_completed"] = int64(r.completed)
+	if len(r.deferred) > 0 {
+		d.Metrics["deferred_files"] = int64(len(r.deferred))
+		d.Metrics["deferred_bytes"] = deferredBytes
+		d.Metrics["deferred_files_put"] = int64(r.puts)
+	}
 	d.Metrics["old_objects_deleted"] = int64(r.deleted)
 	d.Metrics["commit_job_ms"] = took
 
 	stats := &d.IOStatistics
-	stats.Counters["committer_commits_completed"] = int64(len(r.ups))
+	stats.Counters["committer_commits_completed"] = int64(len(files))
 	stats.Counters["committer_bytes_committed"] = bytes
 	stats.Counters["committer_tasks_completed"] = int64(len(r.s.sets))
 	stats.Counters["object_delete_objects"] = int64(r.deleted)

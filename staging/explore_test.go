@@ -67,7 +67,16 @@ type exploreConfig struct {
 	unique   bool
 	minio    bool // memstore with MinIO's semantics, else AWS's
 	inStore  bool // the staging dir in the store (s3://…), else a directory
+	// deferred defers the job's small files to the job commit
+	// (Options.DeferredPutThreshold): its files of up to
+	// exploreDeferUpTo bytes are PUT by the job commit, the others
+	// uploaded by the task commits.
+	deferred bool
 }
+
+// exploreDeferUpTo is the DeferredPutThreshold of the configurations that
+// defer files: every file but p=1/small.json (24 bytes) and big.bin.
+const exploreDeferUpTo = 20
 
 func (c exploreConfig) String() string {
 	u, p := "unique", "aws"
@@ -81,12 +90,20 @@ func (c exploreConfig) String() string {
 	if c.inStore {
 		name += "/store"
 	}
+	if c.deferred {
+		name += "/deferred"
+	}
 	return name
 }
 
 // exploreConfigs is the matrix: directory and partitioned × fail, append,
 // replace × unique filenames on and off × AWS's and MinIO's semantics ×
-// the staging dir in a directory and in the store.
+// the staging dir in a directory and in the store. Half of them defer the
+// job's small files to the job commit: those with MinIO's semantics and a
+// directory, and those with AWS's and the staging dir in the store, so
+// that every mode, conflict mode and naming runs with and without
+// deferred files, on both semantics and both homes, without doubling the
+// matrix.
 func exploreConfigs() []exploreConfig {
 	var out []exploreConfig
 	for _, inStore := range []bool{false, true} {
@@ -94,7 +111,7 @@ func exploreConfigs() []exploreConfig {
 			for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend, committer.ConflictReplace} {
 				for _, unique := range []bool{true, false} {
 					for _, minio := range []bool{false, true} {
-						out = append(out, exploreConfig{mode, cm, unique, minio, inStore})
+						out = append(out, exploreConfig{mode, cm, unique, minio, inStore, minio != inStore})
 					}
 				}
 			}
@@ -312,6 +329,7 @@ func (w *world) process(in *injector) (*Committer, error) {
 		Mode:                   w.cfg.mode,
 		Conflict:               w.cfg.conflict,
 		DisableUniqueFilenames: !w.cfg.unique,
+		DeferredPutThreshold:   w.deferUpTo(),
 		UploadConcurrency:      1, // one call at a time: the points are numbered the same in every run
 		CommitConcurrency:      1,
 		Retry:                  multipart.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond},
@@ -326,6 +344,14 @@ func (w *world) process(in *injector) (*Committer, error) {
 	// over at once: the crashed one's calls all fail.
 	c.leaseWatch = func(context.Context, time.Duration) error { return nil }
 	return c, nil
+}
+
+// deferUpTo is the DeferredPutThreshold of the world's processes.
+func (w *world) deferUpTo() int64 {
+	if w.cfg.deferred {
+		return exploreDeferUpTo
+	}
+	return 0
 }
 
 // stagingDir is the StagingDir of the world's processes.

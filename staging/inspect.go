@@ -89,7 +89,8 @@ type JobInfo struct {
 	// created; zero when there is none.
 	OldestUpload time.Time
 	// CompletedUploads is how many uploads the job-commit journal records
-	// as completed (an interrupted or running commit).
+	// as completed, and deferred files as written (an interrupted or
+	// running commit).
 	CompletedUploads int
 	// Attempts are the task attempts that recorded intents (keys they
 	// planned or uploads they created) but did not publish the pendingset
@@ -151,6 +152,10 @@ const (
 	StatusPending UploadStatus = "pending"
 	// StatusCompleted: the job-commit journal records it completed.
 	StatusCompleted UploadStatus = "completed"
+	// StatusDeferred: a deferred file (Options.DeferredPutThreshold) that
+	// the job commit has not written yet: it is in the buffer dir, not
+	// in the store.
+	StatusDeferred UploadStatus = "deferred"
 	// StatusVanished: the upload is not in the store and the journal does
 	// not record it completed: it expired (MinIO reaps uploads after 24 h
 	// by default) or was aborted by someone else. The job cannot commit
@@ -158,14 +163,19 @@ const (
 	StatusVanished UploadStatus = "vanished"
 )
 
-// FileInfo is one pending upload of a committed task.
+// FileInfo is one pending upload, or one deferred file, of a committed
+// task.
 type FileInfo struct {
 	// Key is the object key the upload becomes.
 	Key string
 	// Size is the object's size in bytes.
 	Size int64
-	// UploadID is the multipart upload ID.
+	// UploadID is the multipart upload ID; "" for a deferred file.
 	UploadID string
+	// Deferred is, for a deferred file, its path relative to the job's
+	// directory in the buffer dir ("<taskID>_<attempt>/<file>"); the job
+	// commit writes it with a PutObject. "" for an upload.
+	Deferred string
 	// Parts is the number of parts.
 	Parts int
 	// Created is when the upload was created.
@@ -391,7 +401,7 @@ func (s *snapshot) report(lockHeld, successOwned bool) JobReport {
 	rep := JobReport{JobInfo: JobInfo{
 		ID: rec.JobID, Bucket: rec.Bucket, Destination: rec.Destination,
 		Mode: rec.Mode, Conflict: rec.Conflict, UniqueFilenames: rec.UniqueFilenames,
-		Created: rec.createdTime().UTC(), CompletedUploads: len(s.journal.completed),
+		Created: rec.createdTime().UTC(), CompletedUploads: len(s.journal.completed) + len(s.journal.put),
 		Problems: s.setProblems, RecordProblems: s.recordProblems,
 		State: s.state(lockHeld, successOwned),
 	}}
@@ -407,6 +417,11 @@ func (s *snapshot) report(lockHeld, successOwned bool) JobReport {
 			if info.OldestUpload.IsZero() || f.Created.Before(info.OldestUpload) {
 				info.OldestUpload = f.Created
 			}
+		}
+		for i := range set.set.Deferred {
+			d := &set.set.Deferred[i]
+			t.Files = append(t.Files, FileInfo{Key: d.Key, Size: d.Length, Deferred: d.Path})
+			t.Bytes += d.Length
 		}
 		sort.Slice(t.Files, func(a, b int) bool { return t.Files[a].Key < t.Files[b].Key })
 		info.Files += len(t.Files)
@@ -440,7 +455,13 @@ func (s *snapshot) reconcile(rep *JobReport, listed []multipart.Upload) {
 		for fi := range rep.Tasks[ti].Files {
 			f := &rep.Tasks[ti].Files[fi]
 			done, completed := s.journal.completed[f.Key]
+			_, put := s.journal.put[f.Key]
 			switch {
+			case f.Deferred != "" && put:
+				f.Status = StatusCompleted
+				rep.Completed++
+			case f.Deferred != "":
+				f.Status = StatusDeferred
 			case completed && done.UploadID == f.UploadID:
 				f.Status = StatusCompleted
 				rep.Completed++

@@ -14,6 +14,7 @@ import (
 const (
 	opBegin      = "begin"       // the commit started: uploads are being completed
 	opCompleted  = "completed"   // one upload was completed (key, uploadId, etag)
+	opPut        = "put"         // one deferred file was written (key, etag)
 	opDeleteKeys = "delete-keys" // replace mode: a batch of the old objects to delete (keys)
 	opDelete     = "delete"      // replace mode: the list of old objects is whole; deleting begins
 	opDeleted    = "deleted"     // replace mode: the old objects are deleted
@@ -52,6 +53,7 @@ type journalState struct {
 	began     bool
 	beganAt   time.Time
 	completed map[string]completion // by key
+	put       map[string]string     // key → ETag of the deferred files written
 	// deleting is the list of old objects replace mode deletes; it counts
 	// only once deleteListed: from then on deletions may have begun.
 	deleting     []string
@@ -74,7 +76,7 @@ type journalState struct {
 }
 
 func newJournalState() *journalState {
-	return &journalState{completed: make(map[string]completion)}
+	return &journalState{completed: make(map[string]completion), put: make(map[string]string)}
 }
 
 // readJournal reads the job-commit journal; a missing journal is a commit
@@ -116,6 +118,11 @@ func (st *journalState) apply(data []byte) error {
 			return fmt.Errorf("a completed entry without key or upload ID")
 		}
 		st.completed[e.Key] = completion{UploadID: e.UploadID, ETag: e.ETag}
+	case opPut:
+		if e.Key == "" || e.ETag == "" {
+			return fmt.Errorf("a put entry without key or ETag")
+		}
+		st.put[e.Key] = e.ETag
 	case opDeleteKeys:
 		if !st.deleteListed {
 			st.deleting = append(st.deleting, e.Keys...)

@@ -80,6 +80,22 @@ type Options struct {
 	// [multipart.DefaultPartSize]. It is grown when a file would need more
 	// than 10,000 parts. Hadoop: fs.s3a.multipart.size.
 	PartSize int64
+	// DeferredPutThreshold defers files of at most this many bytes to the
+	// job commit: a task commit records such a file (its path in the
+	// buffer dir, size and CRC64NVME checksum) in its pendingset instead
+	// of uploading it, and the job commit writes it with one PutObject
+	// (If-None-Match: * in the fail conflict mode), journaled like a
+	// completion and deleted by a rollback: one request per small file
+	// instead of three. The file stays in the buffer dir until the job
+	// commit or abort has dealt with it, so the buffer dir must be a
+	// volume the driver sees at the same path as the tasks (the shared
+	// volume of a cluster, or one machine); the job commit checks every
+	// deferred file's size and checksum before it writes anything, and
+	// fails with [ErrDeferredFile], changing nothing, where it cannot. It
+	// also reads every deferred byte once more, and its window grows with
+	// them. 0, the default, defers nothing; at most
+	// 5 GiB ([multipart.MaxPartSize], the largest single PutObject). Hadoop has no such option.
+	DeferredPutThreshold int64
 	// UploadConcurrency bounds the parts a task commit uploads at the same
 	// time (files are uploaded in parallel too); 0 means
 	// [multipart.DefaultConcurrency]. Hadoop: fs.s3a.fast.upload.active.blocks
@@ -209,6 +225,10 @@ func (o *Options) validate() error {
 	}
 	if o.Checksums < multipart.ChecksumStoreVerified || o.Checksums > multipart.ChecksumOff {
 		return bad("Checksums: unknown mode %v", o.Checksums)
+	}
+	if o.DeferredPutThreshold < 0 || o.DeferredPutThreshold > multipart.MaxPartSize {
+		return bad("DeferredPutThreshold %d: give a size from 0 (defer nothing) to %d bytes, the largest single PutObject",
+			o.DeferredPutThreshold, multipart.MaxPartSize)
 	}
 	if o.LockLease < 0 {
 		return bad("LockLease %v must not be negative; 0 means the default, %v", o.LockLease, defaultLease)

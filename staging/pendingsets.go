@@ -84,6 +84,22 @@ func readPendingSets(ctx context.Context, h home, rec *jobRecord, paths []string
 			}
 		}
 		ps.Commits = valid
+		taskID := strings.TrimSuffix(name, pendingSetSuffix)
+		deferred := ps.Deferred[:0:0]
+		for i := range ps.Deferred {
+			d := &ps.Deferred[i]
+			if err := rec.checkDeferredRecord(taskID, d); err != nil {
+				problems = append(problems, invalid("s3commitDeferred[%d] (%s): %v", i, d.Key, err))
+				continue
+			}
+			if other, dup := owner[d.Key]; dup {
+				problems = append(problems, invalid("key %q is also in pendingset %s: two tasks wrote the same file", d.Key, other))
+				continue
+			}
+			owner[d.Key] = name
+			deferred = append(deferred, *d)
+		}
+		ps.Deferred = deferred
 		sets = append(sets, taskSet{file: name, path: path, set: ps})
 	}
 	sort.Slice(sets, func(a, b int) bool { return sets[a].file < sets[b].file })

@@ -149,6 +149,17 @@ func (s *snapshot) validateJournal() {
 			s.recordProblems = append(s.recordProblems, fmt.Errorf("the job-commit journal records a completion of upload %s of %q, which no pendingset of the job records: left out", c.UploadID, key))
 		}
 	}
+	deferred := make(map[string]bool)
+	for _, d := range s.deferred() {
+		deferred[d.Key] = true
+		ours[d.Key] = ""
+	}
+	for key := range st.put {
+		if !deferred[key] {
+			delete(st.put, key)
+			s.recordProblems = append(s.recordProblems, fmt.Errorf("the job-commit journal records a put of %q, which no pendingset of the job defers: left out", key))
+		}
+	}
 	if len(st.deleting) == 0 {
 		return
 	}
@@ -189,6 +200,9 @@ func (s *snapshot) partitions() map[string]bool {
 	prefix := s.rec.prefix()
 	for _, p := range s.uploads() {
 		out[partitionOf(p.Key[len(prefix):])] = true
+	}
+	for _, d := range s.deferred() {
+		out[partitionOf(d.Key[len(prefix):])] = true
 	}
 	return out
 }

@@ -81,6 +81,7 @@ type fileJSON struct {
 	Size       int64  `json:"size"`
 	Parts      int    `json:"parts"`
 	UploadID   string `json:"upload_id"`
+	Deferred   string `json:"deferred_path,omitempty"`
 	Created    string `json:"created"`
 	AgeSeconds int64  `json:"age_seconds"`
 	Status     string `json:"status"`
@@ -177,7 +178,7 @@ func showJSON(rep *staging.JobReport, now time.Time) jobsShowJSON {
 	for _, t := range rep.Tasks {
 		tj := taskJSON{ID: t.ID, Attempt: t.Attempt, PendingSet: t.PendingSet, Bytes: t.Bytes, Files: []fileJSON{}}
 		for _, f := range t.Files {
-			tj.Files = append(tj.Files, fileJSON{Key: f.Key, Size: f.Size, Parts: f.Parts, UploadID: f.UploadID,
+			tj.Files = append(tj.Files, fileJSON{Key: f.Key, Size: f.Size, Parts: f.Parts, UploadID: f.UploadID, Deferred: f.Deferred,
 				Created: formatTime(f.Created), AgeSeconds: seconds(now.Sub(f.Created)), Status: string(f.Status)})
 		}
 		out.Tasks = append(out.Tasks, tj)
@@ -235,6 +236,11 @@ func printJobReport(w io.Writer, rep *staging.JobReport, now time.Time) error {
 				status := string(f.Status)
 				if status == "" {
 					status = "-"
+				}
+				if f.Deferred != "" {
+					// No upload: the job commit writes the file from the buffer dir.
+					t.row(task.ID, task.Attempt, f.Key, formatBytes(f.Size), "-", "-", "deferred: "+termText(f.Deferred), status)
+					continue
 				}
 				t.row(task.ID, task.Attempt, f.Key, formatBytes(f.Size), strconv.Itoa(f.Parts),
 					formatAge(now.Sub(f.Created)), f.UploadID, status)

@@ -1,0 +1,373 @@
+package staging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s3commit/s3commit/committer"
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// Deferred files (Options.DeferredPutThreshold): a task commit records a
+// small file in its pendingset instead of uploading it; the job commit
+// writes it with one PutObject from the buffer dir, which the driver
+// shares with the tasks. This file holds both sides.
+
+// ErrDeferredFile is matched by the error of a job commit that cannot read
+// a deferred file (see Options.DeferredPutThreshold) as its task recorded
+// it: missing from the driver's buffer dir, or of another size or
+// checksum. A commit that finds it so before it writes anything fails
+// without changing anything.
+var ErrDeferredFile = errors.New("staging: a deferred file is not in the buffer dir as its task commit recorded it")
+
+// deferredAlgorithm is the checksum a task commit records for a deferred
+// file, whatever Options.Checksums says: the job commit needs it to check
+// the file before it writes anything.
+const deferredAlgorithm = multipart.ChecksumCRC64NVME
+
+// deferFiles records the attempt's files that the job commit will PUT:
+// their checksums, computed as many at a time as the attempt uploads
+// files, each file checked afterwards not to have changed while it was
+// read.
+func (a *taskAttempt) deferFiles(ctx context.Context, files []localFile) ([]multipart.DeferredPut, error) {
+	out := make([]multipart.DeferredPut, len(files))
+	err := forEach(ctx, len(files), a.j.c.opts.UploadConcurrency, true, func(ctx context.Context, i int) error {
+		d, err := a.deferFile(files[i])
+		if err != nil {
+			return err
+		}
+		out[i] = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (a *taskAttempt) deferFile(lf localFile) (multipart.DeferredPut, error) {
+	where := filepath.Join(a.dir, filepath.FromSlash(lf.rel))
+	f, err := a.buf.OpenFile(lf.path, os.O_RDONLY, 0)
+	if err != nil {
+		if errors.Is(err, errNotRegular) {
+			err = fmt.Errorf("%w: %w", ErrUnsupportedFile, err)
+		}
+		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+	}
+	sum, n, err := multipart.ComputeChecksum(deferredAlgorithm, io.NewSectionReader(f, 0, before.Size()))
+	if err != nil {
+		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+	}
+	if n != before.Size() || stateOf(after) != stateOf(before) {
+		return multipart.DeferredPut{}, fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
+			ErrFileChanged, where, before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+	}
+	return multipart.DeferredPut{
+		Bucket: a.j.rec.Bucket, Key: lf.key, Path: path.Join(a.name(), lf.rel),
+		Length: n, Checksum: sum, JobID: a.j.rec.JobID, TaskID: a.taskID,
+	}, nil
+}
+
+// splitDeferred splits the attempt's files into those it uploads and
+// those it defers: at most threshold bytes, when threshold > 0.
+func splitDeferred(files []localFile, threshold int64) (upload, deferred []localFile) {
+	if threshold <= 0 {
+		return files, nil
+	}
+	for _, f := range files {
+		if f.size <= threshold {
+			deferred = append(deferred, f)
+		} else {
+			upload = append(upload, f)
+		}
+	}
+	return upload, deferred
+}
+
+// checkDeferredRecord checks a deferred file of the pendingset of task
+// taskID against job rec: its object in the job's bucket and output, its
+// file inside the directory of an attempt of that task. A record that
+// names another task's file, or one outside the job's buffer directory,
+// is refused before the job reads anything.
+func (r *jobRecord) checkDeferredRecord(taskID string, d *multipart.DeferredPut) error {
+	switch {
+	case d.Bucket != r.Bucket:
+		return fmt.Errorf("names bucket %q, but the job writes to bucket %q", d.Bucket, r.Bucket)
+	case d.JobID != "" && d.JobID != r.JobID:
+		return fmt.Errorf("belongs to job %q, not %q", d.JobID, r.JobID)
+	}
+	if err := r.checkOutputKey(d.Key); err != nil {
+		return err
+	}
+	attempt, rel, ok := strings.Cut(d.Path, "/")
+	if !ok || validAttemptName(attempt) != nil || rel == "" {
+		return fmt.Errorf("path %q is not a file in an attempt's directory (<taskID>_<attempt>/<file>)", d.Path)
+	}
+	if owner, _ := splitAttemptName(attempt); owner != taskID {
+		return fmt.Errorf("path %q is in a directory of task %q, not of task %q", d.Path, owner, taskID)
+	}
+	if _, err := committer.CleanRelativePath(rel); err != nil {
+		return fmt.Errorf("path %q: %v", d.Path, err)
+	}
+	return nil
+}
+
+// deferred returns the deferred files of the committed tasks, in key
+// order.
+func (s *snapshot) deferred() []*multipart.DeferredPut {
+	var out []*multipart.DeferredPut
+	for _, t := range s.sets {
+		for i := range t.set.Deferred {
+			out = append(out, &t.set.Deferred[i])
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
+	return out
+}
+
+// errDeferred describes a deferred file the driver cannot use.
+func (j *job) errDeferred(d *multipart.DeferredPut, format string, args ...any) error {
+	return fmt.Errorf("%w: %s of task %s, for s3://%s/%s, %s; the job commit reads deferred files from its own buffer dir (%s), "+
+		"which must be the volume the tasks wrote to, seen at the same path (Options.DeferredPutThreshold defers files to the job commit; "+
+		"run the job with 0 where the buffer dir is not shared)",
+		ErrDeferredFile, filepath.Join(j.c.opts.BufferDir, j.rec.JobID, filepath.FromSlash(d.Path)), d.TaskID, d.Bucket, d.Key,
+		fmt.Sprintf(format, args...), j.c.opts.BufferDir)
+}
+
+// openDeferred opens a deferred file in the driver's buffer dir buf and
+// checks its size.
+func (j *job) openDeferred(buf *rootFS, d *multipart.DeferredPut) (file, error) {
+	f, err := buf.OpenFile(path.Join(j.l.jobDir, d.Path), os.O_RDONLY, 0)
+	if err != nil {
+		return nil, j.errDeferred(d, "cannot be opened: %v", err)
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, j.errDeferred(d, "cannot be read: %v", err)
+	case fi.Size() != d.Length:
+		f.Close()
+		return nil, j.errDeferred(d, "is %d bytes, but its task commit recorded %d", fi.Size(), d.Length)
+	}
+	return f, nil
+}
+
+// checkDeferred checks, before a job commit writes anything, that every
+// deferred file is in the driver's buffer dir with the size and checksum
+// its task commit recorded.
+func (j *job) checkDeferred(ctx context.Context, s *snapshot) error {
+	ds := s.deferred()
+	if len(ds) == 0 {
+		return nil
+	}
+	buf, err := j.c.bufferRoot()
+	if err != nil {
+		return j.errDeferred(ds[0], "cannot be read: %v", err)
+	}
+	defer buf.root.Close()
+	return forEach(ctx, len(ds), j.c.opts.CommitConcurrency, true, func(ctx context.Context, i int) error {
+		d := ds[i]
+		f, err := j.openDeferred(buf, d)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		sum, _, err := multipart.ComputeChecksum(d.Checksum.Algorithm, io.NewSectionReader(f, 0, d.Length))
+		switch {
+		case err != nil:
+			return j.errDeferred(d, "cannot be read: %v", err)
+		case sum != d.Checksum:
+			return j.errDeferred(d, "has checksum %s, but its task commit recorded %s (it was changed since)", sum, d.Checksum)
+		}
+		return nil
+	})
+}
+
+// put writes one deferred file and journals it; a file the journal shows
+// written is skipped (checked, on a resumed commit, to be still there). A
+// failure that may hide a write that took effect is resolved against the
+// store (see resolvePut).
+func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, error) {
+	j := r.j
+	r.mu.Lock()
+	etag, ok := r.st.put[d.Key]
+	r.mu.Unlock()
+	if ok {
+		if r.resumed {
+			own, err := j.ownPut(ctx, d, etag, r.st.beganAt)
+			switch {
+			case err != nil:
+				return "", fmt.Errorf("check the object an earlier run wrote at s3://%s/%s: %w", d.Bucket, d.Key, err)
+			case !own:
+				return "", fmt.Errorf("%w: s3://%s/%s, which an earlier run of this commit wrote, is gone or replaced (deleted by someone, "+
+					"or by a rollback that did not finish); the job's output is incomplete: abort it and write it again",
+					errObjectGone, d.Bucket, d.Key)
+			}
+		}
+		return etag, nil
+	}
+	buf, err := r.bufferRoot()
+	if err != nil {
+		return "", j.errDeferred(d, "cannot be read: %v", err)
+	}
+	f, err := j.openDeferred(buf, d)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	opts := multipart.PutOptions{IfNoneMatch: j.rec.Conflict == committer.ConflictFail}
+	if j.c.opts.Checksums == multipart.ChecksumStoreVerified {
+		opts.Checksum = d.Checksum
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	etag, err = j.c.store.PutObject(ctx, d.Key, io.NewSectionReader(f, 0, d.Length), d.Length, opts)
+	if err != nil {
+		if etag, err = r.resolvePut(ctx, d, err); err != nil {
+			return "", err
+		}
+	}
+	etag = multipart.NormalizeETag(etag)
+	if err := r.jl.addCompleted(ctx, journalEntry{Op: opPut, Key: d.Key, ETag: etag}); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.puts++
+	r.st.put[d.Key] = etag
+	r.mu.Unlock()
+	return etag, nil
+}
+
+// resolvePut decides what a failed PutObject means. A put repeated after
+// one that took effect (its answer lost, then retried, or redone by a
+// resumed commit whose journal missed it) fails in the fail conflict mode
+// with PreconditionFailed: the object is there. So before a 412 is taken
+// for a conflict, the object at the key is compared with the file.
+func (r *commitRun) resolvePut(ctx context.Context, d *multipart.DeferredPut, perr error) (string, error) {
+	switch {
+	case errors.Is(perr, multipart.ErrChecksumMismatch):
+		return "", fmt.Errorf("%w: the store refused s3://%s/%s: the deferred file %s changed after the job commit checked it: %w",
+			ErrFileChanged, d.Bucket, d.Key, d.Path, perr)
+	case !errors.Is(perr, multipart.ErrPreconditionFailed):
+		return "", perr
+	}
+	info, err := r.j.c.store.HeadObject(ctx, d.Key)
+	switch {
+	case err == nil && putMadeBy(info, d, "", r.st.beganAt):
+		r.j.c.opts.Logger.DebugContext(ctx, "a put whose answer was lost had taken effect", "key", d.Key, "error", perr)
+		return info.ETag, nil
+	case err != nil && !errors.Is(err, multipart.ErrNotFound):
+		return "", fmt.Errorf("%w; checking whether the put had taken effect failed: %w", perr, err)
+	}
+	return "", fmt.Errorf("%w: s3://%s/%s was written by someone else during the job (fail conflict mode): %w",
+		committer.ErrDestinationExists, d.Bucket, d.Key, perr)
+}
+
+// putMadeBy reports whether info is the object that writing the deferred
+// file d made: see objectMadeBy, which it shares the rules of (size, the
+// store's full-object checksum where it reports one, the ETag journaled,
+// else a modification no earlier than the commit's start).
+func putMadeBy(info multipart.ObjectInfo, d *multipart.DeferredPut, etag string, notBefore time.Time) bool {
+	return objectMadeBy(info, &multipart.PendingUpload{Length: d.Length, Checksum: d.Checksum}, etag, notBefore)
+}
+
+// ownPut reports whether the object at d's key is the one writing d made.
+func (j *job) ownPut(ctx context.Context, d *multipart.DeferredPut, etag string, notBefore time.Time) (bool, error) {
+	info, err := j.c.store.HeadObject(ctx, d.Key)
+	switch {
+	case errors.Is(err, multipart.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return putMadeBy(info, d, etag, notBefore), nil
+}
+
+// undoPuts says which deferred files' objects a rollback deletes: those a
+// commit that had begun may have written (journaled, or unjournaled: a
+// crash, a lost answer) and that are the ones it wrote.
+func (j *job) undoPuts(ctx context.Context, s *snapshot) ([]string, []error) {
+	st := s.journal
+	if !st.began && !st.unreadable {
+		return nil, nil
+	}
+	ds := s.deferred()
+	var (
+		mu   sync.Mutex
+		del  []string
+		errs []error
+	)
+	_ = forEach(ctx, len(ds), j.c.opts.CommitConcurrency, false, func(ctx context.Context, i int) error {
+		own, err := j.ownPut(ctx, ds[i], st.put[ds[i].Key], st.beganAt)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("check the object of deferred file %s at s3://%s/%s: %w", ds[i].Path, ds[i].Bucket, ds[i].Key, err))
+		case own:
+			del = append(del, ds[i].Key)
+		}
+		return nil
+	})
+	sort.Strings(del)
+	return del, errs
+}
+
+// removeDeferredFiles removes, once the job is committed or rolled back,
+// the buffer directories of the attempts whose pendingsets defer files:
+// their task commits removed every other file, and in the default buffer
+// dir, shared by the user's jobs, the job's directory is removed only when
+// empty.
+func (j *job) removeDeferredFiles(ctx context.Context, s *snapshot) {
+	dirs := map[string]bool{}
+	for _, d := range s.deferred() {
+		attempt, _, _ := strings.Cut(d.Path, "/")
+		dirs[attempt] = true
+	}
+	if len(dirs) == 0 {
+		return
+	}
+	buf, err := j.c.bufferRoot()
+	if err != nil {
+		return
+	}
+	defer buf.root.Close()
+	for _, dir := range sortedKeys(dirs) {
+		if err := buf.RemoveAll(path.Join(j.l.jobDir, dir)); err != nil {
+			j.c.opts.Logger.WarnContext(ctx, "could not remove the deferred files of a committed attempt", "dir", buf.where(path.Join(j.l.jobDir, dir)), "error", err)
+		}
+	}
+}
+
+// bufferRoot opens the driver's buffer dir once per run, for the deferred
+// files it writes; closeBuffer closes it.
+func (r *commitRun) bufferRoot() (*rootFS, error) {
+	r.bufOnce.Do(func() { r.buf, r.bufErr = r.j.c.bufferRoot() })
+	return r.buf, r.bufErr
+}
+
+func (r *commitRun) closeBuffer() {
+	if r.buf != nil {
+		r.buf.root.Close()
+	}
+}
