@@ -96,6 +96,14 @@ type Options struct {
 	// them. 0, the default, defers nothing; at most
 	// 5 GiB ([multipart.MaxPartSize], the largest single PutObject). Hadoop has no such option.
 	DeferredPutThreshold int64
+	// UploadAtClose starts the upload of a file written through Create
+	// when it is closed, in the background, while the task goes on to its
+	// next file: CommitTask then waits for those uploads, uploads what is
+	// left (files written through Dir, or changed since they were
+	// closed) and publishes. Each upload is recorded in the attempt's
+	// intents before it is created, as at task commit; AbortTask and a
+	// failed CommitTask abort them.
+	UploadAtClose bool
 	// UploadConcurrency bounds the parts a task commit uploads at the same
 	// time (files are uploaded in parallel too); 0 means
 	// [multipart.DefaultConcurrency]. Hadoop: fs.s3a.fast.upload.active.blocks
