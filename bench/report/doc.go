@@ -11,7 +11,9 @@
 // without a bound ("no target"), such as staging's client CPU per small
 // file over direct's. Where a workload was measured with both staging
 // homes, a section compares their times and their requests per file by
-// phase and operation. The charts are drawn with gonum.org/v1/plot:
+// phase and operation; where it was measured with deferred PUTs and
+// without, or with uploads at close (paced-files), a section gives their
+// figures beside direct's. The charts are drawn with gonum.org/v1/plot:
 // throughput by strategy and workload, and job-commit time against bytes
 // per file for staging and rename.
 //

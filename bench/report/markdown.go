@@ -92,6 +92,8 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 
 	homesSection(p, run)
 	checksumsSection(p, run)
+	deferredSection(p, run)
+	atCloseSection(p, run)
 
 	p("## Closing note")
 	p("")
@@ -155,8 +157,8 @@ func formatValue(r Ratio) string {
 		return "–"
 	case strings.Contains(r.Name, "heap"):
 		return formatBytes(int64(r.Value))
-	case strings.Contains(r.Name, "checksums ÷ none"):
-		return fmt.Sprintf("%.3f", r.Value) // a bound of 1.03 needs the third digit
+	case strings.Contains(r.Name, "checksums ÷ none"), strings.Contains(r.Name, "last close"):
+		return fmt.Sprintf("%.3f", r.Value) // bounds of 1.03 and 0.2 need the third digit
 	default:
 		return fmt.Sprintf("%.2f", r.Value)
 	}
@@ -294,4 +296,106 @@ func perFile(n int64, files int) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f", float64(n)/float64(files))
+}
+
+// deferredSection writes the comparison of deferred PUTs: for each
+// workload measured with staging both with deferred PUTs and without
+// (the fs home, checksums verified), every such result and direct's, with
+// their times, the total over direct's, the requests per file and the
+// client CPU per file. Nothing when no workload has both.
+func deferredSection(p func(string, ...any), run *results.Run) {
+	type block struct {
+		workload string
+		rows     []results.Result
+		direct   results.Result
+		okDirect bool
+	}
+	var blocks []block
+	for _, w := range workloads(run) {
+		if _, found := pickVariant(run, w, deferredPlain); !found {
+			continue
+		}
+		plainRes, found := pickVariant(run, w, plain)
+		if !found {
+			continue
+		}
+		b := block{workload: w, rows: []results.Result{plainRes}}
+		for _, r := range run.Results {
+			if r.Workload == w && r.Strategy == results.StrategyStaging && ok(r) && variantOf(r) == deferredPlain && defaultConcurrency(r) {
+				b.rows = append(b.rows, r)
+			}
+		}
+		b.direct, b.okDirect = pick(run, w, results.StrategyDirect, -1)
+		if b.okDirect {
+			b.rows = append(b.rows, b.direct)
+		}
+		blocks = append(blocks, b)
+	}
+	if len(blocks) == 0 {
+		return
+	}
+	p("## Deferred PUTs")
+	p("")
+	p("The staging strategy with deferred PUTs (`staging.Options.DeferredPutThreshold`): a file of at most the threshold is not uploaded at task commit; the job commit writes it with one PutObject from the buffer dir, so its window grows with the deferred bytes while the task commit shrinks. The fs home, checksums verified; direct for reference. Times in seconds; ÷ direct is the total time over direct's (≤ %.2f on small-files); deferred is what the threshold left to the job commit; CPU ms/file is the client's CPU time per file, server CPU s the local MinIO's (– where not measured).", MaxStagingOverDirect)
+	p("")
+	p("| Workload | Files | Strategy | Deferred | Task commit | Job commit | Total time | ÷ direct | Requests/file | Task commit requests/file | Job commit requests/file | CPU ms/file | Server CPU s |")
+	p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, b := range blocks {
+		for _, r := range b.rows {
+			ratio := "–"
+			if b.okDirect && commitSeconds(b.direct) > 0 {
+				ratio = fmt.Sprintf("%.3f", commitSeconds(r)/commitSeconds(b.direct))
+			}
+			deferred := "–"
+			if r.Strategy == results.StrategyStaging {
+				deferred = formatBytes(deferredBytes(r))
+			}
+			cpu := "–"
+			if r.Files > 0 && r.CPUSeconds > 0 {
+				cpu = fmt.Sprintf("%.3f", 1000*r.CPUSeconds/float64(r.Files))
+			}
+			p("| %s | %d | %s | %s | %s | %s | %.3f | %s | %s | %s | %s | %s | %s |", b.workload, r.Files, strategyLabel(r), deferred,
+				phase(r, results.PhaseTaskCommit), phase(r, results.PhaseJobCommit), commitSeconds(r), ratio,
+				perFile(totalRequests(r.Requests), r.Files), perFile(totalRequests(r.PhaseRequests[results.PhaseTaskCommit]), r.Files),
+				perFile(totalRequests(r.PhaseRequests[results.PhaseJobCommit]), r.Files), cpu, seconds(r.ServerCPUSeconds))
+		}
+	}
+	p("")
+}
+
+// atCloseSection writes the measurements of the workloads that recorded
+// the time from the last file's Close to the end of the task commit
+// (paced-files): every result at the default concurrency, with the
+// at-close ones over staging without. Nothing when there is none.
+func atCloseSection(p func(string, ...any), run *results.Run) {
+	var rows []results.Result
+	for _, r := range run.Results {
+		if _, has := r.Phases[results.PhaseCloseToCommitEnd]; has && ok(r) && defaultConcurrency(r) {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("## Uploads at close")
+	p("")
+	p("One task writes its files one after the other, computing (sleeping) for the compute delay after each but the last; with uploads at close (`staging.Options.UploadAtClose`) each file starts uploading when it is closed, and the task commit waits for those uploads and uploads the rest. Last close → task commit end is the time from the Close of the last file to the end of the task commit (the harness's few milliseconds between them included); ÷ without is it over that of staging without uploads at close (≤ %.2f). Times in seconds. With uploads at close the write phase uploads too: the requests count its own, but CPU s (the client's, task and job commit) does not.", MaxAtCloseOverNone)
+	p("")
+	p("| Workload | Files | Bytes/file | Strategy | Compute delay | Write | Last close → task commit end | ÷ without | Task commit | Job commit | Total time | Requests/file | CPU s |")
+	p("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rows {
+		ratio := "–"
+		if stagingAtClose(r) {
+			v := variantOf(r)
+			v.atClose = false
+			if off, found := pickVariant(run, r.Workload, v); found && off.Phases[results.PhaseCloseToCommitEnd] > 0 {
+				ratio = fmt.Sprintf("%.3f", r.Phases[results.PhaseCloseToCommitEnd]/off.Phases[results.PhaseCloseToCommitEnd])
+			}
+		}
+		p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.3f | %s | %.2f |", r.Workload, r.Files, formatBytes(r.BytesPerFile),
+			strategyLabel(r), orNone(r.Settings[results.SettingComputeDelay]), phase(r, results.PhaseWrite),
+			phase(r, results.PhaseCloseToCommitEnd), ratio, phase(r, results.PhaseTaskCommit), phase(r, results.PhaseJobCommit),
+			commitSeconds(r), perFile(totalRequests(r.Requests), r.Files), r.CPUSeconds)
+	}
+	p("")
 }

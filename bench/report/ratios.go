@@ -56,6 +56,12 @@ const (
 	// on the large-file workload. On small-files the ratio is shown
 	// without a bound.
 	MaxChecksumsOverNone = 1.03
+	// MaxAtCloseOverNone bounds, on the paced-file workload, the time
+	// from the last file's Close to the end of the task commit with
+	// uploads at close (staging.Options.UploadAtClose) over that time
+	// without: with the earlier files uploaded while the task computed,
+	// the task commit has about one file left to upload of eight.
+	MaxAtCloseOverNone = 0.2
 )
 
 // Ratio is one checked target.
@@ -91,33 +97,145 @@ func Ratios(run *results.Run) []Ratio {
 	out = append(out, smallFileRequests(run, results.StagingHomeStore))
 	out = append(out, checksumsOverNone(run, results.WorkloadSmallFiles))
 	out = append(out, checksumsOverNone(run, results.WorkloadLargeFiles))
-	out = append(out, smallFileCPU(run))
+	out = append(out, smallFileCPU(run, plain))
+	out = append(out, smallFileCPU(run, deferredPlain))
+	out = append(out, deferredOverDirect(run))
+	out = append(out, deferredJobCommit(run, results.WorkloadSmallFiles))
+	out = append(out, deferredJobCommit(run, results.WorkloadPartitioned))
+	out = append(out, atCloseOverNone(run))
 	return out
 }
 
-// smallFileCPU compares the client CPU time per file of staging and
-// direct on small-files, without a bound: what staging's extra requests
-// (three per file against one) and its records cost the client, as
-// against the time target, which on a machine where client and store
-// share the cores mixes in the store's CPU. A result without a CPU time
-// (0: not recorded) is not compared.
-func smallFileCPU(run *results.Run) Ratio {
-	name := fmt.Sprintf("staging ÷ direct, client CPU per file, %s", results.WorkloadSmallFiles)
+// deferredPlain is the variant of the deferred-PUT comparisons: the fs
+// home, checksums verified, PUTs deferred.
+var deferredPlain = variant{home: results.StagingHomeFS, checksums: results.ChecksumsVerified, deferred: true}
+
+// variantName names the staging strategy of a variant in the ratios'
+// names: staging, staging-deferred.
+func variantName(v variant) string {
+	if v.deferred {
+		return "staging-deferred"
+	}
+	return results.StrategyStaging
+}
+
+// deferredFiles says how much of a result with deferred PUTs its
+// threshold deferred: every file, or none when the files are larger
+// (every file of a workload has one size).
+func deferredFiles(r results.Result) string {
+	t := stagingDeferred(r)
+	if r.BytesPerFile <= t {
+		return fmt.Sprintf("threshold %s: all %d files of %s deferred", formatBytes(t), r.Files, formatBytes(r.BytesPerFile))
+	}
+	return fmt.Sprintf("threshold %s: no file deferred, the files have %s", formatBytes(t), formatBytes(r.BytesPerFile))
+}
+
+// deferredBytes is what a result with deferred PUTs wrote at job commit.
+func deferredBytes(r results.Result) int64 {
+	if t := stagingDeferred(r); t > 0 && r.BytesPerFile <= t {
+		return r.TotalBytes
+	}
+	return 0
+}
+
+// deferredOverDirect compares the commit time of staging with deferred
+// PUTs (the highest threshold measured) and direct's on small-files,
+// against the bound of staging ÷ direct: a deferred file costs one
+// request, as direct's does.
+func deferredOverDirect(run *results.Run) Ratio {
+	w := results.WorkloadSmallFiles
+	name := fmt.Sprintf("staging-deferred ÷ direct, task + job commit time, %s", w)
+	target := fmt.Sprintf("≤ %.2f", MaxStagingOverDirect)
+	s, okS := pickVariant(run, w, deferredPlain)
+	d, okD := pick(run, w, results.StrategyDirect, -1)
+	if !okS || !okD || commitSeconds(d) <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of both staging with deferred PUTs (--deferred-puts) and direct", w))
+	}
+	v := commitSeconds(s) / commitSeconds(d)
+	detail := fmt.Sprintf("staging-deferred %.2f s (task %.3f, job %.3f; %s), direct %.2f s",
+		commitSeconds(s), s.Phases[results.PhaseTaskCommit], s.Phases[results.PhaseJobCommit], deferredFiles(s), commitSeconds(d))
+	if st, found := pickVariant(run, w, plain); found {
+		detail += fmt.Sprintf("; staging %.2f s", commitSeconds(st))
+	}
+	return Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v <= MaxStagingOverDirect), Detail: detail}
+}
+
+// deferredJobCommit compares the job-commit time of staging with deferred
+// PUTs (the highest threshold measured) and without, on a workload,
+// without a bound: the job commit PUTs every deferred byte, so its window
+// grows with them while the task commit shrinks.
+func deferredJobCommit(run *results.Run, workload string) Ratio {
+	name := fmt.Sprintf("staging-deferred ÷ staging, job commit time, %s", workload)
 	target := "no bound"
-	s, okS := pick(run, results.WorkloadSmallFiles, results.StrategyStaging, -1)
+	s, okS := pickVariant(run, workload, deferredPlain)
+	p, okP := pickVariant(run, workload, plain)
+	if !okS || !okP || p.Phases[results.PhaseJobCommit] <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of staging both with deferred PUTs (--deferred-puts) and without", workload))
+	}
+	sj, pj := s.Phases[results.PhaseJobCommit], p.Phases[results.PhaseJobCommit]
+	detail := fmt.Sprintf("job commit %.3f s with deferred PUTs (%s", sj, deferredFiles(s))
+	if b := deferredBytes(s); b > 0 && sj > 0 {
+		detail += fmt.Sprintf(", %s PUT at %.1f MiB/s", formatBytes(b), float64(b)/(1<<20)/sj)
+	}
+	detail += fmt.Sprintf("), %.3f s without; task commit %.3f s and %.3f s; task + job %.3f s and %.3f s",
+		pj, s.Phases[results.PhaseTaskCommit], p.Phases[results.PhaseTaskCommit], commitSeconds(s), commitSeconds(p))
+	return Ratio{Name: name, Target: target, Value: sj / pj, Verdict: NoTarget, Detail: detail}
+}
+
+// atCloseOverNone compares, on paced-files, the time from the last
+// file's Close to the end of the task commit of staging with uploads at
+// close and without.
+func atCloseOverNone(run *results.Run) Ratio {
+	w := results.WorkloadPacedFiles
+	name := fmt.Sprintf("staging, upload at close ÷ without, last close to task commit end, %s", w)
+	target := fmt.Sprintf("≤ %.2f", MaxAtCloseOverNone)
+	on, okOn := pickVariant(run, w, variant{home: results.StagingHomeFS, checksums: results.ChecksumsVerified, atClose: true})
+	off, okOff := pickVariant(run, w, plain)
+	von, hasOn := on.Phases[results.PhaseCloseToCommitEnd]
+	voff, hasOff := off.Phases[results.PhaseCloseToCommitEnd]
+	if !okOn || !okOff || !hasOn || !hasOff || voff <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of staging both with uploads at close and without (--upload-at-close off,on)", w))
+	}
+	detail := fmt.Sprintf("%d files of %s, compute delay %s: %.3f s with uploads at close (task commit %.3f s), %.3f s without (task commit %.3f s)",
+		on.Files, formatBytes(on.BytesPerFile), orNone(on.Settings[results.SettingComputeDelay]),
+		von, on.Phases[results.PhaseTaskCommit], voff, off.Phases[results.PhaseTaskCommit])
+	if d, found := pick(run, w, results.StrategyDirect, -1); found {
+		if v, has := d.Phases[results.PhaseCloseToCommitEnd]; has {
+			detail += fmt.Sprintf("; direct %.3f s", v)
+		}
+	}
+	v := von / voff
+	return Ratio{Name: name, Target: target, Value: v, Verdict: verdict(v <= MaxAtCloseOverNone), Detail: detail}
+}
+
+// smallFileCPU compares the client CPU time per file of staging (in the
+// variant v: plain, or with deferred PUTs) and direct on small-files,
+// without a bound: what staging's extra requests (three per file against
+// one; one, as direct's, for a deferred file) and its records cost the
+// client, as against the time target, which on a machine where client and
+// store share the cores mixes in the store's CPU. A result without a CPU
+// time (0: not recorded) is not compared.
+func smallFileCPU(run *results.Run, v variant) Ratio {
+	label := variantName(v)
+	name := fmt.Sprintf("%s ÷ direct, client CPU per file, %s", label, results.WorkloadSmallFiles)
+	target := "no bound"
+	s, okS := pickVariant(run, results.WorkloadSmallFiles, v)
 	d, okD := pick(run, results.WorkloadSmallFiles, results.StrategyDirect, -1)
 	if !okS || !okD {
-		return notMeasured(name, target, fmt.Sprintf("no %s results of both staging and direct", results.WorkloadSmallFiles))
+		return notMeasured(name, target, fmt.Sprintf("no %s results of both %s and direct", results.WorkloadSmallFiles, label))
 	}
 	if s.Files <= 0 || d.Files <= 0 || s.CPUSeconds <= 0 || d.CPUSeconds <= 0 {
-		return notMeasured(name, target, fmt.Sprintf("the %s results of staging and direct lack a client CPU time or a file count", results.WorkloadSmallFiles))
+		return notMeasured(name, target, fmt.Sprintf("the %s results of %s and direct lack a client CPU time or a file count", results.WorkloadSmallFiles, label))
 	}
 	perS, perD := s.CPUSeconds/float64(s.Files), d.CPUSeconds/float64(d.Files)
-	detail := fmt.Sprintf("staging %.3f ms per file (%.2f s for %d files), direct %.3f ms per file (%.2f s for %d files)",
-		1000*perS, s.CPUSeconds, s.Files, 1000*perD, d.CPUSeconds, d.Files)
+	detail := fmt.Sprintf("%s %.3f ms per file (%.2f s for %d files), direct %.3f ms per file (%.2f s for %d files)",
+		label, 1000*perS, s.CPUSeconds, s.Files, 1000*perD, d.CPUSeconds, d.Files)
 	if s.ServerCPUSeconds > 0 && d.ServerCPUSeconds > 0 {
 		detail += fmt.Sprintf("; MinIO %.3f and %.3f ms per file",
 			1000*s.ServerCPUSeconds/float64(s.Files), 1000*d.ServerCPUSeconds/float64(d.Files))
+	}
+	if v.deferred {
+		detail += "; " + deferredFiles(s)
 	}
 	return Ratio{Name: name, Target: target, Value: perS / perD, Verdict: NoTarget, Detail: detail}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,6 +42,11 @@ func TestRatiosSample(t *testing.T) {
 		{"staging, checksums ÷ none, task commit time, small-files", math.NaN(), NotMeasured},
 		{"staging, checksums ÷ none, task commit time, large-files", math.NaN(), NotMeasured},
 		{"staging ÷ direct, client CPU per file, small-files", 3.0 / 1.2, NoTarget},
+		{"staging-deferred ÷ direct, client CPU per file, small-files", math.NaN(), NotMeasured},
+		{"staging-deferred ÷ direct, task + job commit time, small-files", math.NaN(), NotMeasured},
+		{"staging-deferred ÷ staging, job commit time, small-files", math.NaN(), NotMeasured},
+		{"staging-deferred ÷ staging, job commit time, partitioned", math.NaN(), NotMeasured},
+		{"staging, upload at close ÷ without, last close to task commit end, paced-files", math.NaN(), NotMeasured},
 	}
 	require.Len(t, ratios, len(tests))
 	for i, tt := range tests {
@@ -76,6 +82,31 @@ func checksums(r results.Result, m string) results.Result {
 // cpu sets the client and server CPU seconds of a result.
 func cpu(r results.Result, client, server float64) results.Result {
 	r.CPUSeconds, r.ServerCPUSeconds = client, server
+	return r
+}
+
+// deferred sets the deferred-PUT threshold of a result.
+func deferred(r results.Result, threshold int64) results.Result {
+	if r.Settings == nil {
+		r.Settings = map[string]string{}
+	}
+	r.Settings[results.SettingDeferredPutThreshold] = strconv.FormatInt(threshold, 10)
+	return r
+}
+
+// paced builds a paced-files result of a strategy whose last close came
+// closeToEnd seconds before the end of its task commit, with uploads at
+// close for staging when atClose.
+func paced(strategy string, atClose bool, closeToEnd, task float64) results.Result {
+	r := result(results.WorkloadPacedFiles, strategy, 8, 128<<20, map[string]float64{
+		results.PhaseCloseToCommitEnd: closeToEnd, results.PhaseTaskCommit: task, results.PhaseJobCommit: 0.1})
+	r.Settings = map[string]string{results.SettingComputeDelay: "1s"}
+	if strategy == results.StrategyStaging {
+		r.Settings[results.SettingUploadAtClose] = results.UploadAtCloseOff
+		if atClose {
+			r.Settings[results.SettingUploadAtClose] = results.UploadAtCloseOn
+		}
+	}
 	return r
 }
 
@@ -364,6 +395,149 @@ func TestRatiosEdgeCases(t *testing.T) {
 				cpu(result("large-files", "direct", 100, 1, tc(1, 0)), 1, 0),
 			},
 			index: 14, verdict: NotMeasured,
+		},
+		{
+			name: "client CPU per small file, staging-deferred ÷ direct, has no bound",
+			results: []results.Result{
+				cpu(result("small-files", "staging", 100, 1, tc(1, 1)), 6, 0),
+				cpu(deferred(result("small-files", "staging", 100, 1, tc(1, 1)), 1<<20), 2, 0),
+				cpu(result("small-files", "direct", 50, 1, tc(1, 0)), 1, 0),
+			},
+			index: 15, value: (2.0 / 100) / (1.0 / 50), verdict: NoTarget,
+		},
+		{
+			name: "staging ÷ direct client CPU leaves deferred PUTs out",
+			results: []results.Result{
+				cpu(deferred(result("small-files", "staging", 100, 1, tc(1, 1)), 1<<20), 2, 0),
+				cpu(deferred(result("small-files", "staging", 100, 1, tc(1, 1)), 0), 6, 0),
+				cpu(result("small-files", "direct", 100, 1, tc(1, 0)), 2, 0),
+			},
+			index: 14, value: 3, verdict: NoTarget,
+		},
+		{
+			name: "client CPU of deferred PUTs needs a deferred result",
+			results: []results.Result{
+				cpu(deferred(result("small-files", "staging", 100, 1, tc(1, 1)), 0), 6, 0),
+				cpu(result("small-files", "direct", 100, 1, tc(1, 0)), 2, 0),
+			},
+			index: 15, verdict: NotMeasured,
+		},
+		{
+			name: "staging-deferred exactly at the bound holds",
+			results: []results.Result{
+				deferred(result("small-files", "staging", 10, 256<<10, tc(2, 9)), 1<<20),
+				result("small-files", "direct", 10, 256<<10, tc(10, 0)),
+			},
+			index: 16, value: 1.10, verdict: Holds,
+		},
+		{
+			name: "the highest threshold is compared with direct",
+			results: []results.Result{
+				deferred(result("small-files", "staging", 10, 256<<10, tc(10, 3)), 128<<10),
+				deferred(result("small-files", "staging", 10, 256<<10, tc(5, 7)), 1<<20),
+				result("small-files", "staging", 10, 256<<10, tc(10, 1)),
+				result("small-files", "direct", 10, 256<<10, tc(10, 0)),
+			},
+			index: 16, value: 1.2, verdict: DoesNotHold,
+		},
+		{
+			name: "deferred PUTs are not staging's result against direct",
+			results: []results.Result{
+				deferred(result("small-files", "staging", 10, 1, tc(1, 1)), 1<<20),
+				deferred(result("small-files", "staging", 10, 1, tc(10, 1)), 0),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, value: 1.10, verdict: Holds,
+		},
+		{
+			name: "deferred PUTs with the store home are not compared with direct",
+			results: []results.Result{
+				home(deferred(result("small-files", "staging", 10, 1, tc(1, 1)), 1<<20), results.StagingHomeStore),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 16, verdict: NotMeasured,
+		},
+		{
+			name: "deferred PUTs at a non-default concurrency are not compared",
+			results: []results.Result{
+				func() results.Result {
+					r := deferred(result("small-files", "staging", 10, 1, tc(1, 1)), 1<<20)
+					r.Settings[results.SettingCommitConcurrency] = "128"
+					return r
+				}(),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 16, verdict: NotMeasured,
+		},
+		{
+			name: "the job commit window of deferred PUTs, small-files",
+			results: []results.Result{
+				result("small-files", "staging", 10, 256<<10, tc(3, 1)),
+				deferred(result("small-files", "staging", 10, 256<<10, tc(1, 4)), 1<<20),
+			},
+			index: 17, value: 4, verdict: NoTarget,
+		},
+		{
+			name: "the job commit window of deferred PUTs, partitioned",
+			results: []results.Result{
+				deferred(result("partitioned", "staging", 10, 256<<10, tc(1, 3)), 1<<20),
+				deferred(result("partitioned", "staging", 10, 256<<10, tc(3, 2)), 0),
+				deferred(result("small-files", "staging", 10, 256<<10, tc(1, 9)), 1<<20),
+			},
+			index: 18, value: 1.5, verdict: NoTarget,
+		},
+		{
+			name: "the job commit window needs staging without deferred PUTs",
+			results: []results.Result{
+				deferred(result("small-files", "staging", 10, 256<<10, tc(1, 4)), 1<<20),
+				result("small-files", "direct", 10, 256<<10, tc(3, 0)),
+			},
+			index: 17, verdict: NotMeasured,
+		},
+		{
+			name: "upload at close exactly at the bound holds",
+			results: []results.Result{
+				paced("staging", false, 2, 2),
+				paced("staging", true, 0.4, 0.3),
+				paced("direct", false, 1.9, 1.9),
+			},
+			index: 19, value: 0.2, verdict: Holds,
+		},
+		{
+			name: "upload at close above the bound does not hold",
+			results: []results.Result{
+				paced("staging", true, 1.9, 1.8),
+				paced("staging", false, 2, 2),
+			},
+			index: 19, value: 0.95, verdict: DoesNotHold,
+		},
+		{
+			name: "upload at close is compared with staging, not direct",
+			results: []results.Result{
+				paced("staging", true, 0.1, 0.1),
+				paced("direct", false, 2, 2),
+			},
+			index: 19, verdict: NotMeasured,
+		},
+		{
+			name: "a result without the close-to-end phase is not compared",
+			results: []results.Result{
+				paced("staging", true, 0.1, 0.1),
+				result(results.WorkloadPacedFiles, "staging", 8, 128<<20, tc(2, 0.1)),
+			},
+			index: 19, verdict: NotMeasured,
+		},
+		{
+			name: "upload at close is not staging's result against direct",
+			results: []results.Result{
+				func() results.Result {
+					r := result("small-files", "staging", 10, 1, tc(1, 1))
+					r.Settings = map[string]string{results.SettingUploadAtClose: results.UploadAtCloseOn}
+					return r
+				}(),
+				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, verdict: NotMeasured,
 		},
 		{
 			name: "requests are not measured without counts",

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -162,6 +163,77 @@ func TestWriteChecksums(t *testing.T) {
 		"| staging (fs home, checksums off) | ",
 		"| staging (fs home) | ",
 		"Every measured target holds",
+	} {
+		assert.Contains(t, text, want)
+	}
+}
+
+func TestWriteDeferredAndAtClose(t *testing.T) {
+	small := func(strategy string, threshold int64, task, job, cpu float64, reqs map[string]map[string]int64) results.Result {
+		r := results.Result{Workload: results.WorkloadSmallFiles, Strategy: strategy, Files: 100, BytesPerFile: 256 << 10,
+			TotalBytes: 100 << 18, CPUSeconds: cpu, Settings: map[string]string{},
+			Phases:        map[string]float64{results.PhaseTaskCommit: task, results.PhaseJobCommit: job, results.PhaseTotal: task + job},
+			PhaseRequests: reqs, Requests: map[string]int64{}}
+		if strategy == results.StrategyStaging {
+			r.Settings[results.SettingStagingHome] = results.StagingHomeFS
+			r.Settings[results.SettingDeferredPutThreshold] = strconv.FormatInt(threshold, 10)
+		}
+		for _, m := range reqs {
+			for op, n := range m {
+				r.Requests[op] += n
+			}
+		}
+		return r
+	}
+	paced := func(strategy, atClose string, closeToEnd, task float64) results.Result {
+		r := results.Result{Workload: results.WorkloadPacedFiles, Strategy: strategy, Files: 8, BytesPerFile: 32 << 20,
+			TotalBytes: 256 << 20, CPUSeconds: 0.5, Settings: map[string]string{results.SettingComputeDelay: "1s"},
+			Phases: map[string]float64{results.PhaseWrite: 8.2, results.PhaseCloseToCommitEnd: closeToEnd,
+				results.PhaseTaskCommit: task, results.PhaseJobCommit: 0.05, results.PhaseTotal: task + 0.05},
+			Requests: map[string]int64{"UploadPart": 8, "CreateMultipartUpload": 8, "CompleteMultipartUpload": 8}}
+		if atClose != "" {
+			r.Settings[results.SettingUploadAtClose] = atClose
+		}
+		return r
+	}
+	run := &results.Run{Mode: results.ModeQuick, Results: []results.Result{
+		small(results.StrategyStaging, 0, 3, 1, 0.6, map[string]map[string]int64{
+			results.PhaseTaskCommit: {"CreateMultipartUpload": 100, "UploadPart": 100},
+			results.PhaseJobCommit:  {"CompleteMultipartUpload": 100, "PutObject": 1},
+		}),
+		small(results.StrategyStaging, 1<<20, 0.2, 2.1, 0.3, map[string]map[string]int64{
+			results.PhaseJobCommit: {"PutObject": 101},
+		}),
+		small(results.StrategyDirect, 0, 2, 0.1, 0.2, map[string]map[string]int64{
+			results.PhaseTaskCommit: {"PutObject": 100},
+			results.PhaseJobCommit:  {"PutObject": 1},
+		}),
+		paced(results.StrategyStaging, results.UploadAtCloseOff, 1.6, 1.6),
+		paced(results.StrategyStaging, results.UploadAtCloseOn, 0.24, 0.2),
+		paced(results.StrategyDirect, "", 1.5, 1.5),
+	}}
+	dir := t.TempDir()
+	_, err := Write(dir, run)
+	require.NoError(t, err)
+	md, err := os.ReadFile(filepath.Join(dir, FileName))
+	require.NoError(t, err)
+	text := string(md)
+	for _, want := range []string{
+		"| staging ÷ direct, task + job commit time, small-files | ≤ 1.10 | 1.90 | **does not hold** | staging 4.00 s, direct 2.10 s |",
+		"| staging-deferred ÷ direct, task + job commit time, small-files | ≤ 1.10 | 1.10 | **holds** | staging-deferred 2.30 s (task 0.200, job 2.100; threshold 1 MiB: all 100 files of 256 KiB deferred), direct 2.10 s; staging 4.00 s |",
+		"| staging-deferred ÷ staging, job commit time, small-files | no bound | 2.10 | **no target** | job commit 2.100 s with deferred PUTs (threshold 1 MiB: all 100 files of 256 KiB deferred, 25 MiB PUT at 11.9 MiB/s), 1.000 s without; task commit 0.200 s and 3.000 s; task + job 2.300 s and 4.000 s |",
+		"| staging ÷ direct, client CPU per file, small-files | no bound | 3.00 | **no target** |",
+		"| staging-deferred ÷ direct, client CPU per file, small-files | no bound | 1.50 | **no target** | staging-deferred 3.000 ms per file (0.30 s for 100 files), direct 2.000 ms per file (0.20 s for 100 files); threshold 1 MiB: all 100 files of 256 KiB deferred |",
+		"| staging, upload at close ÷ without, last close to task commit end, paced-files | ≤ 0.20 | 0.150 | **holds** | 8 files of 32 MiB, compute delay 1s: 0.240 s with uploads at close (task commit 0.200 s), 1.600 s without (task commit 1.600 s); direct 1.500 s |",
+		"## Deferred PUTs",
+		"| small-files | 100 | staging (fs home) | 0 B | 3.000 | 1.000 | 4.000 | 1.905 | 3.010 | 2.000 | 1.010 | 6.000 | – |",
+		"| small-files | 100 | staging (fs home, deferred PUTs ≤ 1 MiB) | 25 MiB | 0.200 | 2.100 | 2.300 | 1.095 | 1.010 | 0.000 | 1.010 | 3.000 | – |",
+		"| small-files | 100 | direct | – | 2.000 | 0.100 | 2.100 | 1.000 | 1.010 | 1.000 | 0.010 | 2.000 | – |",
+		"## Uploads at close",
+		"| paced-files | 8 | 32 MiB | staging (upload at close) | 1s | 8.200 | 0.240 | 0.150 | 0.200 | 0.050 | 0.250 | 3.000 | 0.50 |",
+		"| paced-files | 8 | 32 MiB | staging | 1s | 8.200 | 1.600 | – | 1.600 | 0.050 | 1.650 | 3.000 | 0.50 |",
+		"| paced-files | 8 | 32 MiB | direct | 1s | 8.200 | 1.500 | – | 1.500 | 0.050 | 1.550 | 3.000 | 0.50 |",
+		"### paced-files",
 	} {
 		assert.Contains(t, text, want)
 	}

@@ -23,15 +23,20 @@ func settingInt(r results.Result, key string) (int, bool) {
 
 // isDefault reports whether r ran at the library's default concurrency
 // (a concurrency setting that is absent or 0 counts as default) and, for
-// staging, with the staging dir on the filesystem and the default
-// checksum mode: the comparisons with the other strategies and the sweeps
-// are of the filesystem home with verified checksums, and the store home
-// and the other checksum modes have targets of their own.
+// staging, with the staging dir on the filesystem, the default checksum
+// mode, no deferred PUTs and no uploads at close: the comparisons with
+// the other strategies and the sweeps are of the filesystem home with
+// verified checksums and every file uploaded at task commit, and the
+// store home, the other checksum modes, deferred PUTs and uploads at close
+// have targets of their own.
 func isDefault(r results.Result) bool {
 	if stagingHome(r) == results.StagingHomeStore {
 		return false
 	}
 	if m := stagingChecksums(r); m != "" && m != results.ChecksumsVerified {
+		return false
+	}
+	if stagingDeferred(r) != 0 || stagingAtClose(r) {
 		return false
 	}
 	if n, ok := settingInt(r, results.SettingUploadConcurrency); ok && n != 0 && n != multipart.DefaultConcurrency {
@@ -134,35 +139,88 @@ func stagingChecksums(r results.Result) string {
 	return results.ChecksumsVerified
 }
 
+// stagingDeferred returns the deferred-PUT threshold of a staging result:
+// the setting, or 0 (none) for a result of a run that did not record it
+// and for the other strategies.
+func stagingDeferred(r results.Result) int64 {
+	if r.Strategy != results.StrategyStaging {
+		return 0
+	}
+	n, _ := strconv.ParseInt(r.Settings[results.SettingDeferredPutThreshold], 10, 64)
+	return n
+}
+
+// stagingAtClose reports whether a staging result uploaded its files at
+// close: false for a result of a run that did not record it and for the
+// other strategies.
+func stagingAtClose(r results.Result) bool {
+	return r.Strategy == results.StrategyStaging && r.Settings[results.SettingUploadAtClose] == results.UploadAtCloseOn
+}
+
+// variant is what a staging result was measured with besides the
+// concurrency: its home, its checksum mode, whether it deferred PUTs
+// (a threshold above 0) and whether it uploaded at close.
+type variant struct {
+	home, checksums string
+	deferred        bool
+	atClose         bool
+}
+
+// plain is the variant the comparisons with the other strategies use.
+var plain = variant{home: results.StagingHomeFS, checksums: results.ChecksumsVerified}
+
+// variantOf returns the variant of a staging result.
+func variantOf(r results.Result) variant {
+	return variant{home: stagingHome(r), checksums: stagingChecksums(r), deferred: stagingDeferred(r) > 0, atClose: stagingAtClose(r)}
+}
+
+// defaultConcurrency reports whether r ran at the default concurrency,
+// whatever its variant (see isDefault).
+func defaultConcurrency(r results.Result) bool {
+	d := r
+	d.Settings = maps.Clone(r.Settings)
+	for _, k := range []string{results.SettingStagingHome, results.SettingChecksums, results.SettingDeferredPutThreshold, results.SettingUploadAtClose} {
+		delete(d.Settings, k)
+	}
+	return isDefault(d)
+}
+
 // pickHome returns the first successful staging result of workload with
-// the staging home, the default checksum mode and the default
-// concurrency, and whether there is one.
+// the staging home, the default checksum mode, no deferred PUTs, no
+// uploads at close and the default concurrency, and whether there is one.
 func pickHome(run *results.Run, workload, home string) (results.Result, bool) {
 	return pickStaging(run, workload, home, results.ChecksumsVerified)
 }
 
 // pickStaging returns the first successful staging result of workload
-// with the staging home and the checksum mode at the default concurrency,
-// and whether there is one.
+// with the staging home and the checksum mode, no deferred PUTs and no
+// uploads at close, at the default concurrency, and whether there is one.
 func pickStaging(run *results.Run, workload, home, checksums string) (results.Result, bool) {
+	return pickVariant(run, workload, variant{home: home, checksums: checksums})
+}
+
+// pickVariant returns the successful staging result of workload with the
+// variant v at the default concurrency, and whether there is one: the
+// first, or, of a variant that defers PUTs, the one with the highest
+// threshold.
+func pickVariant(run *results.Run, workload string, v variant) (results.Result, bool) {
+	var best results.Result
+	found := false
 	for _, r := range run.Results {
-		if r.Workload != workload || stagingHome(r) != home || stagingChecksums(r) != checksums || !ok(r) {
+		if r.Workload != workload || r.Strategy != results.StrategyStaging || variantOf(r) != v || !ok(r) || !defaultConcurrency(r) {
 			continue
 		}
-		d := r
-		d.Settings = maps.Clone(r.Settings)
-		delete(d.Settings, results.SettingStagingHome)
-		delete(d.Settings, results.SettingChecksums)
-		if isDefault(d) {
-			return r, true
+		if !found || stagingDeferred(r) > stagingDeferred(best) {
+			best, found = r, true
 		}
 	}
-	return results.Result{}, false
+	return best, found
 }
 
 // strategyLabel names r's strategy in tables: a staging result that
-// recorded its home says which, and its checksum mode when it is not the
-// default.
+// recorded its home says which, its checksum mode when it is not the
+// default, its deferred-PUT threshold when it deferred PUTs and whether
+// it uploaded at close.
 func strategyLabel(r results.Result) string {
 	if r.Strategy != results.StrategyStaging {
 		return r.Strategy
@@ -173,6 +231,12 @@ func strategyLabel(r results.Result) string {
 	}
 	if m := stagingChecksums(r); m != results.ChecksumsVerified {
 		what = append(what, "checksums "+m)
+	}
+	if d := stagingDeferred(r); d > 0 {
+		what = append(what, "deferred PUTs ≤ "+formatBytes(d))
+	}
+	if stagingAtClose(r) {
+		what = append(what, "upload at close")
 	}
 	if len(what) == 0 {
 		return r.Strategy

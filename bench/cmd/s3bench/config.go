@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/s3commit/s3commit/bench/internal/results"
+	"github.com/s3commit/s3commit/multipart"
 )
 
 // config is the command line of a run.
@@ -28,11 +29,19 @@ type config struct {
 	strategies  string
 	homes       string
 	checksums   string
-	sweep       bool
-	keepObjects bool
-	profile     bool
-	trace       bool
-	repeat      int
+	// deferredPuts is the list of --deferred-puts, uploadAtClose that of
+	// --upload-at-close; deferred and atClose are the values parsed from
+	// them, in the order given.
+	deferredPuts  string
+	deferred      []int64
+	uploadAtClose string
+	atClose       []bool
+	computeDelay  time.Duration
+	sweep         bool
+	keepObjects   bool
+	profile       bool
+	trace         bool
+	repeat        int
 }
 
 // parseFlags reads the command line into a config.
@@ -57,12 +66,23 @@ func parseFlags(args []string) (*config, error) {
 		"comma-separated checksum modes (staging.Options.Checksums) the staging strategy is measured with on small-files and large-files, with each staging home: "+
 			"verified (the default: each part's CRC64NVME sent and checked by the store), record-only (computed and recorded, not sent) "+
 			"and off (none); the other workloads use verified")
+	fs.StringVar(&c.deferredPuts, "deferred-puts", "0",
+		"comma-separated deferred-PUT thresholds (staging.Options.DeferredPutThreshold) the staging strategy is measured with on small-files and partitioned, "+
+			"with each home and checksum mode: bytes or a size such as 256KiB or 1MiB; files of at most that size are written with one PutObject "+
+			"at job commit instead of being uploaded at task commit; 0, the default, defers nothing; the other workloads use 0")
+	fs.StringVar(&c.uploadAtClose, "upload-at-close", results.UploadAtCloseOff,
+		"comma-separated settings of staging.Options.UploadAtClose the staging strategy is measured with on paced-files: "+
+			"off (the default: every file is uploaded at task commit) and on (each file starts uploading when it is closed); the other workloads use off")
+	fs.DurationVar(&c.computeDelay, "compute-delay", defaultComputeDelay,
+		"on paced-files, how long the task computes (sleeps) after closing each file but the last before it creates the next; "+
+			"long enough for one file's upload to finish")
 	fs.BoolVar(&c.sweep, "sweep", true, "run the concurrency sweep of the staging strategy")
 	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
 	fs.BoolVar(&c.profile, "profile", false, "write a CPU profile of the run and a heap profile (cpu.pprof, heap.pprof) into --out")
 	fs.BoolVar(&c.trace, "trace-requests", false, "write every request of each measured repetition (phase, start, duration, operation, status, key) as CSV into --out/requests/")
 	fs.IntVar(&c.repeat, "repeat", 1, "measure each workload and strategy this many times and keep the run with the median total time")
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -100,6 +120,21 @@ func parseFlags(args []string) (*config, error) {
 	if err := checkList("--checksum-modes", "checksum mode", c.checksums, checksumModeNames); err != nil {
 		return nil, err
 	}
+	if c.deferred, err = parseThresholds(c.deferredPuts); err != nil {
+		return nil, err
+	}
+	if err := checkList("--upload-at-close", "setting", c.uploadAtClose, uploadAtCloseNames); err != nil {
+		return nil, err
+	}
+	c.atClose = nil
+	for _, v := range uploadAtCloseNames {
+		if selected(c.uploadAtClose, v) {
+			c.atClose = append(c.atClose, v == results.UploadAtCloseOn)
+		}
+	}
+	if c.computeDelay < 0 {
+		return nil, fmt.Errorf("--compute-delay %s: want 0 or more", c.computeDelay)
+	}
 	if c.out == "" {
 		c.out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+c.mode)
 	}
@@ -111,6 +146,67 @@ var stagingHomes = []string{results.StagingHomeFS, results.StagingHomeStore}
 
 // checksumModeNames lists the checksum modes in run order.
 var checksumModeNames = []string{results.ChecksumsVerified, results.ChecksumsRecordOnly, results.ChecksumsOff}
+
+// uploadAtCloseNames lists the values of --upload-at-close in run order.
+var uploadAtCloseNames = []string{results.UploadAtCloseOff, results.UploadAtCloseOn}
+
+// defaultComputeDelay is the default of --compute-delay. An upload at
+// close keeps pace with the task only when one file's upload fits in the
+// delay: a slower store needs a longer one.
+const defaultComputeDelay = time.Second
+
+// parseThresholds reads the list of --deferred-puts: sizes (see
+// parseSize) from 0 to multipart.MaxPartSize, the largest PutObject, at
+// least one, each once, in the order given.
+func parseThresholds(list string) ([]int64, error) {
+	var out []int64
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		n, err := parseSize(s)
+		if err != nil {
+			return nil, fmt.Errorf("--deferred-puts: %w", err)
+		}
+		if n > multipart.MaxPartSize {
+			return nil, fmt.Errorf("--deferred-puts: %s is above %s, the largest PutObject", s, size(multipart.MaxPartSize))
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--deferred-puts is empty: give one or more thresholds, such as 0,1MiB (0 defers nothing)")
+	}
+	return out, nil
+}
+
+// sizeUnits are the suffixes parseSize accepts, by their factor.
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1},
+}
+
+// parseSize reads a byte count: a whole number of bytes (1048576), or a
+// whole number with a binary unit (256KiB, 1MiB, 5GiB; B for bytes),
+// without a sign.
+func parseSize(s string) (int64, error) {
+	num, factor := s, int64(1)
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, factor = strings.TrimSpace(rest), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || num == "" || num[0] == '+' || n > (1<<62)/factor {
+		return 0, fmt.Errorf("size %q: want bytes or a whole number of KiB, MiB or GiB, such as 1048576 or 1MiB", s)
+	}
+	return n * factor, nil
+}
 
 // checkHomes checks the list of --staging-homes.
 func checkHomes(list string) error { return checkList("--staging-homes", "home", list, stagingHomes) }

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -83,6 +84,9 @@ func run(ctx context.Context, c *config) error {
 	add := func(g *[]params, p params) {
 		seq++
 		p.tasks = c.tasks
+		if p.workload.tasks > 0 {
+			p.tasks = p.workload.tasks
+		}
 		p.partSize = multipart.DefaultPartSize
 		if p.uploadConcurrency == 0 {
 			p.uploadConcurrency = multipart.DefaultConcurrency
@@ -107,9 +111,12 @@ func run(ctx context.Context, c *config) error {
 		if !selected(c.workloads, w.name) {
 			continue
 		}
+		if w.paced {
+			w.computeDelay = c.computeDelay
+		}
 		var g []params
 		for _, s := range strategyNames {
-			if !selected(c.strategies, s) {
+			if !selected(c.strategies, s) || !measuredWith(w, s) {
 				continue
 			}
 			if s != results.StrategyStaging {
@@ -118,7 +125,11 @@ func run(ctx context.Context, c *config) error {
 			}
 			for _, h := range homesOf(c, w) {
 				for _, m := range checksumModesOf(c, w) {
-					add(&g, params{strategy: s, workload: w, home: h, checksums: m})
+					for _, d := range deferredPutsOf(c, w) {
+						for _, a := range uploadAtCloseOf(c, w) {
+							add(&g, params{strategy: s, workload: w, home: h, checksums: m, deferredPutThreshold: d, uploadAtClose: a})
+						}
+					}
 				}
 			}
 		}
@@ -153,7 +164,9 @@ func run(ctx context.Context, c *config) error {
 				seen[q.label()] = true
 				p := plan[0][0]
 				p.strategy, p.home, p.checksums = q.strategy, q.home, q.checksums
+				p.deferredPutThreshold, p.uploadAtClose = q.deferredPutThreshold, q.uploadAtClose
 				p.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
+				p.tasks = c.tasks
 				p.dest += "-warm-up-" + q.label()
 				p.work += "-warm-up-" + q.label()
 				p.traceDir = ""
@@ -220,6 +233,37 @@ func checksumModesOf(c *config, w workload) []string {
 	return out
 }
 
+// deferredPutsOf returns the deferred-PUT thresholds the staging strategy
+// is measured with on workload w: those of --deferred-puts on small-files
+// and partitioned, whose files are small enough to defer, 0 (none)
+// elsewhere.
+func deferredPutsOf(c *config, w workload) []int64 {
+	if w.name != workloadSmall && w.name != workloadPartitioned {
+		return []int64{0}
+	}
+	return c.deferred
+}
+
+// uploadAtCloseOf returns the settings of uploads at close the staging
+// strategy is measured with on workload w: those of --upload-at-close on
+// paced-files, off elsewhere (on the other workloads every file is
+// written before the task commit starts, so that the write phase and the
+// task commit measure what they say).
+func uploadAtCloseOf(c *config, w workload) []bool {
+	if !w.paced {
+		return []bool{false}
+	}
+	return c.atClose
+}
+
+// measuredWith reports whether workload w is measured with strategy s:
+// paced-files is not measured with rename, whose task commit is direct's
+// uploads (direct is the reference there) and whose copies at job commit
+// have nothing to do with when files are closed.
+func measuredWith(w workload, s string) bool {
+	return !w.paced || s != results.StrategyRename
+}
+
 // progressLine describes measurement n of total when it is done.
 func progressLine(n, total int, p params, res results.Result) string {
 	line := fmt.Sprintf("[%d/%d] %-20s %-24s %5d × %-9s task %.2fs job %.2fs total %.2fs %.1f MiB/s heap %s",
@@ -228,6 +272,9 @@ func progressLine(n, total int, p params, res results.Result) string {
 		res.MiBPerSecond, size(res.PeakHeapBytes))
 	if p.workload.name == workloadSweepUpload || p.workload.name == workloadSweepCommit {
 		line += fmt.Sprintf(" (upload %d, commit %d)", p.uploadConcurrency, p.commitConcurrency)
+	}
+	if v, ok := res.Phases[results.PhaseCloseToCommitEnd]; ok {
+		line += fmt.Sprintf(" last close → task commit end %.2fs", v)
 	}
 	if res.Error != "" {
 		line += " ERROR: " + res.Error
@@ -353,6 +400,16 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	if p.checksums != "" {
 		res.Settings[results.SettingChecksums] = p.checksums
 	}
+	if p.strategy == results.StrategyStaging {
+		res.Settings[results.SettingDeferredPutThreshold] = strconv.FormatInt(p.deferredPutThreshold, 10)
+		res.Settings[results.SettingUploadAtClose] = results.UploadAtCloseOff
+		if p.uploadAtClose {
+			res.Settings[results.SettingUploadAtClose] = results.UploadAtCloseOn
+		}
+	}
+	if w.paced {
+		res.Settings[results.SettingComputeDelay] = w.computeDelay.String()
+	}
 	if p.home == results.StagingHomeStore {
 		t.counter.watchPrefix(stagingPrefix(p.dest))
 		defer t.counter.watchPrefix("")
@@ -370,9 +427,20 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 		return fail(err)
 	}
 	res.Phases[results.PhaseWrite] = time.Since(start).Seconds()
-	flushDirtyPages()
+	if !w.paced {
+		// A paced task commits right after its last file's Close: a flush
+		// in between would give uploads at close a head start, and
+		// writeTasks flushed during the compute delays.
+		flushDirtyPages()
+	}
 
-	t.counter.take()
+	// With uploads at close the write phase uploads too: its requests
+	// count. Elsewhere it makes none but the setup's (and, with the store
+	// home, the records' of the job's setup), which are left out.
+	phaseRequests := map[string]requestCounts{}
+	if writeReqs := t.counter.take(); p.uploadAtClose {
+		phaseRequests[results.PhaseWrite] = writeReqs
+	}
 	heap := startHeapSampler(5 * time.Millisecond)
 	resetPeakRSS()
 	cpu0 := cpuSeconds()
@@ -390,10 +458,14 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	other.begin(t)
 	start = time.Now()
 	err = e.taskCommit(ctx)
-	taskTime := time.Since(start)
+	taskEnd := time.Now()
+	taskTime := taskEnd.Sub(start)
 	other.end(t)
 	res.Phases[results.PhaseTaskCommit] = taskTime.Seconds()
-	phaseRequests := map[string]requestCounts{results.PhaseTaskCommit: t.counter.take()}
+	if w.paced && !e.lastClose().IsZero() {
+		res.Phases[results.PhaseCloseToCommitEnd] = taskEnd.Sub(e.lastClose()).Seconds()
+	}
+	phaseRequests[results.PhaseTaskCommit] = t.counter.take()
 	trace = append(trace, tracePhase{name: results.PhaseTaskCommit, start: start, reqs: t.counter.takeTrace()})
 	var jobTime time.Duration
 	if err == nil {
@@ -446,8 +518,15 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 	if err != nil {
 		return fail(err)
 	}
-	mib := float64(res.TotalBytes) / (1 << 20)
-	if s := res.Phases[results.PhaseTaskCommit]; s > 0 {
+	// Deferred files are written at job commit, not uploaded at task
+	// commit: with every file deferred (the files of a workload have one
+	// size) the task commit uploads nothing, and has no throughput.
+	uploaded := res.TotalBytes
+	if p.strategy == results.StrategyStaging && w.bytesPerFile <= p.deferredPutThreshold {
+		uploaded = 0
+	}
+	mib := float64(uploaded) / (1 << 20)
+	if s := res.Phases[results.PhaseTaskCommit]; s > 0 && uploaded > 0 {
 		res.MiBPerSecond = mib / s
 	}
 	if s := res.Phases[results.PhaseJobCommit]; s > 0 && p.strategy == results.StrategyStaging {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
@@ -41,6 +43,13 @@ type params struct {
 	// the parts and files (results.ChecksumsVerified, ChecksumsRecordOnly
 	// or ChecksumsOff); "" for the other strategies.
 	checksums string
+	// deferredPutThreshold is the staging strategy's
+	// staging.Options.DeferredPutThreshold: files of at most that many
+	// bytes are written at job commit (0: none).
+	deferredPutThreshold int64
+	// uploadAtClose is the staging strategy's staging.Options.UploadAtClose:
+	// each file starts uploading when it is closed.
+	uploadAtClose bool
 	// dest is the key prefix of the output; work is a local directory of
 	// its own.
 	dest string
@@ -51,9 +60,11 @@ type params struct {
 }
 
 // label names the strategy of p, with the staging home when it is the
-// store and the checksum mode when it is not the default: staging,
-// staging-store, staging-nochecksum, staging-store-nochecksum,
-// staging-checksum-record-only, direct, rename.
+// store, the checksum mode when it is not the default, -deferred when it
+// defers PUTs to the job commit and -atclose when it uploads at close:
+// staging, staging-store, staging-nochecksum, staging-store-nochecksum,
+// staging-checksum-record-only, staging-deferred, staging-atclose,
+// direct, rename.
 func (p params) label() string {
 	l := p.strategy
 	if p.home == results.StagingHomeStore {
@@ -64,6 +75,12 @@ func (p params) label() string {
 		l += "-nochecksum"
 	case results.ChecksumsRecordOnly:
 		l += "-checksum-record-only"
+	}
+	if p.deferredPutThreshold > 0 {
+		l += "-deferred"
+	}
+	if p.uploadAtClose {
+		l += "-atclose"
 	}
 	return l
 }
@@ -89,6 +106,8 @@ type execution interface {
 	taskCommit(ctx context.Context) error
 	// jobCommit makes the output visible at its final keys.
 	jobCommit(ctx context.Context) error
+	// lastClose is when write closed the last file.
+	lastClose() time.Time
 }
 
 // newExecution returns the execution of p.strategy on t.
@@ -140,10 +159,11 @@ func parallel(ctx context.Context, n, limit int, f func(ctx context.Context, i i
 
 // stagingExecution commits through s3commit's staging committer.
 type stagingExecution struct {
-	p     params
-	c     *staging.Committer
-	job   committer.Job
-	tasks []committer.TaskAttempt
+	p      params
+	c      *staging.Committer
+	job    committer.Job
+	tasks  []committer.TaskAttempt
+	closed time.Time
 }
 
 func newStagingExecution(t *target, p params) (*stagingExecution, error) {
@@ -178,6 +198,10 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 		UploadConcurrency: p.uploadConcurrency,
 		CommitConcurrency: p.commitConcurrency,
 		Checksums:         checksums,
+		// The buffer dir is the driver's too: the job commit runs in
+		// this process.
+		DeferredPutThreshold: p.deferredPutThreshold,
+		UploadAtClose:        p.uploadAtClose,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staging committer: %w", err)
@@ -200,19 +224,18 @@ func (e *stagingExecution) write(ctx context.Context) error {
 		}
 		e.tasks[i] = ta
 	}
-	return parallel(ctx, len(split), len(split), func(_ context.Context, i int) error {
-		for _, n := range split[i] {
-			f, err := e.tasks[i].Create(e.p.workload.relPath(n))
-			if err != nil {
-				return fmt.Errorf("task %d: %w", i, err)
-			}
-			if err := writeFile(f, e.p.workload.bytesPerFile); err != nil {
-				return err
-			}
+	e.closed, err = writeTasks(ctx, e.p.workload, split, func(i, n int) (io.WriteCloser, string, error) {
+		rel := e.p.workload.relPath(n)
+		f, err := e.tasks[i].Create(rel)
+		if err != nil {
+			return nil, "", fmt.Errorf("task %d: %w", i, err)
 		}
-		return nil
+		return f, fmt.Sprintf("task %d: %s", i, rel), nil
 	})
+	return err
 }
+
+func (e *stagingExecution) lastClose() time.Time { return e.closed }
 
 func (e *stagingExecution) taskCommit(ctx context.Context) error {
 	return parallel(ctx, len(e.tasks), len(e.tasks), func(ctx context.Context, i int) error {
@@ -237,6 +260,7 @@ type uploadExecution struct {
 	p      params
 	prefix string
 	split  [][]int
+	closed time.Time
 }
 
 // taskDir is where the files of task i are written.
@@ -251,19 +275,18 @@ func (e *uploadExecution) localPath(task, n int) string {
 
 func (e *uploadExecution) write(ctx context.Context) error {
 	e.split = taskFiles(e.p.workload, e.p.tasks)
-	return parallel(ctx, len(e.split), len(e.split), func(_ context.Context, i int) error {
-		for _, n := range e.split[i] {
-			f, err := createLocal(filepath.Dir(e.localPath(i, n)), filepath.Base(e.localPath(i, n)))
-			if err != nil {
-				return err
-			}
-			if err := writeFile(f, e.p.workload.bytesPerFile); err != nil {
-				return err
-			}
+	var err error
+	e.closed, err = writeTasks(ctx, e.p.workload, e.split, func(i, n int) (io.WriteCloser, string, error) {
+		f, err := createLocal(filepath.Dir(e.localPath(i, n)), filepath.Base(e.localPath(i, n)))
+		if err != nil {
+			return nil, "", err
 		}
-		return nil
+		return f, f.Name(), nil
 	})
+	return err
 }
+
+func (e *uploadExecution) lastClose() time.Time { return e.closed }
 
 // taskCommit uploads every task's files, the tasks in parallel and up to
 // uploadConcurrency files of a task at a time. Each local file is removed

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -34,6 +35,7 @@ func TestStrategiesOnMinIO(t *testing.T) {
 		{name: results.WorkloadSmallFiles, files: 9, bytesPerFile: 100 << 10},
 		{name: results.WorkloadPartitioned, files: 6, bytesPerFile: 10 << 10, partitions: 3},
 		{name: results.WorkloadLargeFiles, files: 1, bytesPerFile: 12 << 20},
+		{name: results.WorkloadPacedFiles, files: 3, bytesPerFile: 2 << 20, tasks: 1, paced: true, computeDelay: 100 * time.Millisecond},
 	}
 	// The large file takes the multipart copy path of rename.
 	defer func(size, part int64) { maxCopyObjectSize, copyPartSize = size, part }(maxCopyObjectSize, copyPartSize)
@@ -41,9 +43,22 @@ func TestStrategiesOnMinIO(t *testing.T) {
 	var ps []params
 	for _, w := range ws {
 		for _, s := range strategyNames {
+			if !measuredWith(w, s) {
+				continue
+			}
 			p := params{strategy: s, workload: w, tasks: 2, uploadConcurrency: 4, commitConcurrency: 4, partSize: 5 << 20}
+			if w.tasks > 0 {
+				p.tasks = w.tasks
+			}
 			if s != results.StrategyStaging {
 				ps = append(ps, p)
+				continue
+			}
+			if w.paced {
+				for _, a := range []bool{false, true} {
+					p.home, p.checksums, p.uploadAtClose = results.StagingHomeFS, results.ChecksumsVerified, a
+					ps = append(ps, p)
+				}
 				continue
 			}
 			for _, h := range stagingHomes {
@@ -53,6 +68,11 @@ func TestStrategiesOnMinIO(t *testing.T) {
 			// The other checksum modes, with the fs home.
 			for _, m := range []string{results.ChecksumsRecordOnly, results.ChecksumsOff} {
 				p.home, p.checksums = results.StagingHomeFS, m
+				ps = append(ps, p)
+			}
+			// Deferred PUTs, with each home, of every file but the large one.
+			for _, h := range stagingHomes {
+				p.home, p.checksums, p.deferredPutThreshold = h, results.ChecksumsVerified, 1<<20
 				ps = append(ps, p)
 			}
 		}
@@ -65,6 +85,29 @@ func TestStrategiesOnMinIO(t *testing.T) {
 			require.Empty(t, res.Error)
 			assert.Equal(t, p.home, res.Settings[results.SettingStagingHome])
 			assert.Equal(t, p.checksums, res.Settings[results.SettingChecksums])
+			deferred := s == results.StrategyStaging && w.bytesPerFile <= p.deferredPutThreshold
+			if s == results.StrategyStaging {
+				assert.Equal(t, fmt.Sprint(p.deferredPutThreshold), res.Settings[results.SettingDeferredPutThreshold])
+				wantAtClose := results.UploadAtCloseOff
+				if p.uploadAtClose {
+					wantAtClose = results.UploadAtCloseOn
+				}
+				assert.Equal(t, wantAtClose, res.Settings[results.SettingUploadAtClose])
+			} else {
+				assert.NotContains(t, res.Settings, results.SettingDeferredPutThreshold)
+				assert.NotContains(t, res.Settings, results.SettingUploadAtClose)
+			}
+			if w.paced {
+				assert.Equal(t, "100ms", res.Settings[results.SettingComputeDelay])
+				assert.Equal(t, "1", res.Settings[results.SettingTasks])
+				require.Contains(t, res.Phases, results.PhaseCloseToCommitEnd)
+				assert.GreaterOrEqual(t, res.Phases[results.PhaseCloseToCommitEnd], res.Phases[results.PhaseTaskCommit],
+					"the task commit starts after the last close")
+				assert.GreaterOrEqual(t, res.Phases[results.PhaseWrite], 0.2, "two compute delays of 100 ms")
+			} else {
+				assert.NotContains(t, res.Phases, results.PhaseCloseToCommitEnd)
+				assert.NotContains(t, res.Settings, results.SettingComputeDelay)
+			}
 			phases := map[string]int64{}
 			for _, m := range res.PhaseRequests {
 				for op, n := range m {
@@ -86,13 +129,25 @@ func TestStrategiesOnMinIO(t *testing.T) {
 			for _, ph := range []string{results.PhaseWrite, results.PhaseTaskCommit, results.PhaseJobCommit, results.PhaseTotal} {
 				assert.Contains(t, res.Phases, ph)
 			}
-			assert.Positive(t, res.MiBPerSecond)
+			if deferred {
+				assert.Zero(t, res.MiBPerSecond, "the task commit uploads nothing")
+			} else {
+				assert.Positive(t, res.MiBPerSecond)
+			}
 			assert.Positive(t, res.PeakHeapBytes)
 			assert.NotEmpty(t, res.Requests)
 			if s == results.StrategyRename && w.bytesPerFile > maxCopyObjectSize {
 				assert.Equal(t, int64(3), res.Requests["UploadPartCopy"])
 			}
-			if s == results.StrategyStaging {
+			switch {
+			case deferred:
+				// One PutObject per file at job commit, nothing uploaded
+				// at task commit.
+				assert.Positive(t, res.CompletionsPerSecond)
+				assert.Zero(t, res.Requests["CompleteMultipartUpload"])
+				assert.Zero(t, res.PhaseRequests[results.PhaseTaskCommit]["UploadPart"])
+				assert.GreaterOrEqual(t, res.PhaseRequests[results.PhaseJobCommit]["PutObject"], int64(w.files))
+			case s == results.StrategyStaging:
 				assert.Positive(t, res.CompletionsPerSecond)
 				assert.Equal(t, int64(w.files), res.Requests["CompleteMultipartUpload"])
 			}

@@ -29,6 +29,12 @@ const (
 	PhaseTaskCommit = "task_commit"
 	PhaseJobCommit  = "job_commit"
 	PhaseTotal      = "total"
+	// PhaseCloseToCommitEnd is the time from the Close of a workload's
+	// last file to the end of the task commit: what a task that writes
+	// its files over time still waits for once it has written them.
+	// Measured on WorkloadPacedFiles only, where the task commit starts
+	// right after that Close; it overlaps PhaseWrite and PhaseTaskCommit.
+	PhaseCloseToCommitEnd = "close_to_commit_end"
 )
 
 // Workload names. The concurrency workloads measure the staging strategy
@@ -41,6 +47,11 @@ const (
 	WorkloadJobCommitSeries   = "job-commit-series"
 	WorkloadConcurrencyUpload = "concurrency-upload"
 	WorkloadConcurrencyCommit = "concurrency-commit"
+	// WorkloadPacedFiles is one task writing a few large files one after
+	// the other with a compute delay (SettingComputeDelay) after each but
+	// the last, as a task that computes its output does: the workload of
+	// uploads at close (SettingUploadAtClose).
+	WorkloadPacedFiles = "paced-files"
 )
 
 // Keys of Result.Settings.
@@ -65,6 +76,28 @@ const (
 	// results are selected; those runs measured a library that computed
 	// no checksums.
 	SettingChecksums = "checksums"
+	// SettingDeferredPutThreshold is the staging strategy's
+	// staging.Options.DeferredPutThreshold in bytes, in decimal: files of
+	// at most that many bytes are not uploaded at task commit but written
+	// with one PutObject each at job commit. "0" defers nothing; a staging
+	// result without it (runs before the setting existed) deferred
+	// nothing.
+	SettingDeferredPutThreshold = "deferred_put_threshold"
+	// SettingUploadAtClose is the staging strategy's
+	// staging.Options.UploadAtClose: UploadAtCloseOn or UploadAtCloseOff.
+	// A staging result without it (runs before the setting existed) is
+	// taken for UploadAtCloseOff.
+	SettingUploadAtClose = "upload_at_close"
+	// SettingComputeDelay is how long the task of WorkloadPacedFiles
+	// waits after each file but the last before it creates the next, as
+	// a Go duration ("1s").
+	SettingComputeDelay = "compute_delay"
+)
+
+// Values of SettingUploadAtClose.
+const (
+	UploadAtCloseOff = "off"
+	UploadAtCloseOn  = "on"
 )
 
 // Values of SettingStagingHome.
@@ -127,9 +160,14 @@ type Result struct {
 	TotalBytes   int64             `json:"total_bytes"`
 	// Phases holds wall times in seconds by phase (see the Phase constants).
 	Phases map[string]float64 `json:"phases"`
-	// MiBPerSecond is the task commit (staging) or upload throughput.
+	// MiBPerSecond is the task commit (staging) or upload throughput: the
+	// bytes uploaded at task commit over its time. A staging result that
+	// deferred every file (SettingDeferredPutThreshold) uploaded none at
+	// task commit and has 0.
 	MiBPerSecond float64 `json:"mib_per_second"`
-	// CompletionsPerSecond is the job commit rate (staging only).
+	// CompletionsPerSecond is the job commit rate (staging only): the
+	// files made visible (uploads completed, deferred files PUT) over the
+	// job-commit time.
 	CompletionsPerSecond float64 `json:"completions_per_second,omitempty"`
 	// Requests counts HTTP requests by S3 operation, task and job commit
 	// together.
