@@ -2,7 +2,8 @@ package committer
 
 import (
 	"context"
-	"os"
+	"io"
+	"io/fs"
 )
 
 // Committer sets up new jobs and opens existing ones. A Committer is bound
@@ -46,8 +47,9 @@ type TaskAttempt interface {
 	Dir() string
 	// Create creates a file at a relative path below Dir, making
 	// directories as needed. Paths that escape Dir are refused with
-	// [ErrInvalidPath].
-	Create(relPath string) (*os.File, error)
+	// [ErrInvalidPath]. Closing the file says it is complete: a committer
+	// may start uploading it then.
+	Create(relPath string) (File, error)
 	// NeedsTaskCommit reports whether the attempt has written any file to
 	// commit.
 	NeedsTaskCommit(ctx context.Context) (bool, error)
@@ -57,4 +59,26 @@ type TaskAttempt interface {
 	CommitTask(ctx context.Context) error
 	// AbortTask discards the attempt's files and anything it staged.
 	AbortTask(ctx context.Context) error
+}
+
+// File is a file a task attempt writes, as [TaskAttempt.Create] returns
+// it: an *os.File's methods for writing and reading back, whose Close
+// also says that the file is complete. Write it, then Close it; a file
+// changed after Close is still committed as it is at task commit.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Writer
+	io.WriterAt
+	io.StringWriter
+	io.Seeker
+	io.Closer
+	// Name is the file's path, as given to os.Create.
+	Name() string
+	// Stat describes the file.
+	Stat() (fs.FileInfo, error)
+	// Sync commits the file's contents to stable storage.
+	Sync() error
+	// Truncate changes the file's size.
+	Truncate(size int64) error
 }

@@ -43,6 +43,10 @@ type Committer struct {
 	// leaseWatch, when not nil, replaces the wait of a lease (the
 	// explorer's processes do not wait).
 	leaseWatch func(ctx context.Context, d time.Duration) error
+	// abortLetsUploadsFinish, set by tests, makes AbortTask wait for the
+	// uploads started at Close instead of cutting them off, so that the
+	// crash-point explorer numbers its points alike in every run.
+	abortLetsUploadsFinish bool
 	progressMu sync.Mutex
 	mountCheck sync.Once
 }

@@ -72,6 +72,9 @@ type exploreConfig struct {
 	// exploreDeferUpTo bytes are PUT by the job commit, the others
 	// uploaded by the task commits.
 	deferred bool
+	// atClose starts each file's upload when the task closes it
+	// (Options.UploadAtClose).
+	atClose bool
 }
 
 // exploreDeferUpTo is the DeferredPutThreshold of the configurations that
@@ -93,17 +96,20 @@ func (c exploreConfig) String() string {
 	if c.deferred {
 		name += "/deferred"
 	}
+	if c.atClose {
+		name += "/atclose"
+	}
 	return name
 }
 
 // exploreConfigs is the matrix: directory and partitioned × fail, append,
 // replace × unique filenames on and off × AWS's and MinIO's semantics ×
-// the staging dir in a directory and in the store. Half of them defer the
-// job's small files to the job commit: those with MinIO's semantics and a
-// directory, and those with AWS's and the staging dir in the store, so
-// that every mode, conflict mode and naming runs with and without
-// deferred files, on both semantics and both homes, without doubling the
-// matrix.
+// the staging dir in a directory and in the store. Each mode, conflict
+// mode and naming runs with the defaults (AWS's semantics, a directory),
+// with deferred files and uploads at Close (MinIO's, a directory), with
+// deferred files (AWS's, the store) and with uploads at Close (MinIO's,
+// the store): both options on both semantics and both homes, without
+// doubling the matrix.
 func exploreConfigs() []exploreConfig {
 	var out []exploreConfig
 	for _, inStore := range []bool{false, true} {
@@ -111,7 +117,7 @@ func exploreConfigs() []exploreConfig {
 			for _, cm := range []committer.ConflictMode{committer.ConflictFail, committer.ConflictAppend, committer.ConflictReplace} {
 				for _, unique := range []bool{true, false} {
 					for _, minio := range []bool{false, true} {
-						out = append(out, exploreConfig{mode, cm, unique, minio, inStore, minio != inStore})
+						out = append(out, exploreConfig{mode, cm, unique, minio, inStore, minio != inStore, minio})
 					}
 				}
 			}
@@ -330,6 +336,7 @@ func (w *world) process(in *injector) (*Committer, error) {
 		Conflict:               w.cfg.conflict,
 		DisableUniqueFilenames: !w.cfg.unique,
 		DeferredPutThreshold:   w.deferUpTo(),
+		UploadAtClose:          w.cfg.atClose,
 		UploadConcurrency:      1, // one call at a time: the points are numbered the same in every run
 		CommitConcurrency:      1,
 		Retry:                  multipart.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond},
@@ -343,6 +350,7 @@ func (w *world) process(in *injector) (*Committer, error) {
 	// A process that finds the journal claimed by a crashed one takes it
 	// over at once: the crashed one's calls all fail.
 	c.leaseWatch = func(context.Context, time.Duration) error { return nil }
+	c.abortLetsUploadsFinish = true
 	return c, nil
 }
 

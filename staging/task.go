@@ -36,6 +36,15 @@ type taskAttempt struct {
 	mu        sync.Mutex // serializes CommitTask and AbortTask
 	committed bool
 	aborted   bool
+
+	// early are the uploads started at Close (Options.UploadAtClose).
+	early closeUploads
+	// upMu guards log and up, the attempt's intent record and the
+	// Uploader that records its creations there, opened on first use by
+	// an upload at Close or a task commit and closed when that ends.
+	upMu sync.Mutex
+	log  intentWriter
+	up   *multipart.Uploader
 }
 
 var _ committer.TaskAttempt = (*taskAttempt)(nil)
@@ -62,7 +71,8 @@ func (a *taskAttempt) finished() error {
 // relative to the attempt's directory, creating its parent directories,
 // with the permission of Options.BufferPerm (0600 by default). A symlink
 // or any other file that is not a regular file at relPath is refused.
-func (a *taskAttempt) Create(relPath string) (*os.File, error) {
+// With Options.UploadAtClose, closing the file starts its upload.
+func (a *taskAttempt) Create(relPath string) (committer.File, error) {
 	rel, err := committer.CleanRelativePath(relPath)
 	if err != nil {
 		return nil, fmt.Errorf("staging: create: %w", err)
@@ -79,15 +89,16 @@ func (a *taskAttempt) Create(relPath string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("staging: create %s: %w", rel, err)
 	}
-	return f.(*os.File), nil
+	return &attemptFile{File: f.(*os.File), a: a, rel: rel}, nil
 }
 
 // localFile is a file of the attempt to upload.
 type localFile struct {
 	path string // in the buffer dir's root
 	rel  string // slash-separated, relative to the attempt's directory
-	key  string // destination key
-	size int64  // as listed
+	key   string    // destination key
+	size  int64     // as listed
+	state fileState // as listed
 }
 
 // files lists the attempt's files in path order. A file whose own name
@@ -123,7 +134,7 @@ func (a *taskAttempt) files() ([]localFile, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, localFile{path: p, rel: rel, size: info.Size(),
+		out = append(out, localFile{path: p, rel: rel, size: info.Size(), state: stateOf(info),
 			key: committer.DestinationKey(a.j.rec.Destination, rel, a.j.rec.JobID, a.j.rec.UniqueFilenames)})
 		return nil
 	})
@@ -202,6 +213,21 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 	case a.committed:
 		return fmt.Errorf("staging: commit task %s attempt %d: %w: it committed already", a.taskID, a.attempt, committer.ErrAttemptFinished)
 	}
+	// The uploads started at Close end first: from here on, the commit's
+	// calls are the attempt's only ones.
+	early := a.stopEarly(false)
+	defer a.closeUploader(ctx)
+	used := false
+	err := a.commitTask(ctx, early, &used)
+	if err != nil && !used {
+		a.abortUploads(ctx, earlyPending(early))
+	}
+	return err
+}
+
+// commitTask is CommitTask once the uploads started at Close have ended;
+// it sets used once it has taken charge of them (kept, or aborted).
+func (a *taskAttempt) commitTask(ctx context.Context, early []*earlyUpload, used *bool) error {
 	if err := a.j.checkOpen(ctx); err != nil {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 	}
@@ -237,7 +263,14 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w; the local files are kept in %s for a retry",
 			a.taskID, a.attempt, err, a.dir)
 	}
-	pending, err := a.upload(ctx, toUpload)
+	current := make(map[string]fileState, len(toUpload))
+	for _, f := range toUpload {
+		current[f.rel] = f.state
+	}
+	kept, stale := matchEarly(toUpload, current, early)
+	*used = true
+	a.abortUploads(ctx, stale)
+	pending, err := a.upload(ctx, toUpload, kept)
 	if err != nil {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w; the local files are kept in %s for a retry",
 			a.taskID, a.attempt, err, a.dir)
@@ -300,24 +333,18 @@ func (a *taskAttempt) removeLocalFiles(ctx context.Context, files []localFile, a
 	}
 }
 
-// upload records the keys it will upload, then uploads every file with one
-// Uploader, files and parts in parallel. On failure it aborts what it
-// created.
-func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipart.PendingUpload, error) {
+// uploader opens, on first use, the attempt's intent record and the
+// Uploader whose creations it records.
+func (a *taskAttempt) uploader(ctx context.Context) (*multipart.Uploader, intentWriter, error) {
+	a.upMu.Lock()
+	defer a.upMu.Unlock()
+	if a.up != nil {
+		return a.up, a.log, nil
+	}
 	c := a.j.c
 	log, err := a.j.h.openIntents(ctx, a.j.l, a.taskID, a.attempt)
 	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-	planned := make([]intent, len(files))
-	for i, f := range files {
-		planned[i] = intent{Key: f.key}
-	}
-	if len(planned) > 0 {
-		if err := log.record(ctx, planned...); err != nil {
-			return nil, fmt.Errorf("record the planned uploads: %w", err)
-		}
+		return nil, nil, err
 	}
 	// The recording store sits inside the retry layer, so that every
 	// creation attempt whose answer is lost is recorded.
@@ -330,20 +357,76 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		Checksums:   c.opts.Checksums,
 	})
 	if err != nil {
+		log.Close()
+		return nil, nil, err
+	}
+	a.log, a.up = log, up
+	return up, log, nil
+}
+
+// closeUploader writes the upload IDs the attempt's intent record holds
+// back (the store home's) and closes it, if open: whatever the attempt
+// did with its uploads, an AbortJob then finds every one it created,
+// including those whose abort failed.
+func (a *taskAttempt) closeUploader(ctx context.Context) {
+	a.upMu.Lock()
+	defer a.upMu.Unlock()
+	if a.log == nil {
+		return
+	}
+	if err := a.log.flush(context.WithoutCancel(ctx)); err != nil {
+		a.j.c.opts.Logger.WarnContext(ctx, "could not record the attempt's upload IDs; the job's cleanup lists its keys instead",
+			"task", a.taskID, "attempt", a.attempt, "error", err)
+	}
+	_ = a.log.Close()
+	a.log, a.up = nil, nil
+}
+
+// upload records the keys it will upload, then uploads every file with one
+// Uploader, files and parts in parallel; the files in kept (by relative
+// path) were uploaded at Close already. On failure it aborts what it
+// created and what it was given.
+func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[string]*multipart.PendingUpload) ([]*multipart.PendingUpload, error) {
+	c := a.j.c
+	pending := make([]*multipart.PendingUpload, len(files))
+	var planned []intent
+	for i, f := range files {
+		if p := kept[f.rel]; p != nil {
+			pending[i] = p
+			continue
+		}
+		planned = append(planned, intent{Key: f.key})
+	}
+	if len(planned) == 0 && len(kept) == 0 {
+		return pending, nil
+	}
+	up, log, err := a.uploader(ctx)
+	if err != nil {
+		a.abortUploads(ctx, pending)
 		return nil, err
 	}
-	pending := make([]*multipart.PendingUpload, len(files))
+	if len(planned) > 0 {
+		if err := log.record(ctx, planned...); err != nil {
+			a.abortUploads(ctx, pending)
+			return nil, fmt.Errorf("record the planned uploads: %w", err)
+		}
+	}
 	var (
 		mu   sync.Mutex
-		done int
+		done = len(kept)
 	)
-	c.progress(PhaseUpload, 0, len(files))
+	c.progress(PhaseUpload, done, len(files))
 	err = forEach(ctx, len(files), c.opts.UploadConcurrency, true, func(ctx context.Context, i int) error {
-		p, err := a.uploadFile(ctx, up, files[i])
+		mu.Lock()
+		have := pending[i] != nil
+		mu.Unlock()
+		if have {
+			return nil
+		}
+		p, _, err := a.uploadFile(ctx, up, files[i])
 		if err != nil {
 			return err
 		}
-		p.ETagObjects = c.opts.HadoopTrunkPendingsets
 		mu.Lock()
 		pending[i] = p
 		done++
@@ -352,6 +435,11 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 		c.progress(PhaseUpload, n, len(files))
 		return nil
 	})
+	for _, p := range pending {
+		if p != nil {
+			p.ETagObjects = c.opts.HadoopTrunkPendingsets
+		}
+	}
 	if err == nil {
 		// The uploads' IDs, for an abort of the attempt and the job's
 		// cleanup; without them the cleanup lists the planned keys.
@@ -372,19 +460,19 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile) ([]*multipa
 // that it did not change while its parts were read: a file rewritten
 // during its upload, even at the same size, would be committed as a mix
 // of old and new bytes. Such an upload is aborted (ErrFileChanged).
-func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf localFile) (*multipart.PendingUpload, error) {
+func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf localFile) (*multipart.PendingUpload, fileState, error) {
 	where := filepath.Join(a.dir, filepath.FromSlash(lf.rel))
 	f, err := a.buf.OpenFile(lf.path, os.O_RDONLY, 0)
 	if err != nil {
 		if errors.Is(err, errNotRegular) {
 			err = fmt.Errorf("%w: %w", ErrUnsupportedFile, err)
 		}
-		return nil, fmt.Errorf("upload %s: %w", where, err)
+		return nil, fileState{}, fmt.Errorf("upload %s: %w", where, err)
 	}
 	defer f.Close()
 	before, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("upload %s: %w", where, err)
+		return nil, fileState{}, fmt.Errorf("upload %s: %w", where, err)
 	}
 	// A failed upload (aborted by the Uploader) may be the store refusing
 	// bytes that changed under their checksum: the file's state says
@@ -402,9 +490,9 @@ func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf
 	}
 	if err != nil {
 		a.abortUploads(ctx, []*multipart.PendingUpload{p})
-		return nil, fmt.Errorf("upload %s: %w", where, err)
+		return nil, fileState{}, fmt.Errorf("upload %s: %w", where, err)
 	}
-	return p, nil
+	return p, stateOf(before), nil
 }
 
 // abortUploads aborts the given uploads (nil entries are skipped) with a
@@ -471,6 +559,12 @@ func partitionOf(rel string) string {
 func (a *taskAttempt) AbortTask(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// The uploads started at Close are cut off and aborted first: the
+	// intent record may not hold their IDs yet (in the store home it
+	// gets them at task commit).
+	early := a.stopEarly(!a.j.c.abortLetsUploadsFinish)
+	a.abortUploads(ctx, earlyPending(early))
+	a.closeUploader(ctx)
 	var errs []error
 	w, err := a.winner(ctx)
 	if err != nil {

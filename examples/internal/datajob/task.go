@@ -209,7 +209,7 @@ func (r *runner) abortTask(ctx context.Context, a committer.TaskAttempt, name st
 
 // dayFile is an open output file of one day.
 type dayFile struct {
-	f  *os.File
+	f  committer.File
 	gz *gzip.Writer
 	bw *bufio.Writer
 }
