@@ -47,8 +47,8 @@ type Committer struct {
 	// uploads started at Close instead of cutting them off, so that the
 	// crash-point explorer numbers its points alike in every run.
 	abortLetsUploadsFinish bool
-	progressMu sync.Mutex
-	mountCheck sync.Once
+	progressMu             sync.Mutex
+	mountCheck             sync.Once
 }
 
 var _ committer.Committer = (*Committer)(nil)

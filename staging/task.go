@@ -94,8 +94,8 @@ func (a *taskAttempt) Create(relPath string) (committer.File, error) {
 
 // localFile is a file of the attempt to upload.
 type localFile struct {
-	path string // in the buffer dir's root
-	rel  string // slash-separated, relative to the attempt's directory
+	path  string    // in the buffer dir's root
+	rel   string    // slash-separated, relative to the attempt's directory
 	key   string    // destination key
 	size  int64     // as listed
 	state fileState // as listed
