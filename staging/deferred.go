@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -157,7 +158,7 @@ func (j *job) errDeferred(d *multipart.DeferredPut, format string, args ...any) 
 func (j *job) openDeferred(buf *rootFS, d *multipart.DeferredPut) (file, error) {
 	f, err := buf.OpenFile(path.Join(j.l.jobDir, d.Path), os.O_RDONLY, 0)
 	if err != nil {
-		return nil, j.errDeferred(d, "cannot be opened: %v", err)
+		return nil, causedError{j.errDeferred(d, "cannot be opened: %v", err), err}
 	}
 	fi, err := f.Stat()
 	switch {
@@ -231,6 +232,11 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 	}
 	f, err := j.openDeferred(buf, d)
 	if err != nil {
+		if r.resumed && errors.Is(err, fs.ErrNotExist) {
+			// An earlier run wrote the file and removed it, and the
+			// journal lost its entry (the store home batches them).
+			return r.putByEarlierRun(ctx, d, err)
+		}
 		return "", err
 	}
 	defer f.Close()
@@ -253,6 +259,37 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 	}
 	r.mu.Lock()
 	r.puts++
+	r.st.put[d.Key] = etag
+	r.mu.Unlock()
+	// The file is in the store: removed now, while the other puts run,
+	// rather than all at the end of the commit (unlinking takes long where
+	// the file system frees blocks synchronously, and each unlink is a
+	// round trip on NFS). A resumed commit that finds it gone and not
+	// journaled asks the store (putByEarlierRun).
+	_ = buf.Remove(path.Join(j.l.jobDir, d.Path))
+	return etag, nil
+}
+
+// putByEarlierRun decides, in a resumed commit, about a deferred file that
+// is gone from the buffer dir although the journal does not say it was
+// written: an earlier run removes each file once it wrote it, and the
+// store home's journal may lose the last entries to a crash. The object
+// at its key, if it is the one writing the file made (see putMadeBy),
+// says the file was written.
+func (r *commitRun) putByEarlierRun(ctx context.Context, d *multipart.DeferredPut, missing error) (string, error) {
+	info, err := r.j.c.store.HeadObject(ctx, d.Key)
+	switch {
+	case err == nil && putMadeBy(info, d, "", r.st.beganAt):
+	case err != nil && !errors.Is(err, multipart.ErrNotFound):
+		return "", fmt.Errorf("%w; checking whether an earlier run had written it failed: %w", missing, err)
+	default:
+		return "", missing
+	}
+	etag := multipart.NormalizeETag(info.ETag)
+	if err := r.jl.addCompleted(ctx, journalEntry{Op: opPut, Key: d.Key, ETag: etag}); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
 	r.st.put[d.Key] = etag
 	r.mu.Unlock()
 	return etag, nil
@@ -352,6 +389,15 @@ func (j *job) removeDeferredFiles(ctx context.Context, s *snapshot) {
 		return
 	}
 	defer buf.root.Close()
+	// The files first, as many at a time as the commit writes them: one
+	// after the other they would hold up the end of the job commit (each
+	// unlink is a round trip on NFS). A failure is reported by RemoveAll
+	// below, which tries again.
+	ds := s.deferred()
+	_ = forEach(context.WithoutCancel(ctx), len(ds), j.c.opts.CommitConcurrency, false, func(_ context.Context, i int) error {
+		_ = buf.Remove(path.Join(j.l.jobDir, ds[i].Path))
+		return nil
+	})
 	for _, dir := range sortedKeys(dirs) {
 		if err := buf.RemoveAll(path.Join(j.l.jobDir, dir)); err != nil {
 			j.c.opts.Logger.WarnContext(ctx, "could not remove the deferred files of a committed attempt", "dir", buf.where(path.Join(j.l.jobDir, dir)), "error", err)
@@ -371,3 +417,9 @@ func (r *commitRun) closeBuffer() {
 		r.buf.root.Close()
 	}
 }
+
+// causedError is err, which names cause in its text, matching cause too.
+type causedError struct{ err, cause error }
+
+func (e causedError) Error() string   { return e.err.Error() }
+func (e causedError) Unwrap() []error { return []error{e.err, e.cause} }
