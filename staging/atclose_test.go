@@ -198,3 +198,24 @@ func TestUploadsAtCloseEndWithTheAttempt(t *testing.T) {
 		})
 	}
 }
+
+// TestCommittedFilesAreRemovedInTheBackground: CommitTask does not wait
+// for its local files to be unlinked: the attempt's directory is gone
+// when it returns (renamed into a hidden trash directory of the job),
+// and the trash goes in the background or, at the latest, with the job.
+func TestCommittedFilesAreRemovedInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	c := e.committer(t, nil)
+	j, err := c.SetupJob(ctx, "")
+	require.NoError(t, err)
+	a := writeTask(t, j, "t0", 0, map[string]string{"a.csv": "a", "p=1/b.csv": "b"})
+	require.NoError(t, a.CommitTask(ctx))
+	assert.NoDirExists(t, a.Dir(), "the attempt's directory is gone when CommitTask returns")
+	require.Eventually(t, func() bool {
+		entries, err := os.ReadDir(filepath.Join(e.bufferDir, j.ID()))
+		return err == nil && len(entries) == 0
+	}, 10*time.Second, time.Millisecond, "the trash is removed in the background")
+	require.NoError(t, j.CommitJob(ctx))
+	e.requireDirsGone(t, j.ID())
+}

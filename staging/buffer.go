@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -118,8 +120,17 @@ func (j *job) removeBuffer() error {
 	}
 	defer root.root.Close()
 	if j.c.bufferDefault {
-		// An error is a directory that is not empty (files of attempts
-		// that did not commit, left for their owner) or gone already.
+		// The trash of committed attempts goes (see removeLocalFiles);
+		// then an error is a directory that is not empty (files of
+		// attempts that did not commit, left for their owner) or gone
+		// already.
+		if entries, err := root.ReadDir(j.l.jobDir); err == nil {
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), trashPrefix) {
+					_ = root.RemoveAll(path.Join(j.l.jobDir, e.Name()))
+				}
+			}
+		}
 		_ = root.Remove(j.l.jobDir)
 		return nil
 	}

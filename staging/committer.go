@@ -47,8 +47,12 @@ type Committer struct {
 	// uploads started at Close instead of cutting them off, so that the
 	// crash-point explorer numbers its points alike in every run.
 	abortLetsUploadsFinish bool
-	progressMu             sync.Mutex
-	mountCheck             sync.Once
+	// removeInForeground, set by tests, makes a committed attempt's local
+	// files go before CommitTask returns, not in the background, so that
+	// the explorer's copies of a buffer dir never race with a removal.
+	removeInForeground bool
+	progressMu         sync.Mutex
+	mountCheck         sync.Once
 }
 
 var _ committer.Committer = (*Committer)(nil)

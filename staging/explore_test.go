@@ -351,6 +351,7 @@ func (w *world) process(in *injector) (*Committer, error) {
 	// over at once: the crashed one's calls all fail.
 	c.leaseWatch = func(context.Context, time.Duration) error { return nil }
 	c.abortLetsUploadsFinish = true
+	c.removeInForeground = true
 	return c, nil
 }
 
