@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -247,7 +248,17 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	etag, err = j.c.store.PutObject(ctx, d.Key, io.NewSectionReader(f, 0, d.Length), d.Length, opts)
+	body, err := newCheckingReader(io.NewSectionReader(f, 0, d.Length), d)
+	if err != nil {
+		return "", err
+	}
+	etag, err = j.c.store.PutObject(ctx, d.Key, body, d.Length, opts)
+	if err == nil && body.changed {
+		// Without the store's check (Options.Checksums), only this
+		// says that what was sent is not the file the task recorded.
+		return "", fmt.Errorf("%w: the deferred file %s changed after the job commit checked it: s3://%s/%s was written with other bytes "+
+			"than its task commit recorded (the rollback deletes it)", ErrFileChanged, d.Path, d.Bucket, d.Key)
+	}
 	if err != nil {
 		if etag, err = r.resolvePut(ctx, d, err); err != nil {
 			return "", err
@@ -423,3 +434,55 @@ type causedError struct{ err, cause error }
 
 func (e causedError) Error() string   { return e.err.Error() }
 func (e causedError) Unwrap() []error { return []error{e.err, e.cause} }
+
+// checkingReader is the body of a deferred file's PutObject: it hashes
+// every pass over the file as the store client reads it (the SDK reads a
+// body once to sign it, then again to send it) and marks changed when a
+// whole pass is not the file the task commit recorded. The store checks
+// the checksum itself where the put sends it; this catches a file changed
+// after the job commit's check where it does not.
+type checkingReader struct {
+	r       *io.SectionReader
+	want    multipart.Checksum
+	size    int64
+	h       hash.Hash
+	pos     int64
+	hashing bool // the pass began at 0 and read on without a seek
+	changed bool
+}
+
+func newCheckingReader(r *io.SectionReader, d *multipart.DeferredPut) (*checkingReader, error) {
+	h, err := d.Checksum.Algorithm.NewHash()
+	if err != nil {
+		return nil, err
+	}
+	return &checkingReader{r: r, want: d.Checksum, size: d.Length, h: h, hashing: true}, nil
+}
+
+func (c *checkingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.hashing && n > 0 {
+		c.h.Write(p[:n])
+	}
+	c.pos += int64(n)
+	if c.hashing && c.pos == c.size && n > 0 || c.hashing && c.size == 0 {
+		if multipart.EncodeChecksum(c.want.Algorithm, c.h.Sum(nil)) != c.want {
+			c.changed = true
+		}
+		c.hashing = false
+	}
+	return n, err
+}
+
+func (c *checkingReader) Seek(offset int64, whence int) (int64, error) {
+	pos, err := c.r.Seek(offset, whence)
+	if err != nil {
+		return pos, err
+	}
+	if pos != c.pos {
+		c.hashing = pos == 0
+		c.h.Reset()
+	}
+	c.pos = pos
+	return pos, nil
+}

@@ -3,6 +3,7 @@ package staging_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -294,6 +295,53 @@ func TestDeferredFilesOnRealServers(t *testing.T) {
 				assert.Equal(t, int64(len(body)), info.Size, key)
 				assert.Equal(t, multipart.ChecksumCRC64NVME, info.Checksum.Algorithm, key)
 			}
+		})
+	}
+}
+
+// changingStore rewrites a deferred file in the buffer dir (same size,
+// other bytes) right before the job commit's PutObject of its key reads
+// it: after the job commit checked it.
+type changingStore struct {
+	multipart.Store
+	key, file string
+}
+
+func (s changingStore) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
+	if key == s.key {
+		if err := os.WriteFile(s.file, []byte("9,9,9\n"), 0o600); err != nil {
+			return "", err
+		}
+	}
+	return s.Store.PutObject(ctx, key, body, size, opts)
+}
+
+// TestDeferredFileChangedAfterTheCheck: a deferred file rewritten between
+// the job commit's check and its PutObject is refused, whether the store
+// checks the checksum (store-verified) or not (record-only, where the
+// put's own pass over the bytes tells), and the job is reverted.
+func TestDeferredFileChangedAfterTheCheck(t *testing.T) {
+	for _, mode := range []multipart.ChecksumMode{multipart.ChecksumStoreVerified, multipart.ChecksumRecordOnly} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			c := e.committer(t, deferUpTo16)
+			j, err := c.SetupJob(ctx, "")
+			require.NoError(t, err)
+			require.NoError(t, writeTask(t, j, "t0", 0, deferredFiles).CommitTask(ctx))
+			driver, err := staging.New(changingStore{Store: e.fault, key: e.key(j.ID(), "a.csv"),
+				file: filepath.Join(e.bufferDir, j.ID(), "t0_0", "a.csv")}, e.options(func(o *staging.Options) { o.Checksums = mode }))
+			require.NoError(t, err)
+			err = driver.CommitJob(ctx, j.ID(), staging.CommitOptions{})
+			require.Error(t, err)
+			if mode == multipart.ChecksumRecordOnly {
+				require.ErrorIs(t, err, staging.ErrFileChanged)
+			} else {
+				require.ErrorIs(t, err, multipart.ErrChecksumMismatch)
+			}
+			assert.Contains(t, err.Error(), "reverted")
+			assert.Empty(t, e.objects(t, e.dest+"/"), "nothing of the job is visible")
+			assert.Empty(t, e.uploadsLeft(t, e.key(j.ID(), "large.bin")))
 		})
 	}
 }
