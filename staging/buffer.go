@@ -106,6 +106,7 @@ func (j *job) removeBuffer() error {
 	if j.l.bufferDir == "" {
 		return nil
 	}
+	j.c.removals.Wait()
 	if j.c.bufferDefault {
 		if fi, err := os.Lstat(j.c.opts.BufferDir); err != nil || !fi.IsDir() || ensurePrivateDir(j.c.opts.BufferDir) != nil {
 			return nil // not the private directory it must be: not ours to touch

@@ -51,8 +51,12 @@ type Committer struct {
 	// files go before CommitTask returns, not in the background, so that
 	// the explorer's copies of a buffer dir never race with a removal.
 	removeInForeground bool
-	progressMu         sync.Mutex
-	mountCheck         sync.Once
+	// removals counts the background removals of committed attempts'
+	// local files in flight (see removeLocalFiles): a job's end in this
+	// process waits for them rather than unlink the same files at once.
+	removals   sync.WaitGroup
+	progressMu sync.Mutex
+	mountCheck sync.Once
 }
 
 var _ committer.Committer = (*Committer)(nil)

@@ -326,24 +326,35 @@ func (a *taskAttempt) removeLocalFiles(ctx context.Context, files []localFile, a
 	if all && !a.j.c.removeInForeground {
 		trash := path.Join(a.j.l.jobDir, trashName(a.name()))
 		if err := a.buf.Rename(a.rel, trash); err == nil {
+			a.j.c.removals.Add(1)
 			go func() {
-				if err := a.buf.RemoveAll(trash); err != nil {
-					a.j.c.opts.Logger.WarnContext(ctx, "could not remove the committed local files", "dir", a.buf.where(trash), "error", err)
-				}
+				defer a.j.c.removals.Done()
+				a.unlinkAll(ctx, trash, files)
 			}()
 			return
 		}
 	}
+	if all {
+		a.unlinkAll(ctx, a.rel, files)
+		return
+	}
 	_ = forEach(ctx, len(files), a.j.c.opts.UploadConcurrency, false, func(_ context.Context, i int) error {
-		// A failure is reported by RemoveAll below, which tries again.
 		_ = a.buf.Remove(files[i].path)
 		return nil
 	})
-	if !all {
-		return
-	}
-	if err := a.buf.RemoveAll(a.rel); err != nil {
-		a.j.c.opts.Logger.WarnContext(ctx, "could not remove the committed local files", "dir", a.dir, "error", err)
+}
+
+// unlinkAll removes dir, the attempt's directory (or its trash), with the
+// files in it: those listed first, as many at a time as the attempt
+// uploads.
+func (a *taskAttempt) unlinkAll(ctx context.Context, dir string, files []localFile) {
+	_ = forEach(ctx, len(files), a.j.c.opts.UploadConcurrency, false, func(_ context.Context, i int) error {
+		// A failure is reported by RemoveAll below, which tries again.
+		_ = a.buf.Remove(path.Join(dir, files[i].rel))
+		return nil
+	})
+	if err := a.buf.RemoveAll(dir); err != nil {
+		a.j.c.opts.Logger.WarnContext(ctx, "could not remove the committed local files", "dir", a.buf.where(dir), "error", err)
 	}
 }
 
