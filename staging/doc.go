@@ -13,6 +13,15 @@
 // (fail, append, replace) and writes the JSON _SUCCESS manifest last.
 // AbortJob aborts every upload of the job and nothing else.
 //
+// Two options change where the bytes go. With Options.DeferredPutThreshold
+// a task commit records its small files in the pendingset instead of
+// uploading them, and the job commit checks each in its own buffer dir
+// (which it must share with the tasks) before it writes anything, then
+// writes each with one PutObject, journaled and undone like a completion.
+// With Options.UploadAtClose a file's upload starts when the task closes
+// it; CommitTask keeps the uploads whose files are unchanged since and
+// uploads the rest.
+//
 // # Which files are committed
 //
 // A task commit uploads every regular file under the attempt's directory
