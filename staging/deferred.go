@@ -336,19 +336,18 @@ func (r *commitRun) resolvePut(ctx context.Context, d *multipart.DeferredPut, pe
 // store's full-object checksum where it reports one, the ETag journaled,
 // else a modification no earlier than the commit's start).
 func putMadeBy(info multipart.ObjectInfo, d *multipart.DeferredPut, etag string, notBefore time.Time) bool {
-	return objectMadeBy(info, &multipart.PendingUpload{Length: d.Length, Checksum: d.Checksum}, etag, notBefore)
+	return objectMadeBy(info, putAsUpload(d), etag, notBefore)
+}
+
+// putAsUpload is what objectMadeBy compares of a deferred file: an upload
+// of its key, size and checksum without part ETags.
+func putAsUpload(d *multipart.DeferredPut) *multipart.PendingUpload {
+	return &multipart.PendingUpload{Key: d.Key, Length: d.Length, Checksum: d.Checksum}
 }
 
 // ownPut reports whether the object at d's key is the one writing d made.
 func (j *job) ownPut(ctx context.Context, d *multipart.DeferredPut, etag string, notBefore time.Time) (bool, error) {
-	info, err := j.c.store.HeadObject(ctx, d.Key)
-	switch {
-	case errors.Is(err, multipart.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return putMadeBy(info, d, etag, notBefore), nil
+	return j.ownObject(ctx, putAsUpload(d), etag, notBefore)
 }
 
 // undoPuts says which deferred files' objects a rollback deletes: those a
