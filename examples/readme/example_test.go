@@ -257,6 +257,18 @@ func Example_options() {
 	// valid: true
 }
 
+// README: "Small files: deferred PUTs" and "Uploads at Close".
+func Example_deferredPutsAndUploadsAtClose() {
+	opts := staging.Options{StagingDir: "/shared/staging", Destination: "warehouse/events"}
+	opts.BufferDir = "/shared/buffer"   // the same path in the driver and every task
+	opts.DeferredPutThreshold = 1 << 20 // files of up to 1 MiB
+	opts.UploadAtClose = true
+	_, err := staging.New(memstore.New("lake"), opts)
+	fmt.Println("valid:", err == nil)
+	// Output:
+	// valid: true
+}
+
 // README: "Uploading a file as a pending upload".
 
 // uploadPending uploads a local file as an uncompleted multipart upload.
