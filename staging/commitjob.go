@@ -38,7 +38,7 @@ type commitRun struct {
 
 	// buf is the driver's buffer dir, opened on the first deferred file.
 	bufOnce sync.Once
-	buf     *rootFS
+	buf     *attemptDirs
 	bufErr  error
 
 	mu        sync.Mutex

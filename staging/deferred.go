@@ -154,10 +154,62 @@ func (j *job) errDeferred(d *multipart.DeferredPut, format string, args ...any) 
 		fmt.Sprintf(format, args...), j.c.opts.BufferDir)
 }
 
-// openDeferred opens a deferred file in the driver's buffer dir buf and
+// attemptDirs opens the attempts' directories of the job's buffer
+// directory once each, for the deferred files in them: os.Root walks a
+// path one component at a time (a syscall each, about 40 µs an open
+// measured here), so a file opened through its attempt's root costs less
+// than through the buffer dir's.
+type attemptDirs struct {
+	buf    *rootFS
+	jobDir string
+	mu     sync.Mutex
+	roots  map[string]*rootFS
+}
+
+func newAttemptDirs(buf *rootFS, jobDir string) *attemptDirs {
+	return &attemptDirs{buf: buf, jobDir: jobDir, roots: make(map[string]*rootFS)}
+}
+
+// split returns the root of d's attempt directory and d's path in it.
+func (a *attemptDirs) split(d *multipart.DeferredPut) (*rootFS, string, error) {
+	attempt, rel, _ := strings.Cut(d.Path, "/")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r := a.roots[attempt]; r != nil {
+		return r, rel, nil
+	}
+	root, err := a.buf.root.OpenRoot(path.Join(a.jobDir, attempt))
+	if err != nil {
+		return nil, "", err
+	}
+	r := &rootFS{root: root}
+	a.roots[attempt] = r
+	return r, rel, nil
+}
+
+func (a *attemptDirs) remove(d *multipart.DeferredPut) {
+	if r, rel, err := a.split(d); err == nil {
+		_ = r.Remove(rel)
+	}
+}
+
+func (a *attemptDirs) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.roots {
+		r.root.Close()
+	}
+	a.roots = nil
+}
+
+// openDeferred opens a deferred file in the driver's buffer dir and
 // checks its size.
-func (j *job) openDeferred(buf *rootFS, d *multipart.DeferredPut) (file, error) {
-	f, err := buf.OpenFile(path.Join(j.l.jobDir, d.Path), os.O_RDONLY, 0)
+func (j *job) openDeferred(dirs *attemptDirs, d *multipart.DeferredPut) (file, error) {
+	root, rel, err := dirs.split(d)
+	var f file
+	if err == nil {
+		f, err = root.OpenFile(rel, os.O_RDONLY, 0)
+	}
 	if err != nil {
 		return nil, causedError{j.errDeferred(d, "cannot be opened: %v", err), err}
 	}
@@ -186,9 +238,11 @@ func (j *job) checkDeferred(ctx context.Context, s *snapshot) error {
 		return j.errDeferred(ds[0], "cannot be read: %v", err)
 	}
 	defer buf.root.Close()
+	dirs := newAttemptDirs(buf, j.l.jobDir)
+	defer dirs.close()
 	return forEach(ctx, len(ds), j.c.opts.CommitConcurrency, true, func(ctx context.Context, i int) error {
 		d := ds[i]
-		f, err := j.openDeferred(buf, d)
+		f, err := j.openDeferred(dirs, d)
 		if err != nil {
 			return err
 		}
@@ -227,11 +281,11 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 		}
 		return etag, nil
 	}
-	buf, err := r.bufferRoot()
+	dirs, err := r.attemptDirs()
 	if err != nil {
 		return "", j.errDeferred(d, "cannot be read: %v", err)
 	}
-	f, err := j.openDeferred(buf, d)
+	f, err := j.openDeferred(dirs, d)
 	if err != nil {
 		if r.resumed && errors.Is(err, fs.ErrNotExist) {
 			// An earlier run wrote the file and removed it, and the
@@ -277,7 +331,7 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 	// the file system frees blocks synchronously, and each unlink is a
 	// round trip on NFS). A resumed commit that finds it gone and not
 	// journaled asks the store (putByEarlierRun).
-	_ = buf.Remove(path.Join(j.l.jobDir, d.Path))
+	dirs.remove(d)
 	return etag, nil
 }
 
@@ -415,16 +469,24 @@ func (j *job) removeDeferredFiles(ctx context.Context, s *snapshot) {
 	}
 }
 
-// bufferRoot opens the driver's buffer dir once per run, for the deferred
-// files it writes; closeBuffer closes it.
-func (r *commitRun) bufferRoot() (*rootFS, error) {
-	r.bufOnce.Do(func() { r.buf, r.bufErr = r.j.c.bufferRoot() })
+// attemptDirs opens the driver's buffer dir once per run, for the
+// deferred files it writes; closeBuffer closes it.
+func (r *commitRun) attemptDirs() (*attemptDirs, error) {
+	r.bufOnce.Do(func() {
+		buf, err := r.j.c.bufferRoot()
+		if err != nil {
+			r.bufErr = err
+			return
+		}
+		r.buf = newAttemptDirs(buf, r.j.l.jobDir)
+	})
 	return r.buf, r.bufErr
 }
 
 func (r *commitRun) closeBuffer() {
 	if r.buf != nil {
-		r.buf.root.Close()
+		r.buf.close()
+		r.buf.buf.root.Close()
 	}
 }
 
