@@ -88,10 +88,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		return nil
 	case abortFinishCleanup:
 		if owned && !s.journal.succeeded {
-			if jl, err := j.h.openJournal(ctx, j.l, lk); err == nil {
-				_ = jl.add(ctx, journalEntry{Op: opSuccess})
-				_ = jl.Close()
-			}
+			j.journalSuccess(ctx, lk)
 		}
 		if err := j.cleanup(ctx, s); err != nil {
 			return fmt.Errorf("the job is committed (its _SUCCESS is written) and its output stays, but its cleanup failed: %w; AbortJob again retries it", err)

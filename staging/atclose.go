@@ -71,7 +71,7 @@ func (a *taskAttempt) uploadAtClose(rel string) {
 	}
 	p := path.Join(a.rel, rel)
 	fi, err := a.buf.Lstat(p)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() <= c.opts.DeferredPutThreshold && c.opts.DeferredPutThreshold > 0 {
+	if err != nil || !fi.Mode().IsRegular() || c.opts.defers(fi.Size()) {
 		return
 	}
 	u := &earlyUpload{lf: localFile{path: p, rel: rel, size: fi.Size(),
@@ -164,7 +164,7 @@ func (a *taskAttempt) stopEarly(cancel bool) []*earlyUpload {
 // file, whose file is still the one they uploaded (same key, size,
 // modification and change times), the latest where a file was closed
 // twice; stale are the others that created an upload, to abort.
-func matchEarly(files []localFile, current map[string]fileState, early []*earlyUpload) (kept map[string]*multipart.PendingUpload, stale []*multipart.PendingUpload) {
+func matchEarly(files []localFile, early []*earlyUpload) (kept map[string]*multipart.PendingUpload, stale []*multipart.PendingUpload) {
 	kept = make(map[string]*multipart.PendingUpload)
 	latest := make(map[string]*earlyUpload)
 	for _, u := range early {
@@ -173,7 +173,7 @@ func matchEarly(files []localFile, current map[string]fileState, early []*earlyU
 		}
 	}
 	for _, f := range files {
-		if u := latest[f.rel]; u != nil && current[f.rel] == u.state && u.lf.key == f.key {
+		if u := latest[f.rel]; u != nil && f.state == u.state && u.lf.key == f.key {
 			kept[f.rel] = u.p
 		}
 	}

@@ -151,3 +151,33 @@ type fileState struct {
 func stateOf(fi fs.FileInfo) fileState {
 	return fileState{size: fi.Size(), modTime: fi.ModTime(), changed: changeTime(fi)}
 }
+
+// where names a file of the attempt for people.
+func (a *taskAttempt) where(lf localFile) string {
+	return filepath.Join(a.dir, filepath.FromSlash(lf.rel))
+}
+
+// openListed opens a file of the attempt, for reading, inside the buffer
+// dir's root as the regular file that was listed, with its metadata then.
+func (a *taskAttempt) openListed(lf localFile) (file, fs.FileInfo, error) {
+	f, err := a.buf.OpenFile(lf.path, os.O_RDONLY, 0)
+	if err != nil {
+		if errors.Is(err, errNotRegular) {
+			err = fmt.Errorf("%w: %w", ErrUnsupportedFile, err)
+		}
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// errChanged is the ErrFileChanged of a file that was before and is now
+// after, read by a task commit.
+func errChanged(where string, before, after fs.FileInfo) error {
+	return fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
+		ErrFileChanged, where, before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+}

@@ -110,7 +110,13 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 	if err != nil {
 		return err
 	}
-	switch s.commitAction() {
+	owned := false
+	if s.journal.began && !s.journal.succeeded {
+		if owned, err = j.successOwned(ctx); err != nil {
+			return fmt.Errorf("read %s to learn whether an earlier run committed the job: %w; CommitJob again retries", j.successKey(), err)
+		}
+	}
+	switch s.commitAction(owned) {
 	case commitRefuseReverted:
 		return fmt.Errorf("%w: it was rolled back; its staging directory %s is left over: AbortJob removes it",
 			committer.ErrJobFinished, j.l.jobDir)
@@ -118,24 +124,11 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 		return fmt.Errorf("%w: a rollback of it began and did not finish (objects it had completed may be gone): AbortJob finishes the rollback",
 			committer.ErrJobFinished)
 	case commitFinishCleanup:
-		return j.finishCommit(ctx, s, nil, lk) // committed by an earlier run that stopped before its cleanup
-	}
-	if s.journal.began && !s.journal.succeeded {
-		// An earlier run may have written _SUCCESS and failed to journal
-		// it, then cleaned up: its deferred files may be gone, so it
-		// cannot be run again. A _SUCCESS naming the job says it is
-		// committed.
-		owned, err := j.successOwned(ctx)
-		if err != nil {
-			return fmt.Errorf("read %s to learn whether an earlier run committed the job: %w; CommitJob again retries", j.successKey(), err)
-		}
+		// Committed by an earlier run that stopped before its cleanup.
 		if owned {
-			if jl, err := j.h.openJournal(ctx, j.l, lk); err == nil {
-				_ = jl.add(ctx, journalEntry{Op: opSuccess})
-				_ = jl.Close()
-			}
-			return j.finishCommit(ctx, s, nil, lk)
+			j.journalSuccess(ctx, lk)
 		}
+		return j.finishCommit(ctx, s, nil, lk)
 	}
 	if j.rec.Conflict == committer.ConflictReplace && !j.rec.UniqueFilenames {
 		return fmt.Errorf("%w: the job uses the replace conflict mode without unique filenames, which this release refuses "+
@@ -459,6 +452,16 @@ func (j *job) failCommit(ctx context.Context, r *commitRun, cause error, lk *job
 		return fmt.Errorf("%w; reverting failed too: %w; AbortJob retries the rollback", cause, err)
 	}
 	return fmt.Errorf("%w; the job was reverted: none of its objects is visible", cause)
+}
+
+// journalSuccess journals that the job is committed, found so by its
+// _SUCCESS where the journal did not say it; a failure leaves the journal
+// as it was, and the next CommitJob or AbortJob finds the _SUCCESS again.
+func (j *job) journalSuccess(ctx context.Context, lk *jobLock) {
+	if jl, err := j.h.openJournal(ctx, j.l, lk); err == nil {
+		_ = jl.add(ctx, journalEntry{Op: opSuccess})
+		_ = jl.Close()
+	}
 }
 
 // successOwned reports whether the destination's _SUCCESS names this job.

@@ -125,8 +125,12 @@ const (
 	commitRefuseReverting
 )
 
-func (s *snapshot) commitAction() commitAction {
-	switch s.phase(false) {
+// commitAction decides from the snapshot and whether the destination's
+// _SUCCESS names the job: an earlier run may have written it and failed
+// to journal it, then cleaned up (its deferred files gone, it cannot run
+// again).
+func (s *snapshot) commitAction(successOwned bool) commitAction {
+	switch s.phase(successOwned) {
 	case phaseCommitted:
 		return commitFinishCleanup
 	case phaseReverted:

@@ -145,7 +145,7 @@ func TestPhaseAndActions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.state, tt.s.state(false, tt.owned), "InspectJob's state")
 			assert.Equal(t, StateCommitting, tt.s.state(true, tt.owned), "a held lock")
-			assert.Equal(t, tt.commit, tt.s.commitAction(), "CommitJob")
+			assert.Equal(t, tt.commit, tt.s.commitAction(false), "CommitJob")
 			assert.Equal(t, tt.abort, tt.s.abortAction(tt.owned), "AbortJob")
 			assert.Equal(t, tt.fail, tt.s.failureAction(false, false, false), "a failed commit")
 			if tt.fail != failRollForward {

@@ -57,19 +57,12 @@ func (a *taskAttempt) deferFiles(ctx context.Context, files []localFile) ([]mult
 }
 
 func (a *taskAttempt) deferFile(lf localFile) (multipart.DeferredPut, error) {
-	where := filepath.Join(a.dir, filepath.FromSlash(lf.rel))
-	f, err := a.buf.OpenFile(lf.path, os.O_RDONLY, 0)
+	where := a.where(lf)
+	f, before, err := a.openListed(lf)
 	if err != nil {
-		if errors.Is(err, errNotRegular) {
-			err = fmt.Errorf("%w: %w", ErrUnsupportedFile, err)
-		}
 		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
 	}
 	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
-	}
 	sum, n, err := multipart.ComputeChecksum(deferredAlgorithm, io.NewSectionReader(f, 0, before.Size()))
 	if err != nil {
 		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
@@ -79,8 +72,7 @@ func (a *taskAttempt) deferFile(lf localFile) (multipart.DeferredPut, error) {
 		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
 	}
 	if n != before.Size() || stateOf(after) != stateOf(before) {
-		return multipart.DeferredPut{}, fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
-			ErrFileChanged, where, before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+		return multipart.DeferredPut{}, errChanged(where, before, after)
 	}
 	return multipart.DeferredPut{
 		Bucket: a.j.rec.Bucket, Key: lf.key, Path: path.Join(a.name(), lf.rel),
@@ -88,14 +80,19 @@ func (a *taskAttempt) deferFile(lf localFile) (multipart.DeferredPut, error) {
 	}, nil
 }
 
+// defers reports whether a task commit defers a file of size bytes.
+func (o *Options) defers(size int64) bool {
+	return o.DeferredPutThreshold > 0 && size <= o.DeferredPutThreshold
+}
+
 // splitDeferred splits the attempt's files into those it uploads and
-// those it defers: at most threshold bytes, when threshold > 0.
-func splitDeferred(files []localFile, threshold int64) (upload, deferred []localFile) {
-	if threshold <= 0 {
+// those it defers (see Options.defers).
+func splitDeferred(files []localFile, o *Options) (upload, deferred []localFile) {
+	if o.DeferredPutThreshold <= 0 {
 		return files, nil
 	}
 	for _, f := range files {
-		if f.size <= threshold {
+		if o.defers(f.size) {
 			deferred = append(deferred, f)
 		} else {
 			upload = append(upload, f)
@@ -146,12 +143,13 @@ func (s *snapshot) deferred() []*multipart.DeferredPut {
 }
 
 // errDeferred describes a deferred file the driver cannot use.
+// format and args say what is wrong; a %w among them wraps its cause.
 func (j *job) errDeferred(d *multipart.DeferredPut, format string, args ...any) error {
-	return fmt.Errorf("%w: %s of task %s, for s3://%s/%s, %s; the job commit reads deferred files from its own buffer dir (%s), "+
+	head := []any{ErrDeferredFile, filepath.Join(j.c.opts.BufferDir, j.rec.JobID, filepath.FromSlash(d.Path)), d.TaskID, d.Bucket, d.Key}
+	return fmt.Errorf("%w: %s of task %s, for s3://%s/%s, "+format+"; the job commit reads deferred files from its own buffer dir (%s), "+
 		"which must be the volume the tasks wrote to, seen at the same path (Options.DeferredPutThreshold defers files to the job commit; "+
 		"run the job with 0 where the buffer dir is not shared)",
-		ErrDeferredFile, filepath.Join(j.c.opts.BufferDir, j.rec.JobID, filepath.FromSlash(d.Path)), d.TaskID, d.Bucket, d.Key,
-		fmt.Sprintf(format, args...), j.c.opts.BufferDir)
+		append(append(head, args...), j.c.opts.BufferDir)...)
 }
 
 // attemptDirs opens the attempts' directories of the job's buffer
@@ -211,7 +209,7 @@ func (j *job) openDeferred(dirs *attemptDirs, d *multipart.DeferredPut) (file, e
 		f, err = root.OpenFile(rel, os.O_RDONLY, 0)
 	}
 	if err != nil {
-		return nil, causedError{j.errDeferred(d, "cannot be opened: %v", err), err}
+		return nil, j.errDeferred(d, "cannot be opened: %w", err)
 	}
 	fi, err := f.Stat()
 	switch {
@@ -302,12 +300,16 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	body, err := newCheckingReader(io.NewSectionReader(f, 0, d.Length), d)
-	if err != nil {
-		return "", err
+	var body io.ReadSeeker = io.NewSectionReader(f, 0, d.Length)
+	var checking *checkingReader
+	if opts.Checksum.IsZero() { // else the store checks the bytes
+		if checking, err = newCheckingReader(io.NewSectionReader(f, 0, d.Length), d); err != nil {
+			return "", err
+		}
+		body = checking
 	}
 	etag, err = j.c.store.PutObject(ctx, d.Key, body, d.Length, opts)
-	if err == nil && body.changed {
+	if err == nil && checking != nil && checking.changed {
 		// Without the store's check (Options.Checksums), only this
 		// says that what was sent is not the file the task recorded.
 		return "", fmt.Errorf("%w: the deferred file %s changed after the job commit checked it: s3://%s/%s was written with other bytes "+
@@ -454,10 +456,16 @@ func (j *job) removeDeferredFiles(ctx context.Context, s *snapshot) {
 	}
 	defer buf.root.Close()
 	// The files first, as many at a time as the commit writes them: one
-	// after the other they would hold up the end of the job commit (each
-	// unlink is a round trip on NFS). A failure is reported by RemoveAll
-	// below, which tries again.
-	ds := s.deferred()
+	// after the other they would hold up the end of the job (each unlink
+	// is a round trip on NFS). Those a commit wrote are gone already (put
+	// removes each). A failure is reported by RemoveAll below, which tries
+	// again.
+	var ds []*multipart.DeferredPut
+	for _, d := range s.deferred() {
+		if _, written := s.journal.put[d.Key]; !written {
+			ds = append(ds, d)
+		}
+	}
 	_ = forEach(context.WithoutCancel(ctx), len(ds), j.c.opts.CommitConcurrency, false, func(_ context.Context, i int) error {
 		_ = buf.Remove(path.Join(j.l.jobDir, ds[i].Path))
 		return nil
@@ -489,12 +497,6 @@ func (r *commitRun) closeBuffer() {
 		r.buf.buf.root.Close()
 	}
 }
-
-// causedError is err, which names cause in its text, matching cause too.
-type causedError struct{ err, cause error }
-
-func (e causedError) Error() string   { return e.err.Error() }
-func (e causedError) Unwrap() []error { return []error{e.err, e.cause} }
 
 // checkingReader is the body of a deferred file's PutObject: it hashes
 // every pass over the file as the store client reads it (the SDK reads a

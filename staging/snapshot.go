@@ -164,8 +164,9 @@ func (s *snapshot) validateJournal() {
 		return
 	}
 	valid := st.deleting[:0]
+	parts := s.partitions()
 	for _, key := range st.deleting {
-		if err := s.checkOldObject(key, ours); err != nil {
+		if err := s.checkOldObject(key, ours, parts); err != nil {
 			s.recordProblems = append(s.recordProblems, fmt.Errorf("the job-commit journal lists %q among the old objects to delete: %w: left out", key, err))
 			continue
 		}
@@ -176,8 +177,9 @@ func (s *snapshot) validateJournal() {
 
 // checkOldObject checks that replace mode may delete key: it lies under
 // the destination (in partitioned mode, in a partition the job writes)
-// and is not a file of the job's new output.
-func (s *snapshot) checkOldObject(key string, ours map[string]string) error {
+// and is not a file of the job's new output. parts are the snapshot's
+// partitions.
+func (s *snapshot) checkOldObject(key string, ours map[string]string, parts map[string]bool) error {
 	prefix := s.rec.prefix()
 	if len(key) <= len(prefix) || key[:len(prefix)] != prefix {
 		return fmt.Errorf("it is not under the destination %q", prefix)
@@ -185,7 +187,7 @@ func (s *snapshot) checkOldObject(key string, ours map[string]string) error {
 	if _, ok := ours[key]; ok {
 		return fmt.Errorf("it is a file of the job's own output")
 	}
-	if s.rec.Mode == committer.ModePartitioned && !s.partitions()[partitionOf(key[len(prefix):])] {
+	if s.rec.Mode == committer.ModePartitioned && !parts[partitionOf(key[len(prefix):])] {
 		return fmt.Errorf("it is not in a partition the job writes")
 	}
 	return nil

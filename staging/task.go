@@ -257,17 +257,13 @@ func (a *taskAttempt) commitTask(ctx context.Context, early []*earlyUpload, used
 			return fmt.Errorf("staging: commit task %s attempt %d: %w", a.taskID, a.attempt, err)
 		}
 	}
-	toUpload, toDefer := splitDeferred(files, a.j.c.opts.DeferredPutThreshold)
+	toUpload, toDefer := splitDeferred(files, &a.j.c.opts)
 	deferred, err := a.deferFiles(ctx, toDefer)
 	if err != nil {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w; the local files are kept in %s for a retry",
 			a.taskID, a.attempt, err, a.dir)
 	}
-	current := make(map[string]fileState, len(toUpload))
-	for _, f := range toUpload {
-		current[f.rel] = f.state
-	}
-	kept, stale := matchEarly(toUpload, current, early)
+	kept, stale := matchEarly(toUpload, early)
 	*used = true
 	a.abortUploads(ctx, stale)
 	pending, err := a.upload(ctx, toUpload, kept)
@@ -414,13 +410,17 @@ func (a *taskAttempt) closeUploader(ctx context.Context) {
 func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[string]*multipart.PendingUpload) ([]*multipart.PendingUpload, error) {
 	c := a.j.c
 	pending := make([]*multipart.PendingUpload, len(files))
-	var planned []intent
+	var (
+		planned []intent
+		todo    []int // indexes in files of those to upload
+	)
 	for i, f := range files {
 		if p := kept[f.rel]; p != nil {
 			pending[i] = p
 			continue
 		}
 		planned = append(planned, intent{Key: f.key})
+		todo = append(todo, i)
 	}
 	if len(planned) == 0 && len(kept) == 0 {
 		return pending, nil
@@ -441,13 +441,8 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[st
 		done = len(kept)
 	)
 	c.progress(PhaseUpload, done, len(files))
-	err = forEach(ctx, len(files), c.opts.UploadConcurrency, true, func(ctx context.Context, i int) error {
-		mu.Lock()
-		have := pending[i] != nil
-		mu.Unlock()
-		if have {
-			return nil
-		}
+	err = forEach(ctx, len(todo), c.opts.UploadConcurrency, true, func(ctx context.Context, k int) error {
+		i := todo[k]
 		p, _, err := a.uploadFile(ctx, up, files[i])
 		if err != nil {
 			return err
@@ -486,26 +481,18 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[st
 // during its upload, even at the same size, would be committed as a mix
 // of old and new bytes. Such an upload is aborted (ErrFileChanged).
 func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf localFile) (*multipart.PendingUpload, fileState, error) {
-	where := filepath.Join(a.dir, filepath.FromSlash(lf.rel))
-	f, err := a.buf.OpenFile(lf.path, os.O_RDONLY, 0)
+	where := a.where(lf)
+	f, before, err := a.openListed(lf)
 	if err != nil {
-		if errors.Is(err, errNotRegular) {
-			err = fmt.Errorf("%w: %w", ErrUnsupportedFile, err)
-		}
 		return nil, fileState{}, fmt.Errorf("upload %s: %w", where, err)
 	}
 	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return nil, fileState{}, fmt.Errorf("upload %s: %w", where, err)
-	}
 	// A failed upload (aborted by the Uploader) may be the store refusing
 	// bytes that changed under their checksum: the file's state says
 	// whether they changed here.
 	p, err := up.Upload(ctx, f, before.Size(), lf.key)
 	if after, serr := f.Stat(); serr == nil && stateOf(after) != stateOf(before) {
-		changed := fmt.Errorf("%w: %s was %d bytes modified at %s and is now %d bytes modified at %s; write every file before task commit",
-			ErrFileChanged, where, before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+		changed := errChanged(where, before, after)
 		if err != nil {
 			changed = fmt.Errorf("%w (%w)", changed, err)
 		}

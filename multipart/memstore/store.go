@@ -290,14 +290,8 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int
 	}
 	sum := md5.Sum(data)
 	p := &part{data: data, sum: sum, etag: hex.EncodeToString(sum[:])}
-	if !opts.Checksum.IsZero() && !s.opts.IgnoreChecksums {
-		got, _, _ := multipart.ComputeChecksum(opts.Checksum.Algorithm, bytes.NewReader(data))
-		if got != opts.Checksum {
-			return multipart.Part{}, c.fail(multipart.ErrChecksumMismatch, "BadDigest",
-				"the %s checksum you specified did not match the calculated checksum: part %d has %s, the request %s",
-				opts.Checksum.Algorithm, number, got.Value, opts.Checksum.Value)
-		}
-		p.checksum = got
+	if p.checksum, err = c.verifyChecksum(data, opts.Checksum, s.opts.IgnoreChecksums, fmt.Sprintf("part %d", number)); err != nil {
+		return multipart.Part{}, err
 	}
 
 	s.srv.mu.Lock()
@@ -323,10 +317,8 @@ func (c call) checkPartChecksum(u *upload, sent multipart.Checksum, ignore bool)
 	if ignore {
 		return nil
 	}
-	if !sent.IsZero() {
-		if _, err := sent.Algorithm.NewHash(); err != nil {
-			return c.fail(multipart.ErrInvalidArgument, "InvalidRequest", "checksum algorithm %q is not supported", sent.Algorithm)
-		}
+	if err := c.checkChecksumAlgorithm(sent, ignore); err != nil {
+		return err
 	}
 	if u.checksum != "" && sent.Algorithm != u.checksum {
 		return c.fail(multipart.ErrInvalidArgument, "InvalidArgument",
@@ -668,7 +660,7 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 		if err := c.checkSize(size); err != nil {
 			return err
 		}
-		return c.checkObjectChecksum(opts.Checksum, s.opts.IgnoreChecksums)
+		return c.checkChecksumAlgorithm(opts.Checksum, s.opts.IgnoreChecksums)
 	}()
 	if err != nil {
 		return "", err
@@ -681,15 +673,9 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 	if err := c.checkContext(ctx); err != nil {
 		return "", err
 	}
-	var checksum multipart.Checksum
-	if !opts.Checksum.IsZero() && !s.opts.IgnoreChecksums {
-		got, _, _ := multipart.ComputeChecksum(opts.Checksum.Algorithm, bytes.NewReader(data))
-		if got != opts.Checksum {
-			return "", c.fail(multipart.ErrChecksumMismatch, "BadDigest",
-				"the %s checksum you specified did not match the calculated checksum: the object has %s, the request %s",
-				opts.Checksum.Algorithm, got.Value, opts.Checksum.Value)
-		}
-		checksum = got
+	checksum, err := c.verifyChecksum(data, opts.Checksum, s.opts.IgnoreChecksums, "the object")
+	if err != nil {
+		return "", err
 	}
 	sum := md5.Sum(data)
 	etag := hex.EncodeToString(sum[:])
@@ -714,10 +700,26 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 	return etag, nil
 }
 
-// checkObjectChecksum checks that the checksum sent with a PutObject, if
-// any, is of an algorithm this store computes. The caller holds the
-// server's lock.
-func (c call) checkObjectChecksum(sent multipart.Checksum, ignore bool) error {
+// verifyChecksum checks data, the body of a part or an object (what), against
+// the checksum sent with it, if any and unless ignore, and returns the
+// checksum the store keeps for it.
+func (c call) verifyChecksum(data []byte, sent multipart.Checksum, ignore bool, what string) (multipart.Checksum, error) {
+	if sent.IsZero() || ignore {
+		return multipart.Checksum{}, nil
+	}
+	got, _, _ := multipart.ComputeChecksum(sent.Algorithm, bytes.NewReader(data))
+	if got != sent {
+		return multipart.Checksum{}, c.fail(multipart.ErrChecksumMismatch, "BadDigest",
+			"the %s checksum you specified did not match the calculated checksum: %s has %s, the request %s",
+			sent.Algorithm, what, got.Value, sent.Value)
+	}
+	return got, nil
+}
+
+// checkChecksumAlgorithm checks that the checksum sent with a part or a
+// PutObject, if any, is of an algorithm this store computes. The caller
+// holds the server's lock.
+func (c call) checkChecksumAlgorithm(sent multipart.Checksum, ignore bool) error {
 	if ignore || sent.IsZero() {
 		return nil
 	}
