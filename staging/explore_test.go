@@ -271,7 +271,8 @@ func checkStore(s multipart.Store) multipart.Store {
 // one: the explorer's thousands of jobs fsync their records, which costs
 // milliseconds each on a disk. The caller removes it (world.close): the
 // runs of a configuration would otherwise keep gigabytes in memory until
-// the test ends.
+// the test ends. The test's end removes it too, for the worlds a failed
+// run left unclosed: /dev/shm outlives the test process.
 func fastTempDir(t testing.TB) string {
 	base := ""
 	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
@@ -281,6 +282,7 @@ func fastTempDir(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
 }
 

@@ -21,6 +21,10 @@ func markdown(w io.Writer, run *results.Run, charts, profiles []string) error {
 	if run.Latency != "" {
 		p("Added latency: %s", run.Latency)
 	}
+	if run.WorkDir != "" {
+		p("")
+		p("Local files (buffer dir, fs staging home, direct's files): %s, apart from the local MinIO's drive", run.WorkDir)
+	}
 	p("")
 	p("## Machine and versions")
 	p("")

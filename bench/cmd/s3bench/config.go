@@ -42,6 +42,7 @@ type config struct {
 	profile       bool
 	trace         bool
 	repeat        int
+	workDir       string
 }
 
 // parseFlags reads the command line into a config.
@@ -80,6 +81,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.keepObjects, "keep-objects", false, "leave the written objects in the bucket (default: delete each destination after its measurement)")
 	fs.BoolVar(&c.profile, "profile", false, "write a CPU profile of the run and a heap profile (cpu.pprof, heap.pprof) into --out")
 	fs.BoolVar(&c.trace, "trace-requests", false, "write every request of each measured repetition (phase, start, duration, operation, status, key) as CSV into --out/requests/")
+	fs.StringVar(&c.workDir, "work-dir", "",
+		"directory under which the tasks write their local files (buffer dir, fs staging home, direct's files); "+
+			"default a temporary directory, on the same volume as the local MinIO's drive. A directory on another volume "+
+			"(e.g. /dev/shm) keeps the local files' I/O off the store's disk, as with a remote store")
 	fs.IntVar(&c.repeat, "repeat", 1, "measure each workload and strategy this many times and keep the run with the median total time")
 	err := fs.Parse(args)
 	if err != nil {

@@ -55,7 +55,7 @@ func run(ctx context.Context, c *config) error {
 		return err
 	}
 	defer t.stop()
-	work, err := os.MkdirTemp("", "s3bench-work-")
+	work, err := os.MkdirTemp(c.workDir, "s3bench-work-")
 	if err != nil {
 		return fmt.Errorf("work directory: %w", err)
 	}
@@ -74,6 +74,7 @@ func run(ctx context.Context, c *config) error {
 		Versions: versions(t),
 		Target:   t.name,
 		Latency:  latencySetting(c),
+		WorkDir:  c.workDir,
 	}
 	log.Printf("%s run on %s (bucket %s), %d cores", c.mode, t.name, t.bucket, runtime.NumCPU())
 	// The plan is a list of groups: the measurements of one group are

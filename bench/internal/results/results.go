@@ -137,7 +137,11 @@ type Run struct {
 	Versions map[string]string `json:"versions"`
 	Target   string            `json:"target"`
 	Latency  string            `json:"latency"`
-	Results  []Result          `json:"results"`
+	// WorkDir is where the tasks wrote their local files (buffer dir,
+	// fs staging home, direct's files) when --work-dir chose it; empty
+	// for the default temporary directory, on the local MinIO's volume.
+	WorkDir string   `json:"work_dir,omitempty"`
+	Results []Result `json:"results"`
 }
 
 // Machine describes the client machine.
