@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
@@ -36,31 +37,59 @@ var ErrDamagedRecords = errors.New("staging: records of the job could not be rea
 // Damaged records do not stop AbortJob: it does what the readable ones
 // allow and returns an error matching [ErrDamagedRecords].
 func (j *job) AbortJob(ctx context.Context) error {
+	_, err := j.abort(ctx)
+	return err
+}
+
+// AbortJob rolls job jobID back, like the job's own AbortJob, and says
+// what it undid: the uploads it aborted and the objects of an interrupted
+// commit it deleted. The result is not nil when the job could be opened,
+// also with an error (for one matching [ErrDamagedRecords] the job is
+// rolled back all the same). A job whose staging directory is gone is
+// [committer.ErrJobNotFound].
+func (c *Committer) AbortJob(ctx context.Context, jobID string) (*AbortResult, error) {
+	start := time.Now()
+	j, err := c.openJob(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := j.abort(ctx)
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+// abort is AbortJob; its result counts what it undid, also when it
+// returns an error.
+func (j *job) abort(ctx context.Context) (*AbortResult, error) {
+	res := &AbortResult{JobID: j.rec.JobID}
 	if ok, err := j.h.jobExists(ctx, j.l); err == nil && !ok {
 		j.gone(ctx)
-		return nil
+		return res, nil
 	}
 	lk, err := j.lock(ctx)
 	if errors.Is(err, committer.ErrJobNotFound) {
 		j.gone(ctx) // removed meanwhile by a commit or abort
-		return nil
+		return res, nil
 	}
 	if err != nil {
-		return fmt.Errorf("staging: abort job: %w", err)
+		return res, fmt.Errorf("staging: abort job: %w", err)
 	}
 	defer lk.release()
 	if _, err := j.h.readJobRecord(ctx, j.l); isNotExist(err) {
 		j.removeDirs(ctx, lk) // committed or aborted meanwhile, or never set up completely
 		j.setFinished()
-		return nil
+		return res, nil
 	}
-	if err := j.abortLocked(ctx, lk); err != nil {
-		return fmt.Errorf("staging: abort job %s: %w", j.rec.JobID, err)
+	var tally undoTally
+	err = j.abortLocked(ctx, lk, &tally)
+	res.UploadsAborted, res.ObjectsDeleted = int(tally.aborted.Load()), int(tally.deleted.Load())
+	if err != nil {
+		return res, fmt.Errorf("staging: abort job %s: %w", j.rec.JobID, err)
 	}
-	return nil
+	return res, nil
 }
 
-func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
+func (j *job) abortLocked(ctx context.Context, lk *jobLock, tally *undoTally) error {
 	if err := j.seal(ctx); err != nil {
 		return err
 	}
@@ -90,7 +119,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		if owned && !s.journal.succeeded {
 			j.journalSuccess(ctx, lk)
 		}
-		if err := j.cleanup(ctx, s); err != nil {
+		if err := j.cleanup(ctx, s, tally); err != nil {
 			return fmt.Errorf("the job is committed (its _SUCCESS is written) and its output stays, but its cleanup failed: %w; AbortJob again retries it", err)
 		}
 		j.removeDeferredFiles(ctx, s)
@@ -102,7 +131,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 		}
 		return msg
 	}
-	if err := j.rollback(ctx, s, lk); err != nil {
+	if err := j.rollback(ctx, s, lk, tally); err != nil {
 		return fmt.Errorf("%w; the staging directory %s is kept: AbortJob again retries", err, j.l.jobDir)
 	}
 	return recordProblemsError(s)
@@ -113,7 +142,7 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock) error {
 // uploads of its attempts are aborted, and those nobody recorded swept;
 // its _SUCCESS and sidecar are deleted. When all of that succeeded, the
 // journal records it and the staging and buffer directories are removed.
-func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
+func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock, tally *undoTally) error {
 	c := j.c
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -139,7 +168,7 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	}
 	verdicts := make([]verdict, len(ups))
 	_ = forEach(ctx, len(ups), c.opts.CommitConcurrency, false, func(ctx context.Context, i int) error {
-		del, err := j.undoUpload(ctx, s, ups[i])
+		del, err := j.undoUpload(ctx, s, ups[i], tally)
 		verdicts[i] = verdict{del, err}
 		return nil
 	})
@@ -160,9 +189,11 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock) error {
 	toDelete = append(toDelete, puts...)
 	if err := j.deleteKeys(ctx, toDelete); err != nil {
 		errs = append(errs, fmt.Errorf("delete the objects the job had completed: %w", err))
+	} else {
+		tally.addDeleted(len(toDelete))
 	}
 	x := s.index()
-	errs = append(errs, j.abortUploads(ctx, s.staleUploads(x)), j.sweep(ctx, s, x))
+	errs = append(errs, j.abortUploads(ctx, s.staleUploads(x), tally), j.sweep(ctx, s, x, tally))
 	if s.journal.began || s.journal.unreadable {
 		errs = append(errs, j.deleteOwnSuccess(ctx))
 	}
@@ -200,16 +231,19 @@ func (j *job) gone(ctx context.Context) {
 // MinIO answers 204 to aborting an upload it does not know, which the
 // backends catch with a ListParts first, but not when that check's answer
 // is lost. So once a commit had begun the object is checked either way.
-func (j *job) undoUpload(ctx context.Context, s *snapshot, p *multipart.PendingUpload) (bool, error) {
+func (j *job) undoUpload(ctx context.Context, s *snapshot, p *multipart.PendingUpload, tally *undoTally) (bool, error) {
 	st := s.journal
 	if done, ok := st.completed[p.Key]; ok && done.UploadID == p.UploadID {
 		return j.ownObject(ctx, p, done.ETag, st.beganAt)
 	}
 	err := j.c.store.AbortUpload(ctx, p.Key, p.UploadID)
 	switch {
-	case err != nil && !errors.Is(err, multipart.ErrNoSuchUpload):
+	case err == nil:
+		tally.addAborted(1)
+	case !errors.Is(err, multipart.ErrNoSuchUpload):
 		return false, err
-	case !st.began && !st.unreadable:
+	}
+	if !st.began && !st.unreadable {
 		return false, nil // no commit ran: nothing was completed
 	}
 	return j.ownObject(ctx, p, "", st.beganAt)

@@ -22,37 +22,68 @@ import (
 // kept, with its journal saying that the job is committed: a later
 // CommitJob or AbortJob (or the CLI) redoes the cleanup. The job is
 // committed either way, so CommitJob returns nil.
-func (j *job) finishCommit(ctx context.Context, s *snapshot, r *commitRun, lk *jobLock) error {
+func (j *job) finishCommit(ctx context.Context, s *snapshot, r *commitRun, lk *jobLock) *CommitResult {
 	if r != nil && r.jl != nil {
 		_ = r.jl.Close()
 	}
-	if err := j.cleanup(ctx, s); err != nil {
+	res := j.commitResult(s, r)
+	var tally undoTally
+	err := j.cleanup(ctx, s, &tally)
+	res.OrphanUploadsAborted = int(tally.aborted.Load())
+	if err != nil {
 		j.c.opts.Logger.WarnContext(ctx, "the job is committed but uploads of other attempts could not all be aborted; "+
 			"CommitJob or AbortJob again (or s3commit jobs abort) finishes the cleanup", "job", j.rec.JobID, "error", err)
-		return nil
+		res.CleanupErr = err
+		return res
 	}
 	j.warnRecordProblems(ctx, s)
 	j.removeDeferredFiles(ctx, s)
 	j.removeDirs(ctx, lk)
 	j.setFinished()
-	return nil
+	return res
+}
+
+// commitResult describes the committed job of snapshot s and what run r
+// did (nil: an earlier run committed it).
+func (j *job) commitResult(s *snapshot, r *commitRun) *CommitResult {
+	res := &CommitResult{
+		JobID: j.rec.JobID, Bucket: j.rec.Bucket, Destination: j.rec.Destination, SuccessKey: j.successKey(),
+		Tasks: len(s.sets),
+	}
+	for _, p := range s.uploads() {
+		res.Files++
+		res.Bytes += p.Length
+	}
+	for _, d := range s.deferred() {
+		res.Files++
+		res.Bytes += d.Length
+	}
+	if r == nil {
+		res.AlreadyCommitted = true
+		return res
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.UploadsCompleted, res.DeferredFilesPut, res.OldObjectsDeleted = r.completed, r.puts, r.deleted
+	res.Resumed = r.resumed
+	return res
 }
 
 // cleanup aborts, after a commit, what the job left in the store: the
 // uploads its attempts recorded that no pendingset holds, and the uploads
 // found by exact key where an upload nobody knows the ID of may exist.
-func (j *job) cleanup(ctx context.Context, s *snapshot) error {
+func (j *job) cleanup(ctx context.Context, s *snapshot, tally *undoTally) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	x := s.index()
-	errs := []error{j.abortUploads(ctx, s.staleUploads(x))}
-	errs = append(errs, j.sweep(ctx, s, x))
+	errs := []error{j.abortUploads(ctx, s.staleUploads(x), tally)}
+	errs = append(errs, j.sweep(ctx, s, x, tally))
 	return errors.Join(errs...)
 }
 
 // sweep lists the uploads at the snapshot's sweep keys and aborts those
 // that belong to the job but to no committed task.
-func (j *job) sweep(ctx context.Context, s *snapshot, x *uploadIndex) error {
+func (j *job) sweep(ctx context.Context, s *snapshot, x *uploadIndex, tally *undoTally) error {
 	keys := s.sweepKeys(x)
 	if len(keys) == 0 {
 		return nil
@@ -65,7 +96,7 @@ func (j *job) sweep(ctx context.Context, s *snapshot, x *uploadIndex) error {
 	for _, o := range s.orphans(x, listed) {
 		refs = append(refs, UploadRef{Key: o.Key, UploadID: o.UploadID})
 	}
-	return j.abortUploads(ctx, refs)
+	return j.abortUploads(ctx, refs, tally)
 }
 
 // warnRecordProblems logs the records that could not be read: uploads

@@ -53,15 +53,25 @@ type commitRun struct {
 // driver that knows its tasks uses it so that a task whose pendingset is
 // missing (failed, or not yet visible on a shared filesystem) stops the
 // commit before it changes anything.
-func (c *Committer) CommitJob(ctx context.Context, jobID string, opts CommitOptions) error {
+//
+// The result says what the commit did: the job's files and bytes, the
+// uploads it completed, the orphan uploads its cleanup aborted. It is nil
+// when the error is not.
+func (c *Committer) CommitJob(ctx context.Context, jobID string, opts CommitOptions) (*CommitResult, error) {
+	start := time.Now()
 	if err := opts.validate(); err != nil {
-		return fmt.Errorf("staging: commit job %s: %w", jobID, err)
+		return nil, fmt.Errorf("staging: commit job %s: %w", jobID, err)
 	}
 	j, err := c.openJob(ctx, jobID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return j.commit(ctx, opts)
+	res, err := j.commit(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	res.Duration = time.Since(start)
+	return res, nil
 }
 
 // CommitJob commits the job: it validates every pendingset before any
@@ -84,68 +94,70 @@ func (c *Committer) CommitJob(ctx context.Context, jobID string, opts CommitOpti
 // another CommitJob or AbortJob of the job runs (in any process sharing
 // the staging dir) it returns [ErrJobBusy]; there is no waiting.
 func (j *job) CommitJob(ctx context.Context) error {
-	return j.commit(ctx, CommitOptions{})
+	_, err := j.commit(ctx, CommitOptions{})
+	return err
 }
 
-func (j *job) commit(ctx context.Context, opts CommitOptions) error {
+func (j *job) commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 	if err := j.checkOpen(ctx); err != nil {
-		return fmt.Errorf("staging: commit job: %w", err)
+		return nil, fmt.Errorf("staging: commit job: %w", err)
 	}
 	lk, err := j.lock(ctx)
 	if err != nil {
-		return fmt.Errorf("staging: commit job: %w", err)
+		return nil, fmt.Errorf("staging: commit job: %w", err)
 	}
 	defer lk.release()
 	if err := j.checkOpen(ctx); err != nil { // finished while we waited
-		return fmt.Errorf("staging: commit job: %w", err)
+		return nil, fmt.Errorf("staging: commit job: %w", err)
 	}
-	if err := j.commitLocked(ctx, opts, lk); err != nil {
-		return fmt.Errorf("staging: commit job %s: %w", j.rec.JobID, err)
+	res, err := j.commitLocked(ctx, opts, lk)
+	if err != nil {
+		return nil, fmt.Errorf("staging: commit job %s: %w", j.rec.JobID, err)
 	}
-	return nil
+	return res, nil
 }
 
-func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock) error {
+func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock) (*CommitResult, error) {
 	s, err := j.snapshot(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	owned := false
 	if s.journal.began && !s.journal.succeeded {
 		if owned, err = j.successOwned(ctx); err != nil {
-			return fmt.Errorf("read %s to learn whether an earlier run committed the job: %w; CommitJob again retries", j.successKey(), err)
+			return nil, fmt.Errorf("read %s to learn whether an earlier run committed the job: %w; CommitJob again retries", j.successKey(), err)
 		}
 	}
 	switch s.commitAction(owned) {
 	case commitRefuseReverted:
-		return fmt.Errorf("%w: it was rolled back; its staging directory %s is left over: AbortJob removes it",
+		return nil, fmt.Errorf("%w: it was rolled back; its staging directory %s is left over: AbortJob removes it",
 			committer.ErrJobFinished, j.l.jobDir)
 	case commitRefuseReverting:
-		return fmt.Errorf("%w: a rollback of it began and did not finish (objects it had completed may be gone): AbortJob finishes the rollback",
+		return nil, fmt.Errorf("%w: a rollback of it began and did not finish (objects it had completed may be gone): AbortJob finishes the rollback",
 			committer.ErrJobFinished)
 	case commitFinishCleanup:
 		// Committed by an earlier run that stopped before its cleanup.
 		if owned {
 			j.journalSuccess(ctx, lk)
 		}
-		return j.finishCommit(ctx, s, nil, lk)
+		return j.finishCommit(ctx, s, nil, lk), nil
 	}
 	if j.rec.Conflict == committer.ConflictReplace && !j.rec.UniqueFilenames {
-		return fmt.Errorf("%w: the job uses the replace conflict mode without unique filenames, which this release refuses "+
+		return nil, fmt.Errorf("%w: the job uses the replace conflict mode without unique filenames, which this release refuses "+
 			"(a completion would overwrite an old object of the same name, which a revert cannot bring back); abort it and run it with unique filenames",
 			ErrInvalidOptions)
 	}
 	if !s.journal.began && !s.journal.unreadable {
 		if s, err = j.sealForCommit(ctx, s, opts); err != nil {
-			return err
+			return nil, err
 		}
 	} else if len(s.setProblems) > 0 {
-		return s.setProblems[0]
+		return nil, s.setProblems[0]
 	}
 	r := &commitRun{j: j, s: s, start: time.Now(), ups: s.uploads(), deferred: s.deferred(), st: s.journal, etags: make(map[string]string)}
 	defer r.closeBuffer()
 	if r.jl, err = j.h.openJournal(ctx, j.l, lk); err != nil {
-		return err
+		return nil, err
 	}
 	defer r.jl.Close()
 	if r.st.began {
@@ -154,14 +166,14 @@ func (j *job) commitLocked(ctx context.Context, opts CommitOptions, lk *jobLock)
 			"completed_before", len(r.st.completed))
 	} else {
 		if err := r.jl.add(ctx, journalEntry{Op: opBegin}); err != nil {
-			return err
+			return nil, err
 		}
 		r.st.began, r.st.beganAt = true, time.Now()
 	}
 	if err := r.run(ctx); err != nil {
 		return j.failCommit(ctx, r, err, lk)
 	}
-	return j.committed(ctx, r, lk)
+	return j.committed(ctx, r, lk), nil
 }
 
 // sealForCommit checks a job whose commit has not begun (the expected
@@ -217,7 +229,7 @@ func (r *commitRun) run(ctx context.Context) error {
 }
 
 // committed journals that the job is committed and cleans up.
-func (j *job) committed(ctx context.Context, r *commitRun, lk *jobLock) error {
+func (j *job) committed(ctx context.Context, r *commitRun, lk *jobLock) *CommitResult {
 	if err := r.jl.add(ctx, journalEntry{Op: opSuccess}); err != nil {
 		// _SUCCESS is written: the job is committed whatever the journal says.
 		j.c.opts.Logger.WarnContext(ctx, "could not journal the end of the commit", "error", err)
@@ -420,7 +432,7 @@ func addDuration(stats *success.IOStatistics, name string, ms []int64) {
 // past the point of no return and an interrupted one (a cancelled context
 // is a crash: nothing is undone) keep their state, as KeepStateOnFailure
 // does; any other is reverted.
-func (j *job) failCommit(ctx context.Context, r *commitRun, cause error, lk *jobLock) error {
+func (j *job) failCommit(ctx context.Context, r *commitRun, cause error, lk *jobLock) (*CommitResult, error) {
 	interrupted := ctx.Err() != nil
 	if r.writingSuccess && !interrupted {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -428,30 +440,30 @@ func (j *job) failCommit(ctx context.Context, r *commitRun, cause error, lk *job
 		cancel()
 		if err == nil && owned {
 			j.c.opts.Logger.InfoContext(ctx, "the _SUCCESS write failed but reached the store: the job is committed", "job", j.rec.JobID, "error", cause)
-			return j.committed(ctx, r, lk)
+			return j.committed(ctx, r, lk), nil
 		}
 	}
 	_ = r.jl.Close()
 	transient := multipart.IsRetryable(cause)
 	switch r.s.failureAction(interrupted, transient, j.c.opts.KeepStateOnFailure) {
 	case failRollForward:
-		return fmt.Errorf("%w; %w: replace mode had begun deleting the old objects, so the job's state is kept and only CommitJob may finish it (AbortJob refuses)",
+		return nil, fmt.Errorf("%w; %w: replace mode had begun deleting the old objects, so the job's state is kept and only CommitJob may finish it (AbortJob refuses)",
 			cause, ErrPastPointOfNoReturn)
 	case failKeep:
 		if interrupted {
-			return fmt.Errorf("%w; the commit was interrupted: CommitJob resumes it, AbortJob rolls it back", cause)
+			return nil, fmt.Errorf("%w; the commit was interrupted: CommitJob resumes it, AbortJob rolls it back", cause)
 		}
 		if transient {
-			return fmt.Errorf("%w; the store did not answer after the retries, so what the calls did is not known and nothing is undone: "+
+			return nil, fmt.Errorf("%w; the store did not answer after the retries, so what the calls did is not known and nothing is undone: "+
 				"the job's state is kept, CommitJob resumes it once the store answers, AbortJob rolls it back", cause)
 		}
-		return fmt.Errorf("%w; the job's state is kept (KeepStateOnFailure): CommitJob resumes it, AbortJob rolls it back", cause)
+		return nil, fmt.Errorf("%w; the job's state is kept (KeepStateOnFailure): CommitJob resumes it, AbortJob rolls it back", cause)
 	}
 	j.c.opts.Logger.WarnContext(ctx, "job commit failed; reverting", "job", j.rec.JobID, "error", cause)
-	if err := j.rollback(ctx, r.s, lk); err != nil {
-		return fmt.Errorf("%w; reverting failed too: %w; AbortJob retries the rollback", cause, err)
+	if err := j.rollback(ctx, r.s, lk, nil); err != nil {
+		return nil, fmt.Errorf("%w; reverting failed too: %w; AbortJob retries the rollback", cause, err)
 	}
-	return fmt.Errorf("%w; the job was reverted: none of its objects is visible", cause)
+	return nil, fmt.Errorf("%w; the job was reverted: none of its objects is visible", cause)
 }
 
 // journalSuccess journals that the job is committed, found so by its

@@ -149,7 +149,7 @@ func TestDeferredFileCheckedBeforeAnyWrite(t *testing.T) {
 			restore := tt.spoil(t, e, jobID)
 			driver := e.committer(t, nil) // a driver needs no threshold to write deferred files
 			puts, completes := e.fault.Calls(faultstore.OpPutObject), e.fault.Calls(faultstore.OpCompleteUpload)
-			err = driver.CommitJob(ctx, jobID, staging.CommitOptions{})
+			_, err = driver.CommitJob(ctx, jobID, staging.CommitOptions{})
 			require.ErrorIs(t, err, staging.ErrDeferredFile)
 			assert.Contains(t, err.Error(), tt.reason)
 			assert.Contains(t, err.Error(), "DeferredPutThreshold")
@@ -158,7 +158,8 @@ func TestDeferredFileCheckedBeforeAnyWrite(t *testing.T) {
 			assert.Empty(t, e.objects(t, e.dest+"/"), "nothing visible (the task's upload stays pending)")
 
 			restore()
-			require.NoError(t, e.committer(t, nil).CommitJob(ctx, jobID, staging.CommitOptions{}), "the job was left committable")
+			_, err = e.committer(t, nil).CommitJob(ctx, jobID, staging.CommitOptions{})
+			require.NoError(t, err, "the job was left committable")
 			e.requireCommitted(t, jobID, wantDeferred(e, jobID), nil)
 			e.requireDirsGone(t, jobID)
 		})
@@ -332,7 +333,7 @@ func TestDeferredFileChangedAfterTheCheck(t *testing.T) {
 			driver, err := staging.New(changingStore{Store: e.fault, key: e.key(j.ID(), "a.csv"),
 				file: filepath.Join(e.bufferDir, j.ID(), "t0_0", "a.csv")}, e.options(func(o *staging.Options) { o.Checksums = mode }))
 			require.NoError(t, err)
-			err = driver.CommitJob(ctx, j.ID(), staging.CommitOptions{})
+			_, err = driver.CommitJob(ctx, j.ID(), staging.CommitOptions{})
 			require.Error(t, err)
 			if mode == multipart.ChecksumRecordOnly {
 				require.ErrorIs(t, err, staging.ErrFileChanged)

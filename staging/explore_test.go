@@ -463,7 +463,7 @@ func (w *world) finish(ctx context.Context, c *Committer, commit bool) {
 			return
 		}
 		if commit {
-			err := c.CommitJob(ctx, exploreJob, CommitOptions{ExpectedTasks: w.cfg.taskIDs()})
+			_, err := c.CommitJob(ctx, exploreJob, CommitOptions{ExpectedTasks: w.cfg.taskIDs()})
 			switch {
 			case err == nil, errors.Is(err, committer.ErrJobNotFound):
 				return

@@ -20,7 +20,7 @@ const cleanupTimeout = 5 * time.Minute
 
 // abortUploads aborts the given uploads in parallel. An upload that is
 // gone already is fine. The caller's cancellation does not stop it.
-func (j *job) abortUploads(ctx context.Context, ups []UploadRef) error {
+func (j *job) abortUploads(ctx context.Context, ups []UploadRef, tally *undoTally) error {
 	c := j.c
 	var todo []UploadRef
 	seen := make(map[UploadRef]bool)
@@ -39,8 +39,11 @@ func (j *job) abortUploads(ctx context.Context, ups []UploadRef) error {
 	return forEach(ctx, len(todo), c.opts.CommitConcurrency, false, func(ctx context.Context, i int) error {
 		u := todo[i]
 		err := c.store.AbortUpload(ctx, u.Key, u.UploadID)
-		if errors.Is(err, multipart.ErrNoSuchUpload) {
+		switch {
+		case errors.Is(err, multipart.ErrNoSuchUpload):
 			err = nil
+		case err == nil:
+			tally.addAborted(1)
 		}
 		c.progress(PhaseAbort, int(done.Add(1)), len(todo))
 		return err

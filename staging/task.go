@@ -516,7 +516,7 @@ func (a *taskAttempt) abortUploads(ctx context.Context, pending []*multipart.Pen
 			ups = append(ups, UploadRef{Key: p.Key, UploadID: p.UploadID})
 		}
 	}
-	if err := a.j.abortUploads(ctx, ups); err != nil {
+	if err := a.j.abortUploads(ctx, ups, nil); err != nil {
 		a.j.c.opts.Logger.WarnContext(ctx, "could not abort every upload of the attempt; AbortJob retries",
 			"task", a.taskID, "attempt", a.attempt, "error", err)
 	}
@@ -597,7 +597,7 @@ func (a *taskAttempt) AbortTask(ctx context.Context) error {
 					refs = append(refs, UploadRef{Key: i.Key, UploadID: i.UploadID})
 				}
 			}
-			if err := a.j.abortUploads(ctx, refs); err != nil {
+			if err := a.j.abortUploads(ctx, refs, nil); err != nil {
 				errs = append(errs, err)
 			}
 		}

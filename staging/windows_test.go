@@ -499,26 +499,27 @@ func TestCommitJobExpectsTasks(t *testing.T) {
 		{ExpectedTasks: []string{"task-0", "task-1"}},
 		{ExpectedTaskCount: 2},
 	} {
-		err = c.CommitJob(ctx, "job", opts)
+		_, err = c.CommitJob(ctx, "job", opts)
 		require.ErrorIs(t, err, staging.ErrMissingTasks, "%+v", opts)
 		assert.NoDirExists(t, filepath.Join(e.stagingDir, "job", "commit"), "no commit began")
 	}
-	err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTasks: []string{"task-1"}})
+	_, err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTasks: []string{"task-1"}})
 	require.ErrorIs(t, err, staging.ErrMissingTasks)
 	assert.Contains(t, err.Error(), "task-1")
-	err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTaskCount: 2, ExpectedTasks: []string{"x"}})
+	_, err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTaskCount: 2, ExpectedTasks: []string{"x"}})
 	require.ErrorIs(t, err, staging.ErrInvalidOptions)
 
 	// The missing task can still commit; then the job commits.
 	b := writeTask(t, j, "task-1", 0, map[string]string{"b.json": "b"})
 	require.NoError(t, b.CommitTask(ctx))
-	err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTasks: []string{"task-0"}})
+	_, err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTasks: []string{"task-0"}})
 	require.ErrorIs(t, err, staging.ErrUnexpectedTasks)
 	assert.Contains(t, err.Error(), "task-1")
-	err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTaskCount: 1})
+	_, err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTaskCount: 1})
 	require.ErrorIs(t, err, staging.ErrUnexpectedTasks)
 
-	require.NoError(t, c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTasks: []string{"task-1", "task-0"}}))
+	_, err = c.CommitJob(ctx, "job", staging.CommitOptions{ExpectedTasks: []string{"task-1", "task-0"}})
+	require.NoError(t, err)
 	e.requireCommitted(t, "job", map[string]string{e.key("job", "a.json"): "a", e.key("job", "b.json"): "b"}, nil)
 }
 

@@ -32,8 +32,8 @@ JSON shape (--json):
   {
     "id": "job-1",
     "destination": "s3://bucket/tables/events",
-    "uploads_aborted": 4,    // pending and orphan uploads found before the abort
-    "objects_deleted": 0     // objects an interrupted job commit had completed
+    "uploads_aborted": 4,    // uploads the abort aborted: pending, of attempts, found by key
+    "objects_deleted": 0     // objects of an interrupted job commit it deleted
   }`
 
 const jobsAbortExample = `  s3commit jobs abort /shared/staging job-1
@@ -71,8 +71,7 @@ func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, op jobO
 	if err != nil {
 		return err
 	}
-	rep := oj.report
-	err = oj.job.AbortJob(ctx)
+	res, err := oj.committer.AbortJob(ctx, jobID)
 	oj.prog.finish()
 	switch {
 	case errors.Is(err, staging.ErrPastPointOfNoReturn):
@@ -83,13 +82,13 @@ func jobsAbort(ctx context.Context, g *globalOptions, dir, jobID string, op jobO
 	case errors.Is(err, staging.ErrDamagedRecords):
 		return fmt.Errorf("abort job %s: the job is rolled back, but %w", jobID, err)
 	case err != nil:
-		return fmt.Errorf("abort job %s: %w", jobID, err)
+		return fmt.Errorf("abort job %s: %w", jobID, jobError(err, dir, jobID))
 	}
 	out := jobsAbortJSON{
 		ID:             jobID,
-		Destination:    destURL(&rep.JobInfo),
-		UploadsAborted: rep.Pending + len(rep.Orphans),
-		ObjectsDeleted: rep.Completed,
+		Destination:    destURL(&oj.report.JobInfo),
+		UploadsAborted: res.UploadsAborted,
+		ObjectsDeleted: res.ObjectsDeleted,
 	}
 	if g.JSON {
 		return writeJSON(stdout, out)

@@ -12,7 +12,6 @@ import (
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/staging"
-	"github.com/s3commit/s3commit/success"
 )
 
 const jobsCommitLong = `Commit a job whose tasks committed but whose driver did not (it died, or
@@ -94,10 +93,8 @@ func newJobsCommitCommand(g *globalOptions, stdout, stderr io.Writer) *cobra.Com
 // openedJob is a job opened through the staging committer with a store on
 // its bucket.
 type openedJob struct {
-	store     multipart.Store
-	report    *staging.JobReport // reconciled before the operation
+	report    *staging.JobReport // the job's records, read before the operation
 	committer *staging.Committer
-	job       committer.Job
 	prog      *commitProgress
 }
 
@@ -114,9 +111,10 @@ func bufferDirFlag(cmd *cobra.Command, op *jobOp) {
 		"also remove the job's directory under this buffer dir (the BufferDir its tasks used, on a volume this machine shares); by default no buffer dir is touched")
 }
 
-// openJob reads the job record, builds a store on the job's bucket,
-// reconciles the job with it and opens the job. A job with invalid
-// pendingsets is refused unless op.abort (AbortJob rolls such a job back).
+// openJob reads the job's records, builds a store on the job's bucket and
+// opens the job. No upload is listed: the commit or abort finds what it
+// needs and says what it did. A job with invalid pendingsets is refused
+// unless op.abort (AbortJob rolls such a job back).
 // The committer's buffer dir is op.bufferDir or, when empty, a temporary
 // directory of its own that holds nothing of the job: no buffer dir on
 // this machine is removed unless the operator names it. A staging dir in
@@ -128,20 +126,22 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp,
 	if err != nil {
 		return nil, err
 	}
-	rep, st, err := reconcileJob(ctx, g, d, jobID, func(rep *staging.JobReport) error {
-		if err := problemsError(&rep.JobInfo); err != nil {
-			if !abort {
-				return err
-			}
-			fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", termText(oneLine(err.Error())))
-		}
-		return nil
-	})
+	rep, err := readJob(ctx, g, d, jobID)
 	if errors.Is(err, committer.ErrJobNotFound) {
 		// Nothing to commit or abort; what a crash left of setting it up
 		// or removing it goes.
 		removeRemnants(ctx, g, d, jobID)
 	}
+	if err != nil {
+		return nil, err
+	}
+	if err := problemsError(&rep.JobInfo); err != nil {
+		if !abort {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "s3commit: warning: %s; rolling back the job's valid uploads and its attempts' uploads\n", termText(oneLine(err.Error())))
+	}
+	st, err := g.store(ctx, rep.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +183,7 @@ func openJob(ctx context.Context, g *globalOptions, dir, jobID string, op jobOp,
 	if err != nil {
 		return nil, err
 	}
-	j, err := c.OpenJob(ctx, jobID)
-	if err != nil {
-		return nil, jobError(err, dir, jobID)
-	}
-	return &openedJob{store: st, report: rep, committer: c, job: j, prog: prog}, nil
+	return &openedJob{report: rep, committer: c, prog: prog}, nil
 }
 
 // jobsCommit commits job jobID of dir.
@@ -197,34 +193,24 @@ func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, op job
 	if err != nil {
 		return err
 	}
-	rep := oj.report
-	err = oj.committer.CommitJob(ctx, jobID, expect)
+	res, err := oj.committer.CommitJob(ctx, jobID, expect)
 	oj.prog.finish()
 	if err != nil {
 		// The error says what became of the job: reverted, kept for a
 		// resume, or busy.
 		return fmt.Errorf("commit job %s: %w", jobID, jobError(err, dir, jobID))
 	}
-	successKey := rep.Destination + "/" + staging.SuccessMarker
 	out := jobsCommitJSON{
-		ID:          jobID,
-		Destination: destURL(&rep.JobInfo),
-		Success:     s3URL{Bucket: rep.Bucket, Key: successKey}.String(),
+		ID:                   jobID,
+		Destination:          destURL(&oj.report.JobInfo),
+		FilesCompleted:       res.Files,
+		Bytes:                res.Bytes,
+		Success:              s3URL{Bucket: res.Bucket, Key: res.SuccessKey}.String(),
+		OrphanUploadsAborted: res.OrphanUploadsAborted,
 	}
-	d, err := success.Read(ctx, oj.store, successKey)
-	if err != nil {
-		return fmt.Errorf("job %s is committed, but its manifest %s could not be read: %w", jobID, out.Success, err)
-	}
-	out.FilesCompleted = len(d.Files)
-	for _, f := range d.Files {
-		out.Bytes += f.Size
-	}
-	out.OrphanUploadsAborted, err = uploadsGone(ctx, oj.store, rep.Orphans)
-	if err != nil {
-		return fmt.Errorf("job %s is committed, but checking that its orphan uploads are gone failed: %w", jobID, err)
-	}
-	if left := len(rep.Orphans) - out.OrphanUploadsAborted; left > 0 {
-		fmt.Fprintf(stderr, "s3commit: warning: job %s is committed but %s of its attempts remain; abort them with 's3commit uploads abort'\n", jobID, count(left, "orphan upload"))
+	if res.CleanupErr != nil {
+		fmt.Fprintf(stderr, "s3commit: warning: job %s is committed but its cleanup failed (%s): uploads of its attempts may remain; "+
+			"'s3commit jobs abort %s %s' finishes the cleanup\n", jobID, termText(oneLine(res.CleanupErr.Error())), dir, jobID)
 	}
 	if g.JSON {
 		return writeJSON(stdout, out)
@@ -235,32 +221,4 @@ func jobsCommit(ctx context.Context, g *globalOptions, dir, jobID string, op job
 		fmt.Fprintf(stdout, "Orphan uploads aborted: %d\n", out.OrphanUploadsAborted)
 	}
 	return nil
-}
-
-// uploadsGone counts the given uploads that the store no longer lists, by
-// exact key.
-func uploadsGone(ctx context.Context, st multipart.Store, ups []staging.OrphanUpload) (int, error) {
-	live := make(map[string]bool)
-	listed := make(map[string]bool)
-	for _, u := range ups {
-		if listed[u.Key] {
-			continue
-		}
-		listed[u.Key] = true
-		for up, err := range st.ListUploads(ctx, u.Key) {
-			if err != nil {
-				return 0, err
-			}
-			if up.Key == u.Key {
-				live[up.Key+"\x00"+up.UploadID] = true
-			}
-		}
-	}
-	gone := 0
-	for _, u := range ups {
-		if !live[u.Key+"\x00"+u.UploadID] {
-			gone++
-		}
-	}
-	return gone, nil
 }

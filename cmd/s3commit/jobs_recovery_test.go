@@ -37,7 +37,8 @@ func TestJobsAbortRefusesAReplacePastThePointOfNoReturn(t *testing.T) {
 	require.NoError(t, a.CommitTask(ctx))
 	denied, err := staging.New(faultstore.New(e.store, faultstore.Fail(faultstore.OpPutObject, multipart.ErrAccessDenied)), opts)
 	require.NoError(t, err)
-	require.ErrorIs(t, denied.CommitJob(ctx, jobID, staging.CommitOptions{}), staging.ErrPastPointOfNoReturn)
+	_, err = denied.CommitJob(ctx, jobID, staging.CommitOptions{})
+	require.ErrorIs(t, err, staging.ErrPastPointOfNoReturn)
 
 	stdout, stderr, code := e.run(t, "jobs", "show", e.stagingDir, jobID)
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)

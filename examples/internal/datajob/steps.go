@@ -90,7 +90,7 @@ func (r *runner) commitJob(ctx context.Context, st *awsstore.Store, j committer.
 		return err
 	}
 	fmt.Fprintf(r.stderr, "committing job %s\n", j.ID())
-	if err := cm.CommitJob(ctx, j.ID(), staging.CommitOptions{ExpectedTasks: taskIDs(r.c.tasks)}); err != nil {
+	if _, err := cm.CommitJob(ctx, j.ID(), staging.CommitOptions{ExpectedTasks: taskIDs(r.c.tasks)}); err != nil {
 		switch {
 		case errors.Is(err, staging.ErrMissingTasks):
 			return fmt.Errorf("job %s: %w; run the missing tasks (datajob task --task-index I) and commit again, or abort the job (datajob abort)", j.ID(), err)
