@@ -7,7 +7,9 @@ TOOLS_DIR := $(CURDIR)/.tools/bin
 export S3COMMIT_TOOLS_DIR := $(TOOLS_DIR)
 
 # The Go release that builds, tests and lints, also named by the toolchain
-# lines of go.mod, bench/go.mod and tools/go.mod, .ci/run and scripts/*.sh.
+# lines of go.mod, bench/go.mod, tools/go.mod and
+# multipart/storetest/miniocontainer/go.mod,
+# .ci/run and scripts/*.sh.
 # A machine that sets GOTOOLCHAIN=local ignores those lines, so every recipe
 # runs with GOTOOLCHAIN set to it: the go command fetches that release from
 # the module proxy on first use (about 76 MB, into the module cache) and runs
@@ -46,6 +48,12 @@ VULNDB_DIR     := $(CURDIR)/.tools/vulndb
 VULNDB_STAMP   := $(VULNDB_DIR)/.vulndb-$(VULNDB_VERSION)
 VULN_DB        ?= file://$(VULNDB_DIR)
 
+# MinIO in Docker through testcontainers-go for users' tests, a module of its
+# own so that importing the library does not bring testcontainers-go and the
+# Docker client into users' module graphs. Its test of a real container skips
+# where no Docker engine runs; the others need none.
+MINIOCONTAINER := multipart/storetest/miniocontainer
+
 FUZZTIME ?= 15s
 TEST_TIMEOUT ?= 20m
 
@@ -58,9 +66,9 @@ help:
 	@echo "make demo    run the example data job on a local MinIO (one task fails, one is killed) and show the result with the CLI;"
 	@echo "             make demo STAGING=bucket keeps its staging dir in the bucket instead of a local directory"
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
-	@echo "make test    go vet + go test -race in the module and in bench/ (integration tests start MinIO and versitygw)"
+	@echo "make test    go vet + go test -race in the module, in bench/ and in $(MINIOCONTAINER)/ (integration tests start MinIO and versitygw)"
 	@echo "make lint    gofmt check, go vet, staticcheck and make vulncheck"
-	@echo "make vulncheck  govulncheck over the module and bench/, against a database built offline from a pinned golang.org/x/vulndb (VULN_DB=https://vuln.go.dev for the online one)"
+	@echo "make vulncheck  govulncheck over the module, bench/ and $(MINIOCONTAINER)/, against a database built offline from a pinned golang.org/x/vulndb (VULN_DB=https://vuln.go.dev for the online one)"
 	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
 	@echo "make bench-full  full-size benchmark (writes several GiB)"
 	@echo "make fuzz    run every fuzz target for FUZZTIME ($(FUZZTIME))"
@@ -111,6 +119,7 @@ test: tools
 	set -o pipefail; $(GO) test -timeout $(TEST_TIMEOUT) -run '^TestExplore$$' -parallel 4 -v ./staging/ -args -explore.servers sample | grep -Ev '^(=== |    --- PASS|        --- PASS)' 
 	cd bench && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd tools && $(GO) test ./...
+	cd $(MINIOCONTAINER) && $(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # The example data job on a MinIO started on loopback, shown with the CLI
 # (scripts/demo.sh). Installs the pinned MinIO first, as make test does.
@@ -131,24 +140,26 @@ explore: tools
 # Unit tests only: no server is started.
 test-short:
 	$(GO) test -short -race ./...
+	cd $(MINIOCONTAINER) && $(GO) test -short -race ./...
 
 lint: $(STATICCHECK) vulncheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@for f in go.mod bench/go.mod tools/go.mod; do grep -qx 'toolchain $(GO_TOOLCHAIN)' $$f || { echo "$$f: no 'toolchain $(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
+	@for f in go.mod bench/go.mod tools/go.mod $(MINIOCONTAINER)/go.mod; do grep -qx 'toolchain $(GO_TOOLCHAIN)' $$f || { echo "$$f: no 'toolchain $(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	@for f in .ci/run scripts/*.sh; do grep -q '^export GOTOOLCHAIN=$(GO_TOOLCHAIN)$$' $$f || { echo "$$f: no 'export GOTOOLCHAIN=$(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 	cd tools && $(GO) vet ./... && $(STATICCHECK) ./...
+	cd $(MINIOCONTAINER) && $(GO) vet ./... && $(STATICCHECK) ./...
 
-# Fails (exit status 3) when the code of either module calls a function
+# Fails (exit status 3) when the code of any of these modules calls a function
 # with a known vulnerability, in a module or in the standard library of
 # GO_TOOLCHAIN; vulnerabilities only in packages or modules that are
 # required but not called are not failures (-show verbose lists them).
 # govulncheck runs `go` from PATH, with the GOTOOLCHAIN above.
-# Both modules are checked before it fails.
+# Every module is checked before it fails.
 vulncheck: $(GOVULNCHECK) $(if $(filter file://$(VULNDB_DIR),$(VULN_DB)),$(VULNDB_STAMP))
-	@status=0; for dir in . bench; do \
+	@status=0; for dir in . bench $(MINIOCONTAINER); do \
 		echo "cd $$dir && govulncheck -db $(VULN_DB) ./..."; \
 		(cd $$dir && $(GOVULNCHECK) -db $(VULN_DB) ./...) || status=$$?; \
 	done; exit $$status

@@ -14,8 +14,12 @@
 // Outside tests, [Start] returns an error instead of skipping, and the caller
 // terminates the container with [Container.Terminate].
 //
-// The package is separate from multipart/storetest and the backends so that
-// only programs that import it depend on testcontainers-go.
+// The package is a module of its own, apart from the module of the library:
+//
+//	go get github.com/s3commit/s3commit/multipart/storetest/miniocontainer
+//
+// Only the modules that require it have testcontainers-go and the Docker
+// client in their module graph; importing the library brings neither.
 package miniocontainer
 
 import (
