@@ -95,7 +95,7 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 			return nil, fmt.Errorf("%w: StagingDir %s is on bucket %q, but the store is on bucket %q; give a StagingStore on %q, or a StagingDir on %q",
 				ErrInvalidOptions, u, u.bucket, st.Bucket(), u.bucket, st.Bucket())
 		}
-		if u.overlaps(store.Bucket(), opts.Destination) {
+		if opts.Destination != "" && u.overlaps(store.Bucket(), opts.Destination) {
 			return nil, fmt.Errorf("%w: StagingDir %s and the destination s3://%s/%s contain one another: the job's records would be taken for its output; "+
 				"give a staging prefix outside the destination, such as s3://%s/_staging", ErrInvalidOptions, u, store.Bucket(), opts.Destination, u.bucket)
 		}
@@ -153,6 +153,10 @@ func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, 
 	}
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: setup job: %w", err)
+	}
+	if c.opts.Destination == "" {
+		return nil, fmt.Errorf("staging: setup job %s: %w: Destination is empty: give the key prefix that receives the job's output "+
+			"(a process that only opens jobs set up by others may leave it empty)", jobID, ErrInvalidOptions)
 	}
 	c.warnMountOptions(ctx)
 	h, err := c.home(ctx, true)

@@ -57,7 +57,10 @@ type Options struct {
 	BufferPerm fs.FileMode
 	// Destination is the key prefix, in the store's bucket, that receives
 	// the job's output, without a leading '/'; a trailing '/' is trimmed.
-	// Required. Hadoop: the job's output path.
+	// Required by SetupJob, which records it in the job record; a process
+	// that only opens existing jobs (a task worker, a tool) leaves it
+	// empty and works with the destination of each job's record. Hadoop:
+	// the job's output path.
 	Destination string
 	// Mode is the committer: directory (default) or partitioned. Hadoop:
 	// fs.s3a.committer.name ("directory" or "partitioned").
@@ -205,10 +208,12 @@ func (o *Options) validate() error {
 	if o.BufferPerm&^fs.ModePerm != 0 || o.BufferPerm&0o600 != 0o600 {
 		return bad("BufferPerm %v: give permission bits that let the owner read and write, e.g. 0600 or 0640", o.BufferPerm)
 	}
-	if err := validateDestination(o.Destination); err != nil {
-		return bad("Destination: %v", err)
+	if o.Destination != "" {
+		if err := validateDestination(o.Destination); err != nil {
+			return bad("Destination: %v", err)
+		}
+		o.Destination = strings.TrimRight(o.Destination, "/")
 	}
-	o.Destination = strings.TrimRight(o.Destination, "/")
 	if o.Mode == "" {
 		o.Mode = committer.ModeDirectory
 	}

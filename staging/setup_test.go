@@ -30,7 +30,6 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"staging store without URL", func(o *staging.Options) { o.StagingStore = memstore.New("lake") }, "StagingStore is given"},
 		{"staging dir as a file URL", func(o *staging.Options) { o.StagingDir = "file:///mnt/staging" }, "is a file:// URL"},
 		{"buffer dir in the store", func(o *staging.Options) { o.BufferDir = "s3://bucket/buffer" }, "BufferDir"},
-		{"no destination", func(o *staging.Options) { o.Destination = "" }, "is empty"},
 		{"only slashes", func(o *staging.Options) { o.Destination = "//" }, "is empty"},
 		{"leading slash", func(o *staging.Options) { o.Destination = "/events" }, "starts with '/'"},
 		{"dot dot", func(o *staging.Options) { o.Destination = "a/../b" }, "segment"},
@@ -53,6 +52,28 @@ func TestNewValidatesOptions(t *testing.T) {
 	require.ErrorIs(t, err, staging.ErrInvalidOptions, "a bucket name S3 refuses, which the job record could not be read back with")
 	_, err = staging.New(e.mem, e.options(func(o *staging.Options) { o.Destination = "events/" }))
 	require.NoError(t, err, "a trailing slash is trimmed")
+}
+
+// A process that only opens jobs (a task worker, a tool) needs no
+// Destination: it works with the job record's. SetupJob needs one.
+func TestNewWithoutDestination(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	worker := e.committer(t, func(o *staging.Options) { o.Destination = "" })
+	_, err := worker.SetupJob(ctx, "job")
+	require.ErrorIs(t, err, staging.ErrInvalidOptions)
+	assert.Contains(t, err.Error(), "Destination is empty")
+
+	driver := e.committer(t, nil)
+	_, err = driver.SetupJob(ctx, "job")
+	require.NoError(t, err)
+	j, err := worker.OpenJob(ctx, "job")
+	require.NoError(t, err)
+	require.NoError(t, writeTask(t, j, "t0", 0, map[string]string{"a.csv": "a"}).CommitTask(ctx))
+	res, err := worker.CommitJob(ctx, "job", staging.CommitOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, e.dest, res.Destination, "the job record's destination")
+	e.requireCommitted(t, "job", map[string]string{e.key("job", "a.csv"): "a"}, nil)
 }
 
 func TestSetupJob(t *testing.T) {
