@@ -13,10 +13,12 @@
 // upload, and the Hadoop-compatible pending-upload records
 // ([PendingUpload], [PendingSet]) that describe such uploads.
 //
-// For those who write a Store backend it offers an exact-length request
-// body ([SizedBody]), a lazy iterator over a paged listing ([Paginate]),
-// S3's limits on listing and deleting ([MaxListPageSize], [MaxDeleteKeys])
-// and its rules for bucket names ([ValidateBucketName]).
+// It also states S3's limits on listing and deleting ([MaxListPageSize],
+// [MaxDeleteKeys]) and its rules for bucket names ([ValidateBucketName]).
+// What a Store backend's author needs besides (an exact-length request
+// body, paged listings, the classification of HTTP answers, the shared
+// request runner of the S3 backends) is in package
+// [github.com/s3commit/s3commit/multipart/storekit].
 //
 // Errors returned by a Store are classified into kinds ([ErrNotFound],
 // [ErrNoSuchUpload], [ErrPreconditionFailed], …) that callers test with

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"syscall"
 	"unicode/utf8"
 )
 
@@ -178,76 +175,4 @@ func IsRetryable(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrServer) || errors.Is(err, ErrNetwork)
-}
-
-// ClassifyHTTP maps an S3 error code and HTTP status to a kind. Backends use
-// it so that every backend classifies the same answer the same way; code may
-// be empty (HEAD responses carry no body) and status may be 0 (unknown).
-func ClassifyHTTP(code string, status int) error {
-	switch code {
-	case "NoSuchKey", "NotFound":
-		return ErrNotFound
-	case "NoSuchUpload":
-		return ErrNoSuchUpload
-	case "PreconditionFailed", "ConditionalRequestConflict":
-		return ErrPreconditionFailed
-	case "InvalidPart", "InvalidPartOrder", "EntityTooSmall":
-		return ErrInvalidPart
-	case "SlowDown", "SlowDownRead", "SlowDownWrite", "Throttling", "ThrottlingException",
-		"RequestLimitExceeded", "TooManyRequests", "RequestThrottled", "TooManyRequestsException":
-		return ErrThrottled
-	case "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized", "RequestTimeout",
-		// versitygw (posix) answers 409 ExistingObjectIsDirectory when it
-		// cannot create an object's directory or link the object into it,
-		// also when a concurrent delete removed that directory as it
-		// emptied it: a race that the same request survives when sent
-		// again. A real directory at the key gets the same answer every
-		// time, and the retries end.
-		"ExistingObjectIsDirectory":
-		return ErrServer
-	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
-		"InvalidToken", "ExpiredToken", "Forbidden",
-		// versitygw answers an unknown access key with 404 XAdminUserNotFound.
-		"XAdminUserNotFound":
-		return ErrAccessDenied
-	case "NoSuchBucket":
-		return ErrBucketNotFound
-	case "InvalidArgument", "InvalidRequest", "EntityTooLarge", "KeyTooLongError",
-		"InvalidObjectName", "XMinioInvalidObjectName", "InvalidBucketName", "MalformedXML",
-		"InvalidDigest", "IncompleteBody":
-		return ErrInvalidArgument
-	case "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch":
-		return ErrChecksumMismatch
-	}
-	switch {
-	case status == 404:
-		return ErrNotFound
-	case status == 412:
-		return ErrPreconditionFailed
-	case status == 403:
-		return ErrAccessDenied
-	case status == 429 || status == 503:
-		return ErrThrottled
-	case status >= 500:
-		return ErrServer
-	case status == 400:
-		return ErrInvalidArgument
-	}
-	return nil
-}
-
-// IsNetworkError reports whether err is a transport failure (connection
-// refused or reset, timeout, truncated body) rather than an answer from the
-// store. Backends use it to classify errors without an HTTP response.
-func IsNetworkError(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EPIPE)
 }

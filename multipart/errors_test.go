@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -14,45 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestClassifyHTTP(t *testing.T) {
-	tests := []struct {
-		code   string
-		status int
-		want   error
-	}{
-		{"NoSuchKey", 404, ErrNotFound},
-		{"", 404, ErrNotFound},
-		{"NoSuchUpload", 404, ErrNoSuchUpload},
-		{"NoSuchBucket", 404, ErrBucketNotFound},
-		{"PreconditionFailed", 412, ErrPreconditionFailed},
-		{"", 412, ErrPreconditionFailed},
-		{"ConditionalRequestConflict", 409, ErrPreconditionFailed},
-		{"InvalidPart", 400, ErrInvalidPart},
-		{"InvalidPartOrder", 400, ErrInvalidPart},
-		{"EntityTooSmall", 400, ErrInvalidPart},
-		{"SlowDown", 503, ErrThrottled},
-		{"", 503, ErrThrottled},
-		{"", 429, ErrThrottled},
-		{"InternalError", 500, ErrServer},
-		{"ExistingObjectIsDirectory", 409, ErrServer}, // versitygw, when a concurrent delete removed the directory
-		{"", 502, ErrServer},
-		{"AccessDenied", 403, ErrAccessDenied},
-		{"InvalidAccessKeyId", 403, ErrAccessDenied},
-		{"SignatureDoesNotMatch", 403, ErrAccessDenied},
-		{"XAdminUserNotFound", 404, ErrAccessDenied},
-		{"", 403, ErrAccessDenied},
-		{"InvalidArgument", 400, ErrInvalidArgument},
-		{"KeyTooLongError", 400, ErrInvalidArgument},
-		{"", 400, ErrInvalidArgument},
-		{"SomethingNew", 409, nil},
-		{"", 0, nil},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s_%d", tt.code, tt.status), func(t *testing.T) {
-			assert.Equal(t, tt.want, ClassifyHTTP(tt.code, tt.status))
-		})
-	}
-}
 
 func TestErrorIsAndAs(t *testing.T) {
 	backend := &net.OpError{Op: "read", Err: syscall.ECONNRESET}
@@ -97,14 +57,6 @@ func TestIsRetryable(t *testing.T) {
 	}
 }
 
-func TestIsNetworkError(t *testing.T) {
-	assert.True(t, IsNetworkError(&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}))
-	assert.True(t, IsNetworkError(fmt.Errorf("body: %w", io.ErrUnexpectedEOF)))
-	assert.True(t, IsNetworkError(syscall.EPIPE))
-	assert.False(t, IsNetworkError(context.DeadlineExceeded))
-	assert.False(t, IsNetworkError(errors.New("boom")))
-	assert.False(t, IsNetworkError(nil))
-}
 
 func TestNormalizeETag(t *testing.T) {
 	for in, want := range map[string]string{

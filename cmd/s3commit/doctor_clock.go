@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/multipart/storekit"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -53,7 +53,7 @@ type clockProbe struct {
 // and estimates the store's clock skew from the one with the shortest
 // round trip. An empty endpoint gives a probe that knows nothing.
 func probeClock(ctx context.Context, client httpDoer, endpoint string) *clockProbe {
-	c := &clockProbe{endpoint: storeutil.RedactURL(endpoint)}
+	c := &clockProbe{endpoint: storekit.RedactURL(endpoint)}
 	if endpoint == "" {
 		c.err = fmt.Errorf("no endpoint URL to ask")
 		return c

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // abortRule is an enabled rule of a bucket's lifecycle configuration that
@@ -50,7 +51,7 @@ func awsLifecycleLookup(client *s3.Client, bucket string) lifecycleLookup {
 			}
 			code, status := errorCodeStatus(err)
 			return nil, &multipart.Error{Op: "GetBucketLifecycleConfiguration", Bucket: bucket,
-				Kind: multipart.ClassifyHTTP(code, status), Err: err}
+				Kind: storekit.ClassifyHTTP(code, status), Err: err}
 		}
 		return abortRules(out.Rules), nil
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/awsstore"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // envPathStyle turns on path-style addressing like --path-style when set to
@@ -66,7 +66,7 @@ func (g *globalOptions) retryPolicy() multipart.RetryPolicy {
 func (g *globalOptions) store(ctx context.Context, bucket string) (*multipart.RetryingStore, error) {
 	if e := g.EndpointURL; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 		// Quoted redacted: "key:secret@host" would print the secret.
-		return nil, usageErrorf("--endpoint-url %q must start with http:// or https://", storeutil.RedactURL(e))
+		return nil, usageErrorf("--endpoint-url %q must start with http:// or https://", storekit.RedactURL(e))
 	}
 	st, err := awsstore.New(ctx, awsstore.Options{
 		Bucket:       bucket,

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // loopGiveUp is the number of requests after which the scripted listings
@@ -132,7 +132,7 @@ func emptyUploads(w http.ResponseWriter, n int, _ url.Values) {
 // requests, instead of running until the caller's deadline.
 func testListingLoops(t *testing.T, newStore NewStore) {
 	repeatBound := 6 // a few pages, and versitygw's rejected markers
-	emptyBound := storeutil.MaxEmptyPages + 2
+	emptyBound := storekit.MaxEmptyPages + 2
 	cases := []struct {
 		name     string
 		uploads  bool // ListUploads, else ListObjects
@@ -250,8 +250,8 @@ func testHugeAnswers(t *testing.T, newStore NewStore) {
 	// Following the answers to their end takes all of them and allocates
 	// several times that (about 7 times an error's size, twice a page's).
 	const slack = 8 << 20
-	errorTaken, errorAllocated := int64(storeutil.MaxErrorBody+slack), uint64(2*slack)
-	pageTaken, pageAllocated := int64(storeutil.MaxResponseBody+slack), uint64(6*storeutil.MaxResponseBody)
+	errorTaken, errorAllocated := int64(storekit.MaxErrorBody+slack), uint64(2*slack)
+	pageTaken, pageAllocated := int64(storekit.MaxResponseBody+slack), uint64(6*storekit.MaxResponseBody)
 	errorHead := xml.Header + "<Error><Code>InternalError</Code><Message>"
 	calls := []struct {
 		name  string
@@ -347,7 +347,7 @@ func testHugeAnswers(t *testing.T, newStore NewStore) {
 	// object content are bounded.
 	t.Run("large object", func(t *testing.T) {
 		st, srv := start(t, newStore)
-		data := bytes.Repeat([]byte("0123456789abcdef"), 2*storeutil.MaxResponseBody/16)
+		data := bytes.Repeat([]byte("0123456789abcdef"), 2*storekit.MaxResponseBody/16)
 		srv.SetObject("big", data)
 		body, info, err := st.GetObject(context.Background(), "big")
 		require.NoError(t, err)

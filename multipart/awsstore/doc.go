@@ -28,7 +28,7 @@
 //
 // Every error a Store returns is a [*multipart.Error] whose Kind is
 // classified from the S3 error code and HTTP status
-// ([multipart.ClassifyHTTP]) or is [multipart.ErrNetwork] for transport
+// ([storekit.ClassifyHTTP]) or is [multipart.ErrNetwork] for transport
 // failures; the SDK's error stays reachable with errors.As (for example as
 // a [github.com/aws/smithy-go.APIError]). Cancelled or expired contexts are
 // left unclassified and match context.Canceled or context.DeadlineExceeded

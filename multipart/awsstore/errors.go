@@ -6,8 +6,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // errorCodeStatus extracts the S3 error code and HTTP status from an SDK
@@ -26,10 +26,10 @@ func errorCodeStatus(err error) (code string, status int) {
 }
 
 // classify returns the kind of an SDK error by the rules of
-// [storeutil.Classify], with ErrAccessDenied when no credentials could be
+// [storekit.Classify], with ErrAccessDenied when no credentials could be
 // obtained.
 func classify(err error) error {
-	return storeutil.Classify(err, errorCodeStatus, credentialsKind)
+	return storekit.Classify(err, errorCodeStatus, credentialsKind)
 }
 
 // credentialsKind returns ErrAccessDenied for a failure to obtain

@@ -18,6 +18,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // sdkError builds the error chain the SDK returns for an answer of the store
@@ -72,7 +73,7 @@ func TestClassify(t *testing.T) {
 		{"connection reset", fmt.Errorf("send: %w", syscall.ECONNRESET), multipart.ErrNetwork},
 		{"truncated body", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), multipart.ErrNetwork},
 		{"response without status", &smithyhttp.ResponseError{Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, multipart.ErrNetwork},
-		{"short body", fmt.Errorf("hash: %w", multipart.ErrShortBody), multipart.ErrInvalidArgument},
+		{"short body", fmt.Errorf("hash: %w", storekit.ErrShortBody), multipart.ErrInvalidArgument},
 		{"canceled", &smithy.OperationError{Err: &smithy.CanceledError{Err: context.Canceled}}, nil},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), nil},
 		{"other", errors.New("something else"), nil},
@@ -88,7 +89,7 @@ func TestClassify(t *testing.T) {
 }
 
 // TestRequestsError checks the conversion of the SDK's errors; the rules
-// common to every backend are tested with storeutil.
+// common to every backend are tested with storekit.
 func TestRequestsError(t *testing.T) {
 	requests := newRequests("bkt", nil)
 	backend := sdkError("UploadPart", 404, &types.NoSuchUpload{})

@@ -11,21 +11,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // Defaults applied to zero-valued [Options] fields.
 const (
 	// DefaultMaxConnections is the default of [Options.MaxConnections]: 64
 	// connections.
-	DefaultMaxConnections = storeutil.DefaultMaxConnections
+	DefaultMaxConnections = storekit.DefaultMaxConnections
 	// DefaultListPageSize is the default of [Options.ListPageSize], and the
 	// largest page S3 returns.
 	DefaultListPageSize = multipart.MaxListPageSize
 	// DefaultRetryMaxAttempts is the default of [Options.RetryMaxAttempts]:
 	// one attempt per request, no retries by the SDK.
-	DefaultRetryMaxAttempts = storeutil.DefaultRetryMaxAttempts
+	DefaultRetryMaxAttempts = storekit.DefaultRetryMaxAttempts
 	// DefaultRegion is the region used when an endpoint is set but no region
 	// is configured anywhere; S3-compatible stores usually accept any
 	// region and most default to this one.
@@ -201,8 +201,8 @@ func (o Options) validate() error {
 		errs = append(errs, fmt.Errorf("Options.Checksums: unknown value %v", o.Checksums))
 	}
 	errs = append(errs,
-		storeutil.CheckNotNegative("MaxConnections", o.MaxConnections),
-		storeutil.CheckNotNegative("RetryMaxAttempts", o.RetryMaxAttempts))
+		storekit.CheckNotNegative("MaxConnections", o.MaxConnections),
+		storekit.CheckNotNegative("RetryMaxAttempts", o.RetryMaxAttempts))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("awsstore: %w", err)
 	}
@@ -215,15 +215,15 @@ func (o Options) validateShared() error {
 	if o.PayloadSigning != SignPayload && o.PayloadSigning != UnsignedPayload {
 		errs = append(errs, fmt.Errorf("Options.PayloadSigning: unknown value %v", o.PayloadSigning))
 	}
-	errs = append(errs, storeutil.CheckListPageSize(o.ListPageSize))
+	errs = append(errs, storekit.CheckListPageSize(o.ListPageSize))
 	return errors.Join(errs...)
 }
 
 // validateEndpointURL requires an absolute http or https URL without
 // credentials, query or fragment. Errors quote the URL redacted
-// ([storeutil.RedactURL]): it may hold a password.
+// ([storekit.RedactURL]): it may hold a password.
 func validateEndpointURL(endpoint string) error {
-	quoted := fmt.Sprintf("%q", storeutil.RedactURL(endpoint))
+	quoted := fmt.Sprintf("%q", storekit.RedactURL(endpoint))
 	if lower := strings.ToLower(endpoint); !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 		return fmt.Errorf("Options.EndpointURL %s: must start with http:// or https://", quoted)
 	}
@@ -257,22 +257,22 @@ func validateEndpointURL(endpoint string) error {
 func credentialsInEndpoint(what, endpoint string) error {
 	return fmt.Errorf("%s %q must not contain credentials (user:password@): "+
 		"set the keys with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or Options.Credentials",
-		what, storeutil.RedactURL(endpoint))
+		what, storekit.RedactURL(endpoint))
 }
 
 // maxConnections returns MaxConnections or its default.
 func (o Options) maxConnections() int {
-	return storeutil.OrDefault(o.MaxConnections, DefaultMaxConnections)
+	return storekit.OrDefault(o.MaxConnections, DefaultMaxConnections)
 }
 
 // retryMaxAttempts returns RetryMaxAttempts or its default.
 func (o Options) retryMaxAttempts() int {
-	return storeutil.OrDefault(o.RetryMaxAttempts, DefaultRetryMaxAttempts)
+	return storekit.OrDefault(o.RetryMaxAttempts, DefaultRetryMaxAttempts)
 }
 
 // listPageSize returns ListPageSize or its default.
 func (o Options) listPageSize() int32 {
-	return storeutil.OrDefault(o.ListPageSize, DefaultListPageSize)
+	return storekit.OrDefault(o.ListPageSize, DefaultListPageSize)
 }
 
 // newHTTPClient returns the SDK's default HTTP client with an idle pool of

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -204,10 +204,10 @@ func TestNewConfiguresClient(t *testing.T) {
 				t.Errorf("ResponseChecksumValidation = %v", o.ResponseChecksumValidation)
 			}
 			// The SDK's client, inside the one that bounds answers.
-			hc, ok := storeutil.UnwrapDoer(o.HTTPClient).(*awshttp.BuildableClient)
+			hc, ok := storekit.UnwrapDoer(o.HTTPClient).(*awshttp.BuildableClient)
 			if !ok || hc == o.HTTPClient {
 				t.Fatalf("HTTPClient is %T around %T, want a bounding client around an *awshttp.BuildableClient",
-					o.HTTPClient, storeutil.UnwrapDoer(o.HTTPClient))
+					o.HTTPClient, storekit.UnwrapDoer(o.HTTPClient))
 			}
 			tr := hc.GetTransport()
 			if tr.MaxIdleConns != c.wantIdle || tr.MaxIdleConnsPerHost != c.wantIdle {

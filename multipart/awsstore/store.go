@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // Store is a [multipart.Store] on an aws-sdk-go-v2 S3 client. It is safe for
@@ -33,7 +33,7 @@ type Store struct {
 	// bodyOpts are the per-operation options of UploadPart and PutObject.
 	bodyOpts []func(*s3.Options)
 	// requests runs every request: argument checks, logging, errors.
-	requests *storeutil.Requests
+	requests *storekit.Requests
 }
 
 var _ multipart.Store = (*Store)(nil)
@@ -88,7 +88,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		o.UsePathStyle = opts.UsePathStyle
 		// Bound what a misbehaving store can make the SDK read; after the
 		// SDK has set up its own client (timeouts, AWS_CA_BUNDLE).
-		o.HTTPClient = storeutil.NewDoer(o.HTTPClient)
+		o.HTTPClient = storekit.NewDoer(o.HTTPClient)
 	})
 	// The endpoint may come from the environment or the profile (the
 	// client resolves AWS_ENDPOINT_URL_S3 itself): check what it uses.
@@ -98,7 +98,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	}
 	st := newStore(client, opts.Bucket, opts)
 	if st.logger != nil {
-		st.logger.Debug("awsstore: store ready", "bucket", opts.Bucket, "endpoint", storeutil.RedactURL(endpoint),
+		st.logger.Debug("awsstore: store ready", "bucket", opts.Bucket, "endpoint", storekit.RedactURL(endpoint),
 			"region", cfg.Region, "path_style", opts.UsePathStyle, "checksums", opts.Checksums.String(),
 			"payload_signing", opts.PayloadSigning.String(), "max_connections", opts.maxConnections())
 	}
@@ -163,8 +163,8 @@ func newStore(client *s3.Client, bucket string, opts Options) *Store {
 
 // newRequests returns what runs a Store's requests on bucket, logging to
 // logger and classifying the SDK's errors.
-func newRequests(bucket string, logger *slog.Logger) *storeutil.Requests {
-	return &storeutil.Requests{
+func newRequests(bucket string, logger *slog.Logger) *storekit.Requests {
+	return &storekit.Requests{
 		Backend:    "awsstore",
 		Bucket:     bucket,
 		Logger:     logger,
@@ -205,7 +205,7 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 // UploadPart uploads part number of an upload, streaming size bytes of body
 // from its current position.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
-	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *multipart.SizedBody) (string, error) {
+	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *storekit.SizedBody) (string, error) {
 		in := &s3.UploadPartInput{
 			Bucket:        &s.bucket,
 			Key:           &key,
@@ -230,7 +230,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 	return s.requests.CompleteUpload(ctx, key, uploadID, parts, opts, func() (string, error) {
 		completed := make([]types.CompletedPart, len(parts))
 		for i, p := range parts {
-			completed[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(storeutil.QuoteETag(p.ETag))}
+			completed[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(storekit.QuoteETag(p.ETag))}
 			setPartChecksum(p.Checksum, &completed[i].ChecksumCRC64NVME, &completed[i].ChecksumCRC32C, &completed[i].ChecksumCRC32)
 		}
 		in := &s3.CompleteMultipartUploadInput{
@@ -250,7 +250,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 			in.IfNoneMatch = aws.String("*")
 		}
 		if opts.IfMatch != "" {
-			in.IfMatch = aws.String(storeutil.QuoteETag(opts.IfMatch))
+			in.IfMatch = aws.String(storekit.QuoteETag(opts.IfMatch))
 		}
 		out, err := s.client.CompleteMultipartUpload(ctx, in)
 		if err != nil {
@@ -289,7 +289,7 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 // ListUploads yields the uncompleted uploads whose key starts with prefix,
 // one ListMultipartUploads page at a time as the caller iterates. On
 // failure it yields one error and stops; a listing the store does not let
-// end (see [storeutil.Listing.Pages]) stops with an error matching
+// end (see [storekit.Listing.Pages]) stops with an error matching
 // [multipart.ErrEndlessListing].
 //
 // Pages continue from the previous page's NextKeyMarker and
@@ -298,7 +298,7 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 // key-marker that store expects, and the Store keeps using it for later
 // listings.
 func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multipart.Upload, error] {
-	return s.requests.ListUploads(ctx, prefix, func(keyMarker, uploadIDMarker string) (storeutil.UploadPage, error) {
+	return s.requests.ListUploads(ctx, prefix, func(keyMarker, uploadIDMarker string) (storekit.UploadPage, error) {
 		in := &s3.ListMultipartUploadsInput{Bucket: &s.bucket, MaxUploads: aws.Int32(s.pageSize), EncodingType: types.EncodingTypeUrl}
 		if prefix != "" {
 			in.Prefix = aws.String(prefix)
@@ -311,14 +311,14 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multip
 		}
 		out, err := s.client.ListMultipartUploads(ctx, in)
 		if err != nil {
-			return storeutil.UploadPage{}, err
+			return storekit.UploadPage{}, err
 		}
 		encoded := out.EncodingType == types.EncodingTypeUrl
 		next, err := listedKey(out.NextKeyMarker, encoded)
 		if err != nil {
-			return storeutil.UploadPage{}, err
+			return storekit.UploadPage{}, err
 		}
-		page := storeutil.UploadPage{
+		page := storekit.UploadPage{
 			Truncated:          aws.ToBool(out.IsTruncated),
 			NextKeyMarker:      next,
 			NextUploadIDMarker: aws.ToString(out.NextUploadIdMarker),
@@ -326,7 +326,7 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multip
 		for _, u := range out.Uploads {
 			key, err := listedKey(u.Key, encoded)
 			if err != nil {
-				return storeutil.UploadPage{}, err
+				return storekit.UploadPage{}, err
 			}
 			up := multipart.Upload{Key: key, UploadID: aws.ToString(u.UploadId)}
 			if u.Initiated != nil {
@@ -341,18 +341,18 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multip
 // ListParts returns the parts uploaded so far for an upload, sorted by part
 // number, fetching every page.
 func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
-	parts := storeutil.Listing[multipart.Part, string]{
+	parts := storekit.Listing[multipart.Part, string]{
 		Op: "ListParts", Key: key, UploadID: uploadID, Marker: "next part number marker",
-		Fetch: func(marker string) (multipart.ListPage[multipart.Part, string], error) {
+		Fetch: func(marker string) (storekit.ListPage[multipart.Part, string], error) {
 			in := &s3.ListPartsInput{Bucket: &s.bucket, Key: &key, UploadId: &uploadID, MaxParts: aws.Int32(s.pageSize)}
 			if marker != "" {
 				in.PartNumberMarker = aws.String(marker)
 			}
 			out, err := s.client.ListParts(ctx, in)
 			if err != nil {
-				return multipart.ListPage[multipart.Part, string]{}, err
+				return storekit.ListPage[multipart.Part, string]{}, err
 			}
-			page := multipart.ListPage[multipart.Part, string]{
+			page := storekit.ListPage[multipart.Part, string]{
 				More: aws.ToBool(out.IsTruncated),
 				Next: aws.ToString(out.NextPartNumberMarker),
 			}
@@ -361,7 +361,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 					Number:   aws.ToInt32(p.PartNumber),
 					ETag:     multipart.NormalizeETag(aws.ToString(p.ETag)),
 					Size:     aws.ToInt64(p.Size),
-					Checksum: storeutil.ChecksumOf(aws.ToString(p.ChecksumCRC64NVME), aws.ToString(p.ChecksumCRC32C), aws.ToString(p.ChecksumCRC32)),
+					Checksum: storekit.ChecksumOf(aws.ToString(p.ChecksumCRC64NVME), aws.ToString(p.ChecksumCRC32C), aws.ToString(p.ChecksumCRC32)),
 				}
 				if p.LastModified != nil {
 					part.LastModified = *p.LastModified
@@ -374,7 +374,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 			return page, nil
 		},
 	}
-	return storeutil.SortedParts(parts.Pages(ctx, s.requests))
+	return storekit.SortedParts(parts.Pages(ctx, s.requests))
 }
 
 // PutObject writes a small object in one request, streaming size bytes of
@@ -382,7 +382,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 // sent as its x-amz-checksum-<algorithm> header; without it the SDK sends
 // the checksum its configuration asks for (see [Options.Checksums]).
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
-	return s.requests.PutObject(ctx, key, body, size, func(body *multipart.SizedBody) (string, error) {
+	return s.requests.PutObject(ctx, key, body, size, func(body *storekit.SizedBody) (string, error) {
 		in := &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, Body: body, ContentLength: aws.Int64(size)}
 		if opts.ContentType != "" {
 			in.ContentType = aws.String(opts.ContentType)
@@ -404,7 +404,7 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
 	return s.requests.GetObject(ctx, key, func() (io.ReadCloser, multipart.ObjectInfo, error) {
 		// The object's content is not bounded, unlike every other answer.
-		out, err := s.client.GetObject(storeutil.WithObjectData(ctx), &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+		out, err := s.client.GetObject(storekit.WithObjectData(ctx), &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 		if err != nil {
 			return nil, multipart.ObjectInfo{}, err
 		}
@@ -421,7 +421,7 @@ func (s *Store) HeadObject(ctx context.Context, key string) (multipart.ObjectInf
 			return multipart.ObjectInfo{}, err
 		}
 		info := objectInfo(key, out.ContentLength, out.ETag, out.LastModified)
-		info.Checksum = storeutil.ChecksumOf(aws.ToString(out.ChecksumCRC64NVME), aws.ToString(out.ChecksumCRC32C), aws.ToString(out.ChecksumCRC32))
+		info.Checksum = storekit.ChecksumOf(aws.ToString(out.ChecksumCRC64NVME), aws.ToString(out.ChecksumCRC32C), aws.ToString(out.ChecksumCRC32))
 		info.ChecksumType = string(out.ChecksumType)
 		return info, nil
 	}
@@ -479,12 +479,12 @@ func (s *Store) bucketMissing(ctx context.Context) bool {
 // ListObjectsV2 page at a time as the caller iterates. On failure it yields
 // one error and stops; a listing the store does not let end (a
 // continuation token that repeats, or truncated pages without entries
-// page after page, see [storeutil.Listing.Pages]) stops with an error
+// page after page, see [storekit.Listing.Pages]) stops with an error
 // matching [multipart.ErrEndlessListing].
 func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multipart.ObjectInfo, error] {
-	objects := storeutil.Listing[multipart.ObjectInfo, string]{
+	objects := storekit.Listing[multipart.ObjectInfo, string]{
 		Op: "ListObjectsV2", Key: prefix, Marker: "continuation token",
-		Fetch: func(token string) (multipart.ListPage[multipart.ObjectInfo, string], error) {
+		Fetch: func(token string) (storekit.ListPage[multipart.ObjectInfo, string], error) {
 			in := &s3.ListObjectsV2Input{Bucket: &s.bucket, MaxKeys: aws.Int32(s.pageSize), EncodingType: types.EncodingTypeUrl}
 			if prefix != "" {
 				in.Prefix = aws.String(prefix)
@@ -494,16 +494,16 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 			}
 			out, err := s.client.ListObjectsV2(ctx, in)
 			if err != nil {
-				return multipart.ListPage[multipart.ObjectInfo, string]{}, err
+				return storekit.ListPage[multipart.ObjectInfo, string]{}, err
 			}
-			page := multipart.ListPage[multipart.ObjectInfo, string]{
+			page := storekit.ListPage[multipart.ObjectInfo, string]{
 				More: aws.ToBool(out.IsTruncated),
 				Next: aws.ToString(out.NextContinuationToken),
 			}
 			for _, o := range out.Contents {
 				key, err := listedKey(o.Key, out.EncodingType == types.EncodingTypeUrl)
 				if err != nil {
-					return multipart.ListPage[multipart.ObjectInfo, string]{}, err
+					return storekit.ListPage[multipart.ObjectInfo, string]{}, err
 				}
 				page.Items = append(page.Items, objectInfo(key, o.Size, o.ETag, o.LastModified))
 			}
@@ -535,12 +535,12 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 		var failed []*multipart.Error
 		for _, d := range out.Errors {
 			code := aws.ToString(d.Code)
-			if storeutil.IsAbsentKeyCode(code) {
+			if storekit.IsAbsentKeyCode(code) {
 				continue
 			}
 			failed = append(failed, &multipart.Error{
 				Op: op, Bucket: s.bucket, Key: aws.ToString(d.Key),
-				Kind: multipart.ClassifyHTTP(code, 0),
+				Kind: storekit.ClassifyHTTP(code, 0),
 				Err:  &smithy.GenericAPIError{Code: code, Message: aws.ToString(d.Message)},
 			})
 		}
@@ -553,7 +553,7 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 func (s *Store) Endpoint() string {
 	o := s.client.Options()
 	if o.BaseEndpoint != nil && *o.BaseEndpoint != "" {
-		return storeutil.RedactURL(*o.BaseEndpoint)
+		return storekit.RedactURL(*o.BaseEndpoint)
 	}
 	return "AWS S3 in " + o.Region
 }

@@ -28,7 +28,7 @@
 //
 // Every error a Store returns is a [*multipart.Error] whose Kind is
 // classified from the S3 error code and HTTP status
-// ([multipart.ClassifyHTTP]) or is [multipart.ErrNetwork] for transport
+// ([storekit.ClassifyHTTP]) or is [multipart.ErrNetwork] for transport
 // failures; minio-go's error stays reachable with errors.As (as a
 // [github.com/minio/minio-go/v7.ErrorResponse] when the store answered).
 // Cancelled or expired contexts are left unclassified and match

@@ -5,7 +5,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // errorCodeStatus extracts the S3 error code and HTTP status from a
@@ -20,7 +20,7 @@ func errorCodeStatus(err error) (code string, status int) {
 }
 
 // classify returns the kind of a minio-go error by the rules of
-// [storeutil.Classify].
+// [storekit.Classify].
 func classify(err error) error {
-	return storeutil.Classify(err, errorCodeStatus, nil)
+	return storekit.Classify(err, errorCodeStatus, nil)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 func resp(code string, status int) error {
@@ -50,7 +51,7 @@ func TestClassify(t *testing.T) {
 		{"connection refused", refused, multipart.ErrNetwork},
 		{"connection reset", fmt.Errorf("read: %w", syscall.ECONNRESET), multipart.ErrNetwork},
 		{"truncated body", io.ErrUnexpectedEOF, multipart.ErrNetwork},
-		{"short body", &url.Error{Op: "Put", Err: fmt.Errorf("%w: got 1 of 2 bytes", multipart.ErrShortBody)}, multipart.ErrInvalidArgument},
+		{"short body", &url.Error{Op: "Put", Err: fmt.Errorf("%w: got 1 of 2 bytes", storekit.ErrShortBody)}, multipart.ErrInvalidArgument},
 		{"canceled", context.Canceled, nil},
 		{"canceled in url.Error", &url.Error{Op: "Get", Err: context.Canceled}, nil},
 		{"deadline", context.DeadlineExceeded, nil},
@@ -67,7 +68,7 @@ func TestClassify(t *testing.T) {
 }
 
 // TestRequestsError checks the conversion of minio-go's errors; the rules
-// common to every backend are tested with storeutil.
+// common to every backend are tested with storekit.
 func TestRequestsError(t *testing.T) {
 	requests := newRequests("bkt", nil)
 	e := requests.Error(context.Background(), "ListParts", "k", "up", resp("NoSuchUpload", 404))

@@ -8,21 +8,21 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // Defaults applied to zero-valued [Options] fields.
 const (
 	// DefaultMaxConnections is the default of [Options.MaxConnections]: 64
 	// connections.
-	DefaultMaxConnections = storeutil.DefaultMaxConnections
+	DefaultMaxConnections = storekit.DefaultMaxConnections
 	// DefaultListPageSize is the default of [Options.ListPageSize], and the
 	// largest page S3 returns.
 	DefaultListPageSize = multipart.MaxListPageSize
 	// DefaultRetryMaxAttempts is the default of [Options.RetryMaxAttempts]:
 	// one attempt per request, no retries by minio-go.
-	DefaultRetryMaxAttempts = storeutil.DefaultRetryMaxAttempts
+	DefaultRetryMaxAttempts = storekit.DefaultRetryMaxAttempts
 )
 
 // Options configure a [Store]. The zero value of every field is a working
@@ -128,8 +128,8 @@ func (o Options) validate() (host string, secure bool, err error) {
 		errs = append(errs, err)
 	}
 	errs = append(errs,
-		storeutil.CheckNotNegative("MaxConnections", o.MaxConnections),
-		storeutil.CheckNotNegative("RetryMaxAttempts", o.RetryMaxAttempts))
+		storekit.CheckNotNegative("MaxConnections", o.MaxConnections),
+		storekit.CheckNotNegative("RetryMaxAttempts", o.RetryMaxAttempts))
 	if err := errors.Join(errs...); err != nil {
 		return "", false, fmt.Errorf("miniostore: %w", err)
 	}
@@ -138,18 +138,18 @@ func (o Options) validate() (host string, secure bool, err error) {
 
 // validateShared checks the fields NewFromCore uses as well.
 func (o Options) validateShared() error {
-	return storeutil.CheckListPageSize(o.ListPageSize)
+	return storekit.CheckListPageSize(o.ListPageSize)
 }
 
 // parseEndpoint accepts "host", "host:port" or an http(s) URL without path
 // and returns the host[:port] minio-go expects and whether to use TLS.
-// Errors quote the endpoint redacted ([storeutil.RedactURL]): it may hold
+// Errors quote the endpoint redacted ([storekit.RedactURL]): it may hold
 // a password.
 func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
 	if endpoint == "" {
 		return "", false, errors.New("Options.Endpoint is required")
 	}
-	quoted := fmt.Sprintf("%q", storeutil.RedactURL(endpoint))
+	quoted := fmt.Sprintf("%q", storekit.RedactURL(endpoint))
 	if strings.Contains(endpoint, "://") {
 		u, err := url.Parse(endpoint)
 		if err != nil {
@@ -195,20 +195,20 @@ func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
 func credentialsInEndpoint(endpoint string) error {
 	return fmt.Errorf("Options.Endpoint %q must not contain credentials (user:password@): "+
 		"set Options.AccessKeyID and Options.SecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-		storeutil.RedactURL(endpoint))
+		storekit.RedactURL(endpoint))
 }
 
 // maxConnections returns MaxConnections or its default.
 func (o Options) maxConnections() int {
-	return storeutil.OrDefault(o.MaxConnections, DefaultMaxConnections)
+	return storekit.OrDefault(o.MaxConnections, DefaultMaxConnections)
 }
 
 // retryMaxAttempts returns RetryMaxAttempts or its default.
 func (o Options) retryMaxAttempts() int {
-	return storeutil.OrDefault(o.RetryMaxAttempts, DefaultRetryMaxAttempts)
+	return storekit.OrDefault(o.RetryMaxAttempts, DefaultRetryMaxAttempts)
 }
 
 // listPageSize returns ListPageSize or its default.
 func (o Options) listPageSize() int {
-	return storeutil.OrDefault(o.ListPageSize, DefaultListPageSize)
+	return storekit.OrDefault(o.ListPageSize, DefaultListPageSize)
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 )
 
 // Store is a [multipart.Store] on a minio-go Core client. It is safe for
@@ -28,7 +28,7 @@ type Store struct {
 	unsignedPayload bool
 	logger          *slog.Logger
 	// requests runs every request: argument checks, logging, errors.
-	requests *storeutil.Requests
+	requests *storekit.Requests
 }
 
 var _ multipart.Store = (*Store)(nil)
@@ -61,7 +61,7 @@ func New(opts Options) (*Store, error) {
 		tr.MaxIdleConnsPerHost = opts.maxConnections()
 		transport = tr
 	}
-	transport = storeutil.NewTransport(transport)
+	transport = storekit.NewTransport(transport)
 	lookup := minio.BucketLookupAuto
 	if opts.PathStyle {
 		lookup = minio.BucketLookupPath
@@ -126,8 +126,8 @@ func newStore(core *minio.Core, bucket string, opts Options) *Store {
 
 // newRequests returns what runs a Store's requests on bucket, logging to
 // logger and classifying minio-go's errors.
-func newRequests(bucket string, logger *slog.Logger) *storeutil.Requests {
-	return &storeutil.Requests{
+func newRequests(bucket string, logger *slog.Logger) *storekit.Requests {
+	return &storekit.Requests{
 		Backend:    "miniostore",
 		Bucket:     bucket,
 		Logger:     logger,
@@ -167,7 +167,7 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts multipart.Cre
 // UploadPart uploads part number of an upload, streaming size bytes of body
 // from its current position.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64, opts multipart.PartOptions) (multipart.Part, error) {
-	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *multipart.SizedBody) (string, error) {
+	return s.requests.UploadPart(ctx, key, uploadID, number, body, size, opts, func(body *storekit.SizedBody) (string, error) {
 		partOpts := minio.PutObjectPartOptions{DisableContentSha256: s.unsignedPayload}
 		if !opts.Checksum.IsZero() {
 			partOpts.CustomHeader = http.Header{checksumHeader(opts.Checksum.Algorithm): {opts.Checksum.Value}}
@@ -184,7 +184,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 	return s.requests.CompleteUpload(ctx, key, uploadID, parts, opts, func() (string, error) {
 		completed := make([]minio.CompletePart, len(parts))
 		for i, p := range parts {
-			completed[i] = minio.CompletePart{PartNumber: int(p.Number), ETag: storeutil.QuoteETag(p.ETag)}
+			completed[i] = minio.CompletePart{PartNumber: int(p.Number), ETag: storekit.QuoteETag(p.ETag)}
 			switch p.Checksum.Algorithm {
 			case multipart.ChecksumCRC64NVME:
 				completed[i].ChecksumCRC64NVME = p.Checksum.Value
@@ -237,7 +237,7 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 // ListUploads yields the uncompleted uploads whose key starts with prefix,
 // one ListMultipartUploads page at a time as the caller iterates. On
 // failure it yields one error and stops; a listing the store does not let
-// end (see [storeutil.Listing.Pages]) stops with an error matching
+// end (see [storekit.Listing.Pages]) stops with an error matching
 // [multipart.ErrEndlessListing].
 //
 // Pages continue from the previous page's NextKeyMarker and
@@ -246,12 +246,12 @@ func (s *Store) AbortUpload(ctx context.Context, key, uploadID string) error {
 // key-marker that store expects, and the Store keeps using it for later
 // listings.
 func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multipart.Upload, error] {
-	return s.requests.ListUploads(ctx, prefix, func(keyMarker, uploadIDMarker string) (storeutil.UploadPage, error) {
+	return s.requests.ListUploads(ctx, prefix, func(keyMarker, uploadIDMarker string) (storekit.UploadPage, error) {
 		res, err := s.core.ListMultipartUploads(ctx, s.bucket, prefix, keyMarker, uploadIDMarker, "", s.pageSize)
 		if err != nil {
-			return storeutil.UploadPage{}, err
+			return storekit.UploadPage{}, err
 		}
-		page := storeutil.UploadPage{
+		page := storekit.UploadPage{
 			Truncated:          res.IsTruncated,
 			NextKeyMarker:      res.NextKeyMarker,
 			NextUploadIDMarker: res.NextUploadIDMarker,
@@ -266,21 +266,21 @@ func (s *Store) ListUploads(ctx context.Context, prefix string) iter.Seq2[multip
 // ListParts returns the parts uploaded so far for an upload, sorted by part
 // number, fetching every page.
 func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
-	parts := storeutil.Listing[multipart.Part, int]{
+	parts := storekit.Listing[multipart.Part, int]{
 		Op: "ListParts", Key: key, UploadID: uploadID, Marker: "next part number marker",
-		Fetch: func(marker int) (multipart.ListPage[multipart.Part, int], error) {
+		Fetch: func(marker int) (storekit.ListPage[multipart.Part, int], error) {
 			res, err := s.core.ListObjectParts(ctx, s.bucket, key, uploadID, marker, s.pageSize)
 			if err != nil {
-				return multipart.ListPage[multipart.Part, int]{}, err
+				return storekit.ListPage[multipart.Part, int]{}, err
 			}
-			page := multipart.ListPage[multipart.Part, int]{More: res.IsTruncated, Next: res.NextPartNumberMarker}
+			page := storekit.ListPage[multipart.Part, int]{More: res.IsTruncated, Next: res.NextPartNumberMarker}
 			for _, p := range res.ObjectParts {
 				page.Items = append(page.Items, multipart.Part{
 					Number:       int32(p.PartNumber),
 					ETag:         multipart.NormalizeETag(p.ETag),
 					Size:         p.Size,
 					LastModified: p.LastModified,
-					Checksum:     storeutil.ChecksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
+					Checksum:     storekit.ChecksumOf(p.ChecksumCRC64NVME, p.ChecksumCRC32C, p.ChecksumCRC32),
 				})
 			}
 			if page.Next == 0 && len(res.ObjectParts) > 0 {
@@ -290,7 +290,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 		},
 		Advances: func(next, marker int) bool { return next > marker },
 	}
-	return storeutil.SortedParts(parts.Pages(ctx, s.requests))
+	return storekit.SortedParts(parts.Pages(ctx, s.requests))
 }
 
 // PutObject writes a small object in one request, streaming size bytes of
@@ -299,7 +299,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]multipar
 // checksum: minio-go then adds none of its own (the CRC32C trailer that a
 // client made with minio.Options.TrailingHeaders sends otherwise).
 func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
-	return s.requests.PutObject(ctx, key, body, size, func(body *multipart.SizedBody) (string, error) {
+	return s.requests.PutObject(ctx, key, body, size, func(body *storekit.SizedBody) (string, error) {
 		putOpts := minio.PutObjectOptions{
 			ContentType:          opts.ContentType,
 			DisableContentSha256: s.unsignedPayload,
@@ -321,7 +321,7 @@ func (s *Store) PutObject(ctx context.Context, key string, body io.ReadSeeker, s
 func (s *Store) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
 	return s.requests.GetObject(ctx, key, func() (io.ReadCloser, multipart.ObjectInfo, error) {
 		// The object's content is not bounded, unlike every other answer.
-		rc, oi, _, err := s.core.GetObject(storeutil.WithObjectData(ctx), s.bucket, key, minio.GetObjectOptions{})
+		rc, oi, _, err := s.core.GetObject(storekit.WithObjectData(ctx), s.bucket, key, minio.GetObjectOptions{})
 		if err != nil {
 			return nil, multipart.ObjectInfo{}, err
 		}
@@ -340,7 +340,7 @@ func objectInfo(key string, oi minio.ObjectInfo) multipart.ObjectInfo {
 		Size:         oi.Size,
 		ETag:         multipart.NormalizeETag(oi.ETag),
 		LastModified: oi.LastModified,
-		Checksum:     storeutil.ChecksumOf(oi.ChecksumCRC64NVME, oi.ChecksumCRC32C, oi.ChecksumCRC32),
+		Checksum:     storekit.ChecksumOf(oi.ChecksumCRC64NVME, oi.ChecksumCRC32C, oi.ChecksumCRC32),
 		ChecksumType: oi.ChecksumMode,
 	}
 }
@@ -391,7 +391,7 @@ func (s *Store) bucketMissing(ctx context.Context) bool {
 //
 // minio-go requests the pages itself; on a Store made by [New] the
 // Store's transport watches them and ends a listing the store does not let
-// end (a continuation token that repeats, or [storeutil.MaxEmptyPages]
+// end (a continuation token that repeats, or [storekit.MaxEmptyPages]
 // truncated pages in a row without entries) with an error matching
 // [multipart.ErrEndlessListing]. A Store made by [NewFromCore] sends the
 // requests with the core's own transport, which does not watch them:
@@ -400,9 +400,9 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 	const op = "ListObjectsV2"
 	return func(yield func(multipart.ObjectInfo, error) bool) {
 		start := time.Now()
-		pages := &objectPages{guard: storeutil.NewPageGuard[string]("continuation token")}
+		pages := &objectPages{guard: storekit.NewPageGuard[string]("continuation token")}
 		fetchOwner := false
-		objects := s.core.ListObjectsIter(storeutil.WithRequestCheck(ctx, pages.check), s.bucket, minio.ListObjectsOptions{
+		objects := s.core.ListObjectsIter(storekit.WithRequestCheck(ctx, pages.check), s.bucket, minio.ListObjectsOptions{
 			Prefix:     prefix,
 			Recursive:  true,
 			MaxKeys:    s.pageSize,
@@ -429,11 +429,11 @@ func (s *Store) ListObjects(ctx context.Context, prefix string) iter.Seq2[multip
 }
 
 // objectPages watches the ListObjectsV2 requests minio-go sends for one
-// listing (see [storeutil.WithRequestCheck]) and stops the listing when the
+// listing (see [storekit.WithRequestCheck]) and stops the listing when the
 // store does not let it end.
 type objectPages struct {
 	mu       sync.Mutex
-	guard    *storeutil.PageGuard[string]
+	guard    *storekit.PageGuard[string]
 	requests int   // ListObjectsV2 requests sent
 	entries  int   // entries yielded since the last request
 	err      error // why the guard stopped the listing
@@ -500,7 +500,7 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 					delete(pending, r.ObjectName)
 					continue
 				}
-				if code, _ := errorCodeStatus(r.Err); storeutil.IsAbsentKeyCode(code) {
+				if code, _ := errorCodeStatus(r.Err); storekit.IsAbsentKeyCode(code) {
 					delete(pending, r.ObjectName)
 					continue
 				}
@@ -525,4 +525,4 @@ func (s *Store) DeleteObjects(ctx context.Context, keys []string) error {
 }
 
 // Endpoint returns the store's endpoint URL, without credentials.
-func (s *Store) Endpoint() string { return storeutil.RedactURL(s.core.EndpointURL().String()) }
+func (s *Store) Endpoint() string { return storekit.RedactURL(s.core.EndpointURL().String()) }

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/internal/storeutil"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/multipart/storekit"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -375,7 +375,7 @@ func (c *config) validate(set, vared map[string]bool) error {
 		return err
 	}
 	if e := c.endpointURL; e != "" && !vared["endpoint-url"] && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
-		return usagef("--endpoint-url %q must start with http:// or https://", storeutil.RedactURL(e))
+		return usagef("--endpoint-url %q must start with http:// or https://", storekit.RedactURL(e))
 	}
 	if c.jobID == "" && sub != cmdRun {
 		return usagef("%s needs --job-id ID: the ID the job was (or will be) set up with", sub)
