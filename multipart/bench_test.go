@@ -12,6 +12,7 @@ import (
 
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // Micro-benchmarks of the per-file work of a task commit: planning parts,
@@ -48,19 +49,19 @@ func BenchmarkPlanParts(b *testing.B) {
 
 // benchPendingSet returns a valid pendingset of n commits of 16 parts each,
 // as a task writing n large files would record.
-func benchPendingSet(n int) *multipart.PendingSet {
+func benchPendingSet(n int) *pendingset.Set {
 	created := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	commits := make([]multipart.PendingUpload, n)
+	commits := make([]pendingset.Upload, n)
 	for i := range commits {
 		etags := make([]string, 16)
 		for j := range etags {
 			etags[j] = fmt.Sprintf("%032x", i*16+j)
 		}
 		key := fmt.Sprintf("warehouse/events/date=2026-11-22/part-%05d-3f2a.parquet", i)
-		p := multipart.NewPendingUpload("lake", key, fmt.Sprintf("upload-%d", i), etags, 16*multipart.DefaultPartSize, created)
+		p := pendingset.NewUpload("lake", key, fmt.Sprintf("upload-%d", i), etags, 16*multipart.DefaultPartSize, created)
 		commits[i] = *p
 	}
-	return multipart.NewPendingSet("job-20261122", commits)
+	return pendingset.NewSet("job-20261122", commits)
 }
 
 var pendingSetSizes = []int{1, 100, 1000}
@@ -96,7 +97,7 @@ func BenchmarkPendingSetDecode(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := multipart.DecodePendingSet(bytes.NewReader(data)); err != nil {
+				if _, err := pendingset.DecodeSet(bytes.NewReader(data)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -166,10 +167,11 @@ func BenchmarkUploader(b *testing.B) {
 					b.SetBytes(sz.size)
 					b.ReportAllocs()
 					for b.Loop() {
-						p, err := uploader.UploadFile(ctx, path, "bench/"+sz.name)
+						uploaded, err := uploader.UploadFile(ctx, path, "bench/"+sz.name)
 						if err != nil {
 							b.Fatal(err)
 						}
+						p := pendingset.UploadOf(uploaded)
 						if err := store.AbortUpload(ctx, p.Key, p.UploadID); err != nil {
 							b.Fatal(err)
 						}

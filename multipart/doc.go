@@ -8,10 +8,11 @@
 // (minio-go/v7) and memstore (in memory, for tests). Every backend and every
 // wrapper passes the conformance suite in multipart/storetest.
 //
-// On top of Store this package provides part planning ([PlanParts]), the
-// file [Uploader] that turns a local file into an uncompleted multipart
-// upload, and the Hadoop-compatible pending-upload records
-// ([PendingUpload], [PendingSet]) that describe such uploads.
+// On top of Store this package provides part planning ([PlanParts]) and
+// the file [Uploader] that turns a local file into an uncompleted
+// multipart upload ([Uploaded]). Package
+// [github.com/s3commit/s3commit/pendingset] records such uploads in the
+// format of Hadoop's S3A committers.
 //
 // It also states S3's limits on listing and deleting ([MaxListPageSize],
 // [MaxDeleteKeys]) and its rules for bucket names ([ValidateBucketName]).

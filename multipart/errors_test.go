@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 func TestErrorIsAndAs(t *testing.T) {
 	backend := &net.OpError{Op: "read", Err: syscall.ECONNRESET}
 	err := fmt.Errorf("task commit: %w", &Error{
@@ -56,7 +55,6 @@ func TestIsRetryable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, IsRetryable(tt.err)) })
 	}
 }
-
 
 func TestNormalizeETag(t *testing.T) {
 	for in, want := range map[string]string{

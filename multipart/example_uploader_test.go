@@ -9,6 +9,7 @@ import (
 
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // A task uploads its output file as an uncompleted multipart upload; the
@@ -26,10 +27,11 @@ func ExampleUploader_UploadFile() {
 	if err != nil {
 		panic(err)
 	}
-	pending, err := uploader.UploadFile(ctx, path, "events/part-0000.csv")
+	uploaded, err := uploader.UploadFile(ctx, path, "events/part-0000.csv")
 	if err != nil {
 		panic(err)
 	}
+	pending := pendingset.UploadOf(uploaded)
 	_, err = store.HeadObject(ctx, "events/part-0000.csv")
 	fmt.Println("visible before completion:", err == nil)
 

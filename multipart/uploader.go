@@ -86,9 +86,9 @@ const (
 	// checksum type FULL_OBJECT and sends each part's checksum, which the
 	// store checks: a part whose bytes changed on the way is refused
 	// ([ErrChecksumMismatch]). The record keeps the parts' and the whole
-	// file's checksums ([PendingUpload.PartChecksums],
-	// [PendingUpload.Checksum]); completing it with
-	// [PendingUpload.CompleteOptions] makes the store check the whole
+	// file's checksums ([Uploaded.Parts], [Uploaded.Checksum]); completing
+	// it with the record's CompleteOptions (package pendingset) makes the
+	// store check the whole
 	// object against the file's checksum. For AWS S3, MinIO (2025 and
 	// later) and versitygw; `s3commit doctor` tells whether a store
 	// supports it.
@@ -115,7 +115,7 @@ func (m ChecksumMode) String() string {
 }
 
 // Uploader uploads local files as uncompleted multipart uploads: the bytes
-// reach the store, nothing becomes visible, and the returned [PendingUpload]
+// reach the store, nothing becomes visible, and the returned [Uploaded]
 // holds what is needed to complete (or abort) the upload later, from any
 // process. An Uploader is safe for concurrent use; its Concurrency bound is
 // shared by all its uploads.
@@ -176,12 +176,13 @@ func NewUploader(store Store, opts UploaderOptions) (*Uploader, error) {
 }
 
 // UploadFile uploads the file at path to key as an uncompleted multipart
-// upload and returns its pending-upload record. Parts are read straight from
+// upload and returns what completing it needs ([Uploaded]; package
+// pendingset makes its Hadoop-format record). Parts are read straight from
 // the file (no part-sized buffers) and uploaded in parallel; a zero-byte
 // file becomes one empty part. Transient failures are retried. When a part
 // fails for good or ctx is cancelled, the upload is aborted (with a context
 // of its own, so a cancelled ctx cannot leak it) and the error is returned.
-func (u *Uploader) UploadFile(ctx context.Context, path, key string) (*PendingUpload, error) {
+func (u *Uploader) UploadFile(ctx context.Context, path, key string) (*Uploaded, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("multipart: upload %s: %w", path, err)
@@ -194,11 +195,11 @@ func (u *Uploader) UploadFile(ctx context.Context, path, key string) (*PendingUp
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("multipart: upload %s: not a regular file", path)
 	}
-	pending, err := u.Upload(ctx, f, fi.Size(), key)
+	up, err := u.Upload(ctx, f, fi.Size(), key)
 	if err != nil {
 		return nil, fmt.Errorf("multipart: upload %s: %w", path, err)
 	}
-	return pending, nil
+	return up, nil
 }
 
 // Upload uploads size bytes read from r to key as an uncompleted multipart
@@ -209,7 +210,7 @@ func (u *Uploader) UploadFile(ctx context.Context, path, key string) (*PendingUp
 // upload and the first one's ID is never known. Such an upload is found by
 // listing the uploads of the exact key ([Store.ListUploads]), which is what
 // a committer's abort does for the keys of its job.
-func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key string) (*PendingUpload, error) {
+func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key string) (*Uploaded, error) {
 	plan, err := PlanParts(size, u.opts.PartSize)
 	if err != nil {
 		return nil, err
@@ -228,9 +229,9 @@ func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key st
 	}
 	parts, err := u.uploadParts(ctx, r, plan, key, uploadID)
 	if err == nil {
-		var pending *PendingUpload
-		if pending, err = u.record(key, uploadID, plan, parts, size, created); err == nil {
-			return pending, nil
+		var up *Uploaded
+		if up, err = u.uploaded(key, uploadID, plan, parts, size, created); err == nil {
+			return up, nil
 		}
 	}
 	if abortErr := u.abort(ctx, key, uploadID); abortErr != nil {
@@ -239,16 +240,34 @@ func (u *Uploader) Upload(ctx context.Context, r io.ReaderAt, size int64, key st
 	return nil, err
 }
 
-// record returns the pending-upload record of an upload whose parts are
-// all uploaded, with its checksums as the mode keeps them.
-func (u *Uploader) record(key, uploadID string, plan Plan, parts []Part, size int64, created time.Time) (*PendingUpload, error) {
-	etags := make([]string, len(parts))
-	for i, p := range parts {
-		etags[i] = p.ETag
-	}
-	pending := NewPendingUpload(u.store.Bucket(), key, uploadID, etags, size, created)
+// Uploaded is an uncompleted multipart upload whose parts are all in the
+// store: what completing it needs, from any process. Package pendingset
+// records it in Hadoop's format (pendingset.UploadOf).
+type Uploaded struct {
+	// Bucket, Key and UploadID name the upload.
+	Bucket, Key, UploadID string
+	// Parts are its parts in order, each with its ETag, its size and,
+	// unless checksums are off, its checksum.
+	Parts []Part
+	// Size is the object's size once completed.
+	Size int64
+	// Created is when the upload was created.
+	Created time.Time
+	// Checksum is the whole file's full-object checksum, combined from
+	// the parts' ([CombineChecksums]); zero with [ChecksumOff].
+	Checksum Checksum
+	// PartChecksumsSent reports that the parts were sent with their
+	// checksums, which the store checked and which completing the upload
+	// needs ([ChecksumStoreVerified]).
+	PartChecksumsSent bool
+}
+
+// uploaded describes an upload whose parts are all uploaded, with its
+// checksums as the mode keeps them.
+func (u *Uploader) uploaded(key, uploadID string, plan Plan, parts []Part, size int64, created time.Time) (*Uploaded, error) {
+	up := &Uploaded{Bucket: u.store.Bucket(), Key: key, UploadID: uploadID, Parts: parts, Size: size, Created: created}
 	if u.opts.Checksums == ChecksumOff {
-		return pending, nil
+		return up, nil
 	}
 	sums := make([]Checksum, len(parts))
 	sizes := make([]int64, len(parts))
@@ -259,11 +278,9 @@ func (u *Uploader) record(key, uploadID string, plan Plan, parts []Part, size in
 	if err != nil {
 		return nil, err
 	}
-	pending.Checksum = whole
-	if u.opts.Checksums == ChecksumStoreVerified {
-		pending.PartChecksums = sums
-	}
-	return pending, nil
+	up.Checksum = whole
+	up.PartChecksumsSent = u.opts.Checksums == ChecksumStoreVerified
+	return up, nil
 }
 
 // uploadParts uploads every part of the plan, at most Concurrency at a time

@@ -18,6 +18,7 @@ import (
 
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // sinkStore accepts parts without keeping them, and records how many part
@@ -69,8 +70,9 @@ func TestUploaderBoundsConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			p, err := u.UploadFile(t.Context(), path, "k"+string(rune('0'+i)))
+			uploaded, err := u.UploadFile(t.Context(), path, "k"+string(rune('0'+i)))
 			assert.NoError(t, err)
+			p := pendingset.UploadOf(uploaded)
 			assert.Len(t, p.ETags, 8)
 		})
 	}
@@ -92,9 +94,10 @@ func TestUploaderStreamsFromDisk(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	p, err := u.UploadFile(t.Context(), path, "big.bin")
+	uploaded, err := u.UploadFile(t.Context(), path, "big.bin")
 	runtime.ReadMemStats(&after)
 	require.NoError(t, err)
+	p := pendingset.UploadOf(uploaded)
 	require.Len(t, p.ETags, 8)
 	allocated := after.TotalAlloc - before.TotalAlloc
 	t.Logf("uploading 512 MiB in 64 MiB parts allocated %d KiB", allocated>>10)

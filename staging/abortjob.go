@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/success"
 )
 
@@ -231,7 +232,7 @@ func (j *job) gone(ctx context.Context) {
 // MinIO answers 204 to aborting an upload it does not know, which the
 // backends catch with a ListParts first, but not when that check's answer
 // is lost. So once a commit had begun the object is checked either way.
-func (j *job) undoUpload(ctx context.Context, s *snapshot, p *multipart.PendingUpload, tally *undoTally) (bool, error) {
+func (j *job) undoUpload(ctx context.Context, s *snapshot, p *pendingset.Upload, tally *undoTally) (bool, error) {
 	st := s.journal
 	if done, ok := st.completed[p.Key]; ok && done.UploadID == p.UploadID {
 		return j.ownObject(ctx, p, done.ETag, st.beganAt)

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // Uploads at Close (Options.UploadAtClose): a file written through Create
@@ -42,7 +42,7 @@ func (f *attemptFile) Close() error {
 type earlyUpload struct {
 	lf    localFile
 	state fileState // the file's when the upload read it
-	p     *multipart.PendingUpload
+	p     *pendingset.Upload
 	err   error
 }
 
@@ -119,7 +119,7 @@ func (a *taskAttempt) closeUploadWorker() {
 
 // uploadEarly records the key in the attempt's intents and uploads the
 // file.
-func (a *taskAttempt) uploadEarly(ctx context.Context, lf localFile) (*multipart.PendingUpload, fileState, error) {
+func (a *taskAttempt) uploadEarly(ctx context.Context, lf localFile) (*pendingset.Upload, fileState, error) {
 	up, log, err := a.uploader(ctx)
 	if err != nil {
 		return nil, fileState{}, err
@@ -164,8 +164,8 @@ func (a *taskAttempt) stopEarly(cancel bool) []*earlyUpload {
 // file, whose file is still the one they uploaded (same key, size,
 // modification and change times), the latest where a file was closed
 // twice; stale are the others that created an upload, to abort.
-func matchEarly(files []localFile, early []*earlyUpload) (kept map[string]*multipart.PendingUpload, stale []*multipart.PendingUpload) {
-	kept = make(map[string]*multipart.PendingUpload)
+func matchEarly(files []localFile, early []*earlyUpload) (kept map[string]*pendingset.Upload, stale []*pendingset.Upload) {
+	kept = make(map[string]*pendingset.Upload)
 	latest := make(map[string]*earlyUpload)
 	for _, u := range early {
 		if u.err == nil && u.p != nil {
@@ -188,8 +188,8 @@ func matchEarly(files []localFile, early []*earlyUpload) (kept map[string]*multi
 }
 
 // earlyPending are the uploads started at Close that created an upload.
-func earlyPending(early []*earlyUpload) []*multipart.PendingUpload {
-	var out []*multipart.PendingUpload
+func earlyPending(early []*earlyUpload) []*pendingset.Upload {
+	var out []*pendingset.Upload
 	for _, u := range early {
 		if u.err == nil && u.p != nil {
 			out = append(out, u.p)

@@ -15,6 +15,7 @@ import (
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 	"github.com/s3commit/s3commit/success"
 )
@@ -170,7 +171,7 @@ func TestAWrongFileChecksumFailsTheJobCommit(t *testing.T) {
 	path := staging.PendingSetPath(e.stagingDir, j.ID(), "task-0")
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
+	ps, err := pendingset.DecodeSet(bytes.NewReader(data))
 	require.NoError(t, err)
 	require.NotEmpty(t, ps.Commits)
 	require.False(t, ps.Commits[0].Checksum.IsZero(), "the record has the file's checksum")

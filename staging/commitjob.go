@@ -11,6 +11,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/success"
 )
 
@@ -26,9 +27,9 @@ type commitRun struct {
 	j     *job
 	s     *snapshot
 	start time.Time
-	ups   []*multipart.PendingUpload
+	ups   []*pendingset.Upload
 	// deferred are the files the run writes with a PutObject each.
-	deferred []*multipart.DeferredPut
+	deferred []*pendingset.DeferredPut
 	st       *journalState // s.journal, updated as the run goes
 	jl       journalWriter
 	resumed  bool

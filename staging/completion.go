@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // errObjectGone is the cause of a resumed commit's failure when an object
@@ -21,7 +22,7 @@ const completeTimeout = 2 * time.Minute
 // complete completes one upload and journals it; an upload the journal
 // shows completed is skipped. A failure that may hide a completion that
 // took effect is resolved against the store (see resolveCompletion).
-func (r *commitRun) complete(ctx context.Context, p *multipart.PendingUpload) (string, error) {
+func (r *commitRun) complete(ctx context.Context, p *pendingset.Upload) (string, error) {
 	j, c := r.j, r.j.c
 	r.mu.Lock()
 	done, ok := r.st.completed[p.Key]
@@ -80,7 +81,7 @@ func (r *commitRun) complete(ctx context.Context, p *multipart.PendingUpload) (s
 // whenever an object exists at the key; with unique filenames only the job
 // itself writes there, without them the object may be another job's, and
 // the job would report as committed a file that is not its own.
-func (r *commitRun) checkCompleted(ctx context.Context, p *multipart.PendingUpload) error {
+func (r *commitRun) checkCompleted(ctx context.Context, p *pendingset.Upload) error {
 	own, err := r.j.ownObject(ctx, p, "", r.st.beganAt)
 	switch {
 	case err != nil:
@@ -103,7 +104,7 @@ func (r *commitRun) checkCompleted(ctx context.Context, p *multipart.PendingUplo
 // whether the upload still exists (ListParts), and whether the object at
 // its key is the one it made (its size and multipart ETag). It returns the
 // object's ETag when the completion had taken effect.
-func (r *commitRun) resolveCompletion(ctx context.Context, p *multipart.PendingUpload, cerr error) (string, error) {
+func (r *commitRun) resolveCompletion(ctx context.Context, p *pendingset.Upload, cerr error) (string, error) {
 	c := r.j.c
 	precondition := errors.Is(cerr, multipart.ErrPreconditionFailed)
 	if !precondition && !errors.Is(cerr, multipart.ErrNoSuchUpload) && !errors.Is(cerr, multipart.ErrInvalidPart) {
@@ -143,7 +144,7 @@ func (r *commitRun) resolveCompletion(ctx context.Context, p *multipart.PendingU
 
 // ownObject reports whether the object at p's key is the one completing p
 // made (see objectMadeBy), with its metadata; a missing object is not.
-func (j *job) ownObject(ctx context.Context, p *multipart.PendingUpload, etag string, notBefore time.Time) (bool, error) {
+func (j *job) ownObject(ctx context.Context, p *pendingset.Upload, etag string, notBefore time.Time) (bool, error) {
 	info, err := j.c.store.HeadObject(ctx, p.Key)
 	switch {
 	case errors.Is(err, multipart.ErrNotFound):

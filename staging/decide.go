@@ -6,6 +6,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // The decisions of CommitJob, AbortJob and InspectJob, as pure functions
@@ -367,7 +368,7 @@ func sortedKeys(m map[string]bool) []string {
 // (a store whose ETags are not MD5-based), an object of the right size
 // written after notBefore (less the clock skew) is taken as the upload's;
 // with a zero notBefore it is not.
-func objectMadeBy(info multipart.ObjectInfo, p *multipart.PendingUpload, etag string, notBefore time.Time) bool {
+func objectMadeBy(info multipart.ObjectInfo, p *pendingset.Upload, etag string, notBefore time.Time) bool {
 	if info.Size != p.Length {
 		return false
 	}

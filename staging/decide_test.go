@@ -11,6 +11,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // snapshots for the tests of the decisions: built in memory, as
@@ -37,10 +38,10 @@ func newSnap(rec *jobRecord) *snapBuilder {
 // task adds a committed task whose winning attempt is attempt, with one
 // upload per file name ("<name>=<uploadID>").
 func (b *snapBuilder) task(taskID, attempt string, files ...string) *snapBuilder {
-	ps := &multipart.PendingSet{ExtraData: map[string]string{multipart.TaskAttemptIDKey: attempt}}
+	ps := &pendingset.Set{ExtraData: map[string]string{pendingset.TaskAttemptIDKey: attempt}}
 	for _, f := range files {
 		name, id := split(f)
-		ps.Commits = append(ps.Commits, multipart.PendingUpload{Bucket: "lake", Key: k(b.s.rec, name), UploadID: id,
+		ps.Commits = append(ps.Commits, pendingset.Upload{Bucket: "lake", Key: k(b.s.rec, name), UploadID: id,
 			ETags: []string{"0123456789abcdef0123456789abcdef"}, Length: 1})
 	}
 	b.s.sets = append(b.s.sets, taskSet{file: taskID + pendingSetSuffix, set: ps})
@@ -289,7 +290,7 @@ func TestCommitAbortAndInspectAgree(t *testing.T) {
 }
 
 func TestObjectMadeBy(t *testing.T) {
-	p := &multipart.PendingUpload{Length: 10, ETags: []string{"0123456789abcdef0123456789abcdef"}}
+	p := &pendingset.Upload{Length: 10, ETags: []string{"0123456789abcdef0123456789abcdef"}}
 	want, ok := multipart.MultipartETag(p.ETags)
 	require.True(t, ok)
 	began := created
@@ -298,7 +299,7 @@ func TestObjectMadeBy(t *testing.T) {
 		info      multipart.ObjectInfo
 		etag      string
 		notBefore time.Time
-		p         *multipart.PendingUpload
+		p         *pendingset.Upload
 		ours      bool
 	}{
 		{"computed ETag", multipart.ObjectInfo{Size: 10, ETag: `"` + want + `"`}, "", began, p, true},
@@ -307,11 +308,11 @@ func TestObjectMadeBy(t *testing.T) {
 		{"journaled ETag", multipart.ObjectInfo{Size: 10, ETag: "abc-1"}, "abc-1", began, p, true},
 		{"journaled ETag differs", multipart.ObjectInfo{Size: 10, ETag: want}, "abc-1", began, p, false},
 		{"unpredictable ETag, written after the commit began", multipart.ObjectInfo{Size: 10, ETag: "x", LastModified: began.Add(time.Second)}, "", began,
-			&multipart.PendingUpload{Length: 10, ETags: []string{"not-md5"}}, true},
+			&pendingset.Upload{Length: 10, ETags: []string{"not-md5"}}, true},
 		{"unpredictable ETag, older", multipart.ObjectInfo{Size: 10, ETag: "x", LastModified: began.Add(-time.Hour)}, "", began,
-			&multipart.PendingUpload{Length: 10, ETags: []string{"not-md5"}}, false},
+			&pendingset.Upload{Length: 10, ETags: []string{"not-md5"}}, false},
 		{"unpredictable ETag, no commit time", multipart.ObjectInfo{Size: 10, ETag: "x", LastModified: began}, "", time.Time{},
-			&multipart.PendingUpload{Length: 10, ETags: []string{"not-md5"}}, false},
+			&pendingset.Upload{Length: 10, ETags: []string{"not-md5"}}, false},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.ours, objectMadeBy(tt.info, tt.p, tt.etag, tt.notBefore), tt.name)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // Deferred files (Options.DeferredPutThreshold): a task commit records a
@@ -40,8 +41,8 @@ const deferredAlgorithm = multipart.ChecksumCRC64NVME
 // their checksums, computed as many at a time as the attempt uploads
 // files, each file checked afterwards not to have changed while it was
 // read.
-func (a *taskAttempt) deferFiles(ctx context.Context, files []localFile) ([]multipart.DeferredPut, error) {
-	out := make([]multipart.DeferredPut, len(files))
+func (a *taskAttempt) deferFiles(ctx context.Context, files []localFile) ([]pendingset.DeferredPut, error) {
+	out := make([]pendingset.DeferredPut, len(files))
 	err := forEach(ctx, len(files), a.j.c.opts.UploadConcurrency, true, func(ctx context.Context, i int) error {
 		d, err := a.deferFile(files[i])
 		if err != nil {
@@ -56,25 +57,25 @@ func (a *taskAttempt) deferFiles(ctx context.Context, files []localFile) ([]mult
 	return out, nil
 }
 
-func (a *taskAttempt) deferFile(lf localFile) (multipart.DeferredPut, error) {
+func (a *taskAttempt) deferFile(lf localFile) (pendingset.DeferredPut, error) {
 	where := a.where(lf)
 	f, before, err := a.openListed(lf)
 	if err != nil {
-		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+		return pendingset.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
 	}
 	defer f.Close()
 	sum, n, err := multipart.ComputeChecksum(deferredAlgorithm, io.NewSectionReader(f, 0, before.Size()))
 	if err != nil {
-		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+		return pendingset.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
 	}
 	after, err := f.Stat()
 	if err != nil {
-		return multipart.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
+		return pendingset.DeferredPut{}, fmt.Errorf("defer %s: %w", where, err)
 	}
 	if n != before.Size() || stateOf(after) != stateOf(before) {
-		return multipart.DeferredPut{}, errChanged(where, before, after)
+		return pendingset.DeferredPut{}, errChanged(where, before, after)
 	}
-	return multipart.DeferredPut{
+	return pendingset.DeferredPut{
 		Bucket: a.j.rec.Bucket, Key: lf.key, Path: path.Join(a.name(), lf.rel),
 		Length: n, Checksum: sum, JobID: a.j.rec.JobID, TaskID: a.taskID,
 	}, nil
@@ -106,7 +107,7 @@ func splitDeferred(files []localFile, o *Options) (upload, deferred []localFile)
 // file inside the directory of an attempt of that task. A record that
 // names another task's file, or one outside the job's buffer directory,
 // is refused before the job reads anything.
-func (r *jobRecord) checkDeferredRecord(taskID string, d *multipart.DeferredPut) error {
+func (r *jobRecord) checkDeferredRecord(taskID string, d *pendingset.DeferredPut) error {
 	switch {
 	case d.Bucket != r.Bucket:
 		return fmt.Errorf("names bucket %q, but the job writes to bucket %q", d.Bucket, r.Bucket)
@@ -131,8 +132,8 @@ func (r *jobRecord) checkDeferredRecord(taskID string, d *multipart.DeferredPut)
 
 // deferred returns the deferred files of the committed tasks, in key
 // order.
-func (s *snapshot) deferred() []*multipart.DeferredPut {
-	var out []*multipart.DeferredPut
+func (s *snapshot) deferred() []*pendingset.DeferredPut {
+	var out []*pendingset.DeferredPut
 	for _, t := range s.sets {
 		for i := range t.set.Deferred {
 			out = append(out, &t.set.Deferred[i])
@@ -144,7 +145,7 @@ func (s *snapshot) deferred() []*multipart.DeferredPut {
 
 // errDeferred describes a deferred file the driver cannot use.
 // format and args say what is wrong; a %w among them wraps its cause.
-func (j *job) errDeferred(d *multipart.DeferredPut, format string, args ...any) error {
+func (j *job) errDeferred(d *pendingset.DeferredPut, format string, args ...any) error {
 	head := []any{ErrDeferredFile, filepath.Join(j.c.opts.BufferDir, j.rec.JobID, filepath.FromSlash(d.Path)), d.TaskID, d.Bucket, d.Key}
 	return fmt.Errorf("%w: %s of task %s, for s3://%s/%s, "+format+"; the job commit reads deferred files from its own buffer dir (%s), "+
 		"which must be the volume the tasks wrote to, seen at the same path (Options.DeferredPutThreshold defers files to the job commit; "+
@@ -169,7 +170,7 @@ func newAttemptDirs(buf *rootFS, jobDir string) *attemptDirs {
 }
 
 // split returns the root of d's attempt directory and d's path in it.
-func (a *attemptDirs) split(d *multipart.DeferredPut) (*rootFS, string, error) {
+func (a *attemptDirs) split(d *pendingset.DeferredPut) (*rootFS, string, error) {
 	attempt, rel, _ := strings.Cut(d.Path, "/")
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -185,7 +186,7 @@ func (a *attemptDirs) split(d *multipart.DeferredPut) (*rootFS, string, error) {
 	return r, rel, nil
 }
 
-func (a *attemptDirs) remove(d *multipart.DeferredPut) {
+func (a *attemptDirs) remove(d *pendingset.DeferredPut) {
 	if r, rel, err := a.split(d); err == nil {
 		_ = r.Remove(rel)
 	}
@@ -202,7 +203,7 @@ func (a *attemptDirs) close() {
 
 // openDeferred opens a deferred file in the driver's buffer dir and
 // checks its size.
-func (j *job) openDeferred(dirs *attemptDirs, d *multipart.DeferredPut) (file, error) {
+func (j *job) openDeferred(dirs *attemptDirs, d *pendingset.DeferredPut) (file, error) {
 	root, rel, err := dirs.split(d)
 	var f file
 	if err == nil {
@@ -260,7 +261,7 @@ func (j *job) checkDeferred(ctx context.Context, s *snapshot) error {
 // written is skipped (checked, on a resumed commit, to be still there). A
 // failure that may hide a write that took effect is resolved against the
 // store (see resolvePut).
-func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, error) {
+func (r *commitRun) put(ctx context.Context, d *pendingset.DeferredPut) (string, error) {
 	j := r.j
 	r.mu.Lock()
 	etag, ok := r.st.put[d.Key]
@@ -343,7 +344,7 @@ func (r *commitRun) put(ctx context.Context, d *multipart.DeferredPut) (string, 
 // store home's journal may lose the last entries to a crash. The object
 // at its key, if it is the one writing the file made (see putMadeBy),
 // says the file was written.
-func (r *commitRun) putByEarlierRun(ctx context.Context, d *multipart.DeferredPut, missing error) (string, error) {
+func (r *commitRun) putByEarlierRun(ctx context.Context, d *pendingset.DeferredPut, missing error) (string, error) {
 	info, err := r.j.c.store.HeadObject(ctx, d.Key)
 	switch {
 	case err == nil && putMadeBy(info, d, "", r.st.beganAt):
@@ -367,7 +368,7 @@ func (r *commitRun) putByEarlierRun(ctx context.Context, d *multipart.DeferredPu
 // resumed commit whose journal missed it) fails in the fail conflict mode
 // with PreconditionFailed: the object is there. So before a 412 is taken
 // for a conflict, the object at the key is compared with the file.
-func (r *commitRun) resolvePut(ctx context.Context, d *multipart.DeferredPut, perr error) (string, error) {
+func (r *commitRun) resolvePut(ctx context.Context, d *pendingset.DeferredPut, perr error) (string, error) {
 	switch {
 	case errors.Is(perr, multipart.ErrChecksumMismatch):
 		return "", fmt.Errorf("%w: the store refused s3://%s/%s: the deferred file %s changed after the job commit checked it: %w",
@@ -391,18 +392,18 @@ func (r *commitRun) resolvePut(ctx context.Context, d *multipart.DeferredPut, pe
 // file d made: see objectMadeBy, which it shares the rules of (size, the
 // store's full-object checksum where it reports one, the ETag journaled,
 // else a modification no earlier than the commit's start).
-func putMadeBy(info multipart.ObjectInfo, d *multipart.DeferredPut, etag string, notBefore time.Time) bool {
+func putMadeBy(info multipart.ObjectInfo, d *pendingset.DeferredPut, etag string, notBefore time.Time) bool {
 	return objectMadeBy(info, putAsUpload(d), etag, notBefore)
 }
 
 // putAsUpload is what objectMadeBy compares of a deferred file: an upload
 // of its key, size and checksum without part ETags.
-func putAsUpload(d *multipart.DeferredPut) *multipart.PendingUpload {
-	return &multipart.PendingUpload{Key: d.Key, Length: d.Length, Checksum: d.Checksum}
+func putAsUpload(d *pendingset.DeferredPut) *pendingset.Upload {
+	return &pendingset.Upload{Key: d.Key, Length: d.Length, Checksum: d.Checksum}
 }
 
 // ownPut reports whether the object at d's key is the one writing d made.
-func (j *job) ownPut(ctx context.Context, d *multipart.DeferredPut, etag string, notBefore time.Time) (bool, error) {
+func (j *job) ownPut(ctx context.Context, d *pendingset.DeferredPut, etag string, notBefore time.Time) (bool, error) {
 	return j.ownObject(ctx, putAsUpload(d), etag, notBefore)
 }
 
@@ -460,7 +461,7 @@ func (j *job) removeDeferredFiles(ctx context.Context, s *snapshot) {
 	// is a round trip on NFS). Those a commit wrote are gone already (put
 	// removes each). A failure is reported by RemoveAll below, which tries
 	// again.
-	var ds []*multipart.DeferredPut
+	var ds []*pendingset.DeferredPut
 	for _, d := range s.deferred() {
 		if _, written := s.journal.put[d.Key]; !written {
 			ds = append(ds, d)
@@ -514,7 +515,7 @@ type checkingReader struct {
 	changed bool
 }
 
-func newCheckingReader(r *io.SectionReader, d *multipart.DeferredPut) (*checkingReader, error) {
+func newCheckingReader(r *io.SectionReader, d *pendingset.DeferredPut) (*checkingReader, error) {
 	h, err := d.Checksum.Algorithm.NewHash()
 	if err != nil {
 		return nil, err

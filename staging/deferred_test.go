@@ -16,6 +16,7 @@ import (
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/faultstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 	"github.com/s3commit/s3commit/success"
 )
@@ -68,9 +69,9 @@ func TestDeferredFilesAreWrittenByTheJobCommit(t *testing.T) {
 	}
 	data, err := os.ReadFile(filepath.Join(e.stagingDir, jobID, "tasks", "t0.pendingset"))
 	require.NoError(t, err)
-	ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
+	ps, err := pendingset.DecodeSet(bytes.NewReader(data))
 	require.NoError(t, err)
-	assert.Equal(t, multipart.PendingSetVersionDeferred, ps.Version)
+	assert.Equal(t, pendingset.SetVersionDeferred, ps.Version)
 	require.Len(t, ps.Commits, 1)
 	assert.Equal(t, e.key(jobID, "large.bin"), ps.Commits[0].Key)
 	require.Len(t, ps.Deferred, 3)

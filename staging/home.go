@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // home is where a staging dir keeps the records of its jobs: a directory
@@ -39,7 +39,7 @@ type home interface {
 
 	// taskPendingSet reads the published pendingset of a task, open or
 	// sealed; fs.ErrNotExist when it has none.
-	taskPendingSet(ctx context.Context, l layout, taskID string) (*multipart.PendingSet, error)
+	taskPendingSet(ctx context.Context, l layout, taskID string) (*pendingset.Set, error)
 	// sealing reports whether a job commit or abort has begun to seal the
 	// tasks: a task commit that has not published must not begin.
 	sealing(ctx context.Context, l layout) (bool, error)

@@ -9,7 +9,7 @@ import (
 	"path"
 	"syscall"
 
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // fsHome keeps the records in a directory that the driver and every task
@@ -86,7 +86,7 @@ func (h *fsHome) readJobRecord(_ context.Context, l layout) (*jobRecord, error) 
 
 func (h *fsHome) sweepRemnants(_ context.Context, jobID string) { sweepRemnants(h.fs, jobID) }
 
-func (h *fsHome) taskPendingSet(_ context.Context, l layout, taskID string) (*multipart.PendingSet, error) {
+func (h *fsHome) taskPendingSet(_ context.Context, l layout, taskID string) (*pendingset.Set, error) {
 	var last error
 	for _, name := range []string{l.pendingSet(taskID), path.Join(l.sealedDir(), taskID+pendingSetSuffix)} {
 		ps, err := readPendingSet(h.fs, name)

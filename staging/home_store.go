@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging/internal/storerecords"
 )
 
@@ -230,7 +231,7 @@ func (h *storeHome) sweepRemnants(ctx context.Context, jobID string) {
 	_ = h.removeAll(ctx, l.jobDir)
 }
 
-func (h *storeHome) taskPendingSet(ctx context.Context, l layout, taskID string) (*multipart.PendingSet, error) {
+func (h *storeHome) taskPendingSet(ctx context.Context, l layout, taskID string) (*pendingset.Set, error) {
 	return readPendingSetFrom(ctx, h, l.pendingSet(taskID))
 }
 

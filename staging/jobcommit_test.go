@@ -15,6 +15,7 @@ import (
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/faultstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -49,28 +50,28 @@ func allCalls(fs *faultstore.Store) int {
 func TestCommitJobRefusesBadPendingSets(t *testing.T) {
 	tests := []struct {
 		name   string
-		tamper func(e *env, set *multipart.PendingSet, raw []byte) (taskID string, data []byte)
+		tamper func(e *env, set *pendingset.Set, raw []byte) (taskID string, data []byte)
 		want   string
 	}{
-		{"corrupt", func(_ *env, _ *multipart.PendingSet, raw []byte) (string, []byte) {
+		{"corrupt", func(_ *env, _ *pendingset.Set, raw []byte) (string, []byte) {
 			return "task-0", raw[:len(raw)/2]
 		}, "task-0.pendingset"},
-		{"other bucket", func(_ *env, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"other bucket", func(_ *env, set *pendingset.Set, _ []byte) (string, []byte) {
 			set.Commits[0].Bucket, set.Commits[0].URI = "other", ""
 			return "task-0", encode(t, set)
 		}, `names bucket "other"`},
-		{"outside the destination", func(e *env, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"outside the destination", func(e *env, set *pendingset.Set, _ []byte) (string, []byte) {
 			set.Commits[0].Key, set.Commits[0].URI = e.dest+"x/part.json", ""
 			return "task-0", encode(t, set)
 		}, "not under the destination"},
-		{"_SUCCESS", func(e *env, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"_SUCCESS", func(e *env, set *pendingset.Set, _ []byte) (string, []byte) {
 			set.Commits[0].Key, set.Commits[0].URI = e.dest+"/"+staging.SuccessMarker, ""
 			return "task-0", encode(t, set)
 		}, "starts with '_' or '.'"},
-		{"key twice", func(_ *env, _ *multipart.PendingSet, raw []byte) (string, []byte) {
+		{"key twice", func(_ *env, _ *pendingset.Set, raw []byte) (string, []byte) {
 			return "task-9", raw
 		}, "two tasks wrote the same file"},
-		{"another job", func(_ *env, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"another job", func(_ *env, set *pendingset.Set, _ []byte) (string, []byte) {
 			set.JobID = "other-job"
 			for i := range set.Commits {
 				set.Commits[i].JobID = "other-job"
@@ -88,7 +89,7 @@ func TestCommitJobRefusesBadPendingSets(t *testing.T) {
 			path := staging.PendingSetPath(e.stagingDir, "job", "task-0")
 			raw, err := os.ReadFile(path)
 			require.NoError(t, err)
-			set, err := multipart.DecodePendingSet(bytes.NewReader(raw))
+			set, err := pendingset.DecodeSet(bytes.NewReader(raw))
 			require.NoError(t, err)
 			task, data := tt.tamper(e, set, raw)
 			require.NoError(t, os.WriteFile(staging.PendingSetPath(e.stagingDir, "job", task), data, 0o644))
@@ -110,7 +111,7 @@ func TestCommitJobRefusesBadPendingSets(t *testing.T) {
 	}
 }
 
-func encode(t *testing.T, set *multipart.PendingSet) []byte {
+func encode(t *testing.T, set *pendingset.Set) []byte {
 	var b bytes.Buffer
 	require.NoError(t, set.Encode(&b))
 	return b.Bytes()

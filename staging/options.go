@@ -125,7 +125,7 @@ type Options struct {
 	// {"etag", "checksumAlgorithm", "checksum"} objects of Hadoop trunk
 	// (3.5.0-SNAPSHOT, class UploadEtag), which only trunk reads, instead
 	// of the list of strings Hadoop 3.3.1 to 3.4 read (the default; the
-	// part checksums then go beside them, see [multipart.PendingUpload]).
+	// part checksums then go beside them, see [pendingset.Upload]).
 	// s3commit reads both forms. Set it when Hadoop trunk's committer is
 	// to read the job's pendingsets.
 	HadoopTrunkPendingsets bool

@@ -14,6 +14,7 @@ import (
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/internal/hadoopvalidate"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -85,9 +86,9 @@ func TestPendingSetsHadoopReads(t *testing.T) {
 							require.NoError(t, reads.PendingSet(data), "%s reads:\n%s", reads.Name, data)
 							require.Error(t, refuses.PendingSet(data), "%s reads the other form of etags only", refuses.Name)
 
-							s, err := multipart.DecodePendingSet(bytes.NewReader(data))
+							s, err := pendingset.DecodeSet(bytes.NewReader(data))
 							require.NoError(t, err)
-							assert.Equal(t, multipart.PendingSetVersion, s.Version)
+							assert.Equal(t, pendingset.SetVersion, s.Version)
 							for _, p := range s.Commits {
 								assert.Equal(t, sums != multipart.ChecksumOff, !p.Checksum.IsZero(), "whole-file checksum of %s", p.Key)
 							}

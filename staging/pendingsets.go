@@ -8,14 +8,14 @@ import (
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // taskSet is the pendingset of one committed task.
 type taskSet struct {
 	file string // file name in the tasks directory
 	path string
-	set  *multipart.PendingSet
+	set  *pendingset.Set
 }
 
 // taskID is the ID of the task the pendingset belongs to.
@@ -23,7 +23,7 @@ func (s taskSet) taskID() string { return strings.TrimSuffix(s.file, pendingSetS
 
 // attempt is the attempt that published the pendingset, "" if it does
 // not say.
-func (s taskSet) attempt() string { return s.set.ExtraData[multipart.TaskAttemptIDKey] }
+func (s taskSet) attempt() string { return s.set.ExtraData[pendingset.TaskAttemptIDKey] }
 
 // readPendingSets reads every pendingset in dir for job rec. Problems
 // (each matching committer.ErrInvalidPendingSet, or ErrRecordTooLarge)
@@ -109,21 +109,21 @@ func readPendingSets(ctx context.Context, h home, rec *jobRecord, paths []string
 // readPendingSet reads and decodes one pendingset of at most
 // maxPendingSetBytes.
 // readPendingSetFrom reads and decodes a pendingset record of a home.
-func readPendingSetFrom(ctx context.Context, h home, name string) (*multipart.PendingSet, error) {
+func readPendingSetFrom(ctx context.Context, h home, name string) (*pendingset.Set, error) {
 	data, err := h.read(ctx, name, maxPendingSetBytes)
 	if err != nil {
 		return nil, err
 	}
-	return multipart.DecodePendingSet(bytes.NewReader(data))
+	return pendingset.DecodeSet(bytes.NewReader(data))
 }
 
-func readPendingSet(fsys fsys, path string) (*multipart.PendingSet, error) {
+func readPendingSet(fsys fsys, path string) (*pendingset.Set, error) {
 	f, err := openRecord(fsys, path, maxPendingSetBytes)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return multipart.DecodePendingSet(f)
+	return pendingset.DecodeSet(f)
 }
 
 // checkOutputKey checks that key can be an object of the job's output:
@@ -151,8 +151,8 @@ func (r *jobRecord) checkOutputKey(key string) error {
 }
 
 // uploads flattens pendingsets into their uploads, in key order.
-func uploads(sets []taskSet) []*multipart.PendingUpload {
-	var out []*multipart.PendingUpload
+func uploads(sets []taskSet) []*pendingset.Upload {
+	var out []*pendingset.Upload
 	for _, s := range sets {
 		for i := range s.set.Commits {
 			out = append(out, &s.set.Commits[i])

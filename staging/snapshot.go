@@ -7,7 +7,7 @@ import (
 	"sort"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // snapshot is everything the staging dir says about one job, read once
@@ -194,7 +194,7 @@ func (s *snapshot) checkOldObject(key string, ours map[string]string, parts map[
 }
 
 // uploads returns the uploads of the committed tasks, in key order.
-func (s *snapshot) uploads() []*multipart.PendingUpload { return uploads(s.sets) }
+func (s *snapshot) uploads() []*pendingset.Upload { return uploads(s.sets) }
 
 // partitions returns the partitions the job's output falls in.
 func (s *snapshot) partitions() map[string]bool {

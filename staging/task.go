@@ -17,6 +17,7 @@ import (
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // taskDurationKey is the pendingset extraData key under which a task
@@ -167,7 +168,7 @@ func (a *taskAttempt) winner(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("read the pendingset of task %s: %w", a.taskID, err)
 	}
-	if w := ps.ExtraData[multipart.TaskAttemptIDKey]; w != "" {
+	if w := ps.ExtraData[pendingset.TaskAttemptIDKey]; w != "" {
 		return w, nil
 	}
 	return "an unknown attempt", nil
@@ -407,9 +408,9 @@ func (a *taskAttempt) closeUploader(ctx context.Context) {
 // Uploader, files and parts in parallel; the files in kept (by relative
 // path) were uploaded at Close already. On failure it aborts what it
 // created and what it was given.
-func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[string]*multipart.PendingUpload) ([]*multipart.PendingUpload, error) {
+func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[string]*pendingset.Upload) ([]*pendingset.Upload, error) {
 	c := a.j.c
-	pending := make([]*multipart.PendingUpload, len(files))
+	pending := make([]*pendingset.Upload, len(files))
 	var (
 		planned []intent
 		todo    []int // indexes in files of those to upload
@@ -480,7 +481,7 @@ func (a *taskAttempt) upload(ctx context.Context, files []localFile, kept map[st
 // that it did not change while its parts were read: a file rewritten
 // during its upload, even at the same size, would be committed as a mix
 // of old and new bytes. Such an upload is aborted (ErrFileChanged).
-func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf localFile) (*multipart.PendingUpload, fileState, error) {
+func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf localFile) (*pendingset.Upload, fileState, error) {
 	where := a.where(lf)
 	f, before, err := a.openListed(lf)
 	if err != nil {
@@ -501,15 +502,17 @@ func (a *taskAttempt) uploadFile(ctx context.Context, up *multipart.Uploader, lf
 		err = serr
 	}
 	if err != nil {
-		a.abortUploads(ctx, []*multipart.PendingUpload{p})
+		if p != nil {
+			a.abortUploads(ctx, []*pendingset.Upload{pendingset.UploadOf(p)})
+		}
 		return nil, fileState{}, fmt.Errorf("upload %s: %w", where, err)
 	}
-	return p, stateOf(before), nil
+	return pendingset.UploadOf(p), stateOf(before), nil
 }
 
 // abortUploads aborts the given uploads (nil entries are skipped) with a
 // context that the caller's cancellation does not end.
-func (a *taskAttempt) abortUploads(ctx context.Context, pending []*multipart.PendingUpload) {
+func (a *taskAttempt) abortUploads(ctx context.Context, pending []*pendingset.Upload) {
 	var ups []UploadRef
 	for _, p := range pending {
 		if p != nil {
@@ -524,9 +527,9 @@ func (a *taskAttempt) abortUploads(ctx context.Context, pending []*multipart.Pen
 
 // publish writes the pendingset of the attempt's uploads and publishes it
 // exclusively.
-func (a *taskAttempt) publish(ctx context.Context, files []localFile, pending []*multipart.PendingUpload, deferred []multipart.DeferredPut,
+func (a *taskAttempt) publish(ctx context.Context, files []localFile, pending []*pendingset.Upload, deferred []pendingset.DeferredPut,
 	took time.Duration) error {
-	commits := make([]multipart.PendingUpload, len(pending))
+	commits := make([]pendingset.Upload, len(pending))
 	for i, p := range pending {
 		p.JobID = a.j.rec.JobID
 		p.TaskID = a.taskID
@@ -535,13 +538,13 @@ func (a *taskAttempt) publish(ctx context.Context, files []localFile, pending []
 		}
 		commits[i] = *p
 	}
-	ps := multipart.NewPendingSet(a.j.rec.JobID, commits)
+	ps := pendingset.NewSet(a.j.rec.JobID, commits)
 	if len(deferred) > 0 {
-		ps.Version, ps.Deferred = multipart.PendingSetVersionDeferred, deferred
+		ps.Version, ps.Deferred = pendingset.SetVersionDeferred, deferred
 	}
 	ps.ExtraData = map[string]string{
-		multipart.TaskAttemptIDKey: a.name(),
-		taskDurationKey:            strconv.FormatInt(took.Milliseconds(), 10),
+		pendingset.TaskAttemptIDKey: a.name(),
+		taskDurationKey:             strconv.FormatInt(took.Milliseconds(), 10),
 	}
 	var buf bytes.Buffer
 	if err := ps.Encode(&buf); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/success"
 )
 
@@ -23,10 +24,11 @@ func ExampleVerifyWith() {
 		panic(err)
 	}
 	upload := func(key, data string) success.File {
-		p, err := uploader.Upload(ctx, strings.NewReader(data), int64(len(data)), key)
+		uploaded, err := uploader.Upload(ctx, strings.NewReader(data), int64(len(data)), key)
 		if err != nil {
 			panic(err)
 		}
+		p := pendingset.UploadOf(uploaded)
 		etag, err := store.CompleteUpload(ctx, p.Key, p.UploadID, p.Parts(), p.CompleteOptions())
 		if err != nil {
 			panic(err)

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/internal/testserver"
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -89,14 +89,14 @@ func TestHumanOutputEscapesControlCharacters(t *testing.T) {
 	})
 
 	t.Run("pending show", func(t *testing.T) {
-		set := &multipart.PendingSet{
+		set := &pendingset.Set{
 			Version: 2,
 			JobID:   "job1",
 			ExtraData: map[string]string{
-				multipart.TaskAttemptIDKey: "attempt" + titleChange,
-				"note" + clearScreen:       "value" + titleChange + clearScreen + c1Clear + "\xff",
+				pendingset.TaskAttemptIDKey: "attempt" + titleChange,
+				"note" + clearScreen:        "value" + titleChange + clearScreen + c1Clear + "\xff",
 			},
-			Commits: []multipart.PendingUpload{{
+			Commits: []pendingset.Upload{{
 				Version: 2, Bucket: bucket, Key: hostileKey, UploadID: "upload" + clearScreen,
 				JobID: "job1", TaskID: "task" + titleChange, ETags: []string{"0123456789abcdef0123456789abcdef"}, Length: 3,
 			}},
@@ -120,9 +120,9 @@ func TestHumanOutputEscapesControlCharacters(t *testing.T) {
 		path := staging.PendingSetPath(dir, "job-1", "task-0000")
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
-		set, err := multipart.DecodePendingSet(bytes.NewReader(data))
+		set, err := pendingset.DecodeSet(bytes.NewReader(data))
 		require.NoError(t, err)
-		set.ExtraData[multipart.TaskAttemptIDKey] = "task-0000_0" + titleChange + clearScreen
+		set.ExtraData[pendingset.TaskAttemptIDKey] = "task-0000_0" + titleChange + clearScreen
 		set.Commits[0].UploadID += clearScreen // not in the store: vanished
 		var buf bytes.Buffer
 		require.NoError(t, set.Encode(&buf))

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/internal/testserver"
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -86,7 +86,7 @@ func ageUploads(t *testing.T, path string, age time.Duration) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
+	ps, err := pendingset.DecodeSet(bytes.NewReader(data))
 	require.NoError(t, err)
 	for i := range ps.Commits {
 		ps.Commits[i].Created = time.Now().Add(-age).UnixMilli()

@@ -20,6 +20,7 @@ import (
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/faultstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 )
 
@@ -97,7 +98,7 @@ func (e *jobsEnv) agePendingSet(t *testing.T, jobID, taskID string, age time.Dur
 	data, err := io.ReadAll(rc)
 	require.NoError(t, err)
 	require.NoError(t, rc.Close())
-	ps, err := multipart.DecodePendingSet(bytes.NewReader(data))
+	ps, err := pendingset.DecodeSet(bytes.NewReader(data))
 	require.NoError(t, err)
 	for i := range ps.Commits {
 		ps.Commits[i].Created = time.Now().Add(-age).UnixMilli()

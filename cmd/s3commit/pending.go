@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // newPendingCommand returns "s3commit pending" with show.
@@ -87,17 +87,17 @@ func runPendingShow(ctx context.Context, g *globalOptions, arg string, stdin io.
 		return err
 	}
 	if isSinglePending(data) {
-		one, err := multipart.DecodePendingUpload(bytes.NewReader(data))
+		one, err := pendingset.DecodeUpload(bytes.NewReader(data))
 		if err != nil {
 			return &cliError{msg: fmt.Sprintf("%s: %v; check that it is a .pending or .pendingset file", name, err), err: err}
 		}
 		if g.JSON {
 			return encodeJSON(stdout, one.Encode)
 		}
-		set := &multipart.PendingSet{Version: one.Version, JobID: one.JobID, Commits: []multipart.PendingUpload{*one}}
+		set := &pendingset.Set{Version: one.Version, JobID: one.JobID, Commits: []pendingset.Upload{*one}}
 		return printPendingSet(stdout, name, "pending upload", set)
 	}
-	set, err := multipart.DecodePendingSet(bytes.NewReader(data))
+	set, err := pendingset.DecodeSet(bytes.NewReader(data))
 	if err != nil {
 		return &cliError{msg: fmt.Sprintf("%s: %v; check that it is a .pendingset file", name, err), err: err}
 	}
@@ -131,12 +131,12 @@ func isSinglePending(data []byte) bool {
 }
 
 // printPendingSet prints a pendingset as a header and a table of commits.
-func printPendingSet(w io.Writer, name, what string, s *multipart.PendingSet) error {
+func printPendingSet(w io.Writer, name, what string, s *pendingset.Set) error {
 	var total int64
 	for _, c := range s.Commits {
 		total += c.Length
 	}
-	attempt := s.ExtraData[multipart.TaskAttemptIDKey]
+	attempt := s.ExtraData[pendingset.TaskAttemptIDKey]
 	if attempt == "" {
 		attempt = "-"
 	}
@@ -154,7 +154,7 @@ func printPendingSet(w io.Writer, name, what string, s *multipart.PendingSet) er
 	}
 	var extra []string
 	for _, k := range sortedKeys(s.ExtraData) {
-		if k != multipart.TaskAttemptIDKey {
+		if k != pendingset.TaskAttemptIDKey {
 			extra = append(extra, k)
 		}
 	}

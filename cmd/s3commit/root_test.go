@@ -138,7 +138,7 @@ func TestRunInProcess(t *testing.T) {
 
 	stdout.Reset()
 	stderr.Reset()
-	code = run([]string{"pending", "show", "--json", "../../multipart/testdata/hadoop-3.1-v1.pendingset"}, &stdout, &stderr)
+	code = run([]string{"pending", "show", "--json", "../../pendingset/testdata/hadoop-3.1-v1.pendingset"}, &stdout, &stderr)
 	assert.Equal(t, exitOK, code, stderr.String())
 	assert.Contains(t, stdout.String(), `"commits"`)
 }

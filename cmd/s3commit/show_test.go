@@ -17,6 +17,7 @@ import (
 	"github.com/s3commit/s3commit/internal/testserver"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 	"github.com/s3commit/s3commit/success"
 )
@@ -62,7 +63,7 @@ func oneLineError(t *testing.T, res cliResult, code int, want ...string) {
 }
 
 func TestPendingShow(t *testing.T) {
-	sets, err := filepath.Glob("../../multipart/testdata/*.pendingset")
+	sets, err := filepath.Glob("../../pendingset/testdata/*.pendingset")
 	require.NoError(t, err)
 	require.NotEmpty(t, sets)
 
@@ -75,14 +76,14 @@ func TestPendingShow(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			want, err := multipart.DecodePendingSet(bytes.NewReader(data))
+			want, err := pendingset.DecodeSet(bytes.NewReader(data))
 			require.NoError(t, err)
 
 			res := runCLI(t, cliRun{Args: []string{"pending", "show", path}})
 			require.Equal(t, exitOK, res.Code, res.Stderr)
 			assert.Empty(t, res.Stderr)
 			assert.Contains(t, res.Stdout, want.JobID)
-			if a := want.ExtraData[multipart.TaskAttemptIDKey]; a != "" {
+			if a := want.ExtraData[pendingset.TaskAttemptIDKey]; a != "" {
 				assert.Regexp(t, `(?m)^  task attempt:\s+`+regexp.QuoteMeta(a)+`$`, res.Stdout)
 			}
 			assert.Regexp(t, `KEY\s+UPLOAD ID\s+PARTS\s+LENGTH\s+CREATED\s+TASK`, res.Stdout)
@@ -93,13 +94,13 @@ func TestPendingShow(t *testing.T) {
 
 			res = runCLI(t, cliRun{Args: []string{"pending", "show", "--json", path}})
 			require.Equal(t, exitOK, res.Code, res.Stderr)
-			got, err := multipart.DecodePendingSet(strings.NewReader(res.Stdout))
+			got, err := pendingset.DecodeSet(strings.NewReader(res.Stdout))
 			require.NoError(t, err, "--json output reads back")
 			assert.Equal(t, want, got, "--json round-trips")
 
 			res = runCLI(t, cliRun{Args: []string{"pending", "show", "--json", "-"}, Stdin: string(data)})
 			require.Equal(t, exitOK, res.Code, res.Stderr)
-			got, err = multipart.DecodePendingSet(strings.NewReader(res.Stdout))
+			got, err = pendingset.DecodeSet(strings.NewReader(res.Stdout))
 			require.NoError(t, err)
 			assert.Equal(t, want, got, "from standard input")
 		})
@@ -114,14 +115,14 @@ func TestPendingShow(t *testing.T) {
 		assert.Regexp(t, `(?m)^  commits:\s+1, 200 B \(200 bytes\)$`, res.Stdout)
 	})
 
-	pendings, err := filepath.Glob("../../multipart/testdata/*.pending")
+	pendings, err := filepath.Glob("../../pendingset/testdata/*.pending")
 	require.NoError(t, err)
 	require.NotEmpty(t, pendings)
 	for _, path := range pendings {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			want, err := multipart.DecodePendingUpload(bytes.NewReader(data))
+			want, err := pendingset.DecodeUpload(bytes.NewReader(data))
 			require.NoError(t, err)
 
 			res := runCLI(t, cliRun{Args: []string{"pending", "show", path}})
@@ -132,7 +133,7 @@ func TestPendingShow(t *testing.T) {
 
 			res = runCLI(t, cliRun{Args: []string{"pending", "show", "--json", path}})
 			require.Equal(t, exitOK, res.Code, res.Stderr)
-			got, err := multipart.DecodePendingUpload(strings.NewReader(res.Stdout))
+			got, err := pendingset.DecodeUpload(strings.NewReader(res.Stdout))
 			require.NoError(t, err)
 			assert.Equal(t, want, got, "--json round-trips")
 		})
@@ -220,7 +221,7 @@ func TestSuccessShowFiles(t *testing.T) {
 		require.Equal(t, exitOK, res.Code, "stderr: %s", res.Stderr)
 		assert.Contains(t, res.Stdout, "absent:")
 		assert.Contains(t, res.Stdout, "jobId, jobIdSource, iostatistics")
-		oneLineError(t, runCLI(t, cliRun{Args: []string{"success", "show", "../../multipart/testdata/hadoop-3.1-v1.pendingset"}}), exitError,
+		oneLineError(t, runCLI(t, cliRun{Args: []string{"success", "show", "../../pendingset/testdata/hadoop-3.1-v1.pendingset"}}), exitError,
 			"invalid _SUCCESS manifest")
 		oneLineError(t, runCLI(t, cliRun{Args: []string{"success", "show", filepath.Join(dir, "missing")}}), exitError,
 			"no such file")

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s3commit/s3commit/committer"
-	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/faultstore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 func validationScenarios() []scenario {
@@ -34,36 +34,36 @@ func testInvalidPendingSets(t *testing.T, e *env) {
 		// tamper changes the pendingset of task-0 (given) or adds the
 		// pendingset of another task: it returns the task ID to write
 		// and the bytes.
-		tamper func(e *env, dest string, set *multipart.PendingSet, raw []byte) (taskID string, data []byte)
+		tamper func(e *env, dest string, set *pendingset.Set, raw []byte) (taskID string, data []byte)
 	}{
-		{"corrupt", func(_ *env, _ string, _ *multipart.PendingSet, raw []byte) (string, []byte) {
+		{"corrupt", func(_ *env, _ string, _ *pendingset.Set, raw []byte) (string, []byte) {
 			return "task-0", raw[:len(raw)/2]
 		}},
-		{"not-a-pendingset", func(*env, string, *multipart.PendingSet, []byte) (string, []byte) {
+		{"not-a-pendingset", func(*env, string, *pendingset.Set, []byte) (string, []byte) {
 			return "task-0", []byte(`{"version": 2, "commits": [{"version": 2}]}`)
 		}},
-		{"other-bucket", func(_ *env, _ string, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"other-bucket", func(_ *env, _ string, set *pendingset.Set, _ []byte) (string, []byte) {
 			c := &set.Commits[0]
 			c.Bucket, c.URI = "another-bucket-"+randomHex(3), ""
 			return "task-0", encodeSet(set)
 		}},
-		{"key-outside-destination", func(e *env, _ string, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"key-outside-destination", func(e *env, _ string, set *pendingset.Set, _ []byte) (string, []byte) {
 			c := &set.Commits[0]
 			c.Key, c.URI = e.dest("elsewhere/part-0000.json"), ""
 			return "task-0", encodeSet(set)
 		}},
-		{"key-in-neighbour-destination", func(_ *env, dest string, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"key-in-neighbour-destination", func(_ *env, dest string, set *pendingset.Set, _ []byte) (string, []byte) {
 			c := &set.Commits[0]
 			c.Key, c.URI = dest+"x/part-0000.json", ""
 			return "task-0", encodeSet(set)
 		}},
-		{"added-task-outside-destination", func(e *env, _ string, set *multipart.PendingSet, _ []byte) (string, []byte) {
+		{"added-task-outside-destination", func(e *env, _ string, set *pendingset.Set, _ []byte) (string, []byte) {
 			c := &set.Commits[0]
 			c.Key, c.URI = e.root+"-other/part-0000.json", ""
 			set.Commits = set.Commits[:1]
 			return "task-added", encodeSet(set)
 		}},
-		{"added-task-same-key", func(_ *env, _ string, set *multipart.PendingSet, raw []byte) (string, []byte) {
+		{"added-task-same-key", func(_ *env, _ string, set *pendingset.Set, raw []byte) (string, []byte) {
 			return "task-added", raw
 		}},
 	}
@@ -79,7 +79,7 @@ func testInvalidPendingSets(t *testing.T, e *env) {
 
 			raw, err := e.readPendingSet(j.ID(), "task-0")
 			require.NoError(t, err, "reading the pendingset of a committed task")
-			set, err := multipart.DecodePendingSet(bytes.NewReader(raw))
+			set, err := pendingset.DecodeSet(bytes.NewReader(raw))
 			require.NoError(t, err, "the committed pendingset decodes")
 			require.Len(t, set.Commits, 2)
 			taskID, data := tc.tamper(e, dest, set, raw)
@@ -99,7 +99,7 @@ func testInvalidPendingSets(t *testing.T, e *env) {
 	}
 }
 
-func encodeSet(set *multipart.PendingSet) []byte {
+func encodeSet(set *pendingset.Set) []byte {
 	var b bytes.Buffer
 	if err := set.Encode(&b); err != nil {
 		panic("committertest: encoding a tampered pendingset: " + err.Error())

@@ -21,6 +21,7 @@ import (
 	"github.com/s3commit/s3commit/multipart/awsstore"
 	"github.com/s3commit/s3commit/multipart/faultstore"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 	"github.com/s3commit/s3commit/staging"
 	"github.com/s3commit/s3commit/success"
 )
@@ -272,7 +273,7 @@ func Example_deferredPutsAndUploadsAtClose() {
 // README: "Uploading a file as a pending upload".
 
 // uploadPending uploads a local file as an uncompleted multipart upload.
-func uploadPending(ctx context.Context, store multipart.Store, path string) (*multipart.PendingUpload, error) {
+func uploadPending(ctx context.Context, store multipart.Store, path string) (*pendingset.Upload, error) {
 	uploader, err := multipart.NewUploader(store, multipart.UploaderOptions{})
 	if err != nil {
 		return nil, err
@@ -280,7 +281,11 @@ func uploadPending(ctx context.Context, store multipart.Store, path string) (*mu
 	// Nothing is visible after this. The record (Hadoop's SinglePendingCommit)
 	// holds the upload ID and part ETags that complete or abort the upload
 	// later, from any process.
-	return uploader.UploadFile(ctx, path, "events/part-0000.jsonl")
+	uploaded, err := uploader.UploadFile(ctx, path, "events/part-0000.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	return pendingset.UploadOf(uploaded), nil
 }
 
 // uploadPending on memstore: the upload exists, the object does not.

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sample reads a Hadoop sample of package multipart's testdata.
+// sample reads a Hadoop sample of package pendingset's testdata.
 func sample(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "multipart", "testdata", name))
+	data, err := os.ReadFile(filepath.Join("..", "..", "pendingset", "testdata", name))
 	require.NoError(t, err)
 	return data
 }

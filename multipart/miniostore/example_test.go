@@ -7,6 +7,7 @@ import (
 
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/miniostore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // ExampleNew makes a Store for a local MinIO with a connection pool for
@@ -34,9 +35,10 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pending, err := uploader.UploadFile(context.Background(), "part-00000.jsonl", "events/part-00000.jsonl")
+	uploaded, err := uploader.UploadFile(context.Background(), "part-00000.jsonl", "events/part-00000.jsonl")
 	if err != nil {
 		log.Fatal(err)
 	}
+	pending := pendingset.UploadOf(uploaded)
 	fmt.Println("upload", pending.UploadID, "of", pending.Key, "waits for completion")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/faultstore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // fastRetry keeps retry waits short in tests.
@@ -35,7 +36,7 @@ func newUploader(t *testing.T, st multipart.Store) *multipart.Uploader {
 
 // completePending completes the upload a pending record describes, with
 // the whole file's checksum and size the record carries.
-func completePending(ctx context.Context, t *testing.T, st multipart.Store, p *multipart.PendingUpload) {
+func completePending(ctx context.Context, t *testing.T, st multipart.Store, p *pendingset.Upload) {
 	t.Helper()
 	require.False(t, p.Checksum.IsZero(), "the record of %s has the file's checksum", p.Key)
 	_, err := st.CompleteUpload(ctx, p.Key, p.UploadID, p.Parts(), p.CompleteOptions())
@@ -57,8 +58,9 @@ func (s *suite) testUploader(t *testing.T) {
 		{"zero bytes", []byte{}, 1},
 	} {
 		key := prefix + tc.name + ".bin"
-		p, err := u.UploadFile(ctx, writeFile(t, tc.data), key)
+		uploaded, err := u.UploadFile(ctx, writeFile(t, tc.data), key)
 		require.NoError(t, err, tc.name)
+		p := pendingset.UploadOf(uploaded)
 		t.Cleanup(func() { _ = st.AbortUpload(context.Background(), key, p.UploadID) })
 		require.NoError(t, p.Validate())
 		assert.Equal(t, st.Bucket(), p.Bucket)
@@ -92,8 +94,9 @@ func (s *suite) testUploaderRetries(t *testing.T) {
 	)
 	key := prefix + "retried.bin"
 	data := payload(301, 2*multipart.MinPartSize+1)
-	p, err := newUploader(t, st).UploadFile(ctx, writeFile(t, data), key)
+	uploaded, err := newUploader(t, st).UploadFile(ctx, writeFile(t, data), key)
 	require.NoError(t, err)
+	p := pendingset.UploadOf(uploaded)
 	t.Cleanup(func() { _ = inner.AbortUpload(context.Background(), key, p.UploadID) })
 	assert.Equal(t, 2, st.Calls(faultstore.OpCreateUpload))
 	assert.Equal(t, 5, st.Calls(faultstore.OpUploadPart), "3 parts, one failed and one lost answer")
@@ -152,8 +155,9 @@ func (s *suite) testUploaderLostCreate(t *testing.T) {
 	inner, prefix := s.store(t)
 	st := faultstore.New(inner, faultstore.DropNth(faultstore.OpCreateUpload, 1))
 	key := prefix + "lost-create.bin"
-	p, err := newUploader(t, st).UploadFile(ctx, writeFile(t, []byte("data")), key)
+	uploaded, err := newUploader(t, st).UploadFile(ctx, writeFile(t, []byte("data")), key)
 	require.NoError(t, err)
+	p := pendingset.UploadOf(uploaded)
 	ids := uploadIDs(ctx, t, inner, key)
 	require.Len(t, ids, 2, "the orphan and the pending upload are both listed by exact key")
 	require.Contains(t, ids, p.UploadID)

@@ -1,4 +1,6 @@
-package multipart
+package pendingset
+
+import "github.com/s3commit/s3commit/multipart"
 
 // CompleteOptions returns the options that complete the record's upload
 // with the store checking what it holds: for an upload created with a
@@ -13,14 +15,14 @@ package multipart
 // A zero-byte file gets no checksum: MinIO refuses the correct
 // full-object checksum of an empty multipart object (and keeps none for
 // it), and there are no bytes to check.
-func (p *PendingUpload) CompleteOptions() CompleteOptions {
+func (p *Upload) CompleteOptions() multipart.CompleteOptions {
 	if p.Checksum.IsZero() || len(p.PartChecksums) == 0 || p.Length == 0 {
-		return CompleteOptions{}
+		return multipart.CompleteOptions{}
 	}
 	for _, c := range p.PartChecksums {
 		if c.Algorithm != p.Checksum.Algorithm {
-			return CompleteOptions{}
+			return multipart.CompleteOptions{}
 		}
 	}
-	return CompleteOptions{Checksum: p.Checksum, ObjectSize: p.Length}
+	return multipart.CompleteOptions{Checksum: p.Checksum, ObjectSize: p.Length}
 }

@@ -1,4 +1,4 @@
-package multipart_test
+package pendingset_test
 
 import (
 	"fmt"
@@ -6,14 +6,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3commit/s3commit/multipart"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
-func ExampleDecodePendingSet() {
+func ExampleDecodeSet() {
 	// A pendingset as Hadoop 3.4's staging committer writes it: quoted
 	// ETags, plus fields (filename, partCount, iostatistics) that readers
 	// ignore.
-	const pendingset = `{
+	const data = `{
   "version" : 3,
   "jobId" : "c0ffee00-1234-4abc-8def-000000000042",
   "commits" : [ {
@@ -39,13 +39,13 @@ func ExampleDecodePendingSet() {
     "task.attempt.id" : "attempt_202411052109_0007_r_000000_1"
   }
 }`
-	set, err := multipart.DecodePendingSet(strings.NewReader(pendingset))
+	set, err := pendingset.DecodeSet(strings.NewReader(data))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println("job:", set.JobID)
-	fmt.Println("attempt:", set.ExtraData[multipart.TaskAttemptIDKey])
+	fmt.Println("attempt:", set.ExtraData[pendingset.TaskAttemptIDKey])
 	for _, c := range set.Commits {
 		fmt.Printf("s3://%s/%s upload %s, %d bytes, created %s\n",
 			c.Bucket, c.Key, c.UploadID, c.Length, c.CreatedTime().Format(time.RFC3339))
@@ -61,12 +61,12 @@ func ExampleDecodePendingSet() {
 	//   part 2: c4ca4238a0b923820dcc509a6f75849b
 }
 
-func ExamplePendingSet_Encode() {
+func ExampleSet_Encode() {
 	created := time.Date(2024, 5, 1, 10, 15, 42, 0, time.UTC)
-	upload := multipart.NewPendingUpload("lake", "events/part-00000.json", "upload-1",
+	upload := pendingset.NewUpload("lake", "events/part-00000.json", "upload-1",
 		[]string{`"5d41402abc4b2a76b9719d911017c592"`}, 1024, created)
-	set := multipart.NewPendingSet("job-1", []multipart.PendingUpload{*upload})
-	set.ExtraData = map[string]string{multipart.TaskAttemptIDKey: "attempt_1"}
+	set := pendingset.NewSet("job-1", []pendingset.Upload{*upload})
+	set.ExtraData = map[string]string{pendingset.TaskAttemptIDKey: "attempt_1"}
 	if err := set.Encode(os.Stdout); err != nil {
 		fmt.Println(err)
 	}

@@ -1,4 +1,4 @@
-package multipart
+package pendingset
 
 import (
 	"bytes"
@@ -24,13 +24,13 @@ func addSeeds(f *testing.F, pattern string) [][]byte {
 	return seeds
 }
 
-func FuzzDecodePendingSet(f *testing.F) {
+func FuzzDecodeSet(f *testing.F) {
 	addSeeds(f, "*.pendingset")
 	f.Add([]byte(`{"version":2,"jobId":"j","commits":[],"extraData":{}}`))
 	f.Add([]byte(`{"version":3,"commits":[{"version":2,"bucket":"b","destinationKey":"k","uploadId":"u","etags":["\"e\""]}]}`))
 	f.Add([]byte(`{"version":2,"commits":[null]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := DecodePendingSet(bytes.NewReader(data))
+		s, err := DecodeSet(bytes.NewReader(data))
 		if err != nil {
 			// The reader cannot fail: every error is about the record.
 			require.ErrorIs(t, err, ErrInvalidRecord)
@@ -39,13 +39,13 @@ func FuzzDecodePendingSet(f *testing.F) {
 		}
 		var buf bytes.Buffer
 		require.NoError(t, s.Encode(&buf), "a decoded pendingset encodes")
-		again, err := DecodePendingSet(&buf)
+		again, err := DecodeSet(&buf)
 		require.NoError(t, err, "an encoded pendingset decodes:\n%s", buf.String())
 		require.Equal(t, s, again)
 	})
 }
 
-func FuzzDecodePendingUpload(f *testing.F) {
+func FuzzDecodeUpload(f *testing.F) {
 	addSeeds(f, "*.pending")
 	// Every commit of the sample pendingsets is a pending upload too.
 	for _, set := range addSeeds(f, "*.pendingset") {
@@ -58,7 +58,7 @@ func FuzzDecodePendingUpload(f *testing.F) {
 	f.Add([]byte(`{"version":1,"bucket":"b","destinationKey":"k","uploadId":"u","etags":[{"etag":"e","checksumAlgorithm":"SHA256","checksum":"x"}]}`))
 	f.Add([]byte(`{"version":2,"uri":"s3a://b/a%20b","bucket":"b","destinationKey":"a b","uploadId":"u","etags":[" W/\"e\" "],"length":-1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := DecodePendingUpload(bytes.NewReader(data))
+		p, err := DecodeUpload(bytes.NewReader(data))
 		if err != nil {
 			require.ErrorIs(t, err, ErrInvalidRecord)
 			require.Nil(t, p)
@@ -66,7 +66,7 @@ func FuzzDecodePendingUpload(f *testing.F) {
 		}
 		var buf bytes.Buffer
 		require.NoError(t, p.Encode(&buf), "a decoded record encodes")
-		again, err := DecodePendingUpload(&buf)
+		again, err := DecodeUpload(&buf)
 		require.NoError(t, err, "an encoded record decodes:\n%s", buf.String())
 		require.Equal(t, p, again)
 	})

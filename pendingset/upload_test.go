@@ -1,9 +1,10 @@
-package multipart
+package pendingset
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/s3commit/s3commit/multipart"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,17 +26,17 @@ func readTestdata(t testing.TB, name string) []byte {
 func TestDecodePendingSetHadoopSamples(t *testing.T) {
 	tests := []struct {
 		file string
-		want *PendingSet
+		want *Set
 	}{
 		{
 			// Hadoop 3.3 partitioned staging committer: pendingset version 3,
 			// ETags as unquoted strings, a key with a space (percent-encoded
 			// in uri), an empty file, iostatistics everywhere.
 			file: "hadoop-3.3-partitioned.pendingset",
-			want: &PendingSet{
+			want: &Set{
 				Version: 3,
 				JobID:   "5b2f1c3e-8d7a-4e61-9c0f-2a4b6d8e0f13",
-				Commits: []PendingUpload{{
+				Commits: []Upload{{
 					Version:  2,
 					URI:      "s3a://lake/events/city=New%20York/part-00003-5b2f1c3e-8d7a-4e61-9c0f-2a4b6d8e0f13.snappy.parquet",
 					Bucket:   "lake",
@@ -74,10 +75,10 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 		{
 			// Hadoop 3.4 (AWS SDK v2): ETags as strings that keep their quotes.
 			file: "hadoop-3.4-quoted-etags.pendingset",
-			want: &PendingSet{
+			want: &Set{
 				Version: 3,
 				JobID:   "c0ffee00-1234-4abc-8def-000000000042",
-				Commits: []PendingUpload{{
+				Commits: []Upload{{
 					Version:  2,
 					URI:      "s3a://warehouse/sales/part-00000-c0ffee00-1234-4abc-8def-000000000042.csv",
 					Bucket:   "warehouse",
@@ -100,10 +101,10 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 			// checksums, so that the record is written back as objects) and
 			// CRC32 in the other.
 			file: "hadoop-trunk-etag-objects.pendingset",
-			want: &PendingSet{
+			want: &Set{
 				Version: 3,
 				JobID:   "0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0",
-				Commits: []PendingUpload{{
+				Commits: []Upload{{
 					Version:       2,
 					URI:           "s3a://lake/clicks/dt=2025-09-17/part-00012-0b7e7c55-39f4-4d2f-a1f5-6f1de2a9c8b0.json",
 					Bucket:        "lake",
@@ -145,9 +146,9 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 		{
 			// Hadoop 3.1: pendingset and commits version 1, no jobId.
 			file: "hadoop-3.1-v1.pendingset",
-			want: &PendingSet{
+			want: &Set{
 				Version: 1,
-				Commits: []PendingUpload{{
+				Commits: []Upload{{
 					Version:  1,
 					URI:      "s3a://legacy-bucket/output/part-m-00000",
 					Bucket:   "legacy-bucket",
@@ -164,7 +165,7 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := DecodePendingSet(bytes.NewReader(readTestdata(t, tt.file)))
+			got, err := DecodeSet(bytes.NewReader(readTestdata(t, tt.file)))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -174,13 +175,13 @@ func TestDecodePendingSetHadoopSamples(t *testing.T) {
 func TestDecodePendingUploadHadoopSamples(t *testing.T) {
 	tests := []struct {
 		file string
-		want *PendingUpload
+		want *Upload
 	}{
 		{
 			// Hadoop 3.4 magic committer .pending file: quoted ETag,
 			// percent-encoded uri, iostatistics.
 			file: "hadoop-3.4-magic.pending",
-			want: &PendingUpload{
+			want: &Upload{
 				Version:  2,
 				URI:      "s3a://warehouse/reports/summary%202024.csv",
 				Bucket:   "warehouse",
@@ -195,7 +196,7 @@ func TestDecodePendingUploadHadoopSamples(t *testing.T) {
 		},
 		{
 			file: "hadoop-trunk-etag-objects.pending",
-			want: &PendingUpload{
+			want: &Upload{
 				Version:       2,
 				URI:           "s3a://lake/tables/t1/part-00000.parquet",
 				Bucket:        "lake",
@@ -213,7 +214,7 @@ func TestDecodePendingUploadHadoopSamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := DecodePendingUpload(bytes.NewReader(readTestdata(t, tt.file)))
+			got, err := DecodeUpload(bytes.NewReader(readTestdata(t, tt.file)))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -222,39 +223,39 @@ func TestDecodePendingUploadHadoopSamples(t *testing.T) {
 
 func TestPendingUploadRoundTrip(t *testing.T) {
 	created := time.Date(2024, 5, 1, 10, 15, 42, 123_000_000, time.UTC)
-	withMeta := NewPendingUpload("lake", "events/part-00000.parquet", "up-1", []string{`"abc"`, "def"}, 6<<20, created)
+	withMeta := NewUpload("lake", "events/part-00000.parquet", "up-1", []string{`"abc"`, "def"}, 6<<20, created)
 	withMeta.JobID, withMeta.TaskID, withMeta.Text = "job-1", "task-7", "partition: dt=2024-05-01"
 	withMeta.ExtraData = map[string]string{"origin": "s3commit", "a&b": "<c>"}
-	withSums := NewPendingUpload("lake", "k", "up-2", []string{"e1", "e2"}, 10, created)
+	withSums := NewUpload("lake", "k", "up-2", []string{"e1", "e2"}, 10, created)
 	withSums.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "AAAAAA=="}, {}}
-	withWhole := NewPendingUpload("lake", "k", "up-3", []string{"e1", "e2"}, 10, created)
-	withWhole.PartChecksums = []PartChecksum{{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAE="}, {Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAI="}}
-	withWhole.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
-	wholeOnly := NewPendingUpload("lake", "k", "up-4", []string{"e1"}, 10, created)
-	wholeOnly.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
-	noSums := NewPendingUpload("lake", "k", "up-5", []string{"e1", "e2"}, 10, created)
+	withWhole := NewUpload("lake", "k", "up-3", []string{"e1", "e2"}, 10, created)
+	withWhole.PartChecksums = []PartChecksum{{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAE="}, {Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAI="}}
+	withWhole.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	wholeOnly := NewUpload("lake", "k", "up-4", []string{"e1"}, 10, created)
+	wholeOnly.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	noSums := NewUpload("lake", "k", "up-5", []string{"e1", "e2"}, 10, created)
 	noSums.PartChecksums = []PartChecksum{{}, {}}
-	noURI := NewPendingUpload("b", "k", "u", []string{"e"}, 0, created)
+	noURI := NewUpload("b", "k", "u", []string{"e"}, 0, created)
 	noURI.URI = ""
 	tests := []struct {
 		name string
-		p    *PendingUpload
+		p    *Upload
 	}{
-		{"minimal", NewPendingUpload("b", "k", "u", []string{"e"}, 0, created)},
+		{"minimal", NewUpload("b", "k", "u", []string{"e"}, 0, created)},
 		{"with metadata", withMeta},
 		{"with checksums", withSums},
 		{"with part and whole-file checksums", withWhole},
 		{"with the whole file's checksum only", wholeOnly},
 		{"with etag objects but no checksum", noSums},
-		{"key needing escapes", NewPendingUpload("b", "dir/a b?c#d%e/ü.txt", "u", []string{"e"}, 1, created)},
+		{"key needing escapes", NewUpload("b", "dir/a b?c#d%e/ü.txt", "u", []string{"e"}, 1, created)},
 		{"without uri", noURI},
-		{"version 1", &PendingUpload{Version: 1, Bucket: "b", Key: "k", UploadID: "u", ETags: []string{"e"}}},
+		{"version 1", &Upload{Version: 1, Bucket: "b", Key: "k", UploadID: "u", ETags: []string{"e"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, tt.p.Encode(&buf))
-			got, err := DecodePendingUpload(&buf)
+			got, err := DecodeUpload(&buf)
 			require.NoError(t, err)
 			assert.Equal(t, tt.p, got)
 		})
@@ -263,18 +264,18 @@ func TestPendingUploadRoundTrip(t *testing.T) {
 
 func TestPendingSetRoundTrip(t *testing.T) {
 	created := time.Date(2024, 5, 1, 10, 15, 42, 0, time.UTC)
-	a := NewPendingUpload("lake", "out/a", "u1", []string{"e1", "e2"}, 7<<20, created)
-	b := NewPendingUpload("lake", "out/b", "u2", []string{"e3"}, 3, created)
+	a := NewUpload("lake", "out/a", "u1", []string{"e1", "e2"}, 7<<20, created)
+	b := NewUpload("lake", "out/b", "u2", []string{"e3"}, 3, created)
 	b.JobID = "job-1"
-	built := NewPendingSet("job-1", []PendingUpload{*a, *b})
+	built := NewSet("job-1", []Upload{*a, *b})
 	built.ExtraData = map[string]string{TaskAttemptIDKey: "attempt_1"}
 
 	tests := []struct {
 		name string
-		s    *PendingSet
+		s    *Set
 	}{
 		{"built", built},
-		{"no commits", NewPendingSet("job-2", nil)},
+		{"no commits", NewSet("job-2", nil)},
 	}
 	for _, file := range []string{
 		"hadoop-3.3-partitioned.pendingset",
@@ -284,18 +285,18 @@ func TestPendingSetRoundTrip(t *testing.T) {
 		"s3commit-v2.pendingset",
 		"s3commit-v3.pendingset",
 	} {
-		s, err := DecodePendingSet(bytes.NewReader(readTestdata(t, file)))
+		s, err := DecodeSet(bytes.NewReader(readTestdata(t, file)))
 		require.NoError(t, err)
 		tests = append(tests, struct {
 			name string
-			s    *PendingSet
+			s    *Set
 		}{file, s})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, tt.s.Encode(&buf))
-			got, err := DecodePendingSet(&buf)
+			got, err := DecodeSet(&buf)
 			require.NoError(t, err)
 			assert.Equal(t, tt.s, got)
 		})
@@ -303,7 +304,7 @@ func TestPendingSetRoundTrip(t *testing.T) {
 }
 
 func TestPendingUploadEncodeFormat(t *testing.T) {
-	p := NewPendingUpload("lake", "out/a&b.csv", "up-1", []string{`"e1"`, "e2"}, 42,
+	p := NewUpload("lake", "out/a&b.csv", "up-1", []string{`"e1"`, "e2"}, 42,
 		time.Date(2024, 5, 1, 10, 15, 42, 123_000_000, time.UTC))
 	var buf bytes.Buffer
 	require.NoError(t, p.Encode(&buf))
@@ -331,8 +332,8 @@ func TestPendingUploadEncodeFormat(t *testing.T) {
 }
 
 func TestPendingSetEncodeFormat(t *testing.T) {
-	p := NewPendingUpload("lake", "out/a", "up-1", []string{"e1"}, 1, time.UnixMilli(1714558542123).UTC())
-	s := NewPendingSet("job-1", []PendingUpload{*p})
+	p := NewUpload("lake", "out/a", "up-1", []string{"e1"}, 1, time.UnixMilli(1714558542123).UTC())
+	s := NewSet("job-1", []Upload{*p})
 	s.ExtraData = map[string]string{TaskAttemptIDKey: "attempt_1"}
 	var buf bytes.Buffer
 	require.NoError(t, s.Encode(&buf))
@@ -351,12 +352,12 @@ func TestPendingSetEncodeFormat(t *testing.T) {
 	}, keys(commit))
 
 	buf.Reset()
-	require.NoError(t, NewPendingSet("job-1", nil).Encode(&buf))
+	require.NoError(t, NewSet("job-1", nil).Encode(&buf))
 	assert.Equal(t, "{\n  \"version\": 3,\n  \"jobId\": \"job-1\",\n  \"commits\": [],\n  \"extraData\": {}\n}\n", buf.String())
 }
 
 func TestEncodeChecksumsBesideStringETags(t *testing.T) {
-	p := NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
+	p := NewUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
 	p.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "yZRlqg=="}, {}}
 	data, err := json.Marshal(p)
 	require.NoError(t, err)
@@ -367,13 +368,13 @@ func TestEncodeChecksumsBesideStringETags(t *testing.T) {
 		map[string]any{"checksumAlgorithm": "CRC32", "checksum": "yZRlqg=="},
 		map[string]any{},
 	}, generic["s3commitPartChecksums"])
-	var got PendingUpload
+	var got Upload
 	require.NoError(t, json.Unmarshal(data, &got))
 	assert.Equal(t, p, &got, "the record reads back")
 }
 
 func TestEncodeChecksumsAsObjects(t *testing.T) {
-	p := NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
+	p := NewUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
 	p.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "yZRlqg=="}, {}}
 	p.ETagObjects = true
 	data, err := json.Marshal(p)
@@ -397,9 +398,9 @@ func keys(m map[string]any) []string {
 func TestNewPendingUpload(t *testing.T) {
 	created := time.Date(2024, 5, 1, 10, 15, 42, 123_456_789, time.UTC)
 	etags := []string{`"abc"`, " def ", "W/\"ghi\""}
-	p := NewPendingUpload("lake", "events/part-0.parquet", "up-1", etags, 12345, created)
+	p := NewUpload("lake", "events/part-0.parquet", "up-1", etags, 12345, created)
 
-	assert.Equal(t, PendingUploadVersion, p.Version)
+	assert.Equal(t, UploadVersion, p.Version)
 	assert.Equal(t, "s3a://lake/events/part-0.parquet", p.URI)
 	assert.Equal(t, "lake", p.Bucket)
 	assert.Equal(t, "events/part-0.parquet", p.Key)
@@ -417,14 +418,14 @@ func TestNewPendingUpload(t *testing.T) {
 	require.NoError(t, p.Validate())
 
 	paris := time.FixedZone("CEST", 2*60*60)
-	assert.Equal(t, "Wed May 01 12:15:42 CEST 2024", NewPendingUpload("b", "k", "u", []string{"e"}, 0, created.In(paris)).Date)
+	assert.Equal(t, "Wed May 01 12:15:42 CEST 2024", NewUpload("b", "k", "u", []string{"e"}, 0, created.In(paris)).Date)
 
-	spaced := NewPendingUpload("b", "dir/a b.txt", "u", []string{"e"}, 0, created)
+	spaced := NewUpload("b", "dir/a b.txt", "u", []string{"e"}, 0, created)
 	assert.Equal(t, "s3a://b/dir/a%20b.txt", spaced.URI, "the key is percent-encoded as Hadoop writes it")
 	require.NoError(t, spaced.Validate())
 
 	before := time.Now().Truncate(time.Millisecond)
-	now := NewPendingUpload("b", "k", "u", []string{"e"}, 0, time.Time{})
+	now := NewUpload("b", "k", "u", []string{"e"}, 0, time.Time{})
 	after := time.Now()
 	assert.False(t, now.CreatedTime().Before(before) || now.CreatedTime().After(after), "a zero time means now")
 }
@@ -434,52 +435,52 @@ func TestNewPendingUploadAwkwardKeys(t *testing.T) {
 		"a b", "q?x=1", "frag#x", "100%", "%zz", "%20", "ü/ö", "nul\x00byte",
 		"/leading", "dir//double", "trailing/", "a/../b", "colon:x", "at@x", "[bracket]", "semi;x", "plus+x",
 	} {
-		p := NewPendingUpload("bucket.with-dots", key, "u", []string{"e"}, 1, time.UnixMilli(0))
+		p := NewUpload("bucket.with-dots", key, "u", []string{"e"}, 1, time.UnixMilli(0))
 		require.NoError(t, p.Validate(), "key %q uri %q", key, p.URI)
 		var buf bytes.Buffer
 		require.NoError(t, p.Encode(&buf))
-		got, err := DecodePendingUpload(&buf)
+		got, err := DecodeUpload(&buf)
 		require.NoError(t, err, "key %q", key)
 		assert.Equal(t, p, got, "key %q", key)
 	}
 
 	// JSON cannot carry such a key: it would come back naming another object.
-	p := NewPendingUpload("b", "bad\xffutf8", "u", []string{"e"}, 1, time.UnixMilli(0))
+	p := NewUpload("b", "bad\xffutf8", "u", []string{"e"}, 1, time.UnixMilli(0))
 	requireRecordError(t, p.Validate(), "destinationKey", "not valid UTF-8")
 	requireRecordError(t, p.Encode(io.Discard), "destinationKey", "not valid UTF-8")
 }
 
 func TestPendingUploadParts(t *testing.T) {
-	p := NewPendingUpload("b", "k", "u", []string{"e1", "e2", "e3"}, 0, time.UnixMilli(0))
-	assert.Equal(t, []Part{{Number: 1, ETag: "e1"}, {Number: 2, ETag: "e2"}, {Number: 3, ETag: "e3"}}, p.Parts())
+	p := NewUpload("b", "k", "u", []string{"e1", "e2", "e3"}, 0, time.UnixMilli(0))
+	assert.Equal(t, []multipart.Part{{Number: 1, ETag: "e1"}, {Number: 2, ETag: "e2"}, {Number: 3, ETag: "e3"}}, p.Parts())
 
-	c1 := Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAE="}
-	c3 := Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	c1 := multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAE="}
+	c3 := multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
 	p.PartChecksums = []PartChecksum{c1, {}, c3}
-	assert.Equal(t, []Part{{Number: 1, ETag: "e1", Checksum: c1}, {Number: 2, ETag: "e2"}, {Number: 3, ETag: "e3", Checksum: c3}}, p.Parts())
+	assert.Equal(t, []multipart.Part{{Number: 1, ETag: "e1", Checksum: c1}, {Number: 2, ETag: "e2"}, {Number: 3, ETag: "e3", Checksum: c3}}, p.Parts())
 }
 
 func TestVersionsWritten(t *testing.T) {
-	assert.Equal(t, 3, PendingSetVersion, "Hadoop's PendingSet.VERSION")
-	assert.Equal(t, 2, PendingUploadVersion, "Hadoop's PersistentCommitData.VERSION")
-	assert.Equal(t, PendingSetVersion, NewPendingSet("j", nil).Version)
-	assert.Equal(t, PendingUploadVersion, NewPendingUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0)).Version)
+	assert.Equal(t, 3, SetVersion, "Hadoop's Set.VERSION")
+	assert.Equal(t, 2, UploadVersion, "Hadoop's PersistentCommitData.VERSION")
+	assert.Equal(t, SetVersion, NewSet("j", nil).Version)
+	assert.Equal(t, UploadVersion, NewUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0)).Version)
 }
 
 // TestDecodeEarlierPendingSet reads a pendingset of version 2, as earlier
 // releases of this package wrote them.
 func TestDecodeEarlierPendingSet(t *testing.T) {
-	s, err := DecodePendingSet(bytes.NewReader(readTestdata(t, "s3commit-v2.pendingset")))
+	s, err := DecodeSet(bytes.NewReader(readTestdata(t, "s3commit-v2.pendingset")))
 	require.NoError(t, err)
-	commit := func(key, uploadID string, etags []string, length int64) PendingUpload {
-		p := NewPendingUpload("lake", key, uploadID, etags, length, time.UnixMilli(1767322800000).UTC())
+	commit := func(key, uploadID string, etags []string, length int64) Upload {
+		p := NewUpload("lake", key, uploadID, etags, length, time.UnixMilli(1767322800000).UTC())
 		p.JobID, p.TaskID, p.Text = "job-20260102", "task-0", "partition: dt=2026-01-02"
 		return *p
 	}
-	want := &PendingSet{
+	want := &Set{
 		Version: 2,
 		JobID:   "job-20260102",
-		Commits: []PendingUpload{
+		Commits: []Upload{
 			commit("warehouse/events/dt=2026-01-02/part-00000-job-20260102.json", "upload-a",
 				[]string{"5d41402abc4b2a76b9719d911017c592", "7d793037a0760186574b0282f2f435e7"}, 73400320),
 			commit("warehouse/events/dt=2026-01-02/part 00001-job-20260102.json", "upload-b",
@@ -493,22 +494,22 @@ func TestDecodeEarlierPendingSet(t *testing.T) {
 
 // goldenPendingSet is the pendingset of testdata/s3commit-v3.pendingset:
 // one commit with part and whole-file checksums, one without any.
-func goldenPendingSet() *PendingSet {
+func goldenPendingSet() *Set {
 	created := time.UnixMilli(1767322800000).UTC()
-	a := NewPendingUpload("lake", "warehouse/events/dt=2026-01-02/part-00000-job-20260102.json", "upload-a",
+	a := NewUpload("lake", "warehouse/events/dt=2026-01-02/part-00000-job-20260102.json", "upload-a",
 		[]string{`"5d41402abc4b2a76b9719d911017c592"`, `"7d793037a0760186574b0282f2f435e7"`}, 70<<20, created)
 	a.PartChecksums = []PartChecksum{
-		{Algorithm: ChecksumCRC64NVME, Value: "u5UAAsB1+QY="},
-		{Algorithm: ChecksumCRC64NVME, Value: "x2M3iwnXxSk="},
+		{Algorithm: multipart.ChecksumCRC64NVME, Value: "u5UAAsB1+QY="},
+		{Algorithm: multipart.ChecksumCRC64NVME, Value: "x2M3iwnXxSk="},
 	}
-	a.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "GRKNlb5ZzpU="}
-	b := NewPendingUpload("lake", "warehouse/events/dt=2026-01-02/part 00001-job-20260102.json", "upload-b",
+	a.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "GRKNlb5ZzpU="}
+	b := NewUpload("lake", "warehouse/events/dt=2026-01-02/part 00001-job-20260102.json", "upload-b",
 		[]string{"0f343b0931126a20f133d67c2b018a3b"}, 1024, created)
 	b.PartChecksums = []PartChecksum{{}}
-	for _, p := range []*PendingUpload{a, b} {
+	for _, p := range []*Upload{a, b} {
 		p.JobID, p.TaskID, p.Text = "job-20260102", "task-0", "partition: dt=2026-01-02"
 	}
-	s := NewPendingSet("job-20260102", []PendingUpload{*a, *b})
+	s := NewSet("job-20260102", []Upload{*a, *b})
 	s.ExtraData = map[string]string{TaskAttemptIDKey: "task-0_0"}
 	return s
 }
@@ -526,14 +527,14 @@ func TestPendingSetGolden(t *testing.T) {
 	}
 	assert.Equal(t, string(readTestdata(t, "s3commit-v3.pendingset")), buf.String(),
 		"the written format changed: if on purpose, rewrite %s with S3COMMIT_UPDATE_GOLDEN=1", path)
-	got, err := DecodePendingSet(&buf)
+	got, err := DecodeSet(&buf)
 	require.NoError(t, err)
 	assert.Equal(t, goldenPendingSet(), got)
 }
 
 func TestWholeFileChecksumJSON(t *testing.T) {
-	p := NewPendingUpload("lake", "out/a", "up-1", []string{"e1"}, 42, time.UnixMilli(1714558542123).UTC())
-	p.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
+	p := NewUpload("lake", "out/a", "up-1", []string{"e1"}, 42, time.UnixMilli(1714558542123).UTC())
+	p.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAM="}
 	var buf bytes.Buffer
 	require.NoError(t, p.Encode(&buf))
 	assert.Contains(t, buf.String(), `  "length": 42,
@@ -544,34 +545,34 @@ func TestWholeFileChecksumJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &generic))
 	assert.Equal(t, []any{"e1"}, generic["etags"], "a whole-file checksum alone keeps etags as strings")
 
-	got, err := DecodePendingUpload(&buf)
+	got, err := DecodeUpload(&buf)
 	require.NoError(t, err)
 	assert.Equal(t, p.Checksum, got.Checksum)
 
 	// Absent, null and empty all read as no checksum.
 	for _, extra := range []string{``, `, "checksumAlgorithm": null, "checksum": null`, `, "checksumAlgorithm": "", "checksum": ""`} {
 		data := `{"version": 2, "bucket": "b", "destinationKey": "k", "uploadId": "u", "etags": ["e"]` + extra + `}`
-		got, err := DecodePendingUpload(strings.NewReader(data))
+		got, err := DecodeUpload(strings.NewReader(data))
 		require.NoError(t, err, data)
 		assert.True(t, got.Checksum.IsZero(), data)
 	}
 }
 
 func TestChecksumsComeInPairs(t *testing.T) {
-	base := func() *PendingUpload {
-		return NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
+	base := func() *Upload {
+		return NewUpload("b", "k", "u", []string{"e1", "e2"}, 1, time.UnixMilli(0))
 	}
 	p := base()
-	p.Checksum = Checksum{Value: "AAAAAAAAAAM="}
+	p.Checksum = multipart.Checksum{Value: "AAAAAAAAAAM="}
 	requireRecordError(t, p.Validate(), "checksumAlgorithm", `is empty while checksum is "AAAAAAAAAAM=", want both or neither`)
 	p = base()
-	p.Checksum = Checksum{Algorithm: ChecksumCRC64NVME}
+	p.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME}
 	requireRecordError(t, p.Validate(), "checksum", `is empty while checksumAlgorithm is "CRC64NVME", want both or neither`)
 	p = base()
-	p.PartChecksums = []PartChecksum{{Algorithm: ChecksumCRC32C}, {}}
+	p.PartChecksums = []PartChecksum{{Algorithm: multipart.ChecksumCRC32C}, {}}
 	requireRecordError(t, p.Validate(), "etags", `has checksumAlgorithm "CRC32C" with checksum "" for part 1, want both or neither`)
 	p = base()
-	p.Checksum = Checksum{Algorithm: ChecksumCRC64NVME, Value: "\xff"}
+	p.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "\xff"}
 	requireRecordError(t, p.Validate(), "checksum", "not valid UTF-8")
 
 	for _, tt := range []struct {
@@ -583,7 +584,7 @@ func TestChecksumsComeInPairs(t *testing.T) {
 		{`"checksumAlgorithm": ["CRC64NVME"]`, "checksumAlgorithm", "is a JSON array, want a string"},
 	} {
 		data := `{"version": 2, "bucket": "b", "destinationKey": "k", "uploadId": "u", "etags": ["e"], ` + tt.json + `}`
-		_, err := DecodePendingUpload(strings.NewReader(data))
+		_, err := DecodeUpload(strings.NewReader(data))
 		requireRecordError(t, err, tt.field, tt.msg)
 	}
 }
@@ -682,7 +683,7 @@ func TestDecodePendingUploadRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := validUploadJSON()
 			tt.mutate(m)
-			p, err := DecodePendingUpload(bytes.NewReader(mustJSON(t, m)))
+			p, err := DecodeUpload(bytes.NewReader(mustJSON(t, m)))
 			assert.Nil(t, p)
 			re := requireRecordError(t, err, tt.field, tt.msg, "invalid pending upload: ")
 			assert.Equal(t, -1, re.Commit)
@@ -708,28 +709,28 @@ func TestDecodeRejectsMalformedJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodePendingUpload(strings.NewReader(tt.data))
+			_, err := DecodeUpload(strings.NewReader(tt.data))
 			require.ErrorIs(t, err, ErrInvalidRecord)
 			assert.Contains(t, err.Error(), "invalid pending upload: ")
 			assert.Contains(t, err.Error(), tt.msg)
 
-			_, err = DecodePendingSet(strings.NewReader(tt.data))
+			_, err = DecodeSet(strings.NewReader(tt.data))
 			require.ErrorIs(t, err, ErrInvalidRecord)
 			assert.Contains(t, err.Error(), "invalid pendingset: ")
 		})
 	}
 	// Trailing white space is fine.
-	_, err := DecodePendingUpload(bytes.NewReader(append(valid, " \n\t"...)))
+	_, err := DecodeUpload(bytes.NewReader(append(valid, " \n\t"...)))
 	require.NoError(t, err)
 }
 
 func TestDecodeReadError(t *testing.T) {
 	boom := errors.New("disk on fire")
-	_, err := DecodePendingUpload(&failingReader{err: boom})
+	_, err := DecodeUpload(&failingReader{err: boom})
 	require.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, ErrInvalidRecord)
 
-	_, err = DecodePendingSet(&failingReader{err: boom})
+	_, err = DecodeSet(&failingReader{err: boom})
 	require.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, ErrInvalidRecord)
 }
@@ -738,7 +739,7 @@ type failingReader struct{ err error }
 
 func (r *failingReader) Read([]byte) (int, error) { return 0, r.err }
 
-// validSetJSON returns a valid PendingSet with three commits as a generic
+// validSetJSON returns a valid Set with three commits as a generic
 // map that rejection tests modify.
 func validSetJSON() map[string]any {
 	var commits []any
@@ -801,7 +802,7 @@ func TestDecodePendingSetRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := validSetJSON()
 			tt.mutate(m)
-			s, err := DecodePendingSet(bytes.NewReader(mustJSON(t, m)))
+			s, err := DecodeSet(bytes.NewReader(mustJSON(t, m)))
 			assert.Nil(t, s)
 			re := requireRecordError(t, err, tt.field, tt.msg, "invalid pendingset: ")
 			assert.Equal(t, tt.commit, re.Commit)
@@ -821,9 +822,9 @@ func TestPendingSetJobIDRule(t *testing.T) {
 		{"job-1", "job-2", false},
 	}
 	for _, tt := range tests {
-		p := NewPendingUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0))
+		p := NewUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0))
 		p.JobID = tt.commit
-		err := NewPendingSet(tt.set, []PendingUpload{*p}).Validate()
+		err := NewSet(tt.set, []Upload{*p}).Validate()
 		if tt.ok {
 			assert.NoError(t, err, "set %q commit %q", tt.set, tt.commit)
 		} else {
@@ -833,32 +834,32 @@ func TestPendingSetJobIDRule(t *testing.T) {
 }
 
 func TestValidateMessages(t *testing.T) {
-	p := NewPendingUpload("b", "k", "", []string{"e"}, 0, time.UnixMilli(0))
+	p := NewUpload("b", "k", "", []string{"e"}, 0, time.UnixMilli(0))
 	err := p.Validate()
 	require.ErrorIs(t, err, ErrInvalidRecord)
 	assert.EqualError(t, err, `invalid pending upload: field "uploadId" is empty`)
 
-	q := NewPendingUpload("b", "out/x", "u", nil, 0, time.UnixMilli(0))
-	err = NewPendingSet("j", []PendingUpload{*NewPendingUpload("b", "out/w", "u", []string{"e"}, 0, time.UnixMilli(0)), *q}).Validate()
+	q := NewUpload("b", "out/x", "u", nil, 0, time.UnixMilli(0))
+	err = NewSet("j", []Upload{*NewUpload("b", "out/w", "u", []string{"e"}, 0, time.UnixMilli(0)), *q}).Validate()
 	require.ErrorIs(t, err, ErrInvalidRecord)
 	assert.EqualError(t, err, `invalid pendingset: commits[1] (destinationKey "out/x"): field "etags" is empty, want one ETag per part`)
 
-	r := NewPendingUpload("b", "k", "u", []string{`"e"`}, 0, time.UnixMilli(0))
+	r := NewUpload("b", "k", "u", []string{`"e"`}, 0, time.UnixMilli(0))
 	r.ETags[0] = `"e"`
 	requireRecordError(t, r.Validate(), "etags", `has ETag "\"e\"" for part 1`)
 
-	s := NewPendingUpload("b", "k", "u", []string{"e1", "e2"}, 0, time.UnixMilli(0))
+	s := NewUpload("b", "k", "u", []string{"e1", "e2"}, 0, time.UnixMilli(0))
 	s.PartChecksums = []PartChecksum{{Algorithm: "CRC32", Value: "x"}}
 	requireRecordError(t, s.Validate(), "etags", "1 part checksums for 2 parts")
 }
 
 func TestEncodeRejectsInvalid(t *testing.T) {
 	var buf bytes.Buffer
-	p := NewPendingUpload("", "k", "u", []string{"e"}, 0, time.UnixMilli(0))
+	p := NewUpload("", "k", "u", []string{"e"}, 0, time.UnixMilli(0))
 	requireRecordError(t, p.Encode(&buf), "bucket")
 	assert.Zero(t, buf.Len(), "nothing is written")
 
-	s := &PendingSet{JobID: "j"}
+	s := &Set{JobID: "j"}
 	requireRecordError(t, s.Encode(&buf), "version")
 	assert.Zero(t, buf.Len(), "nothing is written")
 }
@@ -891,12 +892,12 @@ func TestURIForms(t *testing.T) {
 }
 
 func TestUnmarshalJSONNullKeepsValue(t *testing.T) {
-	p := NewPendingUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0))
+	p := NewUpload("b", "k", "u", []string{"e"}, 0, time.UnixMilli(0))
 	before := *p
 	require.NoError(t, json.Unmarshal([]byte("null"), p))
 	assert.Equal(t, before, *p)
 
-	s := NewPendingSet("j", nil)
+	s := NewSet("j", nil)
 	require.NoError(t, json.Unmarshal([]byte("null"), s))
-	assert.Equal(t, NewPendingSet("j", nil), s)
+	assert.Equal(t, NewSet("j", nil), s)
 }

@@ -1,4 +1,4 @@
-package multipart
+package pendingset
 
 // Pending-upload records in Hadoop's JSON formats.
 //
@@ -60,7 +60,7 @@ package multipart
 // version 3 with commits of version 2, which Hadoop 3.3.1 to 3.4 and trunk
 // accept (Hadoop 3.3.0 and older reject it, as they rejected version 2
 // before). No one form of "etags" is read by both Hadoop 3.4 and trunk, so
-// a record says which it is written in ([PendingUpload.ETagObjects]): by
+// a record says which it is written in ([Upload.ETagObjects]): by
 // default the list of strings of the Hadoop releases, the parts'
 // checksums then going into "s3commitPartChecksums", which Hadoop ignores;
 // with ETagObjects, trunk's objects, which carry them.
@@ -70,6 +70,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/s3commit/s3commit/multipart"
 	"io"
 	"net/url"
 	"reflect"
@@ -79,17 +80,17 @@ import (
 )
 
 const (
-	// PendingUploadVersion is the version [NewPendingUpload] gives
+	// UploadVersion is the version [NewUpload] gives
 	// records: Hadoop's PersistentCommitData.VERSION, the only
 	// SinglePendingCommit version Hadoop 3.3.1 to 3.4 and trunk accept.
 	// Versions 1 (Hadoop 3.1 to 3.3.0) and 2 are read.
-	PendingUploadVersion = 2
-	// PendingSetVersion is the version [NewPendingSet] gives pendingsets:
+	UploadVersion = 2
+	// SetVersion is the version [NewSet] gives pendingsets:
 	// Hadoop's PendingSet.VERSION, the only one Hadoop 3.3.1 to 3.4 and
 	// trunk accept. Versions 1 (Hadoop 3.1 to 3.3.0), 2 (written by
 	// earlier releases of this package) and 3 are read.
-	PendingSetVersion = 3
-	// TaskAttemptIDKey is the [PendingSet.ExtraData] key under which Hadoop
+	SetVersion = 3
+	// TaskAttemptIDKey is the [Set.ExtraData] key under which Hadoop
 	// records the task attempt that committed the pendingset.
 	TaskAttemptIDKey = "task.attempt.id"
 )
@@ -108,7 +109,7 @@ var ErrInvalidRecord = errors.New("invalid pending-upload record")
 type RecordError struct {
 	// Record is "pending upload" or "pendingset".
 	Record string
-	// Commit is the index in [PendingSet.Commits] of the commit at fault,
+	// Commit is the index in [Set.Commits] of the commit at fault,
 	// or -1 when the fault is not inside one commit.
 	Commit int
 	// Key is the destination key of that commit, when known.
@@ -170,20 +171,20 @@ func fieldError(record, field, format string, args ...any) *RecordError {
 // SHA256; this package CRC64NVME) and the base64 value. Completing an
 // upload that was created with a checksum algorithm requires these
 // values.
-type PartChecksum = Checksum
+type PartChecksum = multipart.Checksum
 
-// PendingUpload is one uncompleted multipart upload: the object it will
+// Upload is one uncompleted multipart upload: the object it will
 // become and the ETags of its parts. It is Hadoop's SinglePendingCommit;
-// its JSON form (see [PendingUpload.MarshalJSON]) uses Hadoop's field
+// its JSON form (see [Upload.MarshalJSON]) uses Hadoop's field
 // names, given below for each field.
 //
-// Build one with [NewPendingUpload], read one with [DecodePendingUpload]
-// and write one with [PendingUpload.Encode].
-type PendingUpload struct {
+// Build one with [NewUpload], read one with [DecodeUpload]
+// and write one with [Upload.Encode].
+type Upload struct {
 	// Version is the record's format version ("version"): 1 or 2.
 	Version int
 	// URI is "s3a://<Bucket>/<Key>" ("uri"), the key percent-encoded
-	// where URI syntax requires it (see [PendingUpload.Validate]). It may
+	// where URI syntax requires it (see [Upload.Validate]). It may
 	// be empty, which Hadoop does not accept.
 	URI string
 	// Bucket is the destination bucket ("bucket").
@@ -193,10 +194,10 @@ type PendingUpload struct {
 	// UploadID is the multipart upload ID ("uploadId").
 	UploadID string
 	// Created is when the upload was created, in milliseconds since the
-	// Unix epoch ("created"); see [PendingUpload.CreatedTime].
+	// Unix epoch ("created"); see [Upload.CreatedTime].
 	Created int64
 	// Saved is when the record was saved, in milliseconds since the Unix
-	// epoch ("saved"); see [PendingUpload.SavedTime].
+	// epoch ("saved"); see [Upload.SavedTime].
 	Saved int64
 	// Date is Created in human-readable form ("date"), in the format of
 	// Java's Date.toString(); nothing parses it.
@@ -231,30 +232,30 @@ type PendingUpload struct {
 	// written as the top-level properties "checksumAlgorithm" and
 	// "checksum", which Hadoop's SinglePendingCommit does not define and
 	// ignores.
-	Checksum Checksum
+	Checksum multipart.Checksum
 	// Length is the size of the object once completed, in bytes ("length").
 	Length int64
 	// ExtraData holds custom string values ("extraData"); nil when empty.
 	ExtraData map[string]string
 }
 
-// NewPendingUpload returns the record of an uncompleted upload of bucket and
+// NewUpload returns the record of an uncompleted upload of bucket and
 // key with the given part ETags (in part order; quotes are removed) and
 // object length. Version and URI are set (the key percent-encoded in the
 // URI, as Hadoop writes it); Created and Saved are set to created, in
 // milliseconds, and Date to created in Hadoop's human-readable form, in
 // created's location. A zero created means now.
-func NewPendingUpload(bucket, key, uploadID string, etags []string, length int64, created time.Time) *PendingUpload {
+func NewUpload(bucket, key, uploadID string, etags []string, length int64, created time.Time) *Upload {
 	if created.IsZero() {
 		created = time.Now()
 	}
 	tags := make([]string, len(etags))
 	for i, e := range etags {
-		tags[i] = NormalizeETag(e)
+		tags[i] = multipart.NormalizeETag(e)
 	}
 	ms := created.UnixMilli()
-	return &PendingUpload{
-		Version:  PendingUploadVersion,
+	return &Upload{
+		Version:  UploadVersion,
 		URI:      (&url.URL{Scheme: "s3a", Host: bucket, Path: "/" + key}).String(),
 		Bucket:   bucket,
 		Key:      key,
@@ -268,18 +269,18 @@ func NewPendingUpload(bucket, key, uploadID string, etags []string, length int64
 }
 
 // CreatedTime returns Created as a time, in UTC.
-func (p *PendingUpload) CreatedTime() time.Time { return time.UnixMilli(p.Created).UTC() }
+func (p *Upload) CreatedTime() time.Time { return time.UnixMilli(p.Created).UTC() }
 
 // SavedTime returns Saved as a time, in UTC.
-func (p *PendingUpload) SavedTime() time.Time { return time.UnixMilli(p.Saved).UTC() }
+func (p *Upload) SavedTime() time.Time { return time.UnixMilli(p.Saved).UTC() }
 
 // Parts returns the parts to give [Store.CompleteUpload]: part numbers from
 // 1 with the recorded ETags and part checksums, if any. Their Size is
 // zero: the record keeps no part sizes.
-func (p *PendingUpload) Parts() []Part {
-	parts := make([]Part, len(p.ETags))
+func (p *Upload) Parts() []multipart.Part {
+	parts := make([]multipart.Part, len(p.ETags))
 	for i, e := range p.ETags {
-		parts[i] = Part{Number: int32(i + 1), ETag: e}
+		parts[i] = multipart.Part{Number: int32(i + 1), ETag: e}
 		if i < len(p.PartChecksums) {
 			parts[i].Checksum = p.PartChecksums[i]
 		}
@@ -297,14 +298,14 @@ func (p *PendingUpload) Parts() []Part {
 // and the parts', with both an algorithm and a value or neither. The
 // error is a [*RecordError] naming the field and matches
 // [ErrInvalidRecord].
-func (p *PendingUpload) Validate() error {
+func (p *Upload) Validate() error {
 	if err := p.validate(); err != nil {
 		return err
 	}
 	return nil
 }
 
-func (p *PendingUpload) validate() *RecordError {
+func (p *Upload) validate() *RecordError {
 	const r = recordUpload
 	switch {
 	case p.Version != 1 && p.Version != 2:
@@ -332,7 +333,7 @@ func (p *PendingUpload) validate() *RecordError {
 		if e == "" {
 			return fieldError(r, "etags", "has an empty ETag for part %d", i+1)
 		}
-		if NormalizeETag(e) != e || strings.ContainsRune(e, '"') || !utf8.ValidString(e) {
+		if multipart.NormalizeETag(e) != e || strings.ContainsRune(e, '"') || !utf8.ValidString(e) {
 			return fieldError(r, "etags", "has ETag %q for part %d, which is not a valid unquoted ETag", e, i+1)
 		}
 	}
@@ -379,26 +380,26 @@ func uriNames(uri, bucket, key string) bool {
 // Encode validates the record and writes it to w as indented JSON in
 // Hadoop's SinglePendingCommit format, followed by a newline. An invalid
 // record is not written.
-func (p *PendingUpload) Encode(w io.Writer) error {
+func (p *Upload) Encode(w io.Writer) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
 	return encodeIndented(w, p)
 }
 
-// DecodePendingUpload reads one JSON pending-upload record (Hadoop's
+// DecodeUpload reads one JSON pending-upload record (Hadoop's
 // SinglePendingCommit, as in a .pending file) from r, which must hold
 // nothing else but white space, and validates it. Unknown fields are
 // ignored; ETags are normalized (see [NormalizeETag]). A record that is not
-// valid JSON or fails [PendingUpload.Validate] gives a [*RecordError]
+// valid JSON or fails [Upload.Validate] gives a [*RecordError]
 // matching [ErrInvalidRecord]; a failure to read r is returned wrapped,
 // without [ErrInvalidRecord].
-func DecodePendingUpload(r io.Reader) (*PendingUpload, error) {
+func DecodeUpload(r io.Reader) (*Upload, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("multipart: read pending upload: %w", err)
 	}
-	var p PendingUpload
+	var p Upload
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, decodeError(recordUpload, -1, err)
 	}
@@ -408,47 +409,47 @@ func DecodePendingUpload(r io.Reader) (*PendingUpload, error) {
 	return &p, nil
 }
 
-// PendingSet is the list of pending uploads of one committed task: Hadoop's
+// Set is the list of pending uploads of one committed task: Hadoop's
 // PendingSet, as in a .pendingset file. Its JSON form (see
-// [PendingSet.MarshalJSON]) uses Hadoop's field names, given below.
-type PendingSet struct {
+// [Set.MarshalJSON]) uses Hadoop's field names, given below.
+type Set struct {
 	// Version is the record's format version ("version"): 1, 2 or 3, or
-	// [PendingSetVersionDeferred] when Deferred is not empty.
+	// [SetVersionDeferred] when Deferred is not empty.
 	Version int
 	// JobID is the ID of the job, if known ("jobId").
 	JobID string
 	// Commits are the task's pending uploads ("commits"); nil when the task
 	// wrote nothing.
-	Commits []PendingUpload
+	Commits []Upload
 	// Deferred are the task's files that the job commit writes with a
 	// PutObject each ("s3commitDeferred", which Hadoop does not know); nil
 	// when none. A pendingset with deferred files must be of version
-	// [PendingSetVersionDeferred].
+	// [SetVersionDeferred].
 	Deferred []DeferredPut
 	// ExtraData holds custom string values ("extraData"), such as the task
 	// attempt under [TaskAttemptIDKey]; nil when empty.
 	ExtraData map[string]string
 }
 
-// NewPendingSet returns a pendingset of the current version holding commits.
-func NewPendingSet(jobID string, commits []PendingUpload) *PendingSet {
-	return &PendingSet{Version: PendingSetVersion, JobID: jobID, Commits: commits}
+// NewSet returns a pendingset of the current version holding commits.
+func NewSet(jobID string, commits []Upload) *Set {
+	return &Set{Version: SetVersion, JobID: jobID, Commits: commits}
 }
 
 // Validate reports whether the pendingset can be committed: a supported
-// version, every commit valid (see [PendingUpload.Validate]), no
+// version, every commit valid (see [Upload.Validate]), no
 // destination key twice, and every commit's jobId, where both are set,
 // equal to the pendingset's. The error is a [*RecordError] naming the
 // commit and the field and matches [ErrInvalidRecord].
-func (s *PendingSet) Validate() error {
+func (s *Set) Validate() error {
 	switch {
-	case s.Version < 1 || s.Version > PendingSetVersionDeferred:
-		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3 (%d with deferred files)", s.Version, PendingSetVersionDeferred)
-	case len(s.Deferred) == 0 && s.Version == PendingSetVersionDeferred:
+	case s.Version < 1 || s.Version > SetVersionDeferred:
+		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3 (%d with deferred files)", s.Version, SetVersionDeferred)
+	case len(s.Deferred) == 0 && s.Version == SetVersionDeferred:
 		return fieldError(recordSet, "version", "is %d, want 1, 2 or 3 for a pendingset without deferred files", s.Version)
-	case len(s.Deferred) > 0 && s.Version != PendingSetVersionDeferred:
+	case len(s.Deferred) > 0 && s.Version != SetVersionDeferred:
 		return fieldError(recordSet, "version", "is %d, want %d for a pendingset with deferred files (so that Hadoop and older readers refuse it)",
-			s.Version, PendingSetVersionDeferred)
+			s.Version, SetVersionDeferred)
 	}
 	seen := make(map[string]int, len(s.Commits))
 	for i := range s.Commits {
@@ -495,26 +496,26 @@ func (s *PendingSet) Validate() error {
 // Encode validates the pendingset and writes it to w as indented JSON in
 // Hadoop's PendingSet format, followed by a newline. An invalid pendingset
 // is not written.
-func (s *PendingSet) Encode(w io.Writer) error {
+func (s *Set) Encode(w io.Writer) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	return encodeIndented(w, s)
 }
 
-// DecodePendingSet reads one JSON pendingset (Hadoop's PendingSet, as in a
+// DecodeSet reads one JSON pendingset (Hadoop's PendingSet, as in a
 // .pendingset file) from r, which must hold nothing else but white space,
 // and validates it. Unknown fields, such as Hadoop's "iostatistics", are
 // ignored; ETags are normalized (see [NormalizeETag]). A pendingset that is
-// not valid JSON or fails [PendingSet.Validate] gives a [*RecordError]
+// not valid JSON or fails [Set.Validate] gives a [*RecordError]
 // matching [ErrInvalidRecord]; a failure to read r is returned wrapped,
 // without [ErrInvalidRecord].
-func DecodePendingSet(r io.Reader) (*PendingSet, error) {
+func DecodeSet(r io.Reader) (*Set, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("multipart: read pendingset: %w", err)
 	}
-	var s PendingSet
+	var s Set
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, decodeError(recordSet, -1, err)
 	}
@@ -586,7 +587,7 @@ func marshalPlain(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// pendingUploadJSON is the wire form of PendingUpload, in the field order
+// pendingUploadJSON is the wire form of Upload, in the field order
 // of Hadoop's SinglePendingCommit.
 type pendingUploadJSON struct {
 	Version   int               `json:"version"`
@@ -605,8 +606,8 @@ type pendingUploadJSON struct {
 	Length    int64             `json:"length"`
 	// The whole file's checksum, unknown to Hadoop: omitted when zero, so
 	// that a record without one keeps Hadoop's exact set of properties.
-	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
-	Checksum          string            `json:"checksum,omitempty"`
+	ChecksumAlgorithm multipart.ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
+	Checksum          string                      `json:"checksum,omitempty"`
 	// The parts' checksums when "etags" is a list of strings, unknown to
 	// Hadoop.
 	PartChecksums []partChecksumJSON `json:"s3commitPartChecksums,omitempty"`
@@ -614,8 +615,8 @@ type pendingUploadJSON struct {
 
 // partChecksumJSON is one element of "s3commitPartChecksums".
 type partChecksumJSON struct {
-	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
-	Checksum          string            `json:"checksum,omitempty"`
+	ChecksumAlgorithm multipart.ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
+	Checksum          string                      `json:"checksum,omitempty"`
 }
 
 // MarshalJSON encodes the record in Hadoop's SinglePendingCommit format,
@@ -623,7 +624,7 @@ type partChecksumJSON struct {
 // {"etag", "checksumAlgorithm", "checksum"} objects when PartChecksums is
 // set; the whole file's Checksum, if any, follows "length" as
 // "checksumAlgorithm" and "checksum".
-func (p PendingUpload) MarshalJSON() ([]byte, error) {
+func (p Upload) MarshalJSON() ([]byte, error) {
 	extra := p.ExtraData
 	if extra == nil {
 		extra = map[string]string{}
@@ -655,7 +656,7 @@ func (p PendingUpload) MarshalJSON() ([]byte, error) {
 // any, without validating it. Unknown fields are ignored, ETags are
 // normalized and an empty extraData becomes nil. A JSON null leaves the
 // record unchanged.
-func (p *PendingUpload) UnmarshalJSON(data []byte) error {
+func (p *Upload) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil
 	}
@@ -666,13 +667,13 @@ func (p *PendingUpload) UnmarshalJSON(data []byte) error {
 	if len(w.ExtraData) == 0 {
 		w.ExtraData = nil
 	}
-	*p = PendingUpload{
+	*p = Upload{
 		Version: w.Version, URI: w.URI, Bucket: w.Bucket, Key: w.Key, UploadID: w.UploadID,
 		Created: w.Created, Saved: w.Saved, Date: w.Date, JobID: w.JobID, TaskID: w.TaskID,
 		Text: w.Text, ETags: w.ETags.etags, PartChecksums: w.ETags.checksums,
 		ETagObjects: w.ETags.checksums != nil,
 		Length:      w.Length, ExtraData: w.ExtraData,
-		Checksum: Checksum{Algorithm: w.ChecksumAlgorithm, Value: w.Checksum},
+		Checksum: multipart.Checksum{Algorithm: w.ChecksumAlgorithm, Value: w.Checksum},
 	}
 	if !p.ETagObjects && w.PartChecksums != nil {
 		p.PartChecksums = make([]PartChecksum, len(w.PartChecksums))
@@ -683,7 +684,7 @@ func (p *PendingUpload) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// pendingSetJSON is the wire form of PendingSet, in the field order of
+// pendingSetJSON is the wire form of Set, in the field order of
 // Hadoop's PendingSet. Commits stay raw so that errors can name the commit.
 type pendingSetJSON struct {
 	Version   int               `json:"version"`
@@ -695,7 +696,7 @@ type pendingSetJSON struct {
 
 // MarshalJSON encodes the pendingset in Hadoop's PendingSet format, without
 // validating it.
-func (s PendingSet) MarshalJSON() ([]byte, error) {
+func (s Set) MarshalJSON() ([]byte, error) {
 	commits := make([]json.RawMessage, len(s.Commits))
 	for i := range s.Commits {
 		b, err := s.Commits[i].MarshalJSON()
@@ -720,10 +721,10 @@ func (s PendingSet) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes a pendingset in Hadoop's PendingSet format without
-// validating it; see [PendingUpload.UnmarshalJSON] for the commits. An
+// validating it; see [Upload.UnmarshalJSON] for the commits. An
 // empty commits list and an empty extraData become nil. A JSON null leaves
 // the pendingset unchanged.
-func (s *PendingSet) UnmarshalJSON(data []byte) error {
+func (s *Set) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil
 	}
@@ -731,9 +732,9 @@ func (s *PendingSet) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	var commits []PendingUpload
+	var commits []Upload
 	if len(w.Commits) > 0 {
-		commits = make([]PendingUpload, len(w.Commits))
+		commits = make([]Upload, len(w.Commits))
 	}
 	for i, raw := range w.Commits {
 		if err := json.Unmarshal(raw, &commits[i]); err != nil {
@@ -754,7 +755,7 @@ func (s *PendingSet) UnmarshalJSON(data []byte) error {
 	if len(w.ExtraData) == 0 {
 		w.ExtraData = nil
 	}
-	*s = PendingSet{Version: w.Version, JobID: w.JobID, Commits: commits, ExtraData: w.ExtraData, Deferred: deferred}
+	*s = Set{Version: w.Version, JobID: w.JobID, Commits: commits, ExtraData: w.ExtraData, Deferred: deferred}
 	return nil
 }
 
@@ -768,9 +769,9 @@ type etagList struct {
 // etagJSON is one element of "etags" in its object form. A part without a
 // checksum omits the two checksum properties, which Hadoop reads as null.
 type etagJSON struct {
-	ETag              string            `json:"etag"`
-	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
-	Checksum          string            `json:"checksum,omitempty"`
+	ETag              string                      `json:"etag"`
+	ChecksumAlgorithm multipart.ChecksumAlgorithm `json:"checksumAlgorithm,omitempty"`
+	Checksum          string                      `json:"checksum,omitempty"`
 }
 
 func (l etagList) MarshalJSON() ([]byte, error) {
@@ -825,7 +826,7 @@ func (l *etagList) UnmarshalJSON(data []byte) error {
 			e := decodeError("", -1, err)
 			return fieldError("", "etags", "has an invalid object for part %d: field %q %s", i+1, e.Field, e.Reason)
 		}
-		etags[i] = NormalizeETag(etags[i])
+		etags[i] = multipart.NormalizeETag(etags[i])
 	}
 	if !objects {
 		sums = nil

@@ -1,4 +1,4 @@
-package multipart_test
+package pendingset_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/s3commit/s3commit/internal/hadoopvalidate"
 	"github.com/s3commit/s3commit/multipart"
 	"github.com/s3commit/s3commit/multipart/memstore"
+	"github.com/s3commit/s3commit/pendingset"
 )
 
 // hadoopKeys are destination keys that need care in "uri": spaces,
@@ -49,33 +50,33 @@ func requireHadoopReads(t *testing.T, data []byte, set, etagObjects bool) {
 // hadoopRecords returns records as this package writes them: every key of
 // hadoopKeys, with and without metadata, part checksums and the whole
 // file's checksum.
-func hadoopRecords(t *testing.T) []*multipart.PendingUpload {
+func hadoopRecords(t *testing.T) []*pendingset.Upload {
 	t.Helper()
 	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
-	var out []*multipart.PendingUpload
+	var out []*pendingset.Upload
 	for _, key := range hadoopKeys {
-		plain := multipart.NewPendingUpload("lake", key, "upload-"+key, []string{`"e1"`, "e2"}, 11<<20, created)
+		plain := pendingset.NewUpload("lake", key, "upload-"+key, []string{`"e1"`, "e2"}, 11<<20, created)
 
-		meta := multipart.NewPendingUpload("bucket.with-dots_and_underscore", key, "u", []string{"e"}, 0, created)
+		meta := pendingset.NewUpload("bucket.with-dots_and_underscore", key, "u", []string{"e"}, 0, created)
 		meta.JobID, meta.TaskID, meta.Text = "job-1", "task-1", "partition: "+key
-		meta.ExtraData = map[string]string{multipart.TaskAttemptIDKey: "attempt_1", "key": key}
+		meta.ExtraData = map[string]string{pendingset.TaskAttemptIDKey: "attempt_1", "key": key}
 
-		whole := multipart.NewPendingUpload("lake", key, "u", []string{"e1"}, 5, created)
+		whole := pendingset.NewUpload("lake", key, "u", []string{"e1"}, 5, created)
 		whole.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAA="}
 
-		parts := multipart.NewPendingUpload("lake", key, "u", []string{"e1", "e2", "e3"}, 12<<20, created)
-		parts.PartChecksums = []multipart.PartChecksum{
+		parts := pendingset.NewUpload("lake", key, "u", []string{"e1", "e2", "e3"}, 12<<20, created)
+		parts.PartChecksums = []multipart.Checksum{
 			{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAE="},
 			{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAI="},
 			{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAM="},
 		}
 		parts.Checksum = multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAQ="}
 
-		someParts := multipart.NewPendingUpload("lake", key, "u", []string{"e1", "e2"}, 6<<20, created)
-		someParts.PartChecksums = []multipart.PartChecksum{{Algorithm: multipart.ChecksumCRC32C, Value: "AAAAAA=="}, {}}
+		someParts := pendingset.NewUpload("lake", key, "u", []string{"e1", "e2"}, 6<<20, created)
+		someParts.PartChecksums = []multipart.Checksum{{Algorithm: multipart.ChecksumCRC32C, Value: "AAAAAA=="}, {}}
 
 		out = append(out, plain, meta, whole, parts, someParts)
-		for _, p := range []*multipart.PendingUpload{plain, parts, someParts} {
+		for _, p := range []*pendingset.Upload{plain, parts, someParts} {
 			trunk := *p
 			trunk.ETagObjects = true
 			out = append(out, &trunk)
@@ -95,23 +96,23 @@ func TestPendingUploadsHadoopReads(t *testing.T) {
 func TestPendingSetsHadoopReads(t *testing.T) {
 	records := hadoopRecords(t)
 	for _, objects := range []bool{false, true} {
-		var commits []multipart.PendingUpload
+		var commits []pendingset.Upload
 		for i, p := range records {
 			if p.ETagObjects == objects {
 				c := *p
 				c.Key = fmt.Sprintf("%d/%s", i, p.Key) // Hadoop refuses a key twice
-				c.URI = multipart.NewPendingUpload(c.Bucket, c.Key, "u", []string{"e"}, 0, time.Time{}).URI
+				c.URI = pendingset.NewUpload(c.Bucket, c.Key, "u", []string{"e"}, 0, time.Time{}).URI
 				commits = append(commits, c)
 			}
 		}
-		s := multipart.NewPendingSet("job-1", commits)
-		s.ExtraData = map[string]string{multipart.TaskAttemptIDKey: "attempt_1"}
+		s := pendingset.NewSet("job-1", commits)
+		s.ExtraData = map[string]string{pendingset.TaskAttemptIDKey: "attempt_1"}
 		var buf bytes.Buffer
 		require.NoError(t, s.Encode(&buf))
 		requireHadoopReads(t, buf.Bytes(), true, objects)
 
 		buf.Reset()
-		require.NoError(t, multipart.NewPendingSet("job-1", nil).Encode(&buf))
+		require.NoError(t, pendingset.NewSet("job-1", nil).Encode(&buf))
 		require.NoError(t, hadoopvalidate.Hadoop34.PendingSet(buf.Bytes()), "an empty pendingset")
 		require.NoError(t, hadoopvalidate.Trunk.PendingSet(buf.Bytes()))
 	}
@@ -126,10 +127,11 @@ func TestUploaderRecordsHadoopReads(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			u, err := multipart.NewUploader(memstore.New("lake"), multipart.UploaderOptions{PartSize: multipart.MinPartSize, Checksums: mode})
 			require.NoError(t, err)
-			var commits []multipart.PendingUpload
+			var commits []pendingset.Upload
 			for _, key := range hadoopKeys[:4] {
-				p, err := u.Upload(context.Background(), bytes.NewReader(data), int64(len(data)), key)
+				uploaded, err := u.Upload(context.Background(), bytes.NewReader(data), int64(len(data)), key)
 				require.NoError(t, err)
+				p := pendingset.UploadOf(uploaded)
 				require.Len(t, p.ETags, 3)
 				assert.Equal(t, mode != multipart.ChecksumOff, !p.Checksum.IsZero(), "the whole file's checksum")
 				assert.Equal(t, mode == multipart.ChecksumStoreVerified, p.PartChecksums != nil, "part checksums")
@@ -143,13 +145,13 @@ func TestUploaderRecordsHadoopReads(t *testing.T) {
 				var tbuf bytes.Buffer
 				require.NoError(t, trunk.Encode(&tbuf))
 				requireHadoopReads(t, tbuf.Bytes(), false, true)
-				got, err := multipart.DecodePendingUpload(&buf)
+				got, err := pendingset.DecodeUpload(&buf)
 				require.NoError(t, err)
 				assert.Equal(t, p, got, "the record reads back")
 				commits = append(commits, *p)
 			}
 			var buf bytes.Buffer
-			require.NoError(t, multipart.NewPendingSet("job-1", commits).Encode(&buf))
+			require.NoError(t, pendingset.NewSet("job-1", commits).Encode(&buf))
 			requireHadoopReads(t, buf.Bytes(), true, false)
 		})
 	}
@@ -176,7 +178,7 @@ func TestPendingSetFilesHadoopReads(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", tt.file))
 			require.NoError(t, err)
-			s, err := multipart.DecodePendingSet(bytes.NewReader(data))
+			s, err := pendingset.DecodeSet(bytes.NewReader(data))
 			require.NoError(t, err, "this package reads every version")
 			var again bytes.Buffer
 			require.NoError(t, s.Encode(&again))
@@ -194,15 +196,15 @@ func TestPendingSetFilesHadoopReads(t *testing.T) {
 func TestHadoopRefusesDeferredPendingSets(t *testing.T) {
 	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, target := range []hadoopvalidate.Target{hadoopvalidate.Hadoop34, hadoopvalidate.Trunk} {
-		up := multipart.NewPendingUpload("lake", "out/big-j1.bin", "u1", []string{"e1"}, 5<<20, created)
+		up := pendingset.NewUpload("lake", "out/big-j1.bin", "u1", []string{"e1"}, 5<<20, created)
 		up.ETagObjects = target == hadoopvalidate.Trunk
-		s := multipart.NewPendingSet("j1", []multipart.PendingUpload{*up})
+		s := pendingset.NewSet("j1", []pendingset.Upload{*up})
 		var buf bytes.Buffer
 		require.NoError(t, s.Encode(&buf))
 		require.NoError(t, target.PendingSet(buf.Bytes()), "%s reads it without deferred files", target.Name)
 
-		s.Version = multipart.PendingSetVersionDeferred
-		s.Deferred = []multipart.DeferredPut{{Bucket: "lake", Key: "out/small-j1.csv", Path: "t1_0/small.csv", Length: 1,
+		s.Version = pendingset.SetVersionDeferred
+		s.Deferred = []pendingset.DeferredPut{{Bucket: "lake", Key: "out/small-j1.csv", Path: "t1_0/small.csv", Length: 1,
 			Checksum: multipart.Checksum{Algorithm: multipart.ChecksumCRC64NVME, Value: "AAAAAAAAAAA="}}}
 		buf.Reset()
 		require.NoError(t, s.Encode(&buf))

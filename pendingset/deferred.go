@@ -1,19 +1,20 @@
-package multipart
+package pendingset
 
 import (
 	"encoding/json"
+	"github.com/s3commit/s3commit/multipart"
 	"path"
 	"strings"
 	"unicode/utf8"
 )
 
-// PendingSetVersionDeferred is the version of a pendingset that lists
-// deferred files ([PendingSet.Deferred]). Hadoop accepts version 3 only,
+// SetVersionDeferred is the version of a pendingset that lists
+// deferred files ([Set.Deferred]). Hadoop accepts version 3 only,
 // and readers of this package before deferred files versions 1 to 3, so
 // both refuse such a pendingset instead of committing the job without the
 // files it defers. A pendingset without deferred files keeps
-// [PendingSetVersion].
-const PendingSetVersionDeferred = 4
+// [SetVersion].
+const SetVersionDeferred = 4
 
 // recordDeferred names a deferred file in errors.
 const recordDeferred = "deferred file"
@@ -36,7 +37,7 @@ type DeferredPut struct {
 	// Checksum is the checksum of the file's bytes, which the job commit
 	// checks before it writes anything and sends with the PutObject
 	// ("checksumAlgorithm", "checksum").
-	Checksum Checksum `json:"-"`
+	Checksum multipart.Checksum `json:"-"`
 	// JobID and TaskID are the job and task that wrote the file ("jobId",
 	// "taskId").
 	JobID  string `json:"jobId,omitempty"`
@@ -45,14 +46,14 @@ type DeferredPut struct {
 
 // deferredPutJSON is the wire form of DeferredPut.
 type deferredPutJSON struct {
-	Bucket            string            `json:"bucket"`
-	Key               string            `json:"destinationKey"`
-	Path              string            `json:"path"`
-	Length            int64             `json:"length"`
-	ChecksumAlgorithm ChecksumAlgorithm `json:"checksumAlgorithm"`
-	Checksum          string            `json:"checksum"`
-	JobID             string            `json:"jobId,omitempty"`
-	TaskID            string            `json:"taskId,omitempty"`
+	Bucket            string                      `json:"bucket"`
+	Key               string                      `json:"destinationKey"`
+	Path              string                      `json:"path"`
+	Length            int64                       `json:"length"`
+	ChecksumAlgorithm multipart.ChecksumAlgorithm `json:"checksumAlgorithm"`
+	Checksum          string                      `json:"checksum"`
+	JobID             string                      `json:"jobId,omitempty"`
+	TaskID            string                      `json:"taskId,omitempty"`
 }
 
 // MarshalJSON encodes the record without validating it.
@@ -68,7 +69,7 @@ func (d *DeferredPut) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*d = DeferredPut{Bucket: w.Bucket, Key: w.Key, Path: w.Path, Length: w.Length,
-		Checksum: Checksum{Algorithm: w.ChecksumAlgorithm, Value: w.Checksum}, JobID: w.JobID, TaskID: w.TaskID}
+		Checksum: multipart.Checksum{Algorithm: w.ChecksumAlgorithm, Value: w.Checksum}, JobID: w.JobID, TaskID: w.TaskID}
 	return nil
 }
 
@@ -105,7 +106,7 @@ func (d *DeferredPut) validate() *RecordError {
 	case d.Checksum.Value == "" || !utf8.ValidString(d.Checksum.Value):
 		return fieldError(r, "checksum", "is empty or not valid UTF-8, want the file's checksum")
 	}
-	if _, err := specOf(d.Checksum.Algorithm); err != nil {
+	if _, err := d.Checksum.Algorithm.NewHash(); err != nil {
 		return fieldError(r, "checksumAlgorithm", "%v", err)
 	}
 	return nil
