@@ -78,7 +78,8 @@ func formatOfKey(key string) (string, bool) {
 }
 
 // readOutput reads one output file, in the format its name says, and calls
-// fn with each record; it returns the number of records.
+// fn with each record (with its Line for JSON lines only); it returns the
+// number of records.
 func readOutput(ctx context.Context, st multipart.Store, key string, fn func(record)) (int, error) {
 	format, ok := formatOfKey(key)
 	if !ok {

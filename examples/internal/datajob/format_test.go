@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -50,16 +49,22 @@ func TestRowOf(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, row)
 
-			back, err := row.record()
-			require.NoError(t, err)
+			// As a reader of the file sees the event.
+			data := writeFile(t, formatParquet, []record{rec})
+			back := parquetRecords(t, "x", bytes.NewReader(data))
+			require.Len(t, back, 1)
 			want := tt.back
 			if want == "" {
 				want = tt.line
 			}
-			assert.JSONEq(t, want, string(back.Line))
-			assert.Equal(t, rec.ID, back.ID)
-			assert.True(t, rec.TS.Equal(back.TS), "ts %s, want %s", back.TS, rec.TS)
-			assert.Equal(t, rec.Day(), back.Day())
+			assert.JSONEq(t, want, back[0].Line)
+			var got []record
+			_, err = readParquet(bytes.NewReader(data), func(r record) { got = append(got, r) })
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, rec.ID, got[0].ID)
+			assert.True(t, rec.TS.Equal(got[0].TS), "ts %s, want %s", got[0].TS, rec.TS)
+			assert.Equal(t, rec.Day(), got[0].Day())
 		})
 	}
 }
@@ -107,10 +112,19 @@ func TestFormatRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, len(recs), n)
 			require.Len(t, got, len(recs))
+			lines := make([]string, len(got))
+			for i := range got {
+				lines[i] = string(got[i].Line)
+			}
+			if format == formatParquet {
+				for i, r := range parquetRecords(t, "x", bytes.NewReader(data)) {
+					lines[i] = r.Line
+				}
+			}
 			for i := range recs {
 				assert.Equal(t, recs[i].ID, got[i].ID)
 				assert.True(t, recs[i].TS.Equal(got[i].TS))
-				assert.JSONEq(t, string(recs[i].Line), string(got[i].Line))
+				assert.JSONEq(t, string(recs[i].Line), lines[i])
 			}
 		})
 	}
@@ -254,17 +268,21 @@ func TestCommittedJobOnMemstore(t *testing.T) {
 			assert.Contains(t, stdout.String(), "exactly once: ok\n")
 
 			// Every event's fields, as a reader of the files sees them.
-			wantLines := syntheticWant(7, 500, 3)
-			got := 0
+			var got []outputRecord
 			for _, key := range keys[1:] { // after _SUCCESS
+				if format == formatParquet {
+					rc, _, err := st.GetObject(ctx, key)
+					require.NoError(t, err)
+					got = append(got, parquetRecords(t, key, rc)...)
+					require.NoError(t, rc.Close())
+					continue
+				}
 				_, err := readOutput(ctx, st, key, func(rec record) {
-					got++
-					assert.JSONEq(t, wantLines[rec.ID], string(rec.Line))
-					assert.Equal(t, "dt="+rec.Day(), path.Base(path.Dir(key)))
+					got = append(got, outputRecord{Key: key, Line: string(rec.Line), ID: rec.ID, TS: rec.TS.Format(time.RFC3339)})
 				})
 				require.NoError(t, err)
 			}
-			assert.Equal(t, 500, got)
+			assertExactlyOnce(t, syntheticWant(7, 500, 3), got)
 		})
 	}
 }

@@ -74,38 +74,6 @@ func rowOf(rec record) (eventRow, error) {
 	return row, nil
 }
 
-// record returns the record of a row, its Line a JSON object with the
-// fields of the event (keys sorted, ts in RFC 3339 UTC).
-func (row eventRow) record() (record, error) {
-	fields := map[string]json.RawMessage{}
-	if row.Extra != nil {
-		if err := json.Unmarshal([]byte(*row.Extra), &fields); err != nil || fields == nil {
-			return record{}, fmt.Errorf("event %s: extra is not a JSON object: %q", row.ID, *row.Extra)
-		}
-	}
-	ts := row.TS.UTC()
-	set := func(name string, v any) {
-		b, _ := json.Marshal(v) // strings and integers
-		fields[name] = b
-	}
-	set("id", row.ID)
-	set("ts", ts.Format(time.RFC3339Nano))
-	if row.User != nil {
-		set("user", *row.User)
-	}
-	if row.Kind != nil {
-		set("kind", *row.Kind)
-	}
-	if row.Value != nil {
-		set("value", *row.Value)
-	}
-	line, err := json.Marshal(fields)
-	if err != nil {
-		return record{}, fmt.Errorf("event %s: %w", row.ID, err)
-	}
-	return record{ID: row.ID, TS: ts, Line: line}, nil
-}
-
 // parquetWriter writes records as one Parquet file of eventRow,
 // Snappy-compressed, the compression Spark writes by default.
 type parquetWriter struct {
@@ -153,8 +121,9 @@ func (w *parquetWriter) close() error {
 }
 
 // readParquet reads a Parquet file of the job from r and calls fn with each
-// record; it returns the number of records. A file whose schema is not
-// the job's is refused before any record is read.
+// record, its ID and time (its Line is left empty: the columns are the
+// data); it returns the number of records. A file whose schema is not the
+// job's is refused before any record is read.
 func readParquet(r io.Reader, fn func(record)) (int, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -175,11 +144,7 @@ func readParquet(r io.Reader, fn func(record)) (int, error) {
 		clear(rows) // a null leaves its field as it was
 		got, err := rd.Read(rows)
 		for _, row := range rows[:got] {
-			rec, rerr := row.record()
-			if rerr != nil {
-				return n, fmt.Errorf("row %d: %w", n+1, rerr)
-			}
-			fn(rec)
+			fn(record{ID: row.ID, TS: row.TS.UTC()})
 			n++
 		}
 		if errors.Is(err, io.EOF) {
