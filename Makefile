@@ -64,7 +64,8 @@ all: lint test
 
 help:
 	@echo "make demo    run the example data job on a local MinIO (one task fails, one is killed) and show the result with the CLI;"
-	@echo "             make demo STAGING=bucket keeps its staging dir in the bucket instead of a local directory"
+	@echo "             make demo STAGING=bucket keeps its staging dir in the bucket instead of a local directory;"
+	@echo "             make demo FORMAT=jsonl writes gzip JSON lines instead of Parquet"
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
 	@echo "make test    go vet + go test -race in the module, in bench/ and in $(MINIOCONTAINER)/ (integration tests start MinIO and versitygw)"
 	@echo "make lint    gofmt check, go vet, staticcheck and make vulncheck"
@@ -124,10 +125,12 @@ test: tools
 # The example data job on a MinIO started on loopback, shown with the CLI
 # (scripts/demo.sh). Installs the pinned MinIO first, as make test does.
 # STAGING=bucket keeps the staging dir in the bucket (s3://demo/_staging)
-# instead of a local directory (STAGING=dir).
+# instead of a local directory (STAGING=dir). FORMAT=jsonl writes gzip JSON
+# lines instead of Parquet (FORMAT=parquet).
 STAGING ?= dir
+FORMAT ?= parquet
 demo: $(TOOLS_DIR)/.minio-$(MINIO_VERSION)
-	@GO=$(GO) STAGING=$(STAGING) bash scripts/demo.sh
+	@GO=$(GO) STAGING=$(STAGING) FORMAT=$(FORMAT) bash scripts/demo.sh
 
 # The crash-point explorer (staging/explore_test.go) over the whole matrix
 # on memstore and on the real MinIO and versitygw; make test runs it whole

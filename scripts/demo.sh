@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The demo of `make demo`: the example data job (examples/datajob) writes
-# 100,000 events through the staging committer to a MinIO started here on
-# loopback, with one task failing on its first attempt and another killed
-# (SIGKILL) in the middle of its task commit; then the s3commit CLI shows
-# the _SUCCESS manifest, datajob verify reads every file back, and the
-# multipart uploads left pending in the bucket are listed: none.
+# 100,000 events as Parquet files through the staging committer to a
+# MinIO started here on loopback, with one task failing on its first
+# attempt and another killed (SIGKILL) in the middle of its task commit;
+# then the s3commit CLI shows the _SUCCESS manifest, datajob verify reads
+# every file back, DuckDB reads the committed table when examples/duckdb
+# is installed (npm install --prefix examples/duckdb), and the multipart
+# uploads left pending in the bucket are listed: none.
 #
 # STAGING says where the job keeps its staging dir: "dir" (the default), a
 # local directory, as a shared volume would be; "bucket", the prefix
 # s3://demo/_staging of the bucket, so that the driver and the task
 # processes share nothing but the store (`make demo STAGING=bucket`).
+#
+# FORMAT is the format of the job's files: "parquet" (the default) or
+# "jsonl", gzip-compressed JSON lines (`make demo FORMAT=jsonl`).
 #
 # MinIO runs with a fresh temporary data dir and random credentials and is
 # stopped, and every temporary file removed, when the script exits, also on
@@ -44,6 +49,12 @@ staging=${STAGING:-dir}
 case $staging in
 dir | bucket) ;;
 *) die "STAGING=$staging: give STAGING=dir (a local directory, the default) or STAGING=bucket (s3://demo/_staging)" ;;
+esac
+
+format=${FORMAT:-parquet}
+case $format in
+parquet | jsonl) ;;
+*) die "FORMAT=$format: give FORMAT=parquet (the default) or FORMAT=jsonl (gzip JSON lines)" ;;
 esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3commit-demo.XXXXXX")
@@ -149,7 +160,7 @@ else
 fi
 job_id=demo-$(date -u +%Y%m%dT%H%M%SZ)-$$
 common=(--dest "$dest" --endpoint-url "$endpoint" --path-style
-	--staging-dir "$staging_dir" --job-id "$job_id" --mode partitioned --tasks 4)
+	--staging-dir "$staging_dir" --job-id "$job_id" --mode partitioned --tasks 4 --format "$format")
 
 step "running the job: 4 tasks in worker processes, 2 at a time; task 1 fails on its first attempt, task 2 is killed (SIGKILL) in the middle of its task commit"
 echo "$where"
@@ -160,6 +171,15 @@ show s3commit --endpoint-url "$endpoint" --path-style success show "$dest/_SUCCE
 
 step "the committed files, read back: every event exactly once"
 show datajob verify "${common[@]}"
+
+if [ "$format" = parquet ]; then
+	step "the committed table read by DuckDB: the Parquet files _SUCCESS lists (examples/duckdb)"
+	if command -v node >/dev/null && [ -d "$root/examples/duckdb/node_modules/@duckdb/node-api" ]; then
+		(cd "$root" && AWS_ENDPOINT_URL=$endpoint S3COMMIT_PATH_STYLE=true show node examples/duckdb/read-table.mjs "$dest")
+	else
+		echo "skipped: the reader is not installed; npm install --prefix examples/duckdb installs it (Node.js 20 or later)"
+	fi
+fi
 
 step "multipart uploads pending in the bucket: none (the job commit aborted those of the killed attempt)"
 show s3commit --endpoint-url "$endpoint" --path-style uploads list s3://demo/

@@ -1,6 +1,6 @@
 // Command datajob is the example data job of s3commit: it writes events as
-// day-partitioned, gzip-compressed JSON lines to an S3-compatible store
-// through the staging committer, with tasks in separate processes that may
+// day-partitioned Parquet files (or gzip-compressed JSON lines, --format
+// jsonl) to an S3-compatible store through the staging committer, with tasks in separate processes that may
 // fail or be killed, and checks that the committed output holds every
 // event exactly once. Run "datajob help" for its subcommands and flags;
 // see package examples/internal/datajob for what each does.

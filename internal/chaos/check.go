@@ -42,11 +42,12 @@ func oldKept(p *JobPlan, o Outcome) bool {
 }
 
 // jobKeys returns every key the job may write: a file per task and day
-// the task has events of, _SUCCESS and its sidecar.
+// the task has events of (in the datajob's default format, Parquet),
+// _SUCCESS and its sidecar.
 func jobKeys(p *JobPlan) []string {
 	var keys []string
 	for _, f := range p.files() {
-		keys = append(keys, fmt.Sprintf("%s/dt=2026-11-%02d/part-%05d-%s.jsonl.gz", p.Prefix, f.day+1, f.task, p.JobID))
+		keys = append(keys, fmt.Sprintf("%s/dt=2026-11-%02d/part-%05d-%s.snappy.parquet", p.Prefix, f.day+1, f.task, p.JobID))
 	}
 	success := p.Prefix + "/" + staging.SuccessMarker
 	return append(keys, success, p.Prefix+"/"+successSidecar(p))

@@ -106,6 +106,7 @@ type config struct {
 	failTask      int
 	crashTask     int
 	logLevel      string
+	format        string
 
 	// run only.
 	parallel    int
@@ -147,6 +148,7 @@ func newFlagSet(sub string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.failTask, "fail-task", -1, "this task's first attempt fails after writing, before its commit (-1: none)")
 	fs.IntVar(&c.crashTask, "crash-task", -1, "this task's first attempt kills itself (SIGKILL) in the middle of its commit (-1: none)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	addFormatFlag(fs, c)
 	c.taskIndex, c.attempt = -1, -1
 	switch sub {
 	case cmdRun:
@@ -390,6 +392,9 @@ func (c *config) validate(set, vared map[string]bool) error {
 	}
 	if _, err := committer.ParseConflictMode(c.conflict); err != nil {
 		return usagef("--conflict %q: use fail, replace or append", c.conflict)
+	}
+	if err := checkFormat(c.format); err != nil {
+		return err
 	}
 	switch c.logLevel {
 	case "debug", "info", "warn", "error":

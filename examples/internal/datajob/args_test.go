@@ -185,7 +185,7 @@ func TestHelp(t *testing.T) {
 func TestSubcommandsAndFlags(t *testing.T) {
 	assert.Equal(t, []string{"run", "setup", "task", "commit", "abort", "verify"}, Subcommands())
 	common := []string{"dest", "endpoint-url", "region", "path-style", "staging-dir", "buffer-dir", "job-id",
-		"mode", "conflict", "tasks", "events", "seed", "days", "create-bucket", "fail-task", "crash-task", "log-level"}
+		"mode", "conflict", "tasks", "events", "seed", "days", "create-bucket", "fail-task", "crash-task", "log-level", "format"}
 	extra := map[string][]string{"run": {"parallel", "max-attempts"}, "task": {"task-index", "attempt"}}
 	for _, sub := range Subcommands() {
 		want := append(append([]string{}, common...), extra[sub]...)

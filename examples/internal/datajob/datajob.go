@@ -1,8 +1,9 @@
 // Package datajob is the example data job of s3commit: a job whose tasks
-// turn events (JSON lines, synthetic or read from input files) into
-// gzip-compressed JSON lines partitioned by day,
-// dt=YYYY-MM-DD/part-NNNNN.jsonl.gz, committed all or nothing through the
-// staging committer. The command examples/datajob runs it; its
+// turn events (JSON lines, synthetic or read from input files) into files
+// partitioned by day, committed all or nothing through the staging
+// committer: Parquet, dt=YYYY-MM-DD/part-NNNNN.snappy.parquet (the
+// default), or gzip-compressed JSON lines, dt=YYYY-MM-DD/part-NNNNN.jsonl.gz
+// (--format jsonl). The command examples/datajob runs it; its
 // subcommands are the steps of the job, so that it runs either on one
 // machine (run) or as separate processes and pods sharing a staging
 // dir (setup, task, commit, abort), and checks its own output (verify).

@@ -27,12 +27,12 @@ func ExampleSubcommands() {
 		fmt.Println(sub, len(datajob.Flags(sub)))
 	}
 	// Output:
-	// run 19
-	// setup 17
-	// task 19
-	// commit 17
-	// abort 17
-	// verify 17
+	// run 20
+	// setup 18
+	// task 20
+	// commit 18
+	// abort 18
+	// verify 18
 }
 
 // Main returns exit code 2, with one line saying what is wrong and what to

@@ -119,11 +119,13 @@ func (e *env) assertNoRecords(t *testing.T, jobID string) {
 	}
 }
 
-// flags returns the common flags of a job writing to prefix.
+// flags returns the common flags of a job writing to prefix, in gzip
+// JSON lines, whose exact bytes the tests compute (parquet_job_test.go
+// runs the job in Parquet).
 func (e *env) flags(prefix string) []string {
 	return []string{"--dest", "s3://" + e.bucket + "/" + prefix,
 		"--endpoint-url", e.srv.Endpoint, "--region", e.srv.Region, "--path-style",
-		"--staging-dir", e.stagingDir, "--buffer-dir", e.bufferDir}
+		"--staging-dir", e.stagingDir, "--buffer-dir", e.bufferDir, "--format", "jsonl"}
 }
 
 // result is how a datajob process ended.
@@ -223,6 +225,11 @@ func (e *env) readBack(t *testing.T, prefix, jobID string, keep map[string]bool)
 	for _, f := range d.Files {
 		rc, _, err := e.store.GetObject(ctx, f.Key)
 		require.NoError(t, err)
+		if strings.HasSuffix(f.Key, ".parquet") {
+			out = append(out, parquetRecords(t, f.Key, rc)...)
+			require.NoError(t, rc.Close())
+			continue
+		}
 		zr, err := gzip.NewReader(rc)
 		require.NoError(t, err, f.Key)
 		sc := bufio.NewScanner(zr)

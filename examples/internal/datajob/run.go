@@ -41,6 +41,7 @@ func (c *config) taskArgs(index, attempt int) []string {
 		"--fail-task", strconv.Itoa(c.failTask),
 		"--crash-task", strconv.Itoa(c.crashTask),
 		"--log-level", c.logLevel,
+		"--format", c.format,
 		"--task-index", strconv.Itoa(index),
 		"--attempt", strconv.Itoa(attempt),
 	}

@@ -1,9 +1,7 @@
 package datajob
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -26,11 +24,6 @@ const attemptsDirName = "datajob-attempts"
 
 // taskID is the ID of task index.
 func taskID(index int) string { return fmt.Sprintf("task-%05d", index) }
-
-// partName is the file a task writes for the events of one day.
-func partName(day string, index int) string {
-	return fmt.Sprintf("dt=%s/part-%05d.jsonl.gz", day, index)
-}
 
 // claimAttempt returns the attempt number a task process uses: want if it
 // is 0 or more, otherwise the lowest number no process of the task has
@@ -207,22 +200,11 @@ func (r *runner) abortTask(ctx context.Context, a committer.TaskAttempt, name st
 	}
 }
 
-// dayFile is an open output file of one day.
-type dayFile struct {
-	f  committer.File
-	gz *gzip.Writer
-	bw *bufio.Writer
-}
-
-func (d *dayFile) close() error {
-	return errors.Join(d.bw.Flush(), d.gz.Close(), d.f.Close())
-}
-
 // writeShard writes the records of the task into the attempt's files, one
-// gzip-compressed JSON-lines file per day, and returns how many records
-// and files it wrote.
+// file per day in --format, and returns how many records and files it
+// wrote.
 func (r *runner) writeShard(a committer.TaskAttempt) (records, files int, err error) {
-	open := map[string]*dayFile{}
+	open := map[string]partWriter{}
 	defer func() {
 		days := make([]string, 0, len(open))
 		for d := range open {
@@ -231,7 +213,7 @@ func (r *runner) writeShard(a committer.TaskAttempt) (records, files int, err er
 		sort.Strings(days)
 		for _, d := range days {
 			if cerr := open[d].close(); cerr != nil && err == nil {
-				err = fmt.Errorf("write %s: %w", partName(d, r.c.taskIndex), cerr)
+				err = fmt.Errorf("write %s: %w", partName(d, r.c.taskIndex, r.c.format), cerr)
 			}
 		}
 		files = len(open)
@@ -243,17 +225,15 @@ func (r *runner) writeShard(a committer.TaskAttempt) (records, files int, err er
 		day := rec.Day()
 		w := open[day]
 		if w == nil {
-			f, err := a.Create(partName(day, r.c.taskIndex))
+			f, err := a.Create(partName(day, r.c.taskIndex, r.c.format))
 			if err != nil {
 				return records, 0, err
 			}
-			gz := gzip.NewWriter(f)
-			w = &dayFile{f: f, gz: gz, bw: bufio.NewWriterSize(gz, 64<<10)}
+			w = newPartWriter(r.c.format, f)
 			open[day] = w
 		}
-		w.bw.Write(rec.Line)
-		if err := w.bw.WriteByte('\n'); err != nil {
-			return records, 0, fmt.Errorf("write %s: %w", partName(day, r.c.taskIndex), err)
+		if err := w.write(rec); err != nil {
+			return records, 0, fmt.Errorf("write %s: %w", partName(day, r.c.taskIndex, r.c.format), err)
 		}
 		records++
 	}

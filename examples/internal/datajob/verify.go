@@ -1,9 +1,6 @@
 package datajob
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +30,12 @@ func (r *runner) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st := r.retrying(raw)
+	return r.verifyIn(ctx, r.retrying(raw))
+}
+
+// verifyIn is verify on the store st of --dest.
+func (r *runner) verifyIn(ctx context.Context, st multipart.Store) error {
+	c := r.c
 	manifestKey := c.prefix + "/" + staging.SuccessMarker
 	d, err := success.Read(ctx, st, manifestKey)
 	if errors.Is(err, multipart.ErrNotFound) {
@@ -144,37 +146,4 @@ func count(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-// readOutput reads one output file, gzip-compressed JSON lines, and calls
-// fn with each record; it returns the number of records.
-func readOutput(ctx context.Context, st multipart.Store, key string, fn func(record)) (int, error) {
-	rc, _, err := st.GetObject(ctx, key)
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	zr, err := gzip.NewReader(rc)
-	if err != nil {
-		return 0, fmt.Errorf("not gzip: %w", err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	n := 0
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		rec, err := parseLine(line, fmt.Sprintf("line %d", n+1))
-		if err != nil {
-			return n, err
-		}
-		fn(rec)
-		n++
-	}
-	if err := sc.Err(); err != nil {
-		return n, err
-	}
-	return n, zr.Close()
 }
