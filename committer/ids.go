@@ -24,7 +24,7 @@ func ValidateID(kind, id string) error {
 	if len(id) > MaxIDLength {
 		return fmt.Errorf("%w: the %s %.20q… is %d characters long; the limit is %d", ErrInvalidID, kind, id, len(id), MaxIDLength)
 	}
-	if id[0] == '.' || id[0] == '_' {
+	if IsHidden(id) {
 		return fmt.Errorf("%w: the %s %q starts with %q; IDs may not start with '.' or '_'", ErrInvalidID, kind, id, id[0])
 	}
 	for i := 0; i < len(id); i++ {

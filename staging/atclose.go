@@ -66,7 +66,7 @@ type closeUploads struct {
 // commit or abort began.
 func (a *taskAttempt) uploadAtClose(rel string) {
 	c := a.j.c
-	if hidden(path.Base(rel)) {
+	if committer.IsHidden(path.Base(rel)) {
 		return
 	}
 	p := path.Join(a.rel, rel)

@@ -141,7 +141,7 @@ func (r *jobRecord) checkOutputKey(key string) error {
 		return fmt.Errorf("key %q: %v", key, err)
 	}
 	base := rel[strings.LastIndexByte(rel, '/')+1:]
-	if hidden(base) {
+	if committer.IsHidden(base) {
 		return fmt.Errorf("key %q whose file name starts with '_' or '.': task commits skip such files, and %s is the committer's own", key, SuccessMarker)
 	}
 	if r.UniqueFilenames && !strings.Contains(base, "-"+r.JobID) {

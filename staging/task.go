@@ -118,7 +118,7 @@ func (a *taskAttempt) files() ([]localFile, error) {
 			}
 			return err
 		}
-		if d.IsDir() || hidden(d.Name()) {
+		if d.IsDir() || committer.IsHidden(d.Name()) {
 			return nil
 		}
 		r := strings.TrimPrefix(p, a.rel+"/")
@@ -145,8 +145,6 @@ func (a *taskAttempt) files() ([]localFile, error) {
 	sort.Slice(out, func(i, k int) bool { return out[i].rel < out[k].rel })
 	return out, nil
 }
-
-func hidden(name string) bool { return strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") }
 
 // NeedsTaskCommit reports whether the attempt has files to commit.
 func (a *taskAttempt) NeedsTaskCommit(ctx context.Context) (bool, error) {

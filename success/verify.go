@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -120,13 +121,6 @@ func (e *VerifyError) Error() string {
 
 // Unwrap returns [ErrMismatch].
 func (e *VerifyError) Unwrap() error { return ErrMismatch }
-
-// hidden reports whether key's final segment starts with '_' or '.', as
-// the names of markers, sidecars and writers' temporary files do.
-func hidden(key string) bool {
-	base := key[strings.LastIndexByte(key, '/')+1:]
-	return strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".")
-}
 
 // VerifyMode says how thoroughly [VerifyWith] checks the content of each
 // file. Every mode lists the destination first and checks the sizes and
@@ -355,7 +349,7 @@ func (c *contentChecker) list(ctx context.Context, destination string, listed []
 		}
 		f, ok := want[obj.Key]
 		switch {
-		case !ok && hidden(obj.Key):
+		case !ok && committer.IsHidden(obj.Key[strings.LastIndexByte(obj.Key, '/')+1:]): // markers, sidecars, writers' temporary files
 			continue
 		case !ok:
 			c.add(Difference{Kind: DiffExtra, Key: obj.Key, Store: obj})

@@ -193,7 +193,7 @@ func (a *attempt) tryWrite(rel string, data []byte) error {
 func (a *attempt) record(rel string, data []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if hiddenName(rel) {
+	if committer.IsHidden(path.Base(rel)) {
 		a.hidden = append(a.hidden, rel)
 		return
 	}
@@ -261,13 +261,6 @@ func (a *attempt) keys() []string {
 		keys = append(keys, committer.DestinationKey(a.dest, rel, a.jobID, true))
 	}
 	return keys
-}
-
-// hiddenName reports whether the file's own name starts with '_' or '.',
-// which task commit skips.
-func hiddenName(rel string) bool {
-	base := path.Base(rel)
-	return strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".")
 }
 
 // put writes an object that is not any job's (older data, another writer)
@@ -398,7 +391,7 @@ func (e *env) checkSuccess(dest string, sw successWant, listed map[string]multip
 	// destination; it can pass only where nothing else lives there.
 	only := true
 	for key := range listed {
-		if strings.HasPrefix(key, dest+"/") && !hiddenName(key) {
+		if strings.HasPrefix(key, dest+"/") && !committer.IsHidden(path.Base(key)) {
 			if _, ok := sw.files[key]; !ok {
 				only = false
 			}
