@@ -18,6 +18,40 @@ func UniqueFilename(name, jobID string) string {
 	return name + "-" + jobID
 }
 
+// CutJobID undoes [UniqueFilename] on the file name of key, the part after
+// its last '/': it returns key without the "-<jobID>" that UniqueFilename
+// inserted and true, or key unchanged and false when the file name does
+// not carry jobID where UniqueFilename puts it: right before the first '.'
+// of the original name, or at the end of a name without '.'. The original
+// name has no '.' before the inserted ID while the ID may contain dots, so
+// at most one place fits, and for every name, relative path and
+// destination
+//
+//	CutJobID(UniqueFilename(name, jobID), jobID) == name, true
+//	CutJobID(DestinationKey(dest, rel, jobID, true), jobID) == DestinationKey(dest, rel, jobID, false), true
+//
+// "out/part-0000-job1.snappy.parquet" and "job1" give
+// "out/part-0000.snappy.parquet"; "out/part-0000-job12.json" does not
+// carry "job1". A key of another job whose ID ends in "-<jobID>" carries
+// jobID too ("part-0000-backfill-job1.json" may be the file
+// "part-0000.json" of job "backfill-job1"): only the job's records tell.
+func CutJobID(key, jobID string) (string, bool) {
+	dir := key[:strings.LastIndexByte(key, '/')+1]
+	name := key[len(dir):]
+	needle := "-" + jobID
+	for i := 0; i+len(needle) <= len(name); i++ {
+		if strings.HasPrefix(name[i:], needle) {
+			if rest := name[i+len(needle):]; rest == "" || rest[0] == '.' {
+				return dir + name[:i] + rest, true
+			}
+		}
+		if name[i] == '.' {
+			break // past the first '.' of the original name
+		}
+	}
+	return key, false
+}
+
 // CleanRelativePath checks a file path relative to a task attempt's
 // directory and returns it in slash form. It refuses, with
 // [ErrInvalidPath], paths that would escape the directory or make a

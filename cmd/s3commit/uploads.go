@@ -137,31 +137,11 @@ func underPrefix(key, prefix string) bool {
 // fileName returns the last segment of key.
 func fileName(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
 
-// jobMatchAt returns where the file name carries jobID as
-// committer.UniqueFilename puts it: the index of the "-<jobID>" right
-// before the first '.' of the original name, or at the end of a name
-// without '.'; -1 if it does not. The original name has no '.' before the
-// inserted ID, while the ID itself may contain dots.
-func jobMatchAt(name, jobID string) int {
-	needle := "-" + jobID
-	for i := 0; i+len(needle) <= len(name); i++ {
-		if strings.HasPrefix(name[i:], needle) {
-			rest := name[i+len(needle):]
-			if rest == "" || rest[0] == '.' {
-				return i
-			}
-		}
-		if name[i] == '.' {
-			return -1
-		}
-	}
-	return -1
-}
-
 // keyHasJob reports whether key's file name carries jobID as
-// committer.UniqueFilename puts it (see jobMatchAt).
+// committer.UniqueFilename puts it (see committer.CutJobID).
 func keyHasJob(key, jobID string) bool {
-	return jobMatchAt(fileName(key), jobID) >= 0
+	_, ok := committer.CutJobID(key, jobID)
+	return ok
 }
 
 // ambiguousJobMatch reports whether key, if it carries jobID, could as
@@ -174,12 +154,12 @@ func keyHasJob(key, jobID string) bool {
 // joined to "-<jobID>", makes a valid job ID. A heuristic: only the job's
 // records tell for sure (--staging-dir).
 func ambiguousJobMatch(key, jobID string) bool {
-	name := fileName(key)
-	i := jobMatchAt(name, jobID)
-	if i < 0 {
+	original, ok := committer.CutJobID(key, jobID)
+	if !ok {
 		return false
 	}
-	before := name[:i]
+	// The original name up to its first '.': what "-<jobID>" followed.
+	before, _, _ := strings.Cut(fileName(original), ".")
 	dash := strings.LastIndexByte(before, '-')
 	if dash < 0 {
 		return false
