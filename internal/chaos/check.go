@@ -49,12 +49,9 @@ func jobKeys(p *JobPlan) []string {
 	for _, f := range p.files() {
 		keys = append(keys, fmt.Sprintf("%s/dt=2026-11-%02d/part-%05d-%s.snappy.parquet", p.Prefix, f.day+1, f.task, p.JobID))
 	}
-	success := p.Prefix + "/" + staging.SuccessMarker
-	return append(keys, success, p.Prefix+"/"+successSidecar(p))
+	marker := p.Prefix + "/" + staging.SuccessMarker
+	return append(keys, marker, success.SidecarKey(marker, success.SidecarName(marker, p.JobID)))
 }
-
-// successSidecar is the name of the sidecar of the job's _SUCCESS.
-func successSidecar(p *JobPlan) string { return success.SidecarName(staging.SuccessMarker, p.JobID) }
 
 // check checks the job against the store itself (not through the
 // proxy): either the job committed — its _SUCCESS names it and matches
