@@ -77,6 +77,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/s3commit/s3commit/internal/javadate"
 )
 
 const (
@@ -94,10 +96,6 @@ const (
 	// records the task attempt that committed the pendingset.
 	TaskAttemptIDKey = "task.attempt.id"
 )
-
-// hadoopDateLayout is the layout of Java's Date.toString(), which Hadoop
-// uses for the human-readable "date" field, e.g. "Fri Jul 03 16:47:07 BST 2020".
-const hadoopDateLayout = "Mon Jan 02 15:04:05 MST 2006"
 
 // ErrInvalidRecord is the error kind of every pending-upload record that
 // cannot be decoded or fails validation; test with [errors.Is]. The error
@@ -262,7 +260,7 @@ func NewUpload(bucket, key, uploadID string, etags []string, length int64, creat
 		UploadID: uploadID,
 		Created:  ms,
 		Saved:    ms,
-		Date:     created.Format(hadoopDateLayout),
+		Date:     javadate.Format(created),
 		ETags:    tags,
 		Length:   length,
 	}

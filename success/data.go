@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3commit/s3commit/internal/javadate"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -29,10 +30,6 @@ const (
 	// itself; a longer list goes to a sidecar object.
 	MaxInlineFiles = 1000
 )
-
-// javaDateLayout is Java's Date.toString(), which Hadoop's S3A committers
-// use for "date", e.g. "Fri Jul 03 16:47:07 UTC 2020".
-const javaDateLayout = "Mon Jan 02 15:04:05 MST 2006"
 
 // Data is a _SUCCESS manifest: Hadoop's SuccessData plus the list of
 // committed files that s3commit adds. The JSON name of each field is given
@@ -180,7 +177,7 @@ func New(committerName, jobID string) *Data {
 		Name:        Name,
 		Success:     true,
 		Timestamp:   now.UnixMilli(),
-		Date:        now.Format(javaDateLayout),
+		Date:        javadate.Format(now),
 		Hostname:    host,
 		Committer:   committerName,
 		JobID:       jobID,
