@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -336,12 +338,13 @@ func (r *commitRun) oldObjects(ctx context.Context) ([]string, error) {
 		}
 		return old, nil
 	}
-	for _, p := range sortedKeys(r.s.partitions()) {
+	for _, p := range slices.Sorted(maps.Keys(r.s.partitions())) {
 		if err := j.listPartition(ctx, p, collect); err != nil {
 			return nil, err
 		}
 	}
-	return sortedKeys(toSet(old)), nil
+	slices.Sort(old)
+	return slices.Compact(old), nil
 }
 
 // writeSuccess writes _SUCCESS, listing every committed object.

@@ -1,6 +1,8 @@
 package staging
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -299,12 +301,7 @@ func (s *snapshot) sweepKeys(x *uploadIndex) []string {
 	if !s.rec.UniqueFilenames {
 		return nil
 	}
-	keys := make([]string, 0, len(x.uncertain))
-	for k := range x.uncertain {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(x.uncertain))
 }
 
 // allKeys are every key the job's records name: those of its pendingsets
@@ -319,7 +316,7 @@ func (s *snapshot) allKeys() []string {
 			keys[k] = true
 		}
 	}
-	return sortedKeys(keys)
+	return slices.Sorted(maps.Keys(keys))
 }
 
 // orphans picks, among the uploads listed at the job's keys, those that
@@ -348,15 +345,6 @@ func (s *snapshot) orphans(x *uploadIndex, listed []multipart.Upload) []OrphanUp
 		}
 		return out[a].UploadID < out[b].UploadID
 	})
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

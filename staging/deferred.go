@@ -7,9 +7,11 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -471,7 +473,7 @@ func (j *job) removeDeferredFiles(ctx context.Context, s *snapshot) {
 		_ = buf.Remove(path.Join(j.l.jobDir, ds[i].Path))
 		return nil
 	})
-	for _, dir := range sortedKeys(dirs) {
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
 		if err := buf.RemoveAll(path.Join(j.l.jobDir, dir)); err != nil {
 			j.c.opts.Logger.WarnContext(ctx, "could not remove the deferred files of a committed attempt", "dir", buf.where(path.Join(j.l.jobDir, dir)), "error", err)
 		}

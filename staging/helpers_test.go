@@ -3,8 +3,9 @@ package staging_test
 import (
 	"context"
 	"io"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,11 +148,7 @@ func (e *env) requireCommitted(t *testing.T, jobID string, want, others map[stri
 		}
 	}
 	assert.Equal(t, all, got, "objects under the destination")
-	keys := make([]string, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(want))
 	assert.Empty(t, e.uploadsLeft(t, keys...), "uploads left")
 
 	d, err := success.Read(context.Background(), e.mem, e.dest+"/"+staging.SuccessMarker)

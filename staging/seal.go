@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/s3commit/s3commit/committer"
@@ -114,7 +115,8 @@ func (o *CommitOptions) checkExpected(ctx context.Context, h home, l layout, s *
 			}
 		}
 		if len(extra) > 0 {
-			return fmt.Errorf("%w: %s; give CommitJob every task of the job, or abort it", ErrUnexpectedTasks, listSome(sortedKeys(toSet(extra))))
+			slices.Sort(extra)
+			return fmt.Errorf("%w: %s; give CommitJob every task of the job, or abort it", ErrUnexpectedTasks, listSome(extra))
 		}
 	}
 	if n := o.ExpectedTaskCount; n > 0 {
@@ -127,14 +129,6 @@ func (o *CommitOptions) checkExpected(ctx context.Context, h home, l layout, s *
 		}
 	}
 	return nil
-}
-
-func toSet(s []string) map[string]bool {
-	m := make(map[string]bool, len(s))
-	for _, v := range s {
-		m[v] = true
-	}
-	return m
 }
 
 // listSome joins up to 10 names, saying how many more there are.

@@ -3,8 +3,9 @@ package staging
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/pendingset"
@@ -117,7 +118,7 @@ func (s *snapshot) addIntents(name string, ins []intent) {
 			a.planned[in.Key]++
 		}
 	}
-	a.keys = sortedKeys(keys)
+	a.keys = slices.Sorted(maps.Keys(keys))
 	s.attempts[name] = a
 }
 
@@ -221,12 +222,7 @@ func (s *snapshot) winners() map[string]string {
 
 // attemptNames returns the names of the attempts with intents, sorted.
 func (s *snapshot) attemptNames() []string {
-	names := make([]string, 0, len(s.attempts))
-	for name := range s.attempts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(s.attempts))
 }
 
 // recordPath names the record name of the snapshot's staging dir.

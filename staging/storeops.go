@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -104,7 +106,7 @@ func (j *job) checkPartitionsEmpty(ctx context.Context, files []localFile) error
 	for _, f := range files {
 		parts[partitionOf(f.rel)] = true
 	}
-	for _, p := range sortedKeys(parts) {
+	for _, p := range slices.Sorted(maps.Keys(parts)) {
 		key, err := j.firstObjectIn(ctx, p)
 		if err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/s3commit/s3commit/multipart"
@@ -334,12 +336,12 @@ func (d *Data) Validate() error {
 	case !d.Success && hasFold(succeededStates, d.State):
 		return fieldError("state", "is %q but success is false", d.State)
 	}
-	for _, k := range sortedKeys(d.Metrics) {
+	for _, k := range slices.Sorted(maps.Keys(d.Metrics)) {
 		if v := d.Metrics[k]; v < 0 {
 			return fieldError(fmt.Sprintf("metrics[%q]", k), "is %d, want ≥ 0", v)
 		}
 	}
-	for _, k := range sortedKeys(d.IOStatistics.MeanStatistics) {
+	for _, k := range slices.Sorted(maps.Keys(d.IOStatistics.MeanStatistics)) {
 		if m := d.IOStatistics.MeanStatistics[k]; m.Samples < 0 {
 			return fieldError(fmt.Sprintf("iostatistics.meanstatistics[%q].samples", k), "is %d, want ≥ 0", m.Samples)
 		}

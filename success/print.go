@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -45,7 +47,7 @@ func Print(w io.Writer, d *Data) error {
 
 	p.section("metrics", len(d.Metrics))
 	p.table(func(tw io.Writer) {
-		for _, k := range sortedKeys(d.Metrics) {
+		for _, k := range slices.Sorted(maps.Keys(d.Metrics)) {
 			row(tw, "  "+text(k), strconv.FormatInt(d.Metrics[k], 10))
 		}
 	})
@@ -59,14 +61,14 @@ func Print(w io.Writer, d *Data) error {
 	}{{"counters", s.Counters}, {"gauges", s.Gauges}, {"minimums", s.Minimums}, {"maximums", s.Maximums}} {
 		p.subsection(m.name, len(m.values))
 		p.table(func(tw io.Writer) {
-			for _, k := range sortedKeys(m.values) {
+			for _, k := range slices.Sorted(maps.Keys(m.values)) {
 				row(tw, "    "+text(k), strconv.FormatInt(m.values[k], 10))
 			}
 		})
 	}
 	p.subsection("mean statistics", len(s.MeanStatistics))
 	p.table(func(tw io.Writer) {
-		for _, k := range sortedKeys(s.MeanStatistics) {
+		for _, k := range slices.Sorted(maps.Keys(s.MeanStatistics)) {
 			m := s.MeanStatistics[k]
 			v := "no samples"
 			if m.Samples > 0 {
@@ -78,7 +80,7 @@ func Print(w io.Writer, d *Data) error {
 
 	p.section("diagnostics", len(d.Diagnostics))
 	p.table(func(tw io.Writer) {
-		for _, k := range sortedKeys(d.Diagnostics) {
+		for _, k := range slices.Sorted(maps.Keys(d.Diagnostics)) {
 			row(tw, "  "+text(k), d.Diagnostics[k])
 		}
 	})

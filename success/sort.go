@@ -1,15 +1,9 @@
 package success
 
 import (
-	"maps"
 	"slices"
 	"strings"
 )
-
-// sortedKeys returns the keys of m in ascending order.
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
 
 // sortDiffs sorts differences by key, then kind.
 func sortDiffs(diffs []Difference) {

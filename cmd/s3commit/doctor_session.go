@@ -140,7 +140,7 @@ func (s *probeSession) cleanup(ctx context.Context) (removed doctorRemoved, left
 	bucket := st.Bucket()
 
 	s.mu.Lock()
-	uploadKeys := sortedKeys(s.uploadKeys)
+	uploadKeys := slices.Sorted(maps.Keys(s.uploadKeys))
 	known := make(map[probeUpload]bool, len(s.uploads))
 	for u := range s.uploads {
 		known[u] = true
@@ -188,12 +188,12 @@ func (s *probeSession) cleanup(ctx context.Context) (removed doctorRemoved, left
 		objects[o.Key] = true
 	}
 	var present []string
-	for _, key := range sortedKeys(objects) {
+	for _, key := range slices.Sorted(maps.Keys(objects)) {
 		if _, err := st.HeadObject(cctx, key); err == nil {
 			present = append(present, key)
 		}
 	}
-	if err := st.DeleteObjects(cctx, sortedKeys(objects)); err != nil {
+	if err := st.DeleteObjects(cctx, slices.Sorted(maps.Keys(objects))); err != nil {
 		errs = append(errs, fmt.Sprintf("deleting the probe's objects failed: %s", answer(err)))
 	}
 	removed.Objects = len(present)

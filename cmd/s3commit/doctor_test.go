@@ -7,12 +7,14 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,7 +83,7 @@ var versityGWStoreRows = rowsWith(s3StoreRows, map[string]wantRow{
 // requireRows asserts that the report has each wanted row.
 func requireRows(t *testing.T, rep *doctorReport, rows map[string]wantRow) {
 	t.Helper()
-	for _, id := range sortedKeys(rows) {
+	for _, id := range slices.Sorted(maps.Keys(rows)) {
 		w := rows[id]
 		row, ok := rep.row(id)
 		if !assert.True(t, ok, "row %s", id) {
@@ -217,7 +219,7 @@ func (w *watchStore) tick(key string) {
 func (w *watchStore) seen() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return sortedKeys(w.keys)
+	return slices.Sorted(maps.Keys(w.keys))
 }
 
 func (w *watchStore) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -159,12 +161,7 @@ func (e *jobsEnv) objects(t *testing.T) map[string]string {
 
 // keysOf returns the keys of m, sorted.
 func keysOf(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // interruptCommit runs CommitJob of j through a store that dies at the

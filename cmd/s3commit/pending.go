@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -153,7 +155,7 @@ func printPendingSet(w io.Writer, name, what string, s *pendingset.Set) error {
 		return err
 	}
 	var extra []string
-	for _, k := range sortedKeys(s.ExtraData) {
+	for _, k := range slices.Sorted(maps.Keys(s.ExtraData)) {
 		if k != pendingset.TaskAttemptIDKey {
 			extra = append(extra, k)
 		}

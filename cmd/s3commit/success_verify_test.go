@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +38,7 @@ func verifyJob(t *testing.T, st multipart.Store, dest, jobID string) *success.Da
 	for i, files := range tasks {
 		a, err := j.SetupTask(ctx, fmt.Sprintf("task-%04d", i), 0)
 		require.NoError(t, err)
-		for _, name := range sortedKeys(files) {
+		for _, name := range slices.Sorted(maps.Keys(files)) {
 			f, err := a.Create(name)
 			require.NoError(t, err)
 			_, err = f.WriteString(files[name])

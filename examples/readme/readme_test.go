@@ -2,10 +2,11 @@ package readme_test
 
 import (
 	"bufio"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -179,11 +180,7 @@ func TestMakefileTargetsParsing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for target := range makefileTargets(t, tt.in) {
-				got = append(got, target)
-			}
-			sort.Strings(got)
+			got := slices.Sorted(maps.Keys(makefileTargets(t, tt.in)))
 			assert.Equal(t, tt.want, got)
 		})
 	}
@@ -205,11 +202,7 @@ func TestREADMEMakeTargetsParsing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for target := range readmeMakeTargets(t, tt.in) {
-				got = append(got, target)
-			}
-			sort.Strings(got)
+			got := slices.Sorted(maps.Keys(readmeMakeTargets(t, tt.in)))
 			assert.Equal(t, tt.want, got)
 		})
 	}

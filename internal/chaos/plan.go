@@ -2,7 +2,9 @@ package chaos
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -113,7 +115,7 @@ type Fault struct {
 
 func (f Fault) String() string {
 	var attrs []string
-	for _, k := range sortedKeys(f.Attributes) {
+	for _, k := range slices.Sorted(maps.Keys(f.Attributes)) {
 		attrs = append(attrs, fmt.Sprintf("%s=%d", k, f.Attributes[k]))
 	}
 	s := string(f.Kind)

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -156,7 +158,7 @@ func (r *Report) add(res *JobResult, replay string) {
 }
 
 // targets returns the names of the targets, in a stable order.
-func (r *Report) targets() []string { return sortedKeys(r.ByTarget) }
+func (r *Report) targets() []string { return slices.Sorted(maps.Keys(r.ByTarget)) }
 
 // Table returns the report as a Markdown table with a header of the
 // run's settings: jobs, outcomes, faults injected by kind, kills,
@@ -170,7 +172,7 @@ func (r *Report) Table() string {
 	}
 	names := r.targets()
 	var servers []string
-	for _, n := range sortedKeys(r.Servers) {
+	for _, n := range slices.Sorted(maps.Keys(r.Servers)) {
 		servers = append(servers, n+" "+r.Servers[n])
 	}
 	fmt.Fprintf(&b, "seed %d · servers: %s · toxiproxy %s · %d jobs in %s (stopped by %s)\n\n",
@@ -209,7 +211,7 @@ func (r *Report) Table() string {
 	row("violations (broken checks)", func(c *Counts) int { return c.Violations })
 	if len(r.ByScenario) > 1 || r.ByScenario[ScenarioCutCompletion] != nil {
 		b.WriteString("\n| scenario | jobs | committed | rolled back | cut completion reported |\n|---|---:|---:|---:|---:|\n")
-		for _, s := range sortedKeys(r.ByScenario) {
+		for _, s := range slices.Sorted(maps.Keys(r.ByScenario)) {
 			c := r.ByScenario[s]
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", s, c.Jobs, c.Committed, c.RolledBack, c.CutCompletions)
 		}

@@ -5,9 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -206,11 +207,7 @@ func (r *runner) abortTask(ctx context.Context, a committer.TaskAttempt, name st
 func (r *runner) writeShard(a committer.TaskAttempt) (records, files int, err error) {
 	open := map[string]partWriter{}
 	defer func() {
-		days := make([]string, 0, len(open))
-		for d := range open {
-			days = append(days, d)
-		}
-		sort.Strings(days)
+		days := slices.Sorted(maps.Keys(open))
 		for _, d := range days {
 			if cerr := open[d].close(); cerr != nil && err == nil {
 				err = fmt.Errorf("write %s: %w", partName(d, r.c.taskIndex, r.c.format), cerr)
