@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -153,7 +154,7 @@ func Decode(r io.Reader) (*Data, error) {
 	case in.readErr != nil:
 		return nil, fmt.Errorf("success: read manifest: %w", in.readErr)
 	case in.tooLarge:
-		return nil, &ManifestError{Reason: "is larger than " + sizeString(maxManifestSize)}
+		return nil, &ManifestError{Reason: "is larger than " + humanize.IBytes(maxManifestSize)}
 	case err == io.EOF:
 		return nil, fmt.Errorf("success: the _SUCCESS file is empty (%d bytes): %w", in.n, ErrClassicMarker)
 	default:
@@ -250,14 +251,6 @@ func (b *boundedReader) failed(err error) error {
 		b.readErr = err
 	}
 	return err
-}
-
-// sizeString formats a bound of a whole number of MiB.
-func sizeString(n int64) string {
-	if n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func decodeError(err error) *ManifestError {

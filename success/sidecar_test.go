@@ -2,9 +2,11 @@ package success
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/dustin/go-humanize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,8 +56,8 @@ func TestDecodeSidecarBound(t *testing.T) {
 	require.NoError(t, err, "a list of exactly the bound")
 	_, err = decodeSidecarUpTo(strings.NewReader(in+" "), int64(len(in)))
 	require.ErrorIs(t, err, ErrInvalidManifest)
-	assert.Contains(t, err.Error(), "is a file list larger than")
-	assert.Equal(t, "512 MiB", sizeString(maxSidecarSize))
+	assert.Contains(t, err.Error(), fmt.Sprintf("is a file list larger than %d B", len(in)))
+	assert.Equal(t, "512 MiB", humanize.IBytes(maxSidecarSize), "the bound of a sidecar as the error names it")
 }
 
 // failAfter reads data, then fails.

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -201,7 +202,7 @@ func decodeSidecarUpTo(r io.Reader, limit int64) (*sidecar, error) {
 	case in.readErr != nil:
 		return nil, fmt.Errorf("read file list: %w", in.readErr)
 	case in.tooLarge:
-		return nil, &ManifestError{Reason: "is a file list larger than " + sizeString(limit)}
+		return nil, &ManifestError{Reason: "is a file list larger than " + humanize.IBytes(uint64(limit))}
 	case errors.Is(err, errNotObject):
 		return nil, &ManifestError{Reason: "is not a JSON object"}
 	default:

@@ -15,6 +15,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/dustin/go-humanize"
 	"golang.org/x/term"
 )
 
@@ -159,19 +160,10 @@ func formatAge(d time.Duration) string {
 	return fmt.Sprintf("%dd%02dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
-// formatBytes formats a byte count for people: 512 B, 1.5 KiB, 3.2 GiB.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// formatBytes formats a byte count for people in powers of 1024, with
+// go-humanize's IBytes: 512 B, 1.5 KiB, 150 MiB (one decimal below 10).
+// A negative count, which no size is, shows as 0 B.
+func formatBytes(n int64) string { return humanize.IBytes(uint64(max(n, 0))) }
 
 // seconds converts a duration to whole seconds for JSON output.
 func seconds(d time.Duration) int64 {

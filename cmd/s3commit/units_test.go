@@ -254,11 +254,32 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "12m", formatAge(12*time.Minute+5*time.Second))
 	assert.Equal(t, "5h03m", formatAge(5*time.Hour+3*time.Minute))
 	assert.Equal(t, "3d04h", formatAge(76*time.Hour+59*time.Minute))
-	assert.Equal(t, "512 B", formatBytes(512))
-	assert.Equal(t, "1.5 KiB", formatBytes(1536))
-	assert.Equal(t, "3.0 GiB", formatBytes(3<<30))
 	assert.Equal(t, "-", formatTime(time.Time{}))
 	assert.Equal(t, "2026-01-02T03:04:05Z", formatTime(time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))))
+}
+
+func TestFormatBytes(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{-1, "0 B"},
+		{512, "512 B"},
+		{1023, "1023 B"},
+		{1024, "1.0 KiB"},
+		{1536, "1.5 KiB"},
+		{10 << 10, "10 KiB"},
+		{1462622, "1.4 MiB"},
+		{150 << 20, "150 MiB"},
+		{1<<30 - 1, "1024 MiB"},
+		{3 << 30, "3.0 GiB"},
+		{33_500_000_000, "31 GiB"},
+		{1 << 40, "1.0 TiB"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, formatBytes(tt.n), "%d bytes", tt.n)
+	}
 }
 
 func TestProgressSilentWhenNotATerminal(t *testing.T) {
