@@ -1,0 +1,213 @@
+package staging
+
+import (
+	"context"
+	"io"
+	"iter"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/s3commit/s3commit/multipart"
+)
+
+// The attribute keys of store requests' spans: those of OpenTelemetry's
+// semantic conventions for S3 where there is one.
+const (
+	attrBucket      = attribute.Key("aws.s3.bucket")
+	attrKey         = attribute.Key("aws.s3.key")
+	attrUploadID    = attribute.Key("aws.s3.upload_id")
+	attrPartNumber  = attribute.Key("aws.s3.part_number")
+	attrPrefix      = attribute.Key("s3commit.store.prefix")
+	attrAttemptN    = attribute.Key("s3commit.store.attempt")
+	attrListed      = attribute.Key("s3commit.store.listed")
+	attrDeletedKeys = attribute.Key("s3commit.store.keys")
+)
+
+// telemetryStore is a multipart.Store that makes a span and records the
+// duration of every request it passes on, counts the store's errors by
+// kind, the retries (told by [multipart.Attempt]) and the uploads created,
+// completed and aborted.
+//
+// New puts it inside the retry layer, right over the store it was given:
+// each span is then one request, as OpenTelemetry's HTTP conventions want
+// (a retry is a span of its own, with its attempt number), its duration
+// the store's latency without the backoff waits, and its error what the
+// store answered; the retries are counted where they are sent. Outside the
+// retry layer a span would be one logical call, and every wrapper the
+// committer makes (the task commit's recording store, the staging store)
+// would need one of its own; the Uploader also wants a RetryingStore
+// itself.
+type telemetryStore struct {
+	inner multipart.Store
+	t     *telemetry
+}
+
+var _ multipart.Store = (*telemetryStore)(nil)
+
+// Unwrap returns the wrapped store.
+func (s *telemetryStore) Unwrap() multipart.Store { return s.inner }
+
+// Bucket returns the wrapped store's bucket.
+func (s *telemetryStore) Bucket() string { return s.inner.Bucket() }
+
+// request is one request in flight.
+type request struct {
+	s     *telemetryStore
+	op    string
+	span  trace.Span
+	start time.Time
+}
+
+// begin starts the span of a request of op; attrs are added when the span
+// records.
+func (s *telemetryStore) begin(ctx context.Context, op string, attrs ...attribute.KeyValue) (context.Context, *request) {
+	ctx, span := s.t.tracer.Start(ctx, "store."+op, trace.WithSpanKind(trace.SpanKindClient))
+	n, prev := multipart.Attempt(ctx)
+	if span.IsRecording() {
+		span.SetAttributes(attrOperation.String(op), attrBucket.String(s.inner.Bucket()))
+		span.SetAttributes(attrs...)
+		if n > 0 {
+			span.SetAttributes(attrAttemptN.Int(n))
+		}
+	}
+	if n > 1 {
+		s.t.storeRetries.Add(ctx, 1, s.t.ops[op], metric.WithAttributes(attrErrorType.String(errorType(prev))))
+	}
+	return ctx, &request{s: s, op: op, span: span, start: time.Now()}
+}
+
+// end records the request's duration and outcome and ends its span.
+func (r *request) end(ctx context.Context, err error) {
+	t := r.s.t
+	took := time.Since(r.start).Seconds()
+	if err != nil {
+		typ := metric.WithAttributes(attrErrorType.String(errorType(err)))
+		t.storeDuration.Record(ctx, took, t.ops[r.op], typ)
+		t.storeErrors.Add(ctx, 1, t.ops[r.op], typ)
+	} else {
+		t.storeDuration.Record(ctx, took, t.ops[r.op])
+	}
+	endSpan(r.span, err)
+}
+
+// CreateUpload passes the call on, as one request.
+func (s *telemetryStore) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
+	ctx, r := s.begin(ctx, "CreateUpload", attrKey.String(key))
+	id, err := s.inner.CreateUpload(ctx, key, opts)
+	if err == nil {
+		s.t.uploadsCreated.Add(ctx, 1)
+		r.span.SetAttributes(attrUploadID.String(id))
+	}
+	r.end(ctx, err)
+	return id, err
+}
+
+// UploadPart passes the call on, as one request.
+func (s *telemetryStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64,
+	opts multipart.PartOptions) (multipart.Part, error) {
+	ctx, r := s.begin(ctx, "UploadPart", attrKey.String(key), attrUploadID.String(uploadID), attrPartNumber.Int(int(number)),
+		attrBytes.Int64(size))
+	p, err := s.inner.UploadPart(ctx, key, uploadID, number, body, size, opts)
+	r.end(ctx, err)
+	return p, err
+}
+
+// CompleteUpload passes the call on, as one request.
+func (s *telemetryStore) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part,
+	opts multipart.CompleteOptions) (string, error) {
+	ctx, r := s.begin(ctx, "CompleteUpload", attrKey.String(key), attrUploadID.String(uploadID))
+	etag, err := s.inner.CompleteUpload(ctx, key, uploadID, parts, opts)
+	if err == nil {
+		s.t.uploadsCompleted.Add(ctx, 1)
+	}
+	r.end(ctx, err)
+	return etag, err
+}
+
+// AbortUpload passes the call on, as one request.
+func (s *telemetryStore) AbortUpload(ctx context.Context, key, uploadID string) error {
+	ctx, r := s.begin(ctx, "AbortUpload", attrKey.String(key), attrUploadID.String(uploadID))
+	err := s.inner.AbortUpload(ctx, key, uploadID)
+	if err == nil {
+		s.t.uploadsAborted.Add(ctx, 1)
+	}
+	r.end(ctx, err)
+	return err
+}
+
+// ListUploads passes the listing on; its span lasts while it is iterated.
+func (s *telemetryStore) ListUploads(ctx context.Context, prefix string) iter.Seq2[multipart.Upload, error] {
+	return listing(s, ctx, "ListUploads", prefix, s.inner.ListUploads)
+}
+
+// ListParts passes the call on, as one request.
+func (s *telemetryStore) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
+	ctx, r := s.begin(ctx, "ListParts", attrKey.String(key), attrUploadID.String(uploadID))
+	parts, err := s.inner.ListParts(ctx, key, uploadID)
+	r.end(ctx, err)
+	return parts, err
+}
+
+// PutObject passes the call on, as one request.
+func (s *telemetryStore) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
+	ctx, r := s.begin(ctx, "PutObject", attrKey.String(key), attrBytes.Int64(size))
+	etag, err := s.inner.PutObject(ctx, key, body, size, opts)
+	r.end(ctx, err)
+	return etag, err
+}
+
+// GetObject passes the call on, as one request; the span ends when the
+// object is open, before its body is read.
+func (s *telemetryStore) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
+	ctx, r := s.begin(ctx, "GetObject", attrKey.String(key))
+	rc, info, err := s.inner.GetObject(ctx, key)
+	r.end(ctx, err)
+	return rc, info, err
+}
+
+// HeadObject passes the call on, as one request.
+func (s *telemetryStore) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
+	ctx, r := s.begin(ctx, "HeadObject", attrKey.String(key))
+	info, err := s.inner.HeadObject(ctx, key)
+	r.end(ctx, err)
+	return info, err
+}
+
+// ListObjects passes the listing on; its span lasts while it is iterated.
+func (s *telemetryStore) ListObjects(ctx context.Context, prefix string) iter.Seq2[multipart.ObjectInfo, error] {
+	return listing(s, ctx, "ListObjects", prefix, s.inner.ListObjects)
+}
+
+// DeleteObjects passes the call on, as one request.
+func (s *telemetryStore) DeleteObjects(ctx context.Context, keys []string) error {
+	ctx, r := s.begin(ctx, "DeleteObjects", attrDeletedKeys.Int(len(keys)))
+	err := s.inner.DeleteObjects(ctx, keys)
+	r.end(ctx, err)
+	return err
+}
+
+// listing wraps a listing: its span starts when the iteration does and
+// ends with it, with the number of entries yielded.
+func listing[T any](s *telemetryStore, ctx context.Context, op, prefix string,
+	list func(context.Context, string) iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		ctx, r := s.begin(ctx, op, attrPrefix.String(prefix))
+		n := 0
+		var failed error
+		for v, err := range list(ctx, prefix) {
+			if err != nil {
+				failed = err
+			} else {
+				n++
+			}
+			if !yield(v, err) {
+				break
+			}
+		}
+		r.span.SetAttributes(attrListed.Int(n))
+		r.end(ctx, failed)
+	}
+}
