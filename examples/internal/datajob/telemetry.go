@@ -109,6 +109,7 @@ func (r *runner) startTelemetry(ctx context.Context) (_ context.Context, stop fu
 	return ctx, func(err error) error {
 		if err != nil {
 			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
 		}
 		span.End()
 		return t.shutdown(context.WithoutCancel(ctx))
