@@ -76,8 +76,10 @@ type telemetry struct {
 	phaseDuration        metric.Float64Histogram
 
 	// ops holds, per store operation, the measurement option of its
-	// attribute, made once.
-	ops map[string]metric.MeasurementOption
+	// attribute, and spanNames the name of its requests' spans
+	// ("store.<operation>"), made once.
+	ops       map[string]metric.MeasurementOption
+	spanNames map[string]string
 }
 
 // newTelemetry makes the tracer and instruments from the options'
@@ -93,7 +95,8 @@ func newTelemetry(o *Options) *telemetry {
 		tp = otel.GetTracerProvider()
 	}
 	m := mp.Meter(InstrumentationScope)
-	t := &telemetry{tracer: tp.Tracer(InstrumentationScope), ops: make(map[string]metric.MeasurementOption)}
+	t := &telemetry{tracer: tp.Tracer(InstrumentationScope), ops: make(map[string]metric.MeasurementOption),
+		spanNames: make(map[string]string)}
 	var errs []error
 	counter := func(name, unit, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -124,6 +127,7 @@ func newTelemetry(o *Options) *telemetry {
 	t.phaseDuration = histogram("s3commit.phase.duration", "Duration of the phases of task and job commits.")
 	for _, op := range storeOps {
 		t.ops[op] = metric.WithAttributeSet(attribute.NewSet(attrOperation.String(op)))
+		t.spanNames[op] = "store." + op
 	}
 	if err := errors.Join(errs...); err != nil {
 		otel.Handle(err)

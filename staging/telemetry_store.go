@@ -61,26 +61,56 @@ type request struct {
 	start time.Time
 }
 
-// begin starts the span of a request of op; attrs are added when the span
-// records.
-func (s *telemetryStore) begin(ctx context.Context, op string, attrs ...attribute.KeyValue) (context.Context, *request) {
-	ctx, span := s.t.tracer.Start(ctx, "store."+op, trace.WithSpanKind(trace.SpanKindClient))
+// target is what a request concerns, for its span's attributes: the
+// zero values are left out.
+type target struct {
+	key, uploadID, prefix string
+	part                  int32
+	size                  int64
+	keys                  int // of DeleteObjects
+}
+
+// attributes returns t's attributes.
+func (t target) attributes() []attribute.KeyValue {
+	var out []attribute.KeyValue
+	if t.key != "" {
+		out = append(out, attrKey.String(t.key))
+	}
+	if t.uploadID != "" {
+		out = append(out, attrUploadID.String(t.uploadID))
+	}
+	if t.prefix != "" {
+		out = append(out, attrPrefix.String(t.prefix))
+	}
+	if t.part > 0 {
+		out = append(out, attrPartNumber.Int(int(t.part)))
+	}
+	if t.size > 0 {
+		out = append(out, attrBytes.Int64(t.size))
+	}
+	if t.keys > 0 {
+		out = append(out, attrDeletedKeys.Int(t.keys))
+	}
+	return out
+}
+
+// begin starts the span of a request of op on tgt; its attributes are
+// built only when the span records, so that no-op providers cost no
+// allocation for them.
+func (s *telemetryStore) begin(ctx context.Context, op string, tgt target) (context.Context, request) {
+	ctx, span := s.t.tracer.Start(ctx, s.t.spanNames[op], trace.WithSpanKind(trace.SpanKindClient))
 	n, prev := multipart.Attempt(ctx)
 	if span.IsRecording() {
-		span.SetAttributes(attrOperation.String(op), attrBucket.String(s.inner.Bucket()))
-		span.SetAttributes(attrs...)
-		if n > 0 {
-			span.SetAttributes(attrAttemptN.Int(n))
-		}
+		span.SetAttributes(append(tgt.attributes(), attrOperation.String(op), attrBucket.String(s.inner.Bucket()), attrAttemptN.Int(n))...)
 	}
 	if n > 1 {
 		s.t.storeRetries.Add(ctx, 1, s.t.ops[op], metric.WithAttributes(attrErrorType.String(errorType(prev))))
 	}
-	return ctx, &request{s: s, op: op, span: span, start: time.Now()}
+	return ctx, request{s: s, op: op, span: span, start: time.Now()}
 }
 
 // end records the request's duration and outcome and ends its span.
-func (r *request) end(ctx context.Context, err error) {
+func (r request) end(ctx context.Context, err error) {
 	t := r.s.t
 	took := time.Since(r.start).Seconds()
 	if err != nil {
@@ -95,11 +125,13 @@ func (r *request) end(ctx context.Context, err error) {
 
 // CreateUpload passes the call on, as one request.
 func (s *telemetryStore) CreateUpload(ctx context.Context, key string, opts multipart.CreateOptions) (string, error) {
-	ctx, r := s.begin(ctx, "CreateUpload", attrKey.String(key))
+	ctx, r := s.begin(ctx, "CreateUpload", target{key: key})
 	id, err := s.inner.CreateUpload(ctx, key, opts)
 	if err == nil {
 		s.t.uploadsCreated.Add(ctx, 1)
-		r.span.SetAttributes(attrUploadID.String(id))
+		if r.span.IsRecording() {
+			r.span.SetAttributes(attrUploadID.String(id))
+		}
 	}
 	r.end(ctx, err)
 	return id, err
@@ -108,8 +140,7 @@ func (s *telemetryStore) CreateUpload(ctx context.Context, key string, opts mult
 // UploadPart passes the call on, as one request.
 func (s *telemetryStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body io.ReadSeeker, size int64,
 	opts multipart.PartOptions) (multipart.Part, error) {
-	ctx, r := s.begin(ctx, "UploadPart", attrKey.String(key), attrUploadID.String(uploadID), attrPartNumber.Int(int(number)),
-		attrBytes.Int64(size))
+	ctx, r := s.begin(ctx, "UploadPart", target{key: key, uploadID: uploadID, part: number, size: size})
 	p, err := s.inner.UploadPart(ctx, key, uploadID, number, body, size, opts)
 	r.end(ctx, err)
 	return p, err
@@ -118,7 +149,7 @@ func (s *telemetryStore) UploadPart(ctx context.Context, key, uploadID string, n
 // CompleteUpload passes the call on, as one request.
 func (s *telemetryStore) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part,
 	opts multipart.CompleteOptions) (string, error) {
-	ctx, r := s.begin(ctx, "CompleteUpload", attrKey.String(key), attrUploadID.String(uploadID))
+	ctx, r := s.begin(ctx, "CompleteUpload", target{key: key, uploadID: uploadID})
 	etag, err := s.inner.CompleteUpload(ctx, key, uploadID, parts, opts)
 	if err == nil {
 		s.t.uploadsCompleted.Add(ctx, 1)
@@ -129,7 +160,7 @@ func (s *telemetryStore) CompleteUpload(ctx context.Context, key, uploadID strin
 
 // AbortUpload passes the call on, as one request.
 func (s *telemetryStore) AbortUpload(ctx context.Context, key, uploadID string) error {
-	ctx, r := s.begin(ctx, "AbortUpload", attrKey.String(key), attrUploadID.String(uploadID))
+	ctx, r := s.begin(ctx, "AbortUpload", target{key: key, uploadID: uploadID})
 	err := s.inner.AbortUpload(ctx, key, uploadID)
 	if err == nil {
 		s.t.uploadsAborted.Add(ctx, 1)
@@ -145,7 +176,7 @@ func (s *telemetryStore) ListUploads(ctx context.Context, prefix string) iter.Se
 
 // ListParts passes the call on, as one request.
 func (s *telemetryStore) ListParts(ctx context.Context, key, uploadID string) ([]multipart.Part, error) {
-	ctx, r := s.begin(ctx, "ListParts", attrKey.String(key), attrUploadID.String(uploadID))
+	ctx, r := s.begin(ctx, "ListParts", target{key: key, uploadID: uploadID})
 	parts, err := s.inner.ListParts(ctx, key, uploadID)
 	r.end(ctx, err)
 	return parts, err
@@ -153,7 +184,7 @@ func (s *telemetryStore) ListParts(ctx context.Context, key, uploadID string) ([
 
 // PutObject passes the call on, as one request.
 func (s *telemetryStore) PutObject(ctx context.Context, key string, body io.ReadSeeker, size int64, opts multipart.PutOptions) (string, error) {
-	ctx, r := s.begin(ctx, "PutObject", attrKey.String(key), attrBytes.Int64(size))
+	ctx, r := s.begin(ctx, "PutObject", target{key: key, size: size})
 	etag, err := s.inner.PutObject(ctx, key, body, size, opts)
 	r.end(ctx, err)
 	return etag, err
@@ -162,7 +193,7 @@ func (s *telemetryStore) PutObject(ctx context.Context, key string, body io.Read
 // GetObject passes the call on, as one request; the span ends when the
 // object is open, before its body is read.
 func (s *telemetryStore) GetObject(ctx context.Context, key string) (io.ReadCloser, multipart.ObjectInfo, error) {
-	ctx, r := s.begin(ctx, "GetObject", attrKey.String(key))
+	ctx, r := s.begin(ctx, "GetObject", target{key: key})
 	rc, info, err := s.inner.GetObject(ctx, key)
 	r.end(ctx, err)
 	return rc, info, err
@@ -170,7 +201,7 @@ func (s *telemetryStore) GetObject(ctx context.Context, key string) (io.ReadClos
 
 // HeadObject passes the call on, as one request.
 func (s *telemetryStore) HeadObject(ctx context.Context, key string) (multipart.ObjectInfo, error) {
-	ctx, r := s.begin(ctx, "HeadObject", attrKey.String(key))
+	ctx, r := s.begin(ctx, "HeadObject", target{key: key})
 	info, err := s.inner.HeadObject(ctx, key)
 	r.end(ctx, err)
 	return info, err
@@ -183,7 +214,7 @@ func (s *telemetryStore) ListObjects(ctx context.Context, prefix string) iter.Se
 
 // DeleteObjects passes the call on, as one request.
 func (s *telemetryStore) DeleteObjects(ctx context.Context, keys []string) error {
-	ctx, r := s.begin(ctx, "DeleteObjects", attrDeletedKeys.Int(len(keys)))
+	ctx, r := s.begin(ctx, "DeleteObjects", target{keys: len(keys)})
 	err := s.inner.DeleteObjects(ctx, keys)
 	r.end(ctx, err)
 	return err
@@ -194,7 +225,7 @@ func (s *telemetryStore) DeleteObjects(ctx context.Context, keys []string) error
 func listing[T any](s *telemetryStore, ctx context.Context, op, prefix string,
 	list func(context.Context, string) iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		ctx, r := s.begin(ctx, op, attrPrefix.String(prefix))
+		ctx, r := s.begin(ctx, op, target{prefix: prefix})
 		n := 0
 		var failed error
 		for v, err := range list(ctx, prefix) {
@@ -207,7 +238,9 @@ func listing[T any](s *telemetryStore, ctx context.Context, op, prefix string,
 				break
 			}
 		}
-		r.span.SetAttributes(attrListed.Int(n))
+		if r.span.IsRecording() {
+			r.span.SetAttributes(attrListed.Int(n))
+		}
 		r.end(ctx, failed)
 	}
 }
