@@ -96,7 +96,13 @@ func (s *RetryingStore) Bucket() string { return s.inner.Bucket() }
 // do runs call, the operation op on key, under the store's policy, logging
 // each retry with attrs.
 func do[T any](s *RetryingStore, ctx context.Context, op, key string, call func(context.Context) (T, error), attrs ...any) (T, error) {
-	return retry.Do(ctx, s.policy, IsRetryable, s.notify(ctx, op, key, attrs...), call)
+	var a attemptInfo
+	return retry.Do(ctx, s.policy, IsRetryable, s.notify(ctx, op, key, attrs...), func(ctx context.Context) (T, error) {
+		a.n++
+		v, err := call(withAttempt(ctx, a))
+		a.previous = err
+		return v, err
+	})
 }
 
 // notify returns the retry.Do notification that logs a retry of op on key.
@@ -369,6 +375,7 @@ func listRetrying[T any](s *RetryingStore, ctx context.Context, op, prefix strin
 	list func(context.Context, string) iter.Seq2[T, error], cur cursor[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
+		var a attemptInfo
 		again := false // a restart: skip what was yielded
 		for {
 			progressed, stopped := false, false
@@ -378,7 +385,10 @@ func listRetrying[T any](s *RetryingStore, ctx context.Context, op, prefix strin
 				skip := again
 				again = true
 				cur.mark()
-				for v, err := range list(ctx, prefix) {
+				a.n++
+				actx := withAttempt(ctx, a)
+				for v, err := range list(actx, prefix) {
+					a.previous = err
 					if err != nil {
 						return struct{}{}, err
 					}

@@ -164,7 +164,9 @@ common=(--dest "$dest" --endpoint-url "$endpoint" --path-style
 
 step "running the job: 4 tasks in worker processes, 2 at a time; task 1 fails on its first attempt, task 2 is killed (SIGKILL) in the middle of its task commit"
 echo "$where"
-show datajob run "${common[@]}" --buffer-dir "$work/buffer" --create-bucket --fail-task 1 --crash-task 2 2>&1
+mkdir -p "$work/metrics"
+show datajob run "${common[@]}" --buffer-dir "$work/buffer" --create-bucket --fail-task 1 --crash-task 2 \
+	--metrics-file "$work/metrics/job.prom" 2>&1
 
 step "the _SUCCESS manifest, checked against the destination: its listing and the checksums the store keeps"
 show s3commit --endpoint-url "$endpoint" --path-style success show "$dest/_SUCCESS" --verify
@@ -193,3 +195,7 @@ jobs=$(show s3commit --endpoint-url "$endpoint" --path-style jobs list "$staging
 printf '%s\n' "$jobs"
 [ "$(printf '%s\n' "$jobs" | grep -c "$job_id")" = 0 ] || die "job $job_id is still in the staging dir"
 echo "jobs in the staging dir: 0"
+
+step "the job's OpenTelemetry metrics in Prometheus format, abridged: the driver's (job.prom) and each task process's (--metrics-file; --metrics-addr serves them on /metrics)"
+(cd "$work/metrics" && grep -E '^s3commit_(jobs_committed|job_committed_(files|bytes)|task_committed_files|uploads_(created|completed|aborted))_total |^s3commit_job_commit_duration_seconds_(sum|count) ' \
+	job.prom job.task-*.prom) || die "no metrics in $work/metrics"

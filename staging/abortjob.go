@@ -61,7 +61,9 @@ func (c *Committer) AbortJob(ctx context.Context, jobID string) (*AbortResult, e
 
 // abort is AbortJob; its result counts what it undid, also when it
 // returns an error.
-func (j *job) abort(ctx context.Context) (*AbortResult, error) {
+func (j *job) abort(ctx context.Context) (_ *AbortResult, err error) {
+	ctx, op := j.startJob(ctx, "AbortJob")
+	defer func() { op.end(ctx, err) }()
 	res := &AbortResult{JobID: j.rec.JobID}
 	if ok, err := j.h.jobExists(ctx, j.l); err == nil && !ok {
 		j.gone(ctx)
@@ -143,8 +145,10 @@ func (j *job) abortLocked(ctx context.Context, lk *jobLock, tally *undoTally) er
 // uploads of its attempts are aborted, and those nobody recorded swept;
 // its _SUCCESS and sidecar are deleted. When all of that succeeded, the
 // journal records it and the staging and buffer directories are removed.
-func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock, tally *undoTally) error {
+func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock, tally *undoTally) (err error) {
 	c := j.c
+	ctx, phase := c.tel.startPhase(ctx, phaseRollback)
+	defer func() { phase.end(ctx, err) }()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	// Journaled first: once objects the commit completed start to go, the
@@ -210,6 +214,7 @@ func (j *job) rollback(ctx context.Context, s *snapshot, lk *jobLock, tally *und
 	j.removeDeferredFiles(ctx, s)
 	j.removeDirs(ctx, lk)
 	j.setFinished()
+	c.tel.jobsRolledBack.Add(ctx, 1)
 	return nil
 }
 

@@ -119,7 +119,9 @@ func (a *taskAttempt) closeUploadWorker() {
 
 // uploadEarly records the key in the attempt's intents and uploads the
 // file.
-func (a *taskAttempt) uploadEarly(ctx context.Context, lf localFile) (*pendingset.Upload, fileState, error) {
+func (a *taskAttempt) uploadEarly(ctx context.Context, lf localFile) (_ *pendingset.Upload, _ fileState, err error) {
+	ctx, op := a.startAttempt(ctx, "UploadAtClose")
+	defer func() { op.end(ctx, err) }()
 	up, log, err := a.uploader(ctx)
 	if err != nil {
 		return nil, fileState{}, err

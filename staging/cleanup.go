@@ -28,7 +28,9 @@ func (j *job) finishCommit(ctx context.Context, s *snapshot, r *commitRun, lk *j
 	}
 	res := j.commitResult(s, r)
 	var tally undoTally
-	err := j.cleanup(ctx, s, &tally)
+	pctx, phase := j.c.tel.startPhase(ctx, phaseCleanup)
+	err := j.cleanup(pctx, s, &tally)
+	phase.end(pctx, err)
 	res.OrphanUploadsAborted = int(tally.aborted.Load())
 	if err != nil {
 		j.c.opts.Logger.WarnContext(ctx, "the job is committed but uploads of other attempts could not all be aborted; "+

@@ -101,7 +101,9 @@ func (j *job) CommitJob(ctx context.Context) error {
 	return err
 }
 
-func (j *job) commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
+func (j *job) commit(ctx context.Context, opts CommitOptions) (_ *CommitResult, err error) {
+	ctx, op := j.startJob(ctx, "CommitJob")
+	defer func() { op.end(ctx, err) }()
 	if err := j.checkOpen(ctx); err != nil {
 		return nil, fmt.Errorf("staging: commit job: %w", err)
 	}
@@ -220,15 +222,25 @@ func (j *job) sealForCommit(ctx context.Context, s *snapshot, opts CommitOptions
 // run completes every upload, deletes the old objects in replace mode and
 // writes _SUCCESS.
 func (r *commitRun) run(ctx context.Context) error {
-	if err := r.completeAll(ctx); err != nil {
+	tel := r.j.c.tel
+	pctx, phase := tel.startPhase(ctx, phaseComplete)
+	err := r.completeAll(pctx)
+	phase.end(pctx, err)
+	if err != nil {
 		return err
 	}
 	if r.j.rec.Conflict == committer.ConflictReplace {
-		if err := r.deleteOld(ctx); err != nil {
+		pctx, phase = tel.startPhase(ctx, phaseDelete)
+		err = r.deleteOld(pctx)
+		phase.end(pctx, err)
+		if err != nil {
 			return err
 		}
 	}
-	return r.writeSuccess(ctx)
+	pctx, phase = tel.startPhase(ctx, phaseWriteSuccess)
+	err = r.writeSuccess(pctx)
+	phase.end(pctx, err)
+	return err
 }
 
 // committed journals that the job is committed and cleans up.
@@ -238,6 +250,7 @@ func (j *job) committed(ctx context.Context, r *commitRun, lk *jobLock) *CommitR
 		j.c.opts.Logger.WarnContext(ctx, "could not journal the end of the commit", "error", err)
 	}
 	r.st.succeeded = true
+	r.jobCommitted(ctx)
 	_ = r.jl.Close() // closed before the job's directory is removed (NFS)
 	return j.finishCommit(ctx, r.s, r, lk)
 }

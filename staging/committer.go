@@ -24,6 +24,10 @@ type Committer struct {
 	store multipart.Store
 	raw   multipart.Store
 	opts  Options
+	// tel makes the spans and metrics (Options.MeterProvider,
+	// TracerProvider); raw and the stores under the retry layers are
+	// wrapped in a telemetryStore.
+	tel *telemetry
 
 	// bufferDefault says that Options.BufferDir was empty: the default,
 	// private buffer dir is used.
@@ -80,8 +84,10 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	c := &Committer{store: multipart.NewRetryingStore(store, opts.Retry, opts.Logger), raw: store, opts: opts,
-		bufferDefault: bufferDefault}
+	tel := newTelemetry(&opts)
+	raw := &telemetryStore{inner: store, t: tel}
+	c := &Committer{store: multipart.NewRetryingStore(raw, opts.Retry, opts.Logger), raw: raw, opts: opts,
+		bufferDefault: bufferDefault, tel: tel}
 	if inStore(opts.StagingDir) {
 		u, err := parseStagingURL(opts.StagingDir)
 		if err != nil {
@@ -100,7 +106,7 @@ func New(store multipart.Store, opts Options) (*Committer, error) {
 				"give a staging prefix outside the destination, such as s3://%s/_staging", ErrInvalidOptions, u, store.Bucket(), opts.Destination, u.bucket)
 		}
 		c.stagingURL = u
-		c.stagingStore = multipart.NewRetryingStore(st, opts.Retry, opts.Logger)
+		c.stagingStore = multipart.NewRetryingStore(&telemetryStore{inner: st, t: tel}, opts.Retry, opts.Logger)
 	} else if opts.StagingStore != nil {
 		return nil, fmt.Errorf("%w: StagingStore is given but StagingDir %q is a directory; give StagingDir as s3://bucket/prefix, or no StagingStore",
 			ErrInvalidOptions, opts.StagingDir)
@@ -147,10 +153,12 @@ func (c *Committer) home(ctx context.Context, create bool) (home, error) {
 // in the store is first checked to enforce conditional writes
 // ([ErrConditionalWritesIgnored]). A failed SetupJob leaves nothing
 // behind.
-func (c *Committer) SetupJob(ctx context.Context, jobID string) (committer.Job, error) {
+func (c *Committer) SetupJob(ctx context.Context, jobID string) (_ committer.Job, err error) {
 	if jobID == "" {
 		jobID = uuid.NewString()
 	}
+	ctx, op := c.startSetupJob(ctx, jobID)
+	defer func() { op.end(ctx, err) }()
 	if err := committer.ValidateID("job ID", jobID); err != nil {
 		return nil, fmt.Errorf("staging: setup job: %w", err)
 	}

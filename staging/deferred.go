@@ -327,6 +327,7 @@ func (r *commitRun) put(ctx context.Context, d *pendingset.DeferredPut) (string,
 	if err := r.jl.addCompleted(ctx, journalEntry{Op: opPut, Key: d.Key, ETag: etag}); err != nil {
 		return "", err
 	}
+	r.j.c.tel.deferredPuts.Add(ctx, 1)
 	r.mu.Lock()
 	r.puts++
 	r.st.put[d.Key] = etag

@@ -145,4 +145,22 @@
 // default (MINIO_API_STALE_UPLOADS_EXPIRY). A job whose task commits are
 // older than that when the job commits fails with an error saying that an
 // upload is missing; raise the expiry on the server or commit sooner.
+//
+// # Metrics and traces
+//
+// The committer records OpenTelemetry metrics and spans through the API
+// alone, from the meter and tracer named [InstrumentationScope], given by
+// Options.MeterProvider and Options.TracerProvider or, when they are nil,
+// by the global providers, which record nothing unless the program sets
+// them. The spans are SetupJob, CommitTask, AbortTask, CommitJob and
+// AbortJob, a span per phase of a commit below them (upload, publish,
+// complete, delete, write _SUCCESS, cleanup, rollback), and a span per
+// store request. The store requests are traced by a wrapper that New puts
+// right over the given store, inside the retry layer: a span is one
+// request, and a retry is a span of its own whose attempt
+// [multipart.Attempt] tells. The metrics (files and bytes committed,
+// uploads created, completed and aborted, deferred PUTs, retries and
+// errors by kind, durations, jobs committed and rolled back) carry only
+// bounded attributes: the store operation, the phase and the error type,
+// never a key or a job ID.
 package staging

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/s3commit/s3commit/committer"
 	"github.com/s3commit/s3commit/multipart"
 )
@@ -158,6 +161,19 @@ type Options struct {
 	// Progress, if not nil, is called as task and job commit advance. It
 	// is called from several goroutines, never at the same time.
 	Progress func(Progress)
+	// MeterProvider receives the committer's OpenTelemetry metrics (files
+	// and bytes committed, uploads, retries and errors by kind, durations
+	// of commits and of their phases), from the meter named
+	// [InstrumentationScope]; nil means the global provider
+	// (otel.GetMeterProvider), which records nothing unless the program
+	// sets one. The README lists the metrics.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives the committer's OpenTelemetry spans:
+	// SetupJob, CommitTask, CommitJob, AbortTask and AbortJob, the phases
+	// of the commits below them, and one span per store request. nil means
+	// the global provider (otel.GetTracerProvider), which records nothing
+	// unless the program sets one.
+	TracerProvider trace.TracerProvider
 }
 
 // Phase names a step of a commit reported through [Progress].

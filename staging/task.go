@@ -203,7 +203,9 @@ func (a *taskAttempt) errCommitted(winner string) error {
 // this value, or in an earlier process that published the attempt's
 // pendingset) or was aborted is [committer.ErrAttemptFinished] and changes
 // nothing.
-func (a *taskAttempt) CommitTask(ctx context.Context) error {
+func (a *taskAttempt) CommitTask(ctx context.Context) (err error) {
+	ctx, op := a.startAttempt(ctx, "CommitTask")
+	defer func() { op.end(ctx, err) }()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
@@ -217,7 +219,7 @@ func (a *taskAttempt) CommitTask(ctx context.Context) error {
 	early := a.stopEarly(false)
 	defer a.closeUploader(ctx)
 	used := false
-	err := a.commitTask(ctx, early, &used)
+	err = a.commitTask(ctx, early, &used)
 	if err != nil && !used {
 		a.abortUploads(ctx, earlyPending(early))
 	}
@@ -265,12 +267,17 @@ func (a *taskAttempt) commitTask(ctx context.Context, early []*earlyUpload, used
 	kept, stale := matchEarly(toUpload, early)
 	*used = true
 	a.abortUploads(ctx, stale)
-	pending, err := a.upload(ctx, toUpload, kept)
+	pctx, phase := a.j.c.tel.startPhase(ctx, phaseUpload)
+	pending, err := a.upload(pctx, toUpload, kept)
+	phase.end(pctx, err)
 	if err != nil {
 		return fmt.Errorf("staging: commit task %s attempt %d: %w; the local files are kept in %s for a retry",
 			a.taskID, a.attempt, err, a.dir)
 	}
-	if err := a.publish(ctx, toUpload, pending, deferred, time.Since(start)); err != nil {
+	pctx, phase = a.j.c.tel.startPhase(ctx, phasePublish)
+	err = a.publish(pctx, toUpload, pending, deferred, time.Since(start))
+	phase.end(pctx, err)
+	if err != nil {
 		if errors.Is(err, errSealUndecided) {
 			// The job commit may have taken the pendingset: its uploads
 			// are the job's to complete or to sweep.
@@ -298,6 +305,7 @@ func (a *taskAttempt) commitTask(ctx context.Context, early []*earlyUpload, used
 			a.taskID, a.attempt, err, a.dir)
 	}
 	a.committed = true
+	a.taskCommitted(ctx, files, len(toDefer))
 	// The local files are in the store now. The intent record stays: it
 	// lets AbortJob find the uploads even if the pendingset is damaged.
 	// Deferred files stay for the job commit (or abort) to deal with.
@@ -569,7 +577,9 @@ func partitionOf(rel string) string {
 // record stays until the job ends: it is the only record of an upload
 // whose creation answer was lost, which the job's commit or abort sweeps.
 // AbortTask is idempotent.
-func (a *taskAttempt) AbortTask(ctx context.Context) error {
+func (a *taskAttempt) AbortTask(ctx context.Context) (err error) {
+	ctx, op := a.startAttempt(ctx, "AbortTask")
+	defer func() { op.end(ctx, err) }()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// The uploads started at Close are cut off and aborted first: the

@@ -62,6 +62,12 @@ const (
 	// without: with the earlier files uploaded while the task computed,
 	// the task commit has about one file left to upload of eight.
 	MaxAtCloseOverNone = 0.2
+	// MaxTelemetryNoopOverNone bounds, on the small-file workload,
+	// staging's task+job commit time with OpenTelemetry's no-op providers
+	// over its time without providers: the instrumentation must cost
+	// nothing measurable when nothing records. The SDK's providers are
+	// shown without a bound.
+	MaxTelemetryNoopOverNone = 1.05
 )
 
 // Ratio is one checked target.
@@ -103,7 +109,41 @@ func Ratios(run *results.Run) []Ratio {
 	out = append(out, deferredJobCommit(run, results.WorkloadSmallFiles))
 	out = append(out, deferredJobCommit(run, results.WorkloadPartitioned))
 	out = append(out, atCloseOverNone(run))
+	out = append(out, telemetryOverNone(run, results.TelemetryNoop))
+	out = append(out, telemetryOverNone(run, results.TelemetrySDK))
 	return out
+}
+
+// telemetryOverNone compares, on small-files, staging's task+job commit
+// time with the OpenTelemetry providers of setting (noop or sdk) against
+// its time without providers, and says the client CPU per file of both.
+// The no-op providers are bound by MaxTelemetryNoopOverNone; the SDK's
+// are shown without a bound.
+func telemetryOverNone(run *results.Run, setting string) Ratio {
+	w := results.WorkloadSmallFiles
+	name := fmt.Sprintf("staging, OpenTelemetry %s ÷ none, task + job commit time, %s", setting, w)
+	target := "no bound"
+	if setting == results.TelemetryNoop {
+		target = fmt.Sprintf("≤ %.2f", MaxTelemetryNoopOverNone)
+	}
+	with, okWith := pickVariant(run, w, variant{home: results.StagingHomeFS, checksums: results.ChecksumsVerified, telemetry: setting})
+	none, okNone := pickVariant(run, w, plain)
+	if !okWith || !okNone || commitSeconds(none) <= 0 {
+		return notMeasured(name, target, fmt.Sprintf("no %s results of staging both with OpenTelemetry %s and without (--telemetry none,%s)", w, setting, setting))
+	}
+	detail := fmt.Sprintf("%.3f s with (task %.3f, job %.3f), %.3f s without (task %.3f, job %.3f)",
+		commitSeconds(with), with.Phases[results.PhaseTaskCommit], with.Phases[results.PhaseJobCommit],
+		commitSeconds(none), none.Phases[results.PhaseTaskCommit], none.Phases[results.PhaseJobCommit])
+	if with.Files > 0 && none.Files > 0 && with.CPUSeconds > 0 && none.CPUSeconds > 0 {
+		perWith, perNone := with.CPUSeconds/float64(with.Files), none.CPUSeconds/float64(none.Files)
+		detail += fmt.Sprintf("; client CPU %.3f ms per file with, %.3f without (× %.2f)", 1000*perWith, 1000*perNone, perWith/perNone)
+	}
+	v := commitSeconds(with) / commitSeconds(none)
+	holds := NoTarget
+	if setting == results.TelemetryNoop {
+		holds = verdict(v <= MaxTelemetryNoopOverNone)
+	}
+	return Ratio{Name: name, Target: target, Value: v, Verdict: holds, Detail: detail}
 }
 
 // deferredPlain is the variant of the deferred-PUT comparisons: the fs

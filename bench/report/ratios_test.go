@@ -47,6 +47,8 @@ func TestRatiosSample(t *testing.T) {
 		{"staging-deferred ÷ staging, job commit time, small-files", math.NaN(), NotMeasured},
 		{"staging-deferred ÷ staging, job commit time, partitioned", math.NaN(), NotMeasured},
 		{"staging, upload at close ÷ without, last close to task commit end, paced-files", math.NaN(), NotMeasured},
+		{"staging, OpenTelemetry noop ÷ none, task + job commit time, small-files", math.NaN(), NotMeasured},
+		{"staging, OpenTelemetry sdk ÷ none, task + job commit time, small-files", math.NaN(), NotMeasured},
 	}
 	require.Len(t, ratios, len(tests))
 	for i, tt := range tests {
@@ -111,6 +113,15 @@ func paced(strategy string, atClose bool, closeToEnd, task float64) results.Resu
 }
 
 // home sets the staging home of a result.
+// otel sets the OpenTelemetry setting of a staging result.
+func otel(r results.Result, setting string) results.Result {
+	if r.Settings == nil {
+		r.Settings = map[string]string{}
+	}
+	r.Settings[results.SettingTelemetry] = setting
+	return r
+}
+
 func home(r results.Result, h string) results.Result {
 	if r.Settings == nil {
 		r.Settings = map[string]string{}
@@ -536,6 +547,39 @@ func TestRatiosEdgeCases(t *testing.T) {
 					return r
 				}(),
 				result("small-files", "direct", 10, 1, tc(10, 0)),
+			},
+			index: 0, verdict: NotMeasured,
+		},
+		{
+			name: "OpenTelemetry no-op providers within the bound hold",
+			results: []results.Result{
+				otel(result("small-files", "staging", 100, 1, tc(1, 1)), results.TelemetryNone),
+				otel(result("small-files", "staging", 100, 1, tc(1.05, 1)), results.TelemetryNoop),
+				otel(result("small-files", "staging", 100, 1, tc(1.5, 1.5)), results.TelemetrySDK),
+			},
+			index: 20, value: 1.025, verdict: Holds,
+		},
+		{
+			name: "OpenTelemetry no-op providers above the bound do not hold",
+			results: []results.Result{
+				otel(result("small-files", "staging", 100, 1, tc(1, 1)), results.TelemetryNone),
+				otel(result("small-files", "staging", 100, 1, tc(1.2, 1)), results.TelemetryNoop),
+			},
+			index: 20, value: 1.1, verdict: DoesNotHold,
+		},
+		{
+			name: "OpenTelemetry SDK providers are shown without a bound",
+			results: []results.Result{
+				result("small-files", "staging", 100, 1, tc(1, 1)), // a run from before the setting: none
+				otel(result("small-files", "staging", 100, 1, tc(1.5, 1.5)), results.TelemetrySDK),
+			},
+			index: 21, value: 1.5, verdict: NoTarget,
+		},
+		{
+			name: "OpenTelemetry SDK providers are not staging's result against direct",
+			results: []results.Result{
+				otel(result("small-files", "staging", 100, 1, tc(1, 1)), results.TelemetrySDK),
+				result("small-files", "direct", 100, 1, tc(2, 0)),
 			},
 			index: 0, verdict: NotMeasured,
 		},

@@ -39,6 +39,9 @@ func isDefault(r results.Result) bool {
 	if stagingDeferred(r) != 0 || stagingAtClose(r) {
 		return false
 	}
+	if t := stagingTelemetry(r); t != "" && t != results.TelemetryNone {
+		return false
+	}
 	if n, ok := settingInt(r, results.SettingUploadConcurrency); ok && n != 0 && n != multipart.DefaultConcurrency {
 		return false
 	}
@@ -157,13 +160,28 @@ func stagingAtClose(r results.Result) bool {
 	return r.Strategy == results.StrategyStaging && r.Settings[results.SettingUploadAtClose] == results.UploadAtCloseOn
 }
 
+// stagingTelemetry returns the OpenTelemetry setting of a staging
+// result: the setting, or none for a result of a run that did not record
+// it; "" for the other strategies.
+func stagingTelemetry(r results.Result) string {
+	if r.Strategy != results.StrategyStaging {
+		return ""
+	}
+	if t := r.Settings[results.SettingTelemetry]; t != "" {
+		return t
+	}
+	return results.TelemetryNone
+}
+
 // variant is what a staging result was measured with besides the
 // concurrency: its home, its checksum mode, whether it deferred PUTs
-// (a threshold above 0) and whether it uploaded at close.
+// (a threshold above 0), whether it uploaded at close and its
+// OpenTelemetry setting ("" is none).
 type variant struct {
 	home, checksums string
 	deferred        bool
 	atClose         bool
+	telemetry       string
 }
 
 // plain is the variant the comparisons with the other strategies use.
@@ -171,7 +189,11 @@ var plain = variant{home: results.StagingHomeFS, checksums: results.ChecksumsVer
 
 // variantOf returns the variant of a staging result.
 func variantOf(r results.Result) variant {
-	return variant{home: stagingHome(r), checksums: stagingChecksums(r), deferred: stagingDeferred(r) > 0, atClose: stagingAtClose(r)}
+	v := variant{home: stagingHome(r), checksums: stagingChecksums(r), deferred: stagingDeferred(r) > 0, atClose: stagingAtClose(r)}
+	if t := stagingTelemetry(r); t != results.TelemetryNone {
+		v.telemetry = t
+	}
+	return v
 }
 
 // defaultConcurrency reports whether r ran at the default concurrency,
@@ -179,7 +201,8 @@ func variantOf(r results.Result) variant {
 func defaultConcurrency(r results.Result) bool {
 	d := r
 	d.Settings = maps.Clone(r.Settings)
-	for _, k := range []string{results.SettingStagingHome, results.SettingChecksums, results.SettingDeferredPutThreshold, results.SettingUploadAtClose} {
+	for _, k := range []string{results.SettingStagingHome, results.SettingChecksums, results.SettingDeferredPutThreshold, results.SettingUploadAtClose,
+		results.SettingTelemetry} {
 		delete(d.Settings, k)
 	}
 	return isDefault(d)
@@ -237,6 +260,9 @@ func strategyLabel(r results.Result) string {
 	}
 	if stagingAtClose(r) {
 		what = append(what, "upload at close")
+	}
+	if t := stagingTelemetry(r); t != results.TelemetryNone {
+		what = append(what, "OpenTelemetry "+t)
 	}
 	if len(what) == 0 {
 		return r.Strategy

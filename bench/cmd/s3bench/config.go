@@ -28,6 +28,7 @@ type config struct {
 	workloads   string
 	strategies  string
 	homes       string
+	telemetry   string
 	checksums   string
 	// deferredPuts is the list of --deferred-puts, uploadAtClose that of
 	// --upload-at-close; deferred and atClose are the values parsed from
@@ -63,6 +64,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.homes, "staging-homes", results.StagingHomeFS+","+results.StagingHomeStore,
 		"comma-separated staging homes the staging strategy is measured with on small-files and large-files: "+
 			"fs (a local directory) and store (s3://<bucket>/<prefix> beside the destination); the other workloads use fs")
+	fs.StringVar(&c.telemetry, "telemetry", results.TelemetryNone,
+		"comma-separated OpenTelemetry settings the staging strategy is measured with on small-files: none (the default: no providers), "+
+			"noop (OpenTelemetry's no-op providers) and sdk (the SDK's providers, every metric and span made and dropped); the other workloads use none")
 	fs.StringVar(&c.checksums, "checksum-modes", results.ChecksumsVerified,
 		"comma-separated checksum modes (staging.Options.Checksums) the staging strategy is measured with on small-files and large-files, with each staging home: "+
 			"verified (the default: each part's CRC64NVME sent and checked by the store), record-only (computed and recorded, not sent) "+
@@ -122,6 +126,9 @@ func parseFlags(args []string) (*config, error) {
 	if err := checkHomes(c.homes); err != nil {
 		return nil, err
 	}
+	if err := checkList("--telemetry", "setting", c.telemetry, telemetryNames); err != nil {
+		return nil, err
+	}
 	if err := checkList("--checksum-modes", "checksum mode", c.checksums, checksumModeNames); err != nil {
 		return nil, err
 	}
@@ -151,6 +158,9 @@ var stagingHomes = []string{results.StagingHomeFS, results.StagingHomeStore}
 
 // checksumModeNames lists the checksum modes in run order.
 var checksumModeNames = []string{results.ChecksumsVerified, results.ChecksumsRecordOnly, results.ChecksumsOff}
+
+// telemetryNames lists the values of --telemetry in run order.
+var telemetryNames = []string{results.TelemetryNone, results.TelemetryNoop, results.TelemetrySDK}
 
 // uploadAtCloseNames lists the values of --upload-at-close in run order.
 var uploadAtCloseNames = []string{results.UploadAtCloseOff, results.UploadAtCloseOn}

@@ -49,6 +49,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "unknown upload at close", args: []string{"--upload-at-close", "yes"}, wantErr: `unknown setting "yes"`},
 		{name: "no upload at close", args: []string{"--upload-at-close", ""}, wantErr: "--upload-at-close is empty"},
 		{name: "compute delay", args: []string{"--compute-delay", "250ms"}},
+		{name: "telemetry", args: []string{"--telemetry", "none, noop,sdk"}},
+		{name: "unknown telemetry", args: []string{"--telemetry", "none,otlp"}, wantErr: `unknown setting "otlp"`},
+		{name: "no telemetry", args: []string{"--telemetry", ""}, wantErr: "--telemetry is empty"},
 		{name: "negative compute delay", args: []string{"--compute-delay", "-1s"}, wantErr: "want 0 or more"},
 	}
 	for _, tt := range tests {
@@ -315,6 +318,9 @@ func TestLabelAndStagingPrefix(t *testing.T) {
 		{params{strategy: results.StrategyStaging, home: results.StagingHomeStore, checksums: results.ChecksumsOff, deferredPutThreshold: 1}, "staging-store-nochecksum-deferred"},
 		{params{strategy: results.StrategyStaging, home: results.StagingHomeFS, checksums: results.ChecksumsVerified, uploadAtClose: true}, "staging-atclose"},
 		{params{strategy: results.StrategyStaging, home: results.StagingHomeFS, deferredPutThreshold: 1 << 20, uploadAtClose: true}, "staging-deferred-atclose"},
+		{params{strategy: results.StrategyStaging, home: results.StagingHomeFS, telemetry: results.TelemetryNone}, "staging"},
+		{params{strategy: results.StrategyStaging, home: results.StagingHomeFS, telemetry: results.TelemetryNoop}, "staging-otel-noop"},
+		{params{strategy: results.StrategyStaging, home: results.StagingHomeFS, telemetry: results.TelemetrySDK}, "staging-otel-sdk"},
 	}
 	for _, l := range labels {
 		assert.Equal(t, l.want, l.p.label())

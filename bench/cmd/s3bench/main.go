@@ -128,7 +128,9 @@ func run(ctx context.Context, c *config) error {
 				for _, m := range checksumModesOf(c, w) {
 					for _, d := range deferredPutsOf(c, w) {
 						for _, a := range uploadAtCloseOf(c, w) {
-							add(&g, params{strategy: s, workload: w, home: h, checksums: m, deferredPutThreshold: d, uploadAtClose: a})
+							for _, tel := range telemetryOf(c, w) {
+								add(&g, params{strategy: s, workload: w, home: h, checksums: m, deferredPutThreshold: d, uploadAtClose: a, telemetry: tel})
+							}
 						}
 					}
 				}
@@ -165,7 +167,7 @@ func run(ctx context.Context, c *config) error {
 				seen[q.label()] = true
 				p := plan[0][0]
 				p.strategy, p.home, p.checksums = q.strategy, q.home, q.checksums
-				p.deferredPutThreshold, p.uploadAtClose = q.deferredPutThreshold, q.uploadAtClose
+				p.deferredPutThreshold, p.uploadAtClose, p.telemetry = q.deferredPutThreshold, q.uploadAtClose, q.telemetry
 				p.workload = workload{name: "warm-up", files: 200, bytesPerFile: 64 << 10}
 				p.tasks = c.tasks
 				p.dest += "-warm-up-" + q.label()
@@ -213,6 +215,22 @@ func homesOf(c *config, w workload) []string {
 	for _, h := range stagingHomes {
 		if selected(c.homes, h) {
 			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// telemetryOf returns the OpenTelemetry settings the staging strategy is
+// measured with on workload w: those of --telemetry on small-files, none
+// elsewhere.
+func telemetryOf(c *config, w workload) []string {
+	if w.name != workloadSmall {
+		return []string{results.TelemetryNone}
+	}
+	var out []string
+	for _, t := range telemetryNames {
+		if selected(c.telemetry, t) {
+			out = append(out, t)
 		}
 	}
 	return out
@@ -407,6 +425,7 @@ func measure(ctx context.Context, t *target, p params) results.Result {
 		if p.uploadAtClose {
 			res.Settings[results.SettingUploadAtClose] = results.UploadAtCloseOn
 		}
+		res.Settings[results.SettingTelemetry] = p.telemetryOrNone()
 	}
 	if w.paced {
 		res.Settings[results.SettingComputeDelay] = w.computeDelay.String()

@@ -50,6 +50,10 @@ type params struct {
 	// uploadAtClose is the staging strategy's staging.Options.UploadAtClose:
 	// each file starts uploading when it is closed.
 	uploadAtClose bool
+	// telemetry is the OpenTelemetry providers the staging strategy's
+	// committer is given (results.TelemetryNone, TelemetryNoop or
+	// TelemetrySDK); "" is none.
+	telemetry string
 	// dest is the key prefix of the output; work is a local directory of
 	// its own.
 	dest string
@@ -61,10 +65,11 @@ type params struct {
 
 // label names the strategy of p, with the staging home when it is the
 // store, the checksum mode when it is not the default, -deferred when it
-// defers PUTs to the job commit and -atclose when it uploads at close:
+// defers PUTs to the job commit, -atclose when it uploads at close and
+// -otel-<setting> when it is given OpenTelemetry providers:
 // staging, staging-store, staging-nochecksum, staging-store-nochecksum,
 // staging-checksum-record-only, staging-deferred, staging-atclose,
-// direct, rename.
+// staging-otel-noop, staging-otel-sdk, direct, rename.
 func (p params) label() string {
 	l := p.strategy
 	if p.home == results.StagingHomeStore {
@@ -82,7 +87,18 @@ func (p params) label() string {
 	if p.uploadAtClose {
 		l += "-atclose"
 	}
+	if t := p.telemetryOrNone(); t != results.TelemetryNone {
+		l += "-otel-" + t
+	}
 	return l
+}
+
+// telemetryOrNone is p.telemetry, results.TelemetryNone when empty.
+func (p params) telemetryOrNone() string {
+	if p.telemetry == "" {
+		return results.TelemetryNone
+	}
+	return p.telemetry
 }
 
 // checksumModes maps the values of results.SettingChecksums to the
@@ -160,6 +176,7 @@ func parallel(ctx context.Context, n, limit int, f func(ctx context.Context, i i
 // stagingExecution commits through s3commit's staging committer.
 type stagingExecution struct {
 	p      params
+	tel    *telemetry
 	c      *staging.Committer
 	job    committer.Job
 	tasks  []committer.TaskAttempt
@@ -185,6 +202,10 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 	if p.home == results.StagingHomeStore {
 		stagingDir = "s3://" + t.bucket + "/" + stagingPrefix(p.dest)
 	}
+	tel, err := newTelemetry(p.telemetryOrNone())
+	if err != nil {
+		return nil, err
+	}
 	checksums, known := checksumModes[p.checksums]
 	if !known && p.checksums != "" {
 		return nil, fmt.Errorf("unknown checksum mode %q", p.checksums)
@@ -202,11 +223,13 @@ func newStagingExecution(t *target, p params) (*stagingExecution, error) {
 		// this process.
 		DeferredPutThreshold: p.deferredPutThreshold,
 		UploadAtClose:        p.uploadAtClose,
+		MeterProvider:        tel.meters,
+		TracerProvider:       tel.tracers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staging committer: %w", err)
 	}
-	return &stagingExecution{p: p, c: c}, nil
+	return &stagingExecution{p: p, c: c, tel: tel}, nil
 }
 
 func (e *stagingExecution) write(ctx context.Context) error {
@@ -250,7 +273,7 @@ func (e *stagingExecution) jobCommit(ctx context.Context) error {
 	if err := e.job.CommitJob(ctx); err != nil {
 		return fmt.Errorf("commit job: %w", err)
 	}
-	return nil
+	return e.tel.finish(ctx)
 }
 
 // uploadExecution uploads each file with the SDK's upload manager under

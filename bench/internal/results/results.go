@@ -88,10 +88,30 @@ const (
 	// A staging result without it (runs before the setting existed) is
 	// taken for UploadAtCloseOff.
 	SettingUploadAtClose = "upload_at_close"
+	// SettingTelemetry is the OpenTelemetry providers the staging
+	// strategy's committer was given (staging.Options.MeterProvider and
+	// TracerProvider): TelemetryNone, TelemetryNoop or TelemetrySDK. A
+	// staging result without it (runs before the setting existed) is
+	// taken for TelemetryNone.
+	SettingTelemetry = "telemetry"
 	// SettingComputeDelay is how long the task of WorkloadPacedFiles
 	// waits after each file but the last before it creates the next, as
 	// a Go duration ("1s").
 	SettingComputeDelay = "compute_delay"
+)
+
+// Values of SettingTelemetry.
+const (
+	// TelemetryNone gives the committer no providers: the global ones,
+	// which record nothing.
+	TelemetryNone = "none"
+	// TelemetryNoop gives it OpenTelemetry's no-op providers.
+	TelemetryNoop = "noop"
+	// TelemetrySDK gives it the SDK's providers: a meter provider with a
+	// manual reader, collected once at the end, and a tracer provider
+	// whose batch processor hands every span to an exporter that drops
+	// it. Every metric and span is made; none is sent anywhere.
+	TelemetrySDK = "sdk"
 )
 
 // Values of SettingUploadAtClose.

@@ -107,6 +107,7 @@ type config struct {
 	crashTask     int
 	logLevel      string
 	format        string
+	tel           telemetryConfig
 
 	// run only.
 	parallel    int
@@ -149,6 +150,7 @@ func newFlagSet(sub string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.crashTask, "crash-task", -1, "this task's first attempt kills itself (SIGKILL) in the middle of its commit (-1: none)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	addFormatFlag(fs, c)
+	c.addTelemetryFlags(fs)
 	c.taskIndex, c.attempt = -1, -1
 	switch sub {
 	case cmdRun:

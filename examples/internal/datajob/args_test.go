@@ -186,6 +186,7 @@ func TestSubcommandsAndFlags(t *testing.T) {
 	assert.Equal(t, []string{"run", "setup", "task", "commit", "abort", "verify"}, Subcommands())
 	common := []string{"dest", "endpoint-url", "region", "path-style", "staging-dir", "buffer-dir", "job-id",
 		"mode", "conflict", "tasks", "events", "seed", "days", "create-bucket", "fail-task", "crash-task", "log-level", "format"}
+	common = append(common, "metrics-addr", "metrics-file", "trace") // telemetry.go
 	extra := map[string][]string{"run": {"parallel", "max-attempts"}, "task": {"task-index", "attempt"}}
 	for _, sub := range Subcommands() {
 		want := append(append([]string{}, common...), extra[sub]...)

@@ -112,9 +112,20 @@ type runner struct {
 	// staging is the store of a staging dir in the store on another
 	// bucket than --dest's, once made (see runner.stagingStore).
 	staging *awsstore.Store
+	// tel holds the OpenTelemetry providers of the telemetry flags.
+	tel *telemetry
 }
 
-func (r *runner) run(ctx context.Context) error {
+func (r *runner) run(ctx context.Context) (err error) {
+	ctx, stop, err := r.startTelemetry(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stop(err)) }()
+	return r.runSubcommand(ctx)
+}
+
+func (r *runner) runSubcommand(ctx context.Context) error {
 	switch r.c.sub {
 	case cmdRun:
 		return r.driver(ctx)

@@ -27,12 +27,12 @@ func ExampleSubcommands() {
 		fmt.Println(sub, len(datajob.Flags(sub)))
 	}
 	// Output:
-	// run 20
-	// setup 18
-	// task 20
-	// commit 18
-	// abort 18
-	// verify 18
+	// run 23
+	// setup 21
+	// task 23
+	// commit 21
+	// abort 21
+	// verify 21
 }
 
 // Main returns exit code 2, with one line saying what is wrong and what to

@@ -57,6 +57,7 @@ func (c *config) taskArgs(index, attempt int) []string {
 	if c.bufferDir != "" {
 		args = append(args, "--buffer-dir", c.bufferDir)
 	}
+	args = append(args, c.telemetryArgs(index, attempt)...)
 	return append(append(args, "--"), c.inputs...)
 }
 
@@ -160,9 +161,11 @@ func (r *runner) runTask(ctx context.Context, exe string, stderr io.Writer, i in
 		if ctx.Err() != nil {
 			return "interrupted"
 		}
+		actx, span := r.startAttempt(ctx, i, attempt)
 		cmd := exec.CommandContext(ctx, exe, c.taskArgs(i, attempt)...)
-		cmd.Stdout, cmd.Stderr = stderr, stderr
+		cmd.Stdout, cmd.Stderr, cmd.Env = stderr, stderr, taskEnv(actx)
 		outcome := attemptOutcome(cmd.Run())
+		endAttempt(span, outcome)
 		switch {
 		case outcome == "":
 			return ""

@@ -100,6 +100,9 @@ func (r *runner) committer(ctx context.Context, st *awsstore.Store, progress fun
 		Conflict:     conflict,
 		Logger:       r.logger(),
 		Progress:     progress,
+		// Nil unless --metrics-addr, --metrics-file or --trace is given.
+		MeterProvider:  r.meterProvider(),
+		TracerProvider: r.tracerProvider(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up the committer: %w", err)
