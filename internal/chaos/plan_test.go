@@ -163,8 +163,8 @@ func TestFiles(t *testing.T) {
 func TestJobKeys(t *testing.T) {
 	p := &JobPlan{Prefix: "chaos/job-3", JobID: "chaos-3", Tasks: 2, Days: 1, Events: 200}
 	assert.Equal(t, []string{
-		"chaos/job-3/dt=2026-11-01/part-00000-chaos-3.jsonl.gz",
-		"chaos/job-3/dt=2026-11-01/part-00001-chaos-3.jsonl.gz",
+		"chaos/job-3/dt=2026-11-01/part-00000-chaos-3.snappy.parquet",
+		"chaos/job-3/dt=2026-11-01/part-00001-chaos-3.snappy.parquet",
 		"chaos/job-3/_SUCCESS",
 		"chaos/job-3/_SUCCESS.chaos-3.files.json",
 	}, jobKeys(p))
