@@ -123,8 +123,9 @@ func ownLink(fsys fsys, tmp, name string, data []byte) bool {
 	return err == nil && bytes.Equal(got, data)
 }
 
-// appendFile is an append-only record file whose every record is fsynced
-// before append returns. Concurrent appends are written and fsynced
+// appendFile is an append-only record file. A record appended with append
+// is fsynced before it returns; one written with write waits for the next
+// append's fsync. Concurrent appends are written and fsynced
 // together (group commit): one fsync serves every record queued while the
 // previous one ran, so that many goroutines recording at once do not wait
 // for one fsync each.
@@ -193,7 +194,8 @@ func cutTornTail(f file) error {
 	return f.Sync()
 }
 
-// append writes records (whole lines) and returns once they are fsynced.
+// append writes records (whole lines) and returns once they, and those
+// written before them, are fsynced.
 func (a *appendFile) append(lines []byte) error {
 	done := make(chan error, 1)
 	a.mu.Lock()
@@ -208,7 +210,10 @@ func (a *appendFile) append(lines []byte) error {
 		buf, waiters := a.pending, a.waiters
 		a.pending, a.waiters = nil, nil
 		a.mu.Unlock()
-		_, err := a.f.Write(buf)
+		var err error
+		if len(buf) > 0 {
+			_, err = a.f.Write(buf)
+		}
 		if err == nil {
 			err = a.f.Sync()
 		}
@@ -220,6 +225,15 @@ func (a *appendFile) append(lines []byte) error {
 	a.flushing = false
 	a.mu.Unlock()
 	return <-done
+}
+
+// write appends records (whole lines) without waiting for an fsync: the
+// next append's fsync makes them durable with its own. A process that
+// stops keeps them (they are in the kernel's cache); a machine that stops
+// may lose them, or leave the last one torn (cut off by openAppend).
+func (a *appendFile) write(lines []byte) error {
+	_, err := a.f.Write(lines)
+	return err
 }
 
 func (a *appendFile) Close() error { return a.f.Close() }

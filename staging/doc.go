@@ -70,8 +70,9 @@
 //	intents                lines, fsynced per creation   one object per attempt: the planned keys
 //	                                                     before the first upload, with the upload IDs
 //	                                                     after the last
-//	journal                lines, fsynced per entry      numbered chunk objects, If-None-Match: *,
-//	                                                     500 entries or 200 ms per chunk
+//	journal                lines; completions written,   numbered chunk objects, If-None-Match: *,
+//	                       fsynced with the next entry   500 entries or 200 ms per chunk
+//	                       that must be durable
 //	one driver at a time   flock on <job>/lock           a claim on the journal (fencing) and a lease
 //	                                                     kept by a heartbeat (Options.LockLease)
 //	torn record            cut off when read             none: a PUT is whole or absent

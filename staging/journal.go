@@ -149,7 +149,14 @@ func (st *journalState) apply(data []byte) error {
 	return nil
 }
 
-// journal appends entries to the job-commit journal, fsyncing each.
+// journal appends entries to the job-commit journal. add fsyncs what it
+// appends; addCompleted only writes its line, which the next add's fsync
+// makes durable. An fsync per completion held up every completion behind
+// the disk the store often shares (and cost the client CPU: 0.32 of the
+// 7.0 s of a commit of 5,000 small deferred files), for an entry whose
+// loss the commit survives: a machine
+// crash may lose completions not fsynced yet, and a resumed commit or a
+// rollback learns them from the store, as with the store home's batches.
 type journal struct {
 	f *appendFile
 }
@@ -197,10 +204,25 @@ func addDeleteList(ctx context.Context, jl journalWriter, keys []string) error {
 	return jl.add(ctx, append(entries, journalEntry{Op: opDelete})...)
 }
 
-// addCompleted appends a completion at once: a line is cheap here.
-func (j *journal) addCompleted(ctx context.Context, e journalEntry) error { return j.add(ctx, e) }
+// addCompleted appends a completion without an fsync of its own.
+func (j *journal) addCompleted(_ context.Context, e journalEntry) error {
+	e.Time = time.Now().UnixMilli()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := j.f.write(append(line, '\n')); err != nil {
+		return fmt.Errorf("write the job-commit journal: %w", err)
+	}
+	return nil
+}
 
-// flush has nothing to do: add writes and fsyncs each entry.
-func (j *journal) flush(context.Context) error { return nil }
+// flush makes the completions appended so far durable.
+func (j *journal) flush(context.Context) error {
+	if err := j.f.append(nil); err != nil {
+		return fmt.Errorf("write the job-commit journal: %w", err)
+	}
+	return nil
+}
 
 func (j *journal) Close() error { return j.f.Close() }
