@@ -52,14 +52,8 @@ func (j *job) commitResult(s *snapshot, r *commitRun) *CommitResult {
 		JobID: j.rec.JobID, Bucket: j.rec.Bucket, Destination: j.rec.Destination, SuccessKey: j.successKey(),
 		Tasks: len(s.sets),
 	}
-	for _, p := range s.uploads() {
-		res.Files++
-		res.Bytes += p.Length
-	}
-	for _, d := range s.deferred() {
-		res.Files++
-		res.Bytes += d.Length
-	}
+	out := sizeOf(s.uploads(), s.deferred())
+	res.Files, res.Bytes = out.files, out.bytes
 	if r == nil {
 		res.AlreadyCommitted = true
 		return res

@@ -360,45 +360,64 @@ func (r *commitRun) oldObjects(ctx context.Context) ([]string, error) {
 	return slices.Compact(old), nil
 }
 
+// outputSize is the size of a job's output: its files and bytes, those
+// of the deferred files among them.
+type outputSize struct {
+	files, deferredFiles int
+	bytes, deferredBytes int64
+}
+
+// sizeOf returns the size of the output of uploads ups and deferred files
+// ds: what _SUCCESS lists and CommitResult reports.
+func sizeOf(ups []*pendingset.Upload, ds []*pendingset.DeferredPut) outputSize {
+	var out outputSize
+	for _, p := range ups {
+		out.bytes += p.Length
+	}
+	for _, d := range ds {
+		out.deferredBytes += d.Length
+	}
+	out.files, out.deferredFiles = len(ups)+len(ds), len(ds)
+	out.bytes += out.deferredBytes
+	return out
+}
+
 // writeSuccess writes _SUCCESS, listing every committed object.
 func (r *commitRun) writeSuccess(ctx context.Context) error {
 	j := r.j
 	name := string(j.rec.Mode)
 	d := success.New(name, j.rec.JobID)
 	d.Description = "s3commit staging committer (" + name + ", conflict mode " + string(j.rec.Conflict) + ")"
-	var bytes, deferredBytes int64
 	files := make([]success.File, 0, len(r.ups)+len(r.deferred))
 	for _, p := range r.ups {
 		files = append(files, success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key],
 			ChecksumAlgorithm: string(p.Checksum.Algorithm), Checksum: p.Checksum.Value})
-		bytes += p.Length
 	}
 	for _, p := range r.deferred {
 		files = append(files, success.File{Key: p.Key, Size: p.Length, ETag: r.etags[p.Key],
 			ChecksumAlgorithm: string(p.Checksum.Algorithm), Checksum: p.Checksum.Value})
-		deferredBytes += p.Length
 	}
 	sort.Slice(files, func(a, b int) bool { return files[a].Key < files[b].Key })
 	for _, f := range files {
 		d.AddFile(f)
 	}
-	bytes += deferredBytes
+	out := sizeOf(r.ups, r.deferred)
 	took := time.Since(r.start).Milliseconds()
-	d.Metrics["files"] = int64(len(files))
-	d.Metrics["bytes"] = bytes
+	d.Metrics["files"] = int64(out.files)
+	d.Metrics["bytes"] = out.bytes
 	d.Metrics["tasks"] = int64(len(r.s.sets))
 	d.Metrics["uploads_completed"] = int64(r.completed)
-	if len(r.deferred) > 0 {
-		d.Metrics["deferred_files"] = int64(len(r.deferred))
-		d.Metrics["deferred_bytes"] = deferredBytes
+	if out.deferredFiles > 0 {
+		d.Metrics["deferred_files"] = int64(out.deferredFiles)
+		d.Metrics["deferred_bytes"] = out.deferredBytes
 		d.Metrics["deferred_files_put"] = int64(r.puts)
 	}
 	d.Metrics["old_objects_deleted"] = int64(r.deleted)
 	d.Metrics["commit_job_ms"] = took
 
 	stats := &d.IOStatistics
-	stats.Counters["committer_commits_completed"] = int64(len(files))
-	stats.Counters["committer_bytes_committed"] = bytes
+	stats.Counters["committer_commits_completed"] = int64(out.files)
+	stats.Counters["committer_bytes_committed"] = out.bytes
 	stats.Counters["committer_tasks_completed"] = int64(len(r.s.sets))
 	stats.Counters["object_delete_objects"] = int64(r.deleted)
 	addDuration(stats, "committer_commit_job", []int64{took})
