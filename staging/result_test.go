@@ -19,15 +19,7 @@ func killAttempt(t *testing.T, e *env, jobID, taskID string, files map[string]st
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fs := faultstore.New(e.mem)
-	fs.Add(faultstore.Rule{Op: faultstore.OpAbortUpload, Err: context.Canceled})
-	fs.Add(faultstore.Rule{Op: faultstore.OpUploadPart, Err: context.Canceled, Match: func(c faultstore.Call) bool {
-		if c.N < 2 {
-			return false
-		}
-		cancel()
-		return true
-	}})
+	fs := faultstore.New(e.mem, faultstore.Kill(faultstore.OpUploadPart, 2, cancel)...)
 	c, err := staging.New(fs, e.options(nil))
 	require.NoError(t, err)
 	j, err := c.OpenJob(ctx, jobID)

@@ -87,15 +87,7 @@ func (e *jobsEnv) killTask(t *testing.T, jobID, taskID string, files map[string]
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fs := faultstore.New(e.store)
-	fs.Add(faultstore.Rule{Op: faultstore.OpAbortUpload, Err: context.Canceled})
-	fs.Add(faultstore.Rule{Op: faultstore.OpUploadPart, Err: context.Canceled, Match: func(c faultstore.Call) bool {
-		if c.N < 2 {
-			return false
-		}
-		cancel()
-		return true
-	}})
+	fs := faultstore.New(e.store, faultstore.Kill(faultstore.OpUploadPart, 2, cancel)...)
 	j, err := e.committer(t, fs).OpenJob(ctx, jobID)
 	require.NoError(t, err)
 	a := writeAttempt(t, j, taskID, files)

@@ -147,6 +147,24 @@ func DropNth(op Op, n int) Rule {
 	return Rule{Op: op, Drop: true, Times: 1, Match: func(c Call) bool { return c.N == n }}
 }
 
+// Kill returns the rules of a process killed at the n-th call of op
+// (counting from 1): cancel, the process's context, is called, that call
+// and every later one of op fail with context.Canceled, and so does every
+// AbortUpload, so that the uploads the process created stay in the store
+// as a dead process leaves them.
+func Kill(op Op, n int, cancel context.CancelFunc) []Rule {
+	return []Rule{
+		{Op: OpAbortUpload, Err: context.Canceled},
+		{Op: op, Err: context.Canceled, Match: func(c Call) bool {
+			if c.N < n {
+				return false
+			}
+			cancel()
+			return true
+		}},
+	}
+}
+
 // Bucket returns the wrapped store's bucket.
 func (s *Store) Bucket() string { return s.inner.Bucket() }
 

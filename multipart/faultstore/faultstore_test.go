@@ -140,3 +140,28 @@ func TestConformance(t *testing.T) {
 		NewStoreMissingBucket: func(testing.TB) multipart.Store { return wrap(good, "no-such-bucket") },
 	})
 }
+
+// TestKill: the process's context ends at the n-th call of the op, which
+// fails with every later one, and no abort reaches the store.
+func TestKill(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inner := memstore.New("bucket")
+	st := faultstore.New(inner, faultstore.Kill(faultstore.OpPutObject, 2, cancel)...)
+	put := func(key string) error {
+		_, err := st.PutObject(context.Background(), key, bytes.NewReader([]byte("x")), 1, multipart.PutOptions{})
+		return err
+	}
+	require.NoError(t, put("a"))
+	require.NoError(t, ctx.Err(), "alive before the n-th call")
+	require.ErrorIs(t, put("b"), context.Canceled)
+	require.ErrorIs(t, ctx.Err(), context.Canceled, "the process's context ends")
+	require.ErrorIs(t, put("c"), context.Canceled)
+	id, err := st.CreateUpload(context.Background(), "d", multipart.CreateOptions{})
+	require.NoError(t, err)
+	require.ErrorIs(t, st.AbortUpload(context.Background(), "d", id), context.Canceled)
+	_, err = inner.ListParts(context.Background(), "d", id)
+	require.NoError(t, err, "the upload stays in the store")
+	_, err = inner.HeadObject(context.Background(), "b")
+	require.ErrorIs(t, err, multipart.ErrNotFound)
+}
