@@ -70,7 +70,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/s3commit/s3commit/multipart"
 	"io"
 	"net/url"
 	"reflect"
@@ -78,7 +77,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/s3commit/s3commit/internal/fielderr"
 	"github.com/s3commit/s3commit/internal/javadate"
+	"github.com/s3commit/s3commit/multipart"
 )
 
 const (
@@ -135,14 +136,7 @@ func (e *RecordError) Error() string {
 		}
 		b.WriteString(": ")
 	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, "field %q ", e.Field)
-	}
-	b.WriteString(e.Reason)
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
-	}
+	b.WriteString(fielderr.Describe(e.Field, e.Reason, e.Err))
 	return b.String()
 }
 

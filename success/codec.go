@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+	"github.com/s3commit/s3commit/internal/fielderr"
 	"github.com/s3commit/s3commit/multipart"
 )
 
@@ -57,18 +58,7 @@ type ManifestError struct {
 // Error formats the field and the reason, e.g.
 // `invalid _SUCCESS manifest: field "jobId" is empty`.
 func (e *ManifestError) Error() string {
-	var b strings.Builder
-	b.WriteString(ErrInvalidManifest.Error())
-	b.WriteString(": ")
-	if e.Field != "" {
-		fmt.Fprintf(&b, "field %q ", e.Field)
-	}
-	b.WriteString(e.Reason)
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
+	return ErrInvalidManifest.Error() + ": " + fielderr.Describe(e.Field, e.Reason, e.Err)
 }
 
 // Unwrap returns [ErrInvalidManifest] and the decoding error, if any.
