@@ -35,7 +35,9 @@
 // # Processes
 //
 // Servers stop on SIGTERM, and are killed if they have not exited after a
-// grace period. On Linux each server is also started with a parent-death
+// grace period (10 s); a kill is printed as a warning, not a failure, since
+// the tests are over by then. A server that exited on its own before it
+// was stopped fails the tests. On Linux each server is also started with a parent-death
 // signal (SIGKILL), so no server outlives a test binary that crashes, times
 // out or is killed before it can stop them.
 //

@@ -3,6 +3,7 @@
 package testserver
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -105,5 +106,45 @@ func TestSweepSharedDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(liveDir); err != nil {
 		t.Errorf("own %s removed: %v", liveDir, err)
+	}
+}
+
+// TestStopKillsAServerThatIgnoresSIGTERM: a server that does not exit
+// within its grace period is killed, and the error says so in a way the
+// callers tell apart from a crash (errKilledAfterGrace), which they
+// report as a warning: under a heavy load a shared server once took
+// longer than the grace period, and the package whose tests had all
+// passed failed.
+func TestStopKillsAServerThatIgnoresSIGTERM(t *testing.T) {
+	p, err := startProcess("stubborn", "/bin/sh", []string{"-c", `trap '' TERM; echo started; while :; do sleep 1; done`}, os.Environ(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(p.out.String(), "started") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	err = p.stop(200 * time.Millisecond)
+	if !errors.Is(err, errKilledAfterGrace) {
+		t.Fatalf("stop: %v, want errKilledAfterGrace", err)
+	}
+	if !p.exited() {
+		t.Error("the process still runs after stop")
+	}
+	if err := p.stop(time.Second); !errors.Is(err, errKilledAfterGrace) {
+		t.Errorf("a second stop: %v, want the first result", err)
+	}
+}
+
+// TestStopReportsACrash: a server that exited on its own before it was
+// stopped is a failure, not a warning.
+func TestStopReportsACrash(t *testing.T) {
+	p, err := startProcess("crashing", "/bin/sh", []string{"-c", `echo "panic: boom"; exit 2`}, os.Environ(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	err = p.stop(time.Second)
+	if err == nil || errors.Is(err, errKilledAfterGrace) || !strings.Contains(err.Error(), "exited before it was stopped") {
+		t.Fatalf("stop: %v, want a crash", err)
 	}
 }

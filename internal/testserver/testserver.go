@@ -184,6 +184,10 @@ func stopShared() error {
 				return
 			}
 			err := ss.srv.proc.stop(stopGrace)
+			if errors.Is(err, errKilledAfterGrace) {
+				fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+				err = nil
+			}
 			if rmErr := os.RemoveAll(ss.rootDir); rmErr != nil && err == nil {
 				err = fmt.Errorf("testserver: remove %s data: %w", ss.kind.name, rmErr)
 			}
@@ -234,7 +238,10 @@ func startPrivate(t testing.TB, k *kind) *Server {
 		t.Fatalf("%v", err)
 	}
 	t.Cleanup(func() {
-		if err := s.proc.stop(stopGrace); err != nil {
+		switch err := s.proc.stop(stopGrace); {
+		case errors.Is(err, errKilledAfterGrace):
+			t.Logf("warning: %v", err)
+		case err != nil:
 			t.Errorf("%v", err)
 		}
 	})
