@@ -21,7 +21,8 @@ import (
 // files into its task attempt's buffer directory would. The files are
 // hard-linked into the attempt's directory (the buffer directory must be
 // on the same file system as the source), which costs one link per file
-// and leaves the source as it is; the task commit removes the links.
+// and leaves the source as it is; the task commit removes the links (the
+// job commit, for files it defers: --deferred-put-threshold).
 // Credentials come from the standard AWS variables.
 func commitMain(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("s3peers commit", flag.ContinueOnError)
@@ -31,6 +32,7 @@ func commitMain(ctx context.Context, args []string) error {
 	pathStyle := fs.Bool("path-style", true, "address buckets by path")
 	dest := fs.String("dest", "", "destination prefix")
 	work := fs.String("work", "", "directory for the staging and buffer directories, on the source's file system")
+	deferred := fs.Int64("deferred-put-threshold", 0, "staging.Options.DeferredPutThreshold: files of at most this many bytes are written by the job commit (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +53,8 @@ func commitMain(ctx context.Context, args []string) error {
 		StagingDir:  filepath.Join(*work, "staging"),
 		BufferDir:   filepath.Join(*work, "buffer"),
 		Destination: *dest,
+		// One process: the driver sees the task's buffer dir.
+		DeferredPutThreshold: *deferred,
 	})
 	if err != nil {
 		return err

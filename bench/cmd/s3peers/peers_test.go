@@ -47,7 +47,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 1, c.largeFiles)
 	assert.Equal(t, byteSize(1<<30), c.largeSize)
 	assert.Equal(t, 5, c.runs)
-	assert.Equal(t, "s3commit,mc,rclone,aws", c.tools)
+	assert.Equal(t, "s3commit,s3commit-deferred,mc,rclone,aws", c.tools)
 
 	c, err = parseFlags([]string{"--small-files", "100", "--large-size", "256MiB", "--runs", "3",
 		"--rclone", "/opt/rclone", "--rclone-flags", "--transfers 16"})
@@ -138,6 +138,10 @@ func TestToolCommands(t *testing.T) {
 	assert.Equal(t, "ak", env(kv, "AWS_ACCESS_KEY_ID"))
 	assert.Equal(t, "/conf/aws-config", env(kv, "AWS_CONFIG_FILE"))
 
+	args, _ = (&tool{name: toolS3commitDeferred, bin: "/self"}).command(s, "/src", "p/x", "/work", "/conf")
+	assert.Equal(t, []string{"/self", "commit", "--bucket", "b", "--region", "us-east-1", "--path-style=true",
+		"--dest", "p/x", "--work", "/work", "--endpoint-url", "http://127.0.0.1:9000", "--deferred-put-threshold", "1048576", "/src"}, args)
+
 	args, kv = (&tool{name: toolMC, bin: "mc", extra: []string{"--disable-multipart"}}).command(s, "/src", "p/x", "/work", "/conf")
 	assert.Equal(t, []string{"mc", "--config-dir", "/conf/mc", "--quiet", "--no-color", "cp", "--recursive", "--disable-multipart", "/src/", "peers/b/p/x/"}, args)
 	assert.Equal(t, "http://ak:s%2Fk@127.0.0.1:9000", env(kv, "MC_HOST_peers"))
@@ -177,9 +181,12 @@ func TestFindTools(t *testing.T) {
 		toolAWS:    script(t, "aws", "aws-cli/1.45.11 Python/3.11.7 Linux botocore/1.43.11"),
 	}
 	tools := findTools(toolNames, paths, map[string]string{toolAWS: "--no-progress"}, "/self")
-	require.Len(t, tools, 4)
-	assert.Equal(t, "/self", tools[0].bin)
-	assert.Empty(t, tools[0].missing)
+	require.Len(t, tools, 5)
+	for _, self := range tools[:2] {
+		assert.Equal(t, "/self", self.bin, self.name)
+		assert.Empty(t, self.missing, self.name)
+	}
+	tools = tools[1:]
 
 	assert.Empty(t, tools[1].bin, "an mc that is not MinIO's client is not run")
 	assert.Contains(t, tools[1].missing, "not the expected program")
@@ -205,7 +212,7 @@ func TestRunLocal(t *testing.T) {
 	require.NoError(t, err, "the benchmark's tests need the pinned MinIO")
 	t.Setenv("S3PEERS_TEST_MAIN", "1")
 	out := filepath.Join(t.TempDir(), "out")
-	c, err := parseFlags([]string{"--tools", "s3commit", "--small-files", "12", "--small-size", "100KiB",
+	c, err := parseFlags([]string{"--tools", "s3commit,s3commit-deferred", "--small-files", "12", "--small-size", "100KiB",
 		"--large-files", "1", "--large-size", "6MiB", "--runs", "2", "--work", t.TempDir(), "--out", out})
 	require.NoError(t, err)
 	require.NoError(t, run(context.Background(), c))
@@ -216,14 +223,16 @@ func TestRunLocal(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &r))
 	require.Len(t, r.Workloads, 2)
 	for _, w := range r.Workloads {
-		require.Len(t, w.Results, 1, w.Label)
-		res := w.Results[0]
-		assert.Equal(t, toolS3commit, res.Tool)
-		assert.Empty(t, res.Error, w.Label)
-		require.Len(t, res.Samples, 2)
-		for _, s := range res.Samples {
-			assert.Positive(t, s.Wall)
-			assert.Positive(t, s.CPU)
+		require.Len(t, w.Results, 2, w.Label)
+		for i, tool := range []string{toolS3commit, toolS3commitDeferred} {
+			res := w.Results[i]
+			assert.Equal(t, tool, res.Tool)
+			assert.Empty(t, res.Error, w.Label)
+			require.Len(t, res.Samples, 2)
+			for _, s := range res.Samples {
+				assert.Positive(t, s.Wall)
+				assert.Positive(t, s.CPU)
+			}
 		}
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))

@@ -14,12 +14,20 @@ import (
 // Tool names, in the order of the report.
 const (
 	toolS3commit = "s3commit"
-	toolMC       = "mc"
-	toolRclone   = "rclone"
-	toolAWS      = "aws"
+	// toolS3commitDeferred is s3commit with deferred PUTs: the job commit
+	// writes each file of at most deferredThreshold with one PutObject.
+	toolS3commitDeferred = "s3commit-deferred"
+	toolMC               = "mc"
+	toolRclone           = "rclone"
+	toolAWS              = "aws"
 )
 
-var toolNames = []string{toolS3commit, toolMC, toolRclone, toolAWS}
+var toolNames = []string{toolS3commit, toolS3commitDeferred, toolMC, toolRclone, toolAWS}
+
+// deferredThreshold is staging.Options.DeferredPutThreshold of
+// toolS3commitDeferred: 1 MiB, above the small-file workload's files,
+// below the large one's.
+const deferredThreshold = 1 << 20
 
 // Pinned versions of the install hints: what the Go module proxy served
 // when the hints were written (mc has no semver tags, so its newest
@@ -72,6 +80,8 @@ func (t *tool) display() string {
 	switch t.name {
 	case toolS3commit:
 		c = "staging.New(awsstore.New(…), defaults): 1 job, 1 task, CommitTask + CommitJob"
+	case toolS3commitDeferred:
+		c = "the same with DeferredPutThreshold 1 MiB: files up to 1 MiB written by CommitJob with one PutObject each"
 	case toolMC:
 		c = "mc cp --recursive"
 	case toolRclone:
@@ -102,11 +112,14 @@ func (t *tool) command(s *store, src, prefix, work, conf string) ([]string, []st
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(conf, "aws-credentials"),
 	}
 	switch t.name {
-	case toolS3commit:
+	case toolS3commit, toolS3commitDeferred:
 		args := []string{t.bin, "commit", "--bucket", s.bucket, "--region", s.region,
 			"--path-style=" + strconv.FormatBool(s.pathStyle), "--dest", prefix, "--work", work}
 		if s.endpoint != "" {
 			args = append(args, "--endpoint-url", s.endpoint)
+		}
+		if t.name == toolS3commitDeferred {
+			args = append(args, "--deferred-put-threshold", strconv.Itoa(deferredThreshold))
 		}
 		return append(args, src), awsEnv
 	case toolMC:
@@ -177,7 +190,7 @@ func findTools(names []string, paths, extra map[string]string, self string) []*t
 	var out []*tool
 	for _, n := range names {
 		t := &tool{name: n, extra: strings.Fields(extra[n])}
-		if n == toolS3commit {
+		if n == toolS3commit || n == toolS3commitDeferred {
 			t.bin, t.version = self, s3commitVersion()
 			out = append(out, t)
 			continue
