@@ -53,6 +53,8 @@ VULN_DB        ?= file://$(VULNDB_DIR)
 # Docker client into users' module graphs. Its test of a real container skips
 # where no Docker engine runs; the others need none.
 MINIOCONTAINER := multipart/storetest/miniocontainer
+# The example data job and the README's examples (a module of their own).
+EXAMPLES := examples
 
 FUZZTIME ?= 15s
 TEST_TIMEOUT ?= 20m
@@ -67,9 +69,9 @@ help:
 	@echo "             make demo STAGING=bucket keeps its staging dir in the bucket instead of a local directory;"
 	@echo "             make demo FORMAT=jsonl writes gzip JSON lines instead of Parquet"
 	@echo "make tools   install the pinned MinIO, versitygw and staticcheck into .tools/bin"
-	@echo "make test    go vet + go test -race in the module, in bench/ and in $(MINIOCONTAINER)/ (integration tests start MinIO and versitygw)"
+	@echo "make test    go vet + go test -race in the module, in $(EXAMPLES)/, in bench/ and in $(MINIOCONTAINER)/ (integration tests start MinIO and versitygw)"
 	@echo "make lint    gofmt check, go vet, staticcheck and make vulncheck"
-	@echo "make vulncheck  govulncheck over the module, bench/ and $(MINIOCONTAINER)/, against a database built offline from a pinned golang.org/x/vulndb (VULN_DB=https://vuln.go.dev for the online one)"
+	@echo "make vulncheck  govulncheck over the module, $(EXAMPLES)/, bench/ and $(MINIOCONTAINER)/, against a database built offline from a pinned golang.org/x/vulndb (VULN_DB=https://vuln.go.dev for the online one)"
 	@echo "make bench   quick benchmark on a local MinIO (a few minutes); results under bench/results/"
 	@echo "make bench-full  full-size benchmark (writes several GiB)"
 	@echo "make fuzz    run every fuzz target for FUZZTIME ($(FUZZTIME))"
@@ -118,6 +120,7 @@ test: tools
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	set -o pipefail; $(GO) test -timeout $(TEST_TIMEOUT) -run '^TestExplore$$' -parallel 4 -v ./staging/ -args -explore.servers sample | grep -Ev '^(=== |    --- PASS|        --- PASS)' 
+	cd $(EXAMPLES) && $(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd bench && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd tools && $(GO) test ./...
 	cd $(MINIOCONTAINER) && $(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
@@ -143,14 +146,16 @@ explore: tools
 # Unit tests only: no server is started.
 test-short:
 	$(GO) test -short -race ./...
+	cd $(EXAMPLES) && $(GO) test -short -race ./...
 	cd $(MINIOCONTAINER) && $(GO) test -short -race ./...
 
 lint: $(STATICCHECK) vulncheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@for f in go.mod bench/go.mod tools/go.mod $(MINIOCONTAINER)/go.mod; do grep -qx 'toolchain $(GO_TOOLCHAIN)' $$f || { echo "$$f: no 'toolchain $(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
+	@for f in go.mod $(EXAMPLES)/go.mod bench/go.mod tools/go.mod $(MINIOCONTAINER)/go.mod; do grep -qx 'toolchain $(GO_TOOLCHAIN)' $$f || { echo "$$f: no 'toolchain $(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	@for f in .ci/run scripts/*.sh; do grep -q '^export GOTOOLCHAIN=$(GO_TOOLCHAIN)$$' $$f || { echo "$$f: no 'export GOTOOLCHAIN=$(GO_TOOLCHAIN)' line, the Makefile's GO_TOOLCHAIN"; exit 1; }; done
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd $(EXAMPLES) && $(GO) vet ./... && $(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 	cd tools && $(GO) vet ./... && $(STATICCHECK) ./...
 	cd $(MINIOCONTAINER) && $(GO) vet ./... && $(STATICCHECK) ./...
@@ -162,7 +167,7 @@ lint: $(STATICCHECK) vulncheck
 # govulncheck runs `go` from PATH, with the GOTOOLCHAIN above.
 # Every module is checked before it fails.
 vulncheck: $(GOVULNCHECK) $(if $(filter file://$(VULNDB_DIR),$(VULN_DB)),$(VULNDB_STAMP))
-	@status=0; for dir in . bench $(MINIOCONTAINER); do \
+	@status=0; for dir in . $(EXAMPLES) bench $(MINIOCONTAINER); do \
 		echo "cd $$dir && govulncheck -db $(VULN_DB) ./..."; \
 		(cd $$dir && $(GOVULNCHECK) -db $(VULN_DB) ./...) || status=$$?; \
 	done; exit $$status

@@ -79,7 +79,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 step "building datajob and s3commit (a minute the first time)"
-(cd "$root" && "$go" build -o "$work/bin/datajob" ./examples/datajob && "$go" build -o "$work/bin/s3commit" ./cmd/s3commit)
+(cd "$root/examples" && "$go" build -o "$work/bin/datajob" ./datajob) # a module of its own
+(cd "$root" && "$go" build -o "$work/bin/s3commit" ./cmd/s3commit)
 PATH=$work/bin:$PATH
 echo "temporary dir: $work (\$DEMO in the commands below)"
 

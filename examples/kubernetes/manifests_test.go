@@ -273,8 +273,8 @@ func loadDockerfile(t *testing.T) dockerfile {
 
 func TestDockerfile(t *testing.T) {
 	d := loadDockerfile(t)
-	built := regexp.MustCompile(`go build [^\n]*-o (\S+) \./examples/datajob\b`).FindStringSubmatch(d.text)
-	require.NotNil(t, built, "Dockerfile builds ./examples/datajob")
+	built := regexp.MustCompile(`cd examples && go build [^\n]*-o (\S+) \./datajob\b`).FindStringSubmatch(d.text)
+	require.NotNil(t, built, "Dockerfile builds ./datajob in the examples module")
 	assert.Equal(t, path.Base(d.entrypoint[0]), path.Base(built[1]), "the ENTRYPOINT is the datajob binary")
 	assert.Contains(t, d.text, "CGO_ENABLED=0", "a static binary")
 	assert.Regexp(t, `(?m)^FROM (gcr\.io/distroless/static\S*|scratch)\s*$`, d.text, "the last stage has no libc")

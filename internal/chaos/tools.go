@@ -36,11 +36,14 @@ type Binaries struct {
 // environment's GOTOOLCHAIN and GOFLAGS).
 func Build(ctx context.Context, root, dir string) (Binaries, error) {
 	b := Binaries{Datajob: filepath.Join(dir, "datajob"), S3commit: filepath.Join(dir, "s3commit")}
-	for pkg, out := range map[string]string{"./examples/datajob": b.Datajob, "./cmd/s3commit": b.S3commit} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-		cmd.Dir = root
+	for _, build := range []struct{ module, pkg, out string }{
+		{"examples", "./datajob", b.Datajob}, // a module of its own
+		{".", "./cmd/s3commit", b.S3commit},
+	} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", build.out, build.pkg)
+		cmd.Dir = filepath.Join(root, build.module)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return Binaries{}, fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+			return Binaries{}, fmt.Errorf("go build %s in %s: %w\n%s", build.pkg, cmd.Dir, err, out)
 		}
 	}
 	return b, nil

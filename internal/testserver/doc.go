@@ -36,14 +36,16 @@
 //
 // Servers stop on SIGTERM, and are killed if they have not exited after a
 // grace period (10 s); a kill is printed as a warning, not a failure, since
-// the tests are over by then. A server that exited on its own before it
-// was stopped fails the tests. On Linux each server is also started with a parent-death
-// signal (SIGKILL), so no server outlives a test binary that crashes, times
-// out or is killed before it can stop them.
+// the tests are over by then. A server that exited on its own before it was
+// stopped fails the tests. On Linux each server is also started with a
+// parent-death signal (SIGKILL), so no server outlives a test binary that
+// crashes, times out or is killed before it can stop them.
 //
 // # Binaries
 //
 // A server binary is looked up, in order, in the directory named by
-// $S3COMMIT_TOOLS_DIR, in .tools/bin of the module root (the nearest directory
-// above the working directory that holds go.mod), and on $PATH.
+// $S3COMMIT_TOOLS_DIR, in .tools/bin of the repository root (the nearest
+// directory at or above the working directory whose go.mod is the module
+// github.com/s3commit/s3commit, so that the nested modules' tests find it
+// too), and on $PATH.
 package testserver

@@ -85,23 +85,41 @@ func FindBinary(name string, install func(gobin string) string) (string, error) 
 	return "", errors.New(b.String())
 }
 
-// ModuleRoot returns the nearest directory at or above the working directory
-// that holds a go.mod file.
+// ModuleRoot returns the repository's root: the nearest directory at or
+// above the working directory whose go.mod is the module
+// github.com/s3commit/s3commit, so that the tests of the modules nested in
+// the repository (examples/, multipart/storetest/miniocontainer/) find
+// the same .tools/bin.
 func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && fi.Mode().IsRegular() {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(data) == rootModule {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
+			return "", fmt.Errorf("no go.mod of %s at or above the working directory", rootModule)
 		}
 		dir = parent
 	}
+}
+
+// rootModule is the module path of the repository's root.
+const rootModule = "github.com/s3commit/s3commit"
+
+// modulePath returns the path of a go.mod's module directive, "" when it
+// has none.
+func modulePath(gomod []byte) string {
+	for line := range strings.Lines(string(gomod)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			rest, _, _ = strings.Cut(rest, "//")
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }
 
 func isExecutable(path string) bool {

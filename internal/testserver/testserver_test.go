@@ -164,3 +164,33 @@ func TestTailBuffer(t *testing.T) {
 		t.Errorf("section does not say the output was cut: %q", b.section())
 	}
 }
+
+func TestModulePath(t *testing.T) {
+	for _, tc := range []struct{ gomod, want string }{
+		{"module github.com/s3commit/s3commit\n\ngo 1.26.8\n", "github.com/s3commit/s3commit"},
+		{"// nested\nmodule github.com/s3commit/s3commit/examples // the examples\n", "github.com/s3commit/s3commit/examples"},
+		{"module \"example.com/quoted\"\n", "example.com/quoted"},
+		{"modules x\ngo 1.26\n", ""},
+	} {
+		if got := modulePath([]byte(tc.gomod)); got != tc.want {
+			t.Errorf("modulePath(%q) = %q, want %q", tc.gomod, got, tc.want)
+		}
+	}
+}
+
+// TestModuleRootFromANestedModule: the tests of a module nested in the
+// repository find the repository's root, where .tools/bin is.
+func TestModuleRootFromANestedModule(t *testing.T) {
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(root, "examples"))
+	got, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != root {
+		t.Errorf("ModuleRoot in examples/ = %s, want %s", got, root)
+	}
+}
