@@ -68,6 +68,10 @@ func TestCommitJobRefusesBadPendingSets(t *testing.T) {
 			set.Commits[0].Key, set.Commits[0].URI = e.dest+"/"+staging.SuccessMarker, ""
 			return "task-0", encode(t, set)
 		}, "starts with '_' or '.'"},
+		{"job ID not where a unique filename has it", func(e *env, set *pendingset.Set, _ []byte) (string, []byte) {
+			set.Commits[0].Key, set.Commits[0].URI = e.dest+"/part-job-other.json", ""
+			return "task-0", encode(t, set)
+		}, "does not carry the job ID"},
 		{"key twice", func(_ *env, _ *pendingset.Set, raw []byte) (string, []byte) {
 			return "task-9", raw
 		}, "two tasks wrote the same file"},

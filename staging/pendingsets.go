@@ -144,8 +144,9 @@ func (r *jobRecord) checkOutputKey(key string) error {
 	if committer.IsHidden(base) {
 		return fmt.Errorf("key %q whose file name starts with '_' or '.': task commits skip such files, and %s is the committer's own", key, SuccessMarker)
 	}
-	if r.UniqueFilenames && !strings.Contains(base, "-"+r.JobID) {
-		return fmt.Errorf("key %q does not carry the job ID %q in its file name, as every file of a job with unique filenames does", key, r.JobID)
+	if _, ok := committer.CutJobID(key, r.JobID); r.UniqueFilenames && !ok {
+		return fmt.Errorf("key %q does not carry the job ID %q where a unique filename does (-%s before the name's first '.', or at its end), "+
+			"as every file of a job with unique filenames does", key, r.JobID, r.JobID)
 	}
 	return nil
 }
