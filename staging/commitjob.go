@@ -368,7 +368,8 @@ type outputSize struct {
 }
 
 // sizeOf returns the size of the output of uploads ups and deferred files
-// ds: what _SUCCESS lists and CommitResult reports.
+// ds: what _SUCCESS lists, CommitResult reports and the job's metrics
+// count.
 func sizeOf(ups []*pendingset.Upload, ds []*pendingset.DeferredPut) outputSize {
 	var out outputSize
 	for _, p := range ups {

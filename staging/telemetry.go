@@ -312,19 +312,12 @@ func (a *taskAttempt) taskCommitted(ctx context.Context, files []localFile, defe
 // jobCommitted records a committed job, its files and bytes, on the
 // metrics and on the CommitJob span of ctx.
 func (r *commitRun) jobCommitted(ctx context.Context) {
-	var size int64
-	for _, p := range r.ups {
-		size += p.Length
-	}
-	for _, d := range r.deferred {
-		size += d.Length
-	}
-	files := len(r.ups) + len(r.deferred)
+	out := sizeOf(r.ups, r.deferred)
 	t := r.j.c.tel
 	t.jobsCommitted.Add(ctx, 1)
-	t.jobFiles.Add(ctx, int64(files))
-	t.jobBytes.Add(ctx, size)
+	t.jobFiles.Add(ctx, int64(out.files))
+	t.jobBytes.Add(ctx, out.bytes)
 	setAttributes(ctx, func() []attribute.KeyValue {
-		return []attribute.KeyValue{attrFiles.Int(files), attrBytes.Int64(size), attrDeferred.Int(len(r.deferred)), attrResumed.Bool(r.resumed)}
+		return []attribute.KeyValue{attrFiles.Int(out.files), attrBytes.Int64(out.bytes), attrDeferred.Int(out.deferredFiles), attrResumed.Bool(r.resumed)}
 	})
 }
